@@ -1,0 +1,150 @@
+"""The view filter: everything that decides what a map, table or export shows.
+
+A ``ViewFilter`` is a frozen dataclass, so it is hashable and can key caches.
+It round-trips through URL query parameters; a malformed parameter falls back
+to its default and produces a notice naming the parameter and the bad value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import pandas as pd
+
+from loaders import LoaderError
+
+Level = Literal["lsoa", "ward"]
+Measure = Literal["count", "rate"]
+Scheme = Literal["quantiles", "natural_breaks", "equal_interval"]
+LEVELS: tuple[str, ...] = ("lsoa", "ward")
+MEASURES: tuple[str, ...] = ("count", "rate")
+SCHEMES: tuple[str, ...] = ("quantiles", "natural_breaks", "equal_interval")
+CLASSES = range(3, 10)
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+PERIOD = re.compile(r"^(\d{4}(?:-\d{2})?):(\d{4}(?:-\d{2})?)$")
+
+
+class FilterError(LoaderError):
+    """A filter value (URL parameter or command-line option) is wrong."""
+
+
+@dataclass(frozen=True)
+class ViewFilter:
+    """What to show: region, level, indicator, period, measure and classification."""
+
+    region: str
+    level: Level
+    indicator: str
+    period_start: str
+    period_end: str
+    measure: Measure = "count"
+    scheme: Scheme = "quantiles"
+    classes: int = 5
+
+    @property
+    def period(self) -> str:
+        """The period as ``START:END`` (inclusive)."""
+        return f"{self.period_start}:{self.period_end}"
+
+    def to_params(self) -> dict[str, str]:
+        """URL query parameters that reproduce this view."""
+        return {"region": self.region, "level": self.level, "indicator": self.indicator,
+                "period": self.period, "measure": self.measure, "scheme": self.scheme,
+                "classes": str(self.classes)}
+
+    def with_(self, **changes) -> ViewFilter:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+def parse_period(text: str, available: list[str]) -> tuple[str, str]:
+    """Parse ``START:END`` against the periods an indicator has.
+
+    Raises
+    ------
+    FilterError
+        If the text is malformed, the start is after the end, or either end
+        is not one of ``available``.
+    """
+    m = PERIOD.match(text.strip()) if isinstance(text, str) else None
+    if not m:
+        raise FilterError("period", f"{text!r} is not START:END, e.g. 2022-03:2022-05")
+    start, end = m.groups()
+    if start > end:
+        raise FilterError("period", f"{text!r} starts after it ends")
+    missing = [p for p in (start, end) if p not in available]
+    if missing:
+        span = f"{available[0]} to {available[-1]}" if available else "none"
+        raise FilterError("period", f"{text!r}: {', '.join(missing)} not in the data "
+                          f"(available: {span})")
+    return start, end
+
+
+def from_params(params: dict[str, str], *, regions: list[str], catalogue: pd.DataFrame,
+                periods_of, default: ViewFilter) -> tuple[ViewFilter, list[str]]:
+    """Build a filter from URL query parameters, falling back per parameter.
+
+    Parameters
+    ----------
+    params : dict
+        The query parameters (``st.query_params.to_dict()``).
+    regions : list of str
+        Known region names.
+    catalogue : DataFrame
+        The indicator catalogue of the chosen region's geography.
+    periods_of : callable
+        ``indicator -> list of periods``.
+    default : ViewFilter
+        The view to fall back to.
+
+    Returns
+    -------
+    (ViewFilter, list of str)
+        The filter and one notice per parameter that was ignored.
+    """
+    notices: list[str] = []
+    out = default
+
+    def take(key, allowed, convert=str):
+        nonlocal out
+        if key not in params:
+            return
+        raw = params[key]
+        try:
+            value = convert(raw)
+        except (TypeError, ValueError):
+            value = None
+        if value not in allowed:
+            notices.append(f"URL parameter '{key}' was {raw!r}; it must be one of "
+                           f"{list(allowed)[:12]}. Showing the default instead.")
+            return
+        out = out.with_(**{key: value})
+
+    take("region", regions)
+    take("level", LEVELS)
+    indicators = catalogue["indicator"].tolist()
+    take("indicator", indicators)
+    if out.indicator not in indicators:
+        out = out.with_(indicator=indicators[0])
+    take("measure", MEASURES)
+    row = catalogue.set_index("indicator").loc[out.indicator]
+    if out.measure == "rate" and not row.get("denominator"):
+        if params.get("measure") == "rate":
+            notices.append(f"URL parameter 'measure' was 'rate', but {out.indicator} has no "
+                           "population denominator. Showing its value instead.")
+        out = out.with_(measure="count")
+    take("scheme", SCHEMES)
+    take("classes", list(CLASSES), int)
+    available = periods_of(out.indicator)
+    if "period" in params:
+        try:
+            start, end = parse_period(params["period"], available)
+            out = out.with_(period_start=start, period_end=end)
+        except FilterError as err:
+            notices.append(f"URL parameter 'period': {err.problems[0]}. "
+                           "Showing the default instead.")
+    if out.period_start not in available or out.period_end not in available:
+        out = out.with_(period_start=available[0], period_end=available[-1])
+    return out, notices

@@ -1,0 +1,131 @@
+"""Regions, their LSOAs and wards, and the LSOA -> ward aggregation.
+
+Ward figures are built from LSOA figures through the ONS best-fit lookup of the
+region's vintage: counts and denominators are summed, then rates computed.
+Never average rates.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from dashboard.store import Store
+from loaders import Region
+
+MAP_CRS = 4326
+
+
+def _from_wkb(blobs: pd.Series) -> np.ndarray:
+    """DuckDB returns BLOBs as bytearray; shapely wants bytes."""
+    return shapely.from_wkb([bytes(b) for b in blobs])
+
+
+def _lad_clause(region: Region, column: str = "lad_code") -> tuple[str, list]:
+    if region.lads is None:
+        return "TRUE", []
+    marks = ", ".join("?" for _ in region.lads)
+    return f"{column} IN ({marks})", list(region.lads)
+
+
+def lsoa_lookup(store: Store, region: Region) -> pd.DataFrame:
+    """The region's LSOAs with their best-fit ward and LAD.
+
+    Returns
+    -------
+    DataFrame
+        ``lsoa_code, lsoa_name, ward_code, ward_name, lad_code, lad_name``, one
+        row per LSOA.
+    """
+    where, params = _lad_clause(region)
+    return store.query(
+        f"SELECT lsoa_code, lsoa_name, ward_code, ward_name, lad_code, lad_name "
+        f"FROM lsoa_ward WHERE vintage = ? AND {where} ORDER BY lsoa_code",
+        [region.vintage, *params])
+
+
+def region_areas(store: Store, region: Region, level: str) -> pd.DataFrame:
+    """The areas of a region at a level: ``code, name, lad_code, lad_name``.
+
+    LSOAs are those whose best-fit LAD is in the region. Wards are those the
+    best-fit lookup assigns at least one of the region's LSOAs to, so that
+    every ward shown has a figure built from its LSOAs.
+    """
+    lk = lsoa_lookup(store, region)
+    if level == "lsoa":
+        out = lk[["lsoa_code", "lsoa_name", "lad_code", "lad_name"]]
+    elif level == "ward":
+        out = lk.drop_duplicates("ward_code")[["ward_code", "ward_name", "lad_code", "lad_name"]]
+    else:
+        raise ValueError(f"level was {level!r} but is expected to be 'lsoa' or 'ward'")
+    out.columns = ["code", "name", "lad_code", "lad_name"]
+    return out.sort_values("code").reset_index(drop=True)
+
+
+def map_shapes(store: Store, region: Region, level: str) -> gpd.GeoDataFrame:
+    """Map geometry (WGS84, simplified) of a region's areas, LSOAs or wards."""
+    areas = region_areas(store, region, level)
+    geography = region.lsoa_geography if level == "lsoa" else region.ward_geography
+    detail = region.lsoa_detail if level == "lsoa" else "bgc"
+    column = f"map_{region.map_detail}"
+    geo = store.query(f"SELECT code, {column} AS wkb FROM areas WHERE geography = ? "
+                      f"AND detail = ?", [geography, detail])
+    merged = areas.merge(geo, on="code", how="left", validate="one_to_one")
+    has = merged["wkb"].notna()
+    out = gpd.GeoDataFrame(merged.drop(columns="wkb")[has].reset_index(drop=True),
+                           geometry=_from_wkb(merged.loc[has, "wkb"]),
+                           crs=MAP_CRS)
+    return out
+
+
+def lad_outlines(store: Store, region: Region) -> gpd.GeoDataFrame:
+    """District outlines and label points for the region, in WGS84."""
+    geography = "LAD19" if region.vintage == 2011 else "LAD25"
+    lads = region_areas(store, region, "lsoa")["lad_code"].unique().tolist()
+    marks = ", ".join("?" for _ in lads) or "NULL"
+    frame = store.query(
+        f"SELECT code, name, lon, lat, map_{region.map_detail} AS wkb FROM areas "
+        f"WHERE geography = ? AND code IN ({marks})", [geography, *lads])
+    return gpd.GeoDataFrame(frame.drop(columns="wkb"),
+                            geometry=_from_wkb(frame["wkb"]), crs=MAP_CRS)
+
+
+def aggregate_to_ward(lsoa: pd.DataFrame, lookup: pd.DataFrame, *, additive: bool
+                      ) -> pd.DataFrame:
+    """Aggregate LSOA figures to wards through the best-fit lookup.
+
+    Parameters
+    ----------
+    lsoa : DataFrame
+        ``code, value, denominator`` per LSOA; ``value`` may be NaN (no data).
+    lookup : DataFrame
+        ``lsoa_code, ward_code``.
+    additive : bool
+        True for counts: values and denominators are summed. False for scores,
+        ranks and rates: the ward takes the population-weighted mean of its
+        LSOAs that have a value (MHCLG's "average score" method).
+
+    Returns
+    -------
+    DataFrame
+        ``code, value, denominator`` per ward. A ward whose LSOAs all lack a
+        value has NaN, never zero.
+    """
+    merged = lookup[["lsoa_code", "ward_code"]].merge(
+        lsoa[["code", "value", "denominator"]], left_on="lsoa_code", right_on="code",
+        how="left", validate="one_to_one")
+    groups = merged.groupby("ward_code", sort=True)
+    if additive:
+        out = pd.DataFrame({"value": groups["value"].sum(min_count=1),
+                            "denominator": groups["denominator"].sum(min_count=1)})
+    else:
+        has = merged["value"].notna()
+        weight = merged["denominator"].where(has).fillna(0.0)
+        merged = merged.assign(_wv=merged["value"].fillna(0.0) * weight, _w=weight)
+        groups = merged.groupby("ward_code", sort=True)
+        w = groups["_w"].sum()
+        out = pd.DataFrame({"value": (groups["_wv"].sum() / w.replace(0, np.nan)),
+                            "denominator": groups["denominator"].sum(min_count=1)})
+    return out.rename_axis("code").reset_index()

@@ -1,0 +1,170 @@
+"""Maps: pydeck decks built from a view, lean enough for all of England and Wales.
+
+What keeps a national map light (measured in ``benchmarks/map_payload.py``):
+
+* coordinates are rounded (5 decimals, about 1 m, for a region; 4 for a
+  national map) and rings are not closed twice;
+* the national LSOA layer draws fills only: polygon outlines cost the browser
+  more than the fills at that scale;
+* the deck's JSON is written compactly, once, and the deck object is cached, so a
+  rerun does not serialise tens of thousands of polygons again.
+
+No basemap is needed: district outlines (and, on a regional map, their names)
+are drawn as layers, so the map reads without a tile server.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+import shapely
+from pydeck.bindings.json_tools import IGNORE_KEYS, default_serialize
+
+from dashboard.classify import Classification, LegendEntry, hex_to_rgb
+
+AREA_LAYER = "areas"
+_LEAN_KEY = "_lean_json"
+IGNORE_KEYS.append(_LEAN_KEY)  # the memo is not part of the spec
+
+
+class LeanDeck(pdk.Deck):
+    """A ``pydeck.Deck`` whose JSON is compact and computed once.
+
+    ``pydeck`` writes indented JSON through Python's slow encoder path; for
+    35,000 polygons that is tens of megabytes and seconds per rerun.
+    """
+
+    def to_json(self) -> str:  # noqa: D102 - same contract as pydeck.Deck.to_json
+        cached = self.__dict__.get(_LEAN_KEY)
+        if cached is None:
+            cached = json.dumps(self, default=default_serialize, separators=(",", ":"))
+            self.__dict__[_LEAN_KEY] = cached
+        return cached
+
+
+def polygon_rings(geoms: np.ndarray, decimals: int) -> tuple[list, np.ndarray]:
+    """Split (multi)polygons into deck.gl polygons: a list of rings per part.
+
+    Returns
+    -------
+    (list, ndarray)
+        One entry per polygon part (outer ring first, then holes; each ring
+        a list of ``[lon, lat]`` without the closing point) and, per part,
+        the index of the geometry it came from.
+    """
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    coords, coord_of = shapely.get_coordinates(rings, return_index=True)
+    coords = coords.round(decimals)
+    bounds = np.searchsorted(coord_of, np.arange(1, len(rings)))
+    ring_lists = [r[:-1].tolist() for r in np.split(coords, bounds)]
+    out: list[list] = [[] for _ in range(len(parts))]
+    for ring, p in zip(ring_lists, ring_of, strict=True):
+        out[p].append(ring)
+    return out, part_of
+
+
+def view_state(bounds: tuple[float, float, float, float], width: int = 800,
+               height: int = 600) -> pdk.ViewState:
+    """A view that fits ``(minx, miny, maxx, maxy)`` in WGS84 into the map."""
+    minx, miny, maxx, maxy = bounds
+
+    def merc(lat: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    zx = math.log2(width * 360 / (256 * max(maxx - minx, 1e-6)))
+    zy = math.log2(height * 2 * math.pi / (256 * max(merc(maxy) - merc(miny), 1e-9)))
+    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2,
+                         zoom=round(min(zx, zy) - 0.15, 2), pitch=0, bearing=0)
+
+
+def _fmt(value: float, digits: int = 0) -> str:
+    if value is None or pd.isna(value):
+        return "no data"
+    return f"{value:,.{digits}f}"
+
+
+def _tooltip_fields(view: pd.DataFrame, unit: str) -> pd.DataFrame:
+    digits = 0 if unit in ("count", "rank") else 2
+    n = int(view["rank"].notna().sum())
+    return pd.DataFrame({
+        "code": view["area_code"].values,
+        "name": view["area_name"].values,
+        "v": [_fmt(v, digits if not (v is not None and pd.notna(v) and v % 1) else 2)
+              for v in view["value"]],
+        "r": [_fmt(v, 2) for v in view["rate_per_1000"]],
+        "k": [f"{int(r)} of {n}" if pd.notna(r) else "not ranked" for r in view["rank"]],
+    })
+
+
+def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Classification,
+                    lads: gpd.GeoDataFrame, *, unit: str, detail: str,
+                    measure_label: str) -> LeanDeck:
+    """A choropleth of ``view`` on ``shapes`` with district outlines over it.
+
+    Parameters
+    ----------
+    shapes : GeoDataFrame
+        ``code`` and WGS84 geometry of the areas (from ``geography.map_shapes``).
+    view : DataFrame
+        The figures (from ``measures.indicator_view``), one row per area.
+    classes : Classification
+        Colours per row of ``view``.
+    lads : GeoDataFrame
+        District outlines with ``name``, ``lon``, ``lat``.
+    unit : str
+        The indicator's unit (sets the decimals in tooltips).
+    detail : {"fine", "coarse"}
+        ``coarse`` (a national map) rounds harder, drops area outlines and labels.
+    measure_label : str
+        What the colours show, for the tooltip.
+    """
+    if shapes.crs is None or shapes.crs.to_epsg() != 4326:
+        raise ValueError("shapes must be in EPSG:4326; reproject in geography.map_shapes")
+    fine = detail == "fine"
+    fields = _tooltip_fields(view, unit)
+    fields["c"] = [hex_to_rgb(c) for c in classes.colours]
+    merged = shapes[["code", "geometry"]].merge(fields, on="code", how="inner",
+                                                validate="one_to_one")
+    rings, part_of = polygon_rings(merged.geometry.values, 5 if fine else 4)
+    records = merged.drop(columns="geometry").to_dict("records")
+    data = [{**records[i], "p": ring} for ring, i in zip(rings, part_of, strict=True)]
+    layers = [pdk.Layer(
+        "PolygonLayer", data=data, id=AREA_LAYER, get_polygon="p", get_fill_color="c",
+        stroked=fine, get_line_color=[255, 255, 255], line_width_min_pixels=0.5 if fine else 0,
+        filled=True, pickable=True, auto_highlight=True, highlight_color=[30, 30, 30, 90],
+        opacity=0.9)]
+    lad_rings, lad_of = polygon_rings(lads.geometry.values, 4)
+    paths = [{"path": r[0] + [r[0][0]]} for r in lad_rings]
+    layers.append(pdk.Layer("PathLayer", data=paths, id="districts", get_path="path",
+                            get_color=[40, 40, 40], width_min_pixels=1.2 if fine else 0.6,
+                            pickable=False))
+    if fine:
+        labels = lads[["name", "lon", "lat"]].to_dict("records")
+        layers.append(pdk.Layer(
+            "TextLayer", data=labels, id="district-names", get_position=["lon", "lat"],
+            get_text="name", get_size=13, get_color=[20, 20, 20],
+            font_weight=600, outline_width=3, outline_color=[255, 255, 255],
+            font_settings={"sdf": True}, pickable=False))
+    tooltip = {"html": "<b>{name}</b> <span style='opacity:.7'>{code}</span><br/>"
+                       "Value: {v}<br/>Rate per 1,000: {r}<br/>"
+                       f"Rank ({measure_label}, 1 = most need): " + "{k}",
+               "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"}}
+    return LeanDeck(layers=layers, initial_view_state=view_state(tuple(lads.total_bounds)),
+                    map_style=None, map_provider=None, tooltip=tooltip, height=600)
+
+
+def legend_html(title: str, entries: list[LegendEntry]) -> str:
+    """An HTML legend: one swatch, class bounds and area count per row."""
+    rows = "".join(
+        f"<div style='display:flex;align-items:center;gap:.5em;margin:2px 0'>"
+        f"<span style='display:inline-block;width:22px;height:14px;background:{e.colour};"
+        f"border:1px solid #888'></span><span style='flex:1'>{e.label}</span>"
+        f"<span style='opacity:.65'>{e.count:,}</span></div>" for e in entries)
+    return (f"<div role='list' aria-label='Map legend' style='font-size:.9em'>"
+            f"<div style='font-weight:600;margin-bottom:.3em'>{title}</div>{rows}</div>")

@@ -1,0 +1,128 @@
+"""Measures: an indicator's value, denominator, rate and rank for every area shown.
+
+This is the one path from the store to every map, table and export, so the
+figures on screen and in a file are always the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dashboard import geography
+from dashboard.filters import FilterError, ViewFilter
+from dashboard.store import Store
+from loaders import Region
+
+COLUMNS = ["area_code", "area_name", "level", "indicator", "period_start", "period_end",
+           "value", "denominator", "rate_per_1000", "rank"]
+
+
+def indicator_meta(store: Store, indicator: str) -> dict:
+    """The catalogue entry of one indicator.
+
+    Raises
+    ------
+    FilterError
+        If the indicator is not in the catalogue.
+    """
+    row = store.query("SELECT * FROM catalogue WHERE indicator = ?", [indicator])
+    if row.empty:
+        known = store.query("SELECT indicator FROM catalogue ORDER BY 1")["indicator"].tolist()
+        raise FilterError("indicator", f"{indicator!r} is not in the catalogue; known: {known}")
+    return row.iloc[0].to_dict()
+
+
+def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str
+                ) -> pd.DataFrame:
+    """The indicator for each of the region's LSOAs over ``start``..``end``.
+
+    Counts are summed over the period. Where an indicator's source covers an
+    area (a police force's districts, say) an LSOA with no rows is a true zero;
+    elsewhere it has no data (NaN).
+
+    Returns
+    -------
+    DataFrame
+        ``code, name, lad_code, value, denominator``.
+    """
+    if meta["geography"] != region.lsoa_geography:
+        raise FilterError(
+            "indicator", f"{meta['indicator']} is published on {meta['geography']} "
+            f"geography, but the region {region.name} uses {region.lsoa_geography}")
+    areas = geography.region_areas(store, region, "lsoa")
+    agg = "sum" if meta["additive"] else "avg"
+    obs = store.query(
+        f"SELECT area_code AS code, {agg}(value) AS value FROM observations "
+        f"WHERE indicator = ? AND geography = ? AND period_start >= ? AND period_end <= ? "
+        f"GROUP BY area_code",
+        [meta["indicator"], meta["geography"], start, end])
+    pop = store.query("SELECT code, population AS denominator FROM population "
+                      "WHERE geography = ?", [meta["geography"]])
+    out = areas.merge(obs, on="code", how="left", validate="one_to_one") \
+        .merge(pop, on="code", how="left", validate="one_to_one")
+    if meta["additive"]:
+        covered = store.query(
+            "SELECT DISTINCT l.lad_code FROM coverage c JOIN lad_codes l "
+            "ON l.lad_code_active = c.lad_code OR l.lad_code = c.lad_code "
+            "WHERE c.indicator = ?", [meta["indicator"]])["lad_code"]
+        zero = out["value"].isna() & out["lad_code"].isin(set(covered))
+        out.loc[zero, "value"] = 0.0
+    return out[["code", "name", "lad_code", "value", "denominator"]]
+
+
+def rank_areas(measure: pd.Series, polarity: str) -> pd.Series:
+    """Rank areas so that 1 is the area of most need (highest, or lowest if low is bad)."""
+    ascending = polarity == "low_is_bad"
+    return measure.rank(method="min", ascending=ascending).astype("Int64")
+
+
+def indicator_view(store: Store, region: Region, flt: ViewFilter) -> pd.DataFrame:
+    """The figures behind a map: one row per area of the region at the filter's level.
+
+    Returns
+    -------
+    DataFrame
+        :data:`COLUMNS` plus ``lad_code`` and ``lad_name``, sorted by area code.
+        ``rank`` ranks the chosen measure within the region (1 = most need).
+
+    Raises
+    ------
+    FilterError
+        If the indicator is unknown, is on another geography, or the measure is
+        a rate for an indicator without a denominator.
+    """
+    meta = indicator_meta(store, flt.indicator)
+    if flt.measure == "rate" and not meta["denominator"]:
+        raise FilterError("measure", f"{flt.indicator} has no population denominator; "
+                          "use --measure count")
+    lsoa = lsoa_values(store, region, meta, flt.period_start, flt.period_end)
+    if flt.level == "lsoa":
+        view = lsoa
+    else:
+        lookup = geography.lsoa_lookup(store, region)
+        wards = geography.region_areas(store, region, "ward")
+        agg = geography.aggregate_to_ward(lsoa, lookup, additive=bool(meta["additive"]))
+        view = wards.merge(agg, on="code", how="left", validate="one_to_one")
+    names = geography.region_areas(store, region, "lsoa")[["lad_code", "lad_name"]] \
+        .drop_duplicates("lad_code")
+    view = view.drop(columns=[c for c in ("lad_name",) if c in view]).merge(
+        names, on="lad_code", how="left")
+    if meta["additive"] and meta["denominator"]:
+        rate = view["value"] / view["denominator"].replace(0, np.nan) * 1000.0
+    else:
+        rate = pd.Series(np.nan, index=view.index)
+    chosen = rate if flt.measure == "rate" else view["value"]
+    out = pd.DataFrame({
+        "area_code": view["code"], "area_name": view["name"], "level": flt.level,
+        "indicator": flt.indicator, "period_start": flt.period_start,
+        "period_end": flt.period_end, "value": view["value"],
+        "denominator": view["denominator"], "rate_per_1000": rate,
+        "rank": rank_areas(chosen, meta["polarity"]),
+        "lad_code": view["lad_code"], "lad_name": view["lad_name"]})
+    return out.sort_values("area_code").reset_index(drop=True)
+
+
+def measure_column(flt: ViewFilter) -> str:
+    """The column of :func:`indicator_view` that the filter's measure maps."""
+    return "rate_per_1000" if flt.measure == "rate" else "value"

