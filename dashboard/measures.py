@@ -126,3 +126,40 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter) -> pd.DataFram
 def measure_column(flt: ViewFilter) -> str:
     """The column of :func:`indicator_view` that the filter's measure maps."""
     return "rate_per_1000" if flt.measure == "rate" else "value"
+
+
+def region_summary(store: Store, region: Region, start: str, end: str,
+                   catalogue: pd.DataFrame) -> pd.DataFrame:
+    """One headline figure per indicator for the whole region.
+
+    Counts are summed over the region and the months ``start``..``end`` (an
+    indicator with a single period uses it whatever the months); scores,
+    ranks and rates take the population-weighted mean of the region's LSOAs.
+
+    Returns
+    -------
+    DataFrame
+        ``indicator, title, partner, unit, value, denominator, rate_per_1000,
+        period_start, period_end, areas_with_data, areas``.
+    """
+    rows = []
+    for meta in catalogue.to_dict("records"):
+        if meta["geography"] != region.lsoa_geography:
+            continue
+        monthly = meta["frequency"] == "monthly"
+        s, e = (start, end) if monthly else (meta["first_period"], meta["last_period"])
+        lsoa = lsoa_values(store, region, meta, s, e)
+        has = lsoa["value"].notna()
+        if meta["additive"]:
+            value = lsoa.loc[has, "value"].sum() if has.any() else np.nan
+        else:
+            w = lsoa.loc[has, "denominator"]
+            value = float((lsoa.loc[has, "value"] * w).sum() / w.sum()) if w.sum() else np.nan
+        denominator = lsoa.loc[has, "denominator"].sum()
+        rate = value / denominator * 1000 if meta["additive"] and meta["denominator"] \
+            and denominator else np.nan
+        rows.append({"indicator": meta["indicator"], "title": meta["title"],
+                     "partner": meta["partner"], "unit": meta["unit"], "value": value,
+                     "denominator": denominator, "rate_per_1000": rate, "period_start": s,
+                     "period_end": e, "areas_with_data": int(has.sum()), "areas": len(lsoa)})
+    return pd.DataFrame(rows)

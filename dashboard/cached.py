@@ -1,0 +1,96 @@
+"""The only model module that caches with Streamlit.
+
+Source data and expensive results are cached here; pages filter outside the
+cache. Each function takes the store's version so a rebuilt store is never
+served from a stale cache. Objects from ``cache_resource`` are shared by every
+session and must not be mutated.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import catalogue as cat
+from dashboard import classify, geography, maps, measures
+from dashboard.filters import ViewFilter
+from dashboard.regions import get_region, load_regions
+from dashboard.store import Store
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str | None, version: int) -> Store:
+    return Store(path)
+
+
+def store() -> Store:
+    """The store, opened once per build of it."""
+    from loaders import store_path
+    path = store_path()
+    version = path.stat().st_mtime_ns if path.exists() else 0
+    return _store(str(path), version)
+
+
+def version() -> int:
+    """Changes whenever the store file is rebuilt."""
+    from loaders import store_path
+    path = store_path()
+    return path.stat().st_mtime_ns if path.exists() else 0
+
+
+@st.cache_data(show_spinner=False)
+def regions() -> dict:
+    """Region presets (config/regions.toml)."""
+    return load_regions()
+
+
+@st.cache_data(show_spinner="Reading the indicator catalogue…")
+def catalogue(v: int) -> pd.DataFrame:
+    """The indicator catalogue with period coverage."""
+    return cat.catalogue(store())
+
+
+@st.cache_data(show_spinner=False)
+def months(indicator: str, v: int) -> list[str]:
+    """The periods an indicator has."""
+    return cat.months(store(), indicator)
+
+
+@st.cache_data(show_spinner="Computing the figures…", max_entries=64)
+def view(flt: ViewFilter, v: int) -> pd.DataFrame:
+    """The figures behind a map (see ``measures.indicator_view``)."""
+    return measures.indicator_view(store(), get_region(flt.region), flt)
+
+
+@st.cache_data(show_spinner="Summarising the region…", max_entries=32)
+def summary(region: str, start: str, end: str, v: int) -> pd.DataFrame:
+    """Headline figures per indicator for a region and period."""
+    return measures.region_summary(store(), get_region(region), start, end, catalogue(v))
+
+
+@st.cache_resource(show_spinner="Preparing boundaries…", max_entries=12)
+def shapes(region: str, level: str, v: int):
+    """Map geometry of a region's areas (shared; do not mutate)."""
+    return geography.map_shapes(store(), get_region(region), level)
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def lad_outlines(region: str, v: int):
+    """District outlines of a region (shared; do not mutate)."""
+    return geography.lad_outlines(store(), get_region(region))
+
+
+@st.cache_resource(show_spinner="Drawing the map…", max_entries=24)
+def choropleth(flt: ViewFilter, v: int) -> tuple[maps.LeanDeck, classify.Classification]:
+    """The map and its classes for a filter; its JSON is built once and reused."""
+    region = get_region(flt.region)
+    data = view(flt, v)
+    meta = catalogue(v).set_index("indicator").loc[flt.indicator]
+    classes = classify.classify(data[measures.measure_column(flt)], flt.scheme,
+                                flt.classes, meta["polarity"])
+    deck = maps.choropleth_deck(
+        shapes(flt.region, flt.level, v), data, classes, lad_outlines(flt.region, v),
+        unit=meta["unit"], detail=region.map_detail,
+        measure_label="rate" if flt.measure == "rate" else "value")
+    deck.to_json()  # serialise once, inside the cache
+    return deck, classes

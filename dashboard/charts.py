@@ -1,0 +1,56 @@
+"""Charts and small presentational helpers that return altair charts or frames."""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+
+UNIT_WORDS = {"count": "", "rank": "mean rank", "score": "mean score", "ratio": "mean ratio",
+              "rate": "mean rate", "proportion": "mean share"}
+
+
+def headline_value(row: dict) -> str:
+    """A region headline as text: a total for counts, a weighted mean otherwise."""
+    value = row["value"]
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "no data"
+    if row["unit"] == "count":
+        return f"{value:,.0f}"
+    return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def headline_help(row: dict) -> str:
+    """Tooltip text for a headline: period, method and coverage."""
+    period = row["period_start"] if row["period_start"] == row["period_end"] else \
+        f"{row['period_start']} to {row['period_end']}"
+    how = "Total over the region" if row["unit"] == "count" else \
+        f"Population-weighted {UNIT_WORDS[row['unit']]} of the region's LSOAs"
+    rate = "" if row["rate_per_1000"] != row["rate_per_1000"] else \
+        f"; {row['rate_per_1000']:,.1f} per 1,000 residents"
+    return (f"{how}, {period}{rate}. Data for {row['areas_with_data']:,} of "
+            f"{row['areas']:,} LSOAs.")
+
+
+def top_areas(top: pd.DataFrame) -> alt.Chart:
+    """A horizontal bar chart of areas by rate per 1,000, highest first."""
+    data = top.assign(label=top["area_name"] + " (" + top["lad_name"].fillna("") + ")")
+    return alt.Chart(data).mark_bar(color="#f03b20").encode(
+        x=alt.X("rate_per_1000:Q", title="Rate per 1,000 residents"),
+        y=alt.Y("label:N", sort="-x", title=None),
+        tooltip=[alt.Tooltip("area_name:N", title="Area"),
+                 alt.Tooltip("area_code:N", title="Code"),
+                 alt.Tooltip("value:Q", title="Count", format=",.0f"),
+                 alt.Tooltip("rate_per_1000:Q", title="Rate per 1,000", format=",.2f"),
+                 alt.Tooltip("rank:Q", title="Rank")],
+    ).properties(height=min(32 * max(len(data), 1), 360))
+
+
+def freshness(catalogue: pd.DataFrame) -> pd.DataFrame:
+    """How fresh each indicator is: its latest period, vintage and source."""
+    return pd.DataFrame({
+        "Indicator": catalogue["title"], "Partner": catalogue["partner"],
+        "Latest period": catalogue["last_period"], "First period": catalogue["first_period"],
+        "Periods": catalogue["n_periods"], "Vintage": catalogue["vintage"],
+        "Source": catalogue["source"]})

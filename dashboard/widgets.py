@@ -1,0 +1,124 @@
+"""Shared widgets and the one place session state is initialised.
+
+The current view lives in ``st.session_state["view"]`` (a ``ViewFilter``) and
+in the URL, so a link reproduces it. On a session's first run the URL is read;
+a malformed parameter falls back to its default with a visible notice.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import cached, filters
+from dashboard.classify import SCHEME_LABELS
+from dashboard.filters import ViewFilter
+from dashboard.regions import default_region
+
+LEVEL_LABELS = {"lsoa": "LSOA", "ward": "Ward"}
+MEASURE_LABELS = {"count": "Count", "rate": "Rate per 1,000 residents"}
+
+
+def _catalogue_for(region_name: str):
+    region = cached.regions()[region_name]
+    cat = cached.catalogue(cached.version())
+    return cat[cat["geography"] == region.lsoa_geography].reset_index(drop=True)
+
+
+def _default_view() -> ViewFilter:
+    region = default_region(cached.regions())
+    months = cached.months("crime_all", cached.version())
+    return ViewFilter(region=region.name, level="ward", indicator="crime_all",
+                      period_start=months[0], period_end=months[-1], measure="rate")
+
+
+def current_view() -> ViewFilter:
+    """The session's view, read from the URL on the first run of a session."""
+    if "view" not in st.session_state:
+        params = st.query_params.to_dict()
+        default = _default_view()
+        region = params.get("region") if params.get("region") in cached.regions() \
+            else default.region
+        view, notices = filters.from_params(
+            params, regions=list(cached.regions()), catalogue=_catalogue_for(region),
+            periods_of=lambda i: cached.months(i, cached.version()), default=default)
+        st.session_state["view"] = view
+        st.session_state["notices"] = notices
+    return st.session_state["view"]
+
+
+def show_notices() -> None:
+    """Show, once, what was wrong with the link that opened the session."""
+    for notice in st.session_state.pop("notices", []):
+        st.warning(notice, icon=":material/link_off:")
+
+
+def _set(view: ViewFilter) -> ViewFilter:
+    st.session_state["view"] = view
+    st.query_params.from_dict(view.to_params())
+    return view
+
+
+def region_picker() -> ViewFilter:
+    """The region selector in the sidebar; returns the updated view."""
+    view = current_view()
+    regions = cached.regions()
+    names = list(regions)
+    name = st.sidebar.selectbox(
+        "Region", names, index=names.index(view.region),
+        format_func=lambda n: regions[n].title, key="w_region",
+        help="A region is a set of local authority districts (config/regions.toml).")
+    if name != view.region:
+        cat = _catalogue_for(name)
+        indicator = view.indicator if view.indicator in set(cat["indicator"]) \
+            else cat["indicator"].iat[0]
+        view = view.with_(region=name, indicator=indicator)
+    return _set(view)
+
+
+def period_picker(view: ViewFilter, key: str) -> ViewFilter:
+    """A month-range slider, or a caption for an indicator with one period."""
+    months = cached.months(view.indicator, cached.version())
+    if view.period_start not in months or view.period_end not in months:
+        view = view.with_(period_start=months[0], period_end=months[-1])
+    if len(months) > 1:
+        start, end = st.select_slider(
+            "Period", options=months, value=(view.period_start, view.period_end),
+            key=f"{key}_period", help="Months are inclusive at both ends.")
+        view = view.with_(period_start=start, period_end=end)
+    else:
+        st.caption(f"Period: {months[0]} (this indicator has a single period)")
+    return view
+
+
+def map_controls(key: str = "map") -> ViewFilter:
+    """Level, indicator, period, measure and classification; returns the view."""
+    view = region_picker()
+    cat = _catalogue_for(view.region).set_index("indicator")
+    c1, c2 = st.columns([1, 2])
+    level = c1.segmented_control(
+        "Level", list(LEVEL_LABELS), default=view.level, format_func=LEVEL_LABELS.get,
+        key=f"{key}_level", help="Wards sum their LSOAs' counts and populations "
+        "through the ONS best-fit lookup.") or view.level
+    ids = cat.index.tolist()
+    indicator = c2.selectbox(
+        "Indicator", ids, index=ids.index(view.indicator) if view.indicator in ids else 0,
+        format_func=lambda i: f"{cat.at[i, 'title']} · {cat.at[i, 'partner']}",
+        key=f"{key}_indicator")
+    view = view.with_(level=level, indicator=indicator)
+    c3, c4, c5 = st.columns([2, 2, 2])
+    with c3:
+        view = period_picker(view, key)
+    has_rate = bool(cat.at[indicator, "denominator"])
+    options = list(MEASURE_LABELS) if has_rate else ["count"]
+    measure = view.measure if view.measure in options else "count"
+    measure = c4.radio(
+        "Measure", options, index=options.index(measure), format_func=MEASURE_LABELS.get,
+        key=f"{key}_measure", horizontal=True,
+        help=None if has_rate else "This indicator is already a score or rate; "
+        "it is shown as published.")
+    scheme = c5.selectbox("Classes", list(SCHEME_LABELS),
+                          index=list(SCHEME_LABELS).index(view.scheme),
+                          format_func=SCHEME_LABELS.get, key=f"{key}_scheme",
+                          help="How values are grouped into colours (mapclassify).")
+    classes = c5.slider("Number of classes", 3, 9, view.classes, key=f"{key}_classes")
+    return _set(view.with_(measure=measure, scheme=scheme, classes=classes))

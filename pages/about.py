@@ -1,0 +1,61 @@
+"""About the data: sources, vintages, methods and attribution."""
+
+import streamlit as st
+
+from dashboard import cached
+
+st.title("About the data")
+v = cached.version()
+info = cached.store().info()
+
+st.markdown("""
+### Attribution
+Contains public sector information licensed under the
+[Open Government Licence v3.0](https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/).
+
+Contains OS data © Crown copyright and database right 2019–2025. (This applies to all
+boundary geometry and to the lookups derived from it.)
+
+Contains National Statistics data © Crown copyright and database right 2019–2025.
+
+Police data: data.police.uk, Open Government Licence v3.0.
+""")
+
+st.markdown("""
+### Methods
+- **Geography.** LSOAs are the unit of data. Regions are sets of local authority
+  districts (config/regions.toml). The 2011 vintage uses LSOA 2011 with December 2019
+  wards (WD19) through the ONS best-fit lookup LSOA11 → WD19 → LAD19; the 2021 vintage
+  uses LSOA 2021 with WD24 codes drawn on May 2025 ward boundaries.
+- **Wards are best-fit aggregates of LSOAs.** For counts, ward figures are the sums of
+  their LSOAs' counts and of their populations; rates are computed after summing, never
+  averaged. For scores, ranks and published rates, a ward or region takes the
+  population-weighted mean of its LSOAs (MHCLG's "average score" method).
+- **Rates** are per 1,000 residents: mid-2018 population estimates for LSOA 2011,
+  Census 2021 usual residents for LSOA 2021.
+- **Zeros and gaps.** police.uk files cover their force's districts, so an LSOA there
+  with no rows in a month had no recorded crime (zero). Areas a source does not cover
+  are shown as *No data*, never as zero.
+- **police.uk rows with no LSOA code** (locations that could not be matched to an area)
+  are not counted, but every one is kept with its reason; the build prints a summary per
+  file, and the counts below show how many.
+- **Classes** come from mapclassify: quantiles, natural breaks (Fisher–Jenks) or equal
+  interval. Colours are ColorBrewer YlOrRd (colour-blind safe), darkest where need is
+  greatest, following each indicator's polarity.
+- **Rank** is within the region shown, 1 being the area of most need.
+""")
+
+st.markdown("### Indicators and sources")
+cat = cached.catalogue(v)
+st.dataframe(cat[["indicator", "title", "partner", "unit", "polarity", "geography", "vintage",
+                  "first_period", "last_period", "source", "licence", "description"]],
+             hide_index=True, width="stretch")
+
+st.markdown("### Rows kept aside when loading")
+kept = cached.store().query(
+    "SELECT source, rows_read, rows_loaded, rows_quarantined AS rows_kept_aside, summary "
+    "FROM ingest_log ORDER BY source")
+st.dataframe(kept, hide_index=True, width="stretch")
+
+st.caption(f"Store built {info.get('built_at', '?')} UTC in {info.get('build_seconds', '?')} s "
+           f"from {info.get('data_dir', '?')}.")

@@ -1,0 +1,52 @@
+"""Overview: headline totals per partner indicator, top areas, and how fresh each source is."""
+
+import altair as alt
+import streamlit as st
+
+from dashboard import cached, charts, widgets
+
+st.title("ODA Dashboard")
+st.caption("Where demand is concentrated across the region, from police, health, "
+           "council and context indicators pooled in one place.")
+widgets.show_notices()
+view = widgets.region_picker()
+v = cached.version()
+region = cached.regions()[view.region]
+months = cached.months("crime_all", v)
+start, end = st.select_slider("Months (for monthly indicators)", options=months,
+                              value=(months[0], months[-1]), key="overview_period")
+summary = cached.summary(view.region, start, end, v)
+if summary.empty:
+    st.info("No indicators are published on this region's geography yet.")
+    st.stop()
+
+st.subheader(f"{region.title}: headline figures")
+for partner, group in summary.groupby("partner", sort=False):
+    st.markdown(f"**{partner.capitalize()}**")
+    cols = st.columns(4)
+    for i, row in enumerate(group.to_dict("records")):
+        cols[i % 4].metric(row["title"], charts.headline_value(row),
+                           help=charts.headline_help(row))
+
+st.subheader("Areas with the highest rates")
+cat = cached.catalogue(v)
+rated = cat[(cat["geography"] == region.lsoa_geography) & cat["denominator"].notna()]
+ids = rated["indicator"].tolist()
+titles = rated.set_index("indicator")["title"]
+c1, c2 = st.columns([3, 1])
+indicator = c1.selectbox("Indicator", ids, index=ids.index("crime_all") if "crime_all" in ids
+                         else 0, format_func=titles.get, key="overview_indicator")
+level = c2.segmented_control("Level", ["ward", "lsoa"], default="ward",
+                             format_func=widgets.LEVEL_LABELS.get, key="overview_level") or "ward"
+flt = view.with_(indicator=indicator, level=level, measure="rate",
+                 period_start=start if len(cached.months(indicator, v)) > 1 else
+                 cached.months(indicator, v)[0],
+                 period_end=end if len(cached.months(indicator, v)) > 1 else
+                 cached.months(indicator, v)[-1])
+top = cached.view(flt, v).nsmallest(10, "rank")
+st.altair_chart(charts.top_areas(top), width="stretch")
+
+st.subheader("How fresh is each source")
+st.dataframe(charts.freshness(cat[cat["geography"] == region.lsoa_geography]), hide_index=True,
+             width="stretch")
+alt.data_transformers.disable_max_rows()

@@ -1,0 +1,20 @@
+"""ODA Dashboard entrypoint: page config and navigation, nothing else."""
+
+import streamlit as st
+
+
+def run() -> None:
+    """Route to the pages (a function so a browser test can start the app)."""
+    st.set_page_config(page_title="ODA Dashboard", page_icon=":material/map:", layout="wide")
+    page = st.navigation([
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:",
+                default=True),
+        st.Page("pages/map.py", title="Map", icon=":material/map:"),
+        st.Page("pages/about.py", title="About the data", icon=":material/info:"),
+    ])
+    st.sidebar.caption("Contains public sector information licensed under the "
+                       "Open Government Licence v3.0.")
+    page.run()
+
+
+run()
