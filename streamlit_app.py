@@ -5,12 +5,12 @@ import streamlit as st
 
 def run() -> None:
     """Route to the pages (a function so a browser test can start the app)."""
-    st.set_page_config(page_title="ODA Dashboard", page_icon=":material/map:", layout="wide")
+    st.set_page_config(page_title="ODA Dashboard", layout="wide")
     page = st.navigation([
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:",
+        st.Page("pages/overview.py", title="Overview",
                 default=True),
-        st.Page("pages/map.py", title="Map", icon=":material/map:"),
-        st.Page("pages/about.py", title="About the data", icon=":material/info:"),
+        st.Page("pages/map.py", title="Map"),
+        st.Page("pages/about.py", title="About the data"),
     ])
     st.sidebar.caption("Contains public sector information licensed under the "
                        "Open Government Licence v3.0.")

@@ -58,6 +58,16 @@ def region_areas(store: Store, region: Region, level: str) -> pd.DataFrame:
         out = lk[["lsoa_code", "lsoa_name", "lad_code", "lad_name"]]
     elif level == "ward":
         out = lk.drop_duplicates("ward_code")[["ward_code", "ward_name", "lad_code", "lad_name"]]
+        # Wards in the region that no LSOA is best-fitted to still belong on the
+        # map (as "No data"), not as holes.
+        where, params = _lad_clause(region)
+        empty = store.query(
+            f"SELECT code AS ward_code, name AS ward_name, lad_code FROM areas "
+            f"WHERE geography = ? AND {where}", [region.ward_geography, *params])
+        empty = empty[~empty["ward_code"].isin(out["ward_code"])]
+        empty["lad_name"] = empty["lad_code"].map(
+            lk.drop_duplicates("lad_code").set_index("lad_code")["lad_name"])
+        out = pd.concat([out, empty], ignore_index=True)
     else:
         raise ValueError(f"level was {level!r} but is expected to be 'lsoa' or 'ward'")
     out.columns = ["code", "name", "lad_code", "lad_name"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import urllib.parse
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +29,14 @@ from pydeck.bindings.json_tools import IGNORE_KEYS, default_serialize
 from dashboard.classify import Classification, LegendEntry, hex_to_rgb
 
 AREA_LAYER = "areas"
+# A MapLibre style with no sources: a plain background and nothing to fetch. Without
+# a style the app's map component would ask a tile host for one; none is reachable
+# where this runs, and the map must read on its own layers anyway.
+# The component wants the style as a URL string, so it travels as a data: URL.
+OFFLINE_STYLE = "data:application/json," + urllib.parse.quote(json.dumps(
+    {"version": 8, "sources": {}, "layers": [
+        {"id": "background", "type": "background",
+         "paint": {"background-color": "#f2f1ec"}}]}, separators=(",", ":")))
 _LEAN_KEY = "_lean_json"
 IGNORE_KEYS.append(_LEAN_KEY)  # the memo is not part of the spec
 
@@ -69,16 +78,17 @@ def polygon_rings(geoms: np.ndarray, decimals: int) -> tuple[list, np.ndarray]:
     return out, part_of
 
 
-def view_state(bounds: tuple[float, float, float, float], width: int = 800,
-               height: int = 600) -> pdk.ViewState:
+def view_state(bounds: tuple[float, float, float, float], width: int = 760,
+               height: int = 560) -> pdk.ViewState:
     """A view that fits ``(minx, miny, maxx, maxy)`` in WGS84 into the map."""
     minx, miny, maxx, maxy = bounds
 
     def merc(lat: float) -> float:
         return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
-    zx = math.log2(width * 360 / (256 * max(maxx - minx, 1e-6)))
-    zy = math.log2(height * 2 * math.pi / (256 * max(merc(maxy) - merc(miny), 1e-9)))
+    # deck.gl's MapView, like MapLibre, spans the world in 512 * 2**zoom pixels.
+    zx = math.log2(width * 360 / (512 * max(maxx - minx, 1e-6)))
+    zy = math.log2(height * 2 * math.pi / (512 * max(merc(maxy) - merc(miny), 1e-9)))
     return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2,
                          zoom=round(min(zx, zy) - 0.15, 2), pitch=0, bearing=0)
 
@@ -149,14 +159,17 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
         layers.append(pdk.Layer(
             "TextLayer", data=labels, id="district-names", get_position=["lon", "lat"],
             get_text="name", get_size=13, get_color=[20, 20, 20],
+            font_family=pdk.types.String("Helvetica, Arial, sans-serif"),
             font_weight=600, outline_width=3, outline_color=[255, 255, 255],
             font_settings={"sdf": True}, pickable=False))
     tooltip = {"html": "<b>{name}</b> <span style='opacity:.7'>{code}</span><br/>"
                        "Value: {v}<br/>Rate per 1,000: {r}<br/>"
                        f"Rank ({measure_label}, 1 = most need): " + "{k}",
                "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"}}
-    return LeanDeck(layers=layers, initial_view_state=view_state(tuple(lads.total_bounds)),
+    deck = LeanDeck(layers=layers, initial_view_state=view_state(tuple(lads.total_bounds)),
                     map_style=None, map_provider=None, tooltip=tooltip, height=600)
+    deck.map_style = OFFLINE_STYLE
+    return deck
 
 
 def legend_html(title: str, entries: list[LegendEntry]) -> str:

@@ -31,6 +31,22 @@ def _default_view() -> ViewFilter:
                       period_start=months[0], period_end=months[-1], measure="rate")
 
 
+def page_setup() -> None:
+    """Run first on every page: make a deep link open inside the app's navigation.
+
+    The app keeps its pages in ``pages/``. On a server's very first request,
+    Streamlit treats that folder as an old-style multipage app and runs a
+    deep-linked page (``/map``) on its own, without ``streamlit_app.py``'s
+    navigation and page config, until the entrypoint has run once. Clearing
+    that flag and rerunning sends the request through the entrypoint instead.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def current_view() -> ViewFilter:
     """The session's view, read from the URL on the first run of a session."""
     if "view" not in st.session_state:

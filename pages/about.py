@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from dashboard import cached
+from dashboard import cached, widgets
 
+widgets.page_setup()
 st.title("About the data")
 v = cached.version()
 info = cached.store().info()

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import LoaderError, cached, export, maps, widgets
 
+widgets.page_setup()
 st.title("Map")
 widgets.show_notices()
 view = widgets.map_controls("map")
@@ -30,7 +31,8 @@ with left:
                             key="map_deck", height=600)
 with right:
     st.html(maps.legend_html(measure.capitalize(), classes.legend))
-    st.caption(f"{len(data):,} {widgets.LEVEL_LABELS[view.level]}s · "
+    noun = "LSOAs" if view.level == "lsoa" else "wards"
+    st.caption(f"{len(data):,} {noun} · "
                f"{widgets.MEASURE_LABELS[view.measure].lower()} · darker is more need "
                f"({'low' if meta['polarity'] == 'low_is_bad' else 'high'} values). "
                "Black lines are district boundaries.")

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import cached, charts, widgets
 
+widgets.page_setup()
 st.title("ODA Dashboard")
 st.caption("Where demand is concentrated across the region, from police, health, "
            "council and context indicators pooled in one place.")
