@@ -68,6 +68,12 @@ def summary(region: str, start: str, end: str, v: int) -> pd.DataFrame:
     return measures.region_summary(store(), get_region(region), start, end, catalogue(v))
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def monthly(region: str, start: str, end: str, v: int) -> pd.DataFrame:
+    """Monthly regional totals of the monthly count indicators."""
+    return measures.region_monthly(store(), get_region(region), start, end)
+
+
 @st.cache_resource(show_spinner="Preparing boundaries…", max_entries=12)
 def shapes(region: str, level: str, v: int):
     """Map geometry of a region's areas (shared; do not mutate)."""

@@ -21,6 +21,17 @@ def headline_value(row: dict) -> str:
     return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
+def short_title(title: str) -> str:
+    """A catalogue title without its partner prefix, for a compact card."""
+    return title.split(": ", 1)[1] if title.startswith("Police: ") else title
+
+
+def headline_rate(row: dict) -> str | None:
+    """``"12.3 per 1,000"`` for a count with a denominator, else None."""
+    rate = row["rate_per_1000"]
+    return None if rate != rate or rate is None else f"{rate:,.1f} per 1,000 residents"
+
+
 def headline_help(row: dict) -> str:
     """Tooltip text for a headline: period, method and coverage."""
     period = row["period_start"] if row["period_start"] == row["period_end"] else \
@@ -38,7 +49,7 @@ def top_areas(top: pd.DataFrame) -> alt.Chart:
     data = top.assign(label=top["area_name"] + " (" + top["lad_name"].fillna("") + ")")
     return alt.Chart(data).mark_bar(color="#f03b20").encode(
         x=alt.X("rate_per_1000:Q", title="Rate per 1,000 residents"),
-        y=alt.Y("label:N", sort="-x", title=None),
+        y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
         tooltip=[alt.Tooltip("area_name:N", title="Area"),
                  alt.Tooltip("area_code:N", title="Code"),
                  alt.Tooltip("value:Q", title="Count", format=",.0f"),

@@ -59,6 +59,11 @@ class ViewFilter:
         return replace(self, **changes)
 
 
+def has_denominator(value: object) -> bool:
+    """True when a catalogue ``denominator`` cell names one (not None, NaN or empty)."""
+    return isinstance(value, str) and bool(value)
+
+
 def parse_period(text: str, available: list[str]) -> tuple[str, str]:
     """Parse ``START:END`` against the periods an indicator has.
 
@@ -130,7 +135,7 @@ def from_params(params: dict[str, str], *, regions: list[str], catalogue: pd.Dat
         out = out.with_(indicator=indicators[0])
     take("measure", MEASURES)
     row = catalogue.set_index("indicator").loc[out.indicator]
-    if out.measure == "rate" and not row.get("denominator"):
+    if out.measure == "rate" and not has_denominator(row.get("denominator")):
         if params.get("measure") == "rate":
             notices.append(f"URL parameter 'measure' was 'rate', but {out.indicator} has no "
                            "population denominator. Showing its value instead.")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import geography
-from dashboard.filters import FilterError, ViewFilter
+from dashboard.filters import FilterError, ViewFilter, has_denominator
 from dashboard.store import Store
 from loaders import Region
 
@@ -93,7 +93,7 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter) -> pd.DataFram
         a rate for an indicator without a denominator.
     """
     meta = indicator_meta(store, flt.indicator)
-    if flt.measure == "rate" and not meta["denominator"]:
+    if flt.measure == "rate" and not has_denominator(meta["denominator"]):
         raise FilterError("measure", f"{flt.indicator} has no population denominator; "
                           "use --measure count")
     lsoa = lsoa_values(store, region, meta, flt.period_start, flt.period_end)
@@ -108,7 +108,7 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter) -> pd.DataFram
         .drop_duplicates("lad_code")
     view = view.drop(columns=[c for c in ("lad_name",) if c in view]).merge(
         names, on="lad_code", how="left")
-    if meta["additive"] and meta["denominator"]:
+    if meta["additive"] and has_denominator(meta["denominator"]):
         rate = view["value"] / view["denominator"].replace(0, np.nan) * 1000.0
     else:
         rate = pd.Series(np.nan, index=view.index)
@@ -156,10 +156,29 @@ def region_summary(store: Store, region: Region, start: str, end: str,
             w = lsoa.loc[has, "denominator"]
             value = float((lsoa.loc[has, "value"] * w).sum() / w.sum()) if w.sum() else np.nan
         denominator = lsoa.loc[has, "denominator"].sum()
-        rate = value / denominator * 1000 if meta["additive"] and meta["denominator"] \
-            and denominator else np.nan
+        rate = value / denominator * 1000 if meta["additive"] and \
+            has_denominator(meta["denominator"]) and denominator else np.nan
         rows.append({"indicator": meta["indicator"], "title": meta["title"],
                      "partner": meta["partner"], "unit": meta["unit"], "value": value,
                      "denominator": denominator, "rate_per_1000": rate, "period_start": s,
                      "period_end": e, "areas_with_data": int(has.sum()), "areas": len(lsoa)})
     return pd.DataFrame(rows)
+
+
+def region_monthly(store: Store, region: Region, start: str, end: str) -> pd.DataFrame:
+    """Monthly regional totals of every monthly count indicator, for trend sparklines.
+
+    Returns
+    -------
+    DataFrame
+        ``indicator, period_start, value``, months ``start``..``end`` in order.
+    """
+    where, params = geography._lad_clause(region, "l.lad_code")
+    return store.query(
+        f"SELECT o.indicator, o.period_start, sum(o.value) AS value FROM observations o "
+        f"JOIN lsoa_ward l ON l.lsoa_code = o.area_code AND l.vintage = ? "
+        f"JOIN catalogue c ON c.indicator = o.indicator "
+        f"WHERE c.frequency = 'monthly' AND c.additive AND o.geography = ? "
+        f"AND o.period_start >= ? AND o.period_end <= ? AND {where} "
+        f"GROUP BY ALL ORDER BY 1, 2",
+        [region.vintage, region.lsoa_geography, start, end, *params])

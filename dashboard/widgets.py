@@ -124,7 +124,7 @@ def map_controls(key: str = "map") -> ViewFilter:
     c3, c4, c5 = st.columns([2, 2, 2])
     with c3:
         view = period_picker(view, key)
-    has_rate = bool(cat.at[indicator, "denominator"])
+    has_rate = filters.has_denominator(cat.at[indicator, "denominator"])
     options = list(MEASURE_LABELS) if has_rate else ["count"]
     measure = view.measure if view.measure in options else "count"
     measure = c4.radio(

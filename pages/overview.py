@@ -17,6 +17,7 @@ months = cached.months("crime_all", v)
 start, end = st.select_slider("Months (for monthly indicators)", options=months,
                               value=(months[0], months[-1]), key="overview_period")
 summary = cached.summary(view.region, start, end, v)
+trends = cached.monthly(view.region, start, end, v).groupby("indicator")["value"].apply(list)
 if summary.empty:
     st.info("No indicators are published on this region's geography yet.")
     st.stop()
@@ -26,8 +27,11 @@ for partner, group in summary.groupby("partner", sort=False):
     st.markdown(f"**{partner.capitalize()}**")
     cols = st.columns(4)
     for i, row in enumerate(group.to_dict("records")):
-        cols[i % 4].metric(row["title"], charts.headline_value(row),
-                           help=charts.headline_help(row))
+        cols[i % 4].metric(
+            charts.short_title(row["title"]), charts.headline_value(row),
+            delta=charts.headline_rate(row), delta_color="off", delta_arrow="off",
+            help=charts.headline_help(row), border=True,
+            chart_data=trends.get(row["indicator"]), chart_type="area")
 
 st.subheader("Areas with the highest rates")
 cat = cached.catalogue(v)

@@ -1,0 +1,43 @@
+"""The export command writes exactly the data behind the map; bad input exits 2."""
+
+import subprocess
+import sys
+
+import pandas as pd
+
+from dashboard import measures
+from dashboard.filters import ViewFilter
+from tests.conftest import REPO
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "dashboard", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_export_writes_the_map_data(tmp_path, store, regions):
+    out = tmp_path / "wards.csv"
+    done = run("export", "--region", "avon_and_somerset", "--level", "ward", "--indicator",
+               "crime_all", "--period", "2022-03:2022-03", "--measure", "rate",
+               "--format", "csv", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    got = pd.read_csv(out, dtype={"period_start": str, "period_end": str})
+    assert list(got.columns) == measures.COLUMNS
+    flt = ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-03", "2022-03", "rate")
+    expected = measures.indicator_view(store, regions["avon_and_somerset"], flt)
+    pd.testing.assert_frame_equal(got, expected[measures.COLUMNS].astype({"rank": float}),
+                                  check_dtype=False)
+
+
+def test_bad_period_exits_2_with_one_clear_line(tmp_path):
+    done = run("export", "--region", "avon_and_somerset", "--indicator", "crime_all",
+               "--period", "2022-03:2023-01", "--out", str(tmp_path / "x.csv"))
+    assert done.returncode == 2
+    assert "period" in done.stderr and "2023-01 not in the data" in done.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_unknown_region_is_named(tmp_path):
+    done = run("export", "--region", "narnia", "--indicator", "crime_all",
+               "--period", "2022-03:2022-03", "--out", str(tmp_path / "x.csv"))
+    assert done.returncode == 2 and "'narnia' is not a region preset" in done.stderr

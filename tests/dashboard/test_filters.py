@@ -1,0 +1,49 @@
+"""The view filter round-trips through the URL; bad parameters fall back with a notice."""
+
+import pandas as pd
+import pytest
+
+from dashboard.filters import FilterError, ViewFilter, from_params, parse_period
+
+MONTHS = [f"2022-{m:02d}" for m in range(1, 12)]
+CATALOGUE = pd.DataFrame({"indicator": ["crime_all", "imd2019_rank"],
+                          "denominator": ["population", None]})
+PERIODS = {"crime_all": MONTHS, "imd2019_rank": ["2019"]}
+DEFAULT = ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-01", "2022-11", "rate")
+
+
+def parse(params):
+    return from_params(params, regions=["avon_and_somerset", "worcestershire"],
+                       catalogue=CATALOGUE, periods_of=PERIODS.get, default=DEFAULT)
+
+
+def test_a_view_round_trips_through_its_url_parameters():
+    view = DEFAULT.with_(region="worcestershire", level="lsoa", period_start="2022-03",
+                         period_end="2022-05", scheme="natural_breaks", classes=7)
+    again, notices = parse(view.to_params())
+    assert again == view and notices == []
+
+
+@pytest.mark.parametrize(("params", "word"), [
+    ({"region": "atlantis"}, "region"), ({"level": "county"}, "level"),
+    ({"indicator": "'; drop table"}, "indicator"), ({"classes": "twelve"}, "classes"),
+    ({"classes": "42"}, "classes"), ({"period": "2022-13:2022-14"}, "period"),
+    ({"period": "2022-05:2022-01"}, "period"), ({"period": "yesterday"}, "period"),
+    ({"scheme": "kmeans"}, "scheme"),
+])
+def test_each_malformed_parameter_falls_back_to_its_default_with_a_notice(params, word):
+    view, notices = parse(params)
+    assert view == DEFAULT
+    assert len(notices) == 1 and f"'{word}'" in notices[0]
+
+
+def test_rate_for_an_indicator_without_denominator_falls_back_to_value():
+    view, notices = parse({"indicator": "imd2019_rank", "measure": "rate"})
+    assert (view.indicator, view.measure, view.period) == ("imd2019_rank", "count", "2019:2019")
+    assert "no population denominator" in notices[0]
+
+
+def test_parse_period_is_inclusive_and_checked_against_the_data():
+    assert parse_period("2022-03:2022-03", MONTHS) == ("2022-03", "2022-03")
+    with pytest.raises(FilterError, match="2023-01 not in the data"):
+        parse_period("2022-03:2023-01", MONTHS)

@@ -1,0 +1,93 @@
+"""Maps: a readable deck with no basemap request, lean JSON, and correct polygons."""
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from dashboard import classify, geography, maps, measures
+from dashboard.filters import ViewFilter
+
+
+def test_polygon_rings_keep_holes_and_split_multipolygons():
+    square = shapely.box(0, 0, 4, 4).difference(shapely.box(1, 1, 2, 2))
+    multi = shapely.MultiPolygon([shapely.box(10, 0, 11, 1), shapely.box(12, 0, 13, 1)])
+    rings, part_of = maps.polygon_rings(np.array([square, multi]), 5)
+    assert list(part_of) == [0, 1, 1]
+    assert len(rings[0]) == 2  # outer ring and hole
+    assert len(rings[0][0]) == 4  # closing point dropped
+    assert rings[1] == [[[10.0, 0.0], [11.0, 0.0], [11.0, 1.0], [10.0, 1.0]]] or \
+        sorted(map(tuple, rings[1][0])) == [(10, 0), (10, 1), (11, 0), (11, 1)]
+
+
+def test_view_state_fits_bounds():
+    vs = maps.view_state((-3.84, 50.82, -2.24, 51.68), 760, 560)
+    visible_degrees = 760 * 360 / (512 * 2 ** vs.zoom)  # MapView: 512 * 2**zoom px/world
+    assert 1.6 < visible_degrees < 1.6 * 1.6
+    assert vs.longitude == pytest.approx(-3.04)
+
+
+@pytest.fixture(scope="module")
+def deck(store, regions):
+    region = regions["avon_and_somerset"]
+    flt = ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-01", "2022-11", "rate")
+    view = measures.indicator_view(store, region, flt)
+    classes = classify.classify(view["rate_per_1000"], "quantiles", 5, "high_is_bad")
+    deck = maps.choropleth_deck(geography.map_shapes(store, region, "ward"), view, classes,
+                                geography.lad_outlines(store, region), unit="count",
+                                detail="fine", measure_label="rate")
+    return deck, view, classes
+
+
+def test_deck_has_areas_districts_and_labels_and_needs_no_tile_server(deck):
+    d, view, _ = deck
+    spec = json.loads(d.to_json())
+    ids = [layer["id"] for layer in spec["layers"]]
+    assert ids == ["areas", "districts", "district-names"]
+    assert spec["mapStyle"].startswith("data:application/json,")
+    assert "http" not in spec["mapStyle"]
+    areas = spec["layers"][0]
+    assert {o["code"] for o in areas["data"]} == set(view["area_code"])
+    assert areas["pickable"] is True
+    labels = spec["layers"][2]
+    assert labels["fontFamily"] == "Helvetica, Arial, sans-serif"  # a literal, not an accessor
+    assert {o["name"] for o in labels["data"]} >= {"Bristol, City of", "Mendip"}
+
+
+def test_deck_json_is_compact_and_memoised(deck):
+    d, _, _ = deck
+    first = d.to_json()
+    assert "\n" not in first and ": " not in first[:200]
+    assert d.to_json() is first
+    assert "_lean_json" not in first
+
+
+def test_tooltip_shows_name_code_value_rate_and_rank(deck):
+    d, view, _ = deck
+    spec = json.loads(d.to_json())
+    obj = next(o for o in spec["layers"][0]["data"] if o["code"] == "E05010892")
+    row = view.set_index("area_code").loc["E05010892"]
+    assert obj["name"] == row["area_name"]
+    assert obj["v"] == f"{row['value']:,.0f}"
+    assert obj["r"] == f"{row['rate_per_1000']:,.2f}"
+    assert obj["k"] == f"{int(row['rank'])} of {int(view['rank'].notna().sum())}"
+    assert all(k in d._tooltip["html"] for k in ("{name}", "{code}", "{v}", "{r}", "{k}"))
+
+
+def test_legend_html_lists_each_class():
+    entries = [classify.LegendEntry("#ffffb2", "0 – 5", 3),
+               classify.LegendEntry(classify.NO_DATA, "No data", 1)]
+    html = maps.legend_html("Count", entries)
+    assert "0 – 5" in html and "No data" in html and "#ffffb2" in html
+
+
+def test_choropleth_refuses_projected_shapes(deck, store, regions):
+    _, view, classes = deck
+    region = regions["avon_and_somerset"]
+    shapes = geography.map_shapes(store, region, "ward").to_crs(27700)
+    with pytest.raises(ValueError, match="EPSG:4326"):
+        maps.choropleth_deck(gpd.GeoDataFrame(shapes), view, classes,
+                             geography.lad_outlines(store, region), unit="count",
+                             detail="fine", measure_label="rate")

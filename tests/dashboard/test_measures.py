@@ -1,0 +1,65 @@
+"""Measures on the real store: rates after summing, ranks by need, zeros versus no data."""
+
+import numpy as np
+import pytest
+
+from dashboard import measures
+from dashboard.filters import FilterError, ViewFilter
+
+REGION = "avon_and_somerset"
+
+
+def view(store, regions, **kw):
+    base = {"region": REGION, "level": "ward", "indicator": "crime_all",
+            "period_start": "2022-01", "period_end": "2022-11", "measure": "rate"}
+    base.update(kw)
+    return measures.indicator_view(store, regions[base["region"]], ViewFilter(**base))
+
+
+def test_ward_rates_are_computed_after_summing(store, regions):
+    wards = view(store, regions)
+    lsoas = view(store, regions, level="lsoa")
+    assert wards["value"].sum() == lsoas["value"].sum()
+    got = wards["value"] / wards["denominator"] * 1000
+    np.testing.assert_allclose(wards["rate_per_1000"], got)
+    assert list(wards.columns[:10]) == measures.COLUMNS
+
+
+def test_rank_one_is_the_area_of_most_need(store, regions):
+    crime = view(store, regions).dropna(subset=["rate_per_1000"])
+    assert crime.loc[crime["rank"] == 1, "rate_per_1000"].iat[0] == crime["rate_per_1000"].max()
+    imd = view(store, regions, indicator="imd2019_rank", period_start="2019",
+               period_end="2019", measure="count", level="lsoa")
+    # IMD rank: 1 is most deprived nationally, so the lowest value ranks first.
+    assert imd.loc[imd["rank"] == 1, "value"].iat[0] == imd["value"].min()
+
+
+def test_police_zero_is_zero_inside_the_force_and_no_data_outside(store, regions):
+    national = view(store, regions, region="england_and_wales", level="lsoa",
+                    period_start="2022-03", period_end="2022-03")
+    lookup = store.query("SELECT lsoa_code, lad_code FROM lsoa_ward WHERE vintage = 2011")
+    lad = national.merge(lookup, left_on="area_code", right_on="lsoa_code")
+    bristol = lad[lad["lad_code_x"] == "E06000023"]
+    assert bristol["value"].notna().all() and (bristol["value"] == 0).any()
+    leeds = lad[lad["lad_code_x"] == "E08000035"]
+    assert leeds["value"].isna().mean() > 0.95
+
+
+def test_rate_of_an_indicator_without_denominator_is_refused(store, regions):
+    with pytest.raises(FilterError, match="no population denominator"):
+        view(store, regions, indicator="imd2019_rank", period_start="2019", period_end="2019")
+
+
+def test_indicator_on_another_vintage_is_refused_not_joined_blindly(store, regions):
+    with pytest.raises(FilterError, match="LSOA21 geography.*uses LSOA11"):
+        view(store, regions, indicator="imd2025_score", period_start="2025",
+             period_end="2025", measure="count")
+
+
+def test_region_summary_totals_match_the_map(store, regions, ):
+    from dashboard import catalogue
+    cat = catalogue.catalogue(store)
+    summary = measures.region_summary(store, regions[REGION], "2022-01", "2022-11", cat)
+    row = summary.set_index("indicator").loc["crime_all"]
+    assert row["value"] == view(store, regions, level="lsoa")["value"].sum()
+    assert "imd2025_score" not in set(summary["indicator"])
