@@ -64,6 +64,7 @@ def current_view() -> ViewFilter:
 
 def show_notices() -> None:
     """Show, once, what was wrong with the link that opened the session."""
+    current_view()
     for notice in st.session_state.pop("notices", []):
         st.warning(notice, icon=":material/link_off:")
 

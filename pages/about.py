@@ -6,6 +6,7 @@ from dashboard import cached, widgets
 
 widgets.page_setup()
 st.title("About the data")
+widgets.region_picker()
 v = cached.version()
 info = cached.store().info()
 

@@ -1,0 +1,66 @@
+"""Map page behaviour: controls change the deck, legend and URL; bad links give notices."""
+
+import json
+
+import pytest
+
+from tests.pages.conftest import app
+
+pytestmark = pytest.mark.xdist_group("apptest")
+
+
+def deck(at):
+    return json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+
+
+def test_default_map_is_ward_rates_for_avon_and_somerset_with_a_legend():
+    at = app("pages/map.py").run()
+    assert not at.exception
+    spec = deck(at)
+    assert len(spec["layers"][0]["data"]) >= 255
+    legend = [h.proto.body for h in at.get("html")][0]
+    assert "Rate per 1,000 residents" in legend and "No data" in legend
+    assert at.query_params["region"] == ["avon_and_somerset"] or \
+        at.query_params["region"] == "avon_and_somerset"
+
+
+def test_changing_level_indicator_and_classes_redraws_and_updates_the_url():
+    at = app("pages/map.py").run()
+    at.segmented_control(key="map_level").set_value("lsoa").run()
+    at.selectbox(key="map_indicator").set_value("crime_burglary").run()
+    at.slider(key="map_classes").set_value(7).run()
+    assert not at.exception
+    spec = deck(at)
+    assert len({o["code"] for o in spec["layers"][0]["data"]}) == 1005
+    view = at.session_state["view"]
+    assert (view.level, view.indicator, view.classes) == ("lsoa", "crime_burglary", 7)
+    legend = [h.proto.body for h in at.get("html")][0]
+    assert legend.count("<span style='flex:1'>") == 7
+    assert "Burglary" in at.subheader[0].value
+
+
+def test_indicator_without_denominator_offers_only_its_value():
+    at = app("pages/map.py", indicator="imd2019_rank", measure="rate").run()
+    assert not at.exception
+    assert any("no population denominator" in w.value for w in at.warning)
+    assert at.radio(key="map_measure").options == ["Count"]
+    assert "2019" in at.caption[0].value
+
+
+def test_malformed_link_falls_back_with_a_visible_notice():
+    at = app("pages/map.py", region="atlantis", period="2022-13:2022-99", classes="x").run()
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "'region'" in text and "'period'" in text and "'classes'" in text
+    assert at.session_state["view"].region == "avon_and_somerset"
+
+
+def test_a_single_month_link_reproduces_that_view():
+    at = app("pages/map.py", region="worcestershire", level="ward", indicator="crime_drugs",
+             period="2022-03:2022-03", measure="count", scheme="equal_interval",
+             classes="4").run()
+    assert not at.exception and not at.warning
+    view = at.session_state["view"]
+    assert view.period == "2022-03:2022-03" and view.scheme == "equal_interval"
+    assert "2022-03" in at.subheader[0].value
+    assert at.download_button(key="map_download") is not None
