@@ -97,6 +97,7 @@ def choropleth(flt: ViewFilter, v: int) -> tuple[maps.LeanDeck, classify.Classif
     deck = maps.choropleth_deck(
         shapes(flt.region, flt.level, v), data, classes, lad_outlines(flt.region, v),
         unit=meta["unit"], detail=region.map_detail,
-        measure_label="rate" if flt.measure == "rate" else "value")
+        measure_label="rate" if flt.measure == "rate" else "value",
+        outlines=flt.level == "ward")
     deck.to_json()  # serialise once, inside the cache
     return deck, classes

@@ -2,10 +2,11 @@
 
 What keeps a national map light (measured in ``benchmarks/map_payload.py``):
 
-* coordinates are rounded (5 decimals, about 1 m, for a region; 4 for a
-  national map) and rings are not closed twice;
-* the national LSOA layer draws fills only: polygon outlines cost the browser
-  more than the fills at that scale;
+* coordinates are rounded to 4 decimals (about 7 x 11 m) and rings are not
+  closed twice;
+* LSOA layers and national maps draw fills only: polygon outlines cost the
+  browser more than the fills (measured: a regional LSOA map is ready in about
+  half the time without them);
 * the deck's JSON is written compactly, once, and the deck object is cached, so a
   rerun does not serialise tens of thousands of polygons again.
 
@@ -114,7 +115,7 @@ def _tooltip_fields(view: pd.DataFrame, unit: str) -> pd.DataFrame:
 
 def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Classification,
                     lads: gpd.GeoDataFrame, *, unit: str, detail: str,
-                    measure_label: str) -> LeanDeck:
+                    measure_label: str, outlines: bool = True) -> LeanDeck:
     """A choropleth of ``view`` on ``shapes`` with district outlines over it.
 
     Parameters
@@ -130,7 +131,11 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
     unit : str
         The indicator's unit (sets the decimals in tooltips).
     detail : {"fine", "coarse"}
-        ``coarse`` (a national map) rounds harder, drops area outlines and labels.
+        ``coarse`` (a national map) drops area outlines and district labels.
+    outlines : bool
+        Draw thin white outlines between areas (ward maps). Outlines of a
+        thousand LSOAs cost the browser more than their fills, and the colour
+        classes already separate neighbours, so LSOA maps go without.
     measure_label : str
         What the colours show, for the tooltip.
     """
@@ -141,12 +146,14 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
     fields["c"] = [hex_to_rgb(c) for c in classes.colours]
     merged = shapes[["code", "geometry"]].merge(fields, on="code", how="inner",
                                                 validate="one_to_one")
-    rings, part_of = polygon_rings(merged.geometry.values, 5 if fine else 4)
+    # 4 decimals is about 7 x 11 m here: below a pixel at the zooms a region is read at.
+    rings, part_of = polygon_rings(merged.geometry.values, 4)
     records = merged.drop(columns="geometry").to_dict("records")
     data = [{**records[i], "p": ring} for ring, i in zip(rings, part_of, strict=True)]
     layers = [pdk.Layer(
         "PolygonLayer", data=data, id=AREA_LAYER, get_polygon="p", get_fill_color="c",
-        stroked=fine, get_line_color=[255, 255, 255], line_width_min_pixels=0.5 if fine else 0,
+        stroked=fine and outlines, get_line_color=[255, 255, 255],
+        line_width_min_pixels=0.5 if fine and outlines else 0,
         filled=True, pickable=True, auto_highlight=True, highlight_color=[30, 30, 30, 90],
         opacity=0.9)]
     lad_rings, lad_of = polygon_rings(lads.geometry.values, 4)

@@ -53,8 +53,10 @@ if selected:
 else:
     st.caption("Click an area on the map to see its figures here.")
 
-with st.expander("Data table (the figures behind the map)"):
+# The table is sent only when asked for: for England and Wales it is 5 MB.
+if st.toggle("Show the figures behind the map as a table", key="map_table",
+             help="The same figures as the map, for screen readers and for checking."):
     st.dataframe(data.drop(columns=["lad_code"]), hide_index=True, width="stretch")
-    st.download_button("Download CSV", export.to_csv(data),
-                       file_name=f"{view.indicator}_{view.level}_{view.period}.csv".replace(":", "_"),
-                       mime="text/csv", key="map_download")
+st.download_button("Download these figures (CSV)", lambda: export.to_csv(data),
+                   file_name=f"{view.indicator}_{view.level}_{view.period}.csv".replace(":", "_"),
+                   mime="text/csv", key="map_download", on_click="ignore")
