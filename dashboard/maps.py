@@ -2,8 +2,9 @@
 
 What keeps a national map light (measured in ``benchmarks/map_payload.py``):
 
-* coordinates are rounded to 4 decimals (about 7 x 11 m) and rings are not
-  closed twice;
+* coordinates are rounded to 4 decimals (about 7 x 11 m; 3 on a national
+  map) and rings are not closed twice; national geometry is coverage-simplified
+  in the store (``loaders.boundaries.TOLERANCE``);
 * LSOA layers and national maps draw fills only: polygon outlines cost the
   browser more than the fills (measured: a regional LSOA map is ready in about
   half the time without them);
@@ -146,15 +147,18 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
     fields["c"] = [hex_to_rgb(c) for c in classes.colours]
     merged = shapes[["code", "geometry"]].merge(fields, on="code", how="inner",
                                                 validate="one_to_one")
-    # 4 decimals is about 7 x 11 m here: below a pixel at the zooms a region is read at.
-    rings, part_of = polygon_rings(merged.geometry.values, 4)
+    # 4 decimals is about 7 x 11 m here, below a pixel at the zooms a region is read
+    # at; a national map (over 1 km a pixel) needs only 3.
+    rings, part_of = polygon_rings(merged.geometry.values, 4 if fine else 3)
     records = merged.drop(columns="geometry").to_dict("records")
     data = [{**records[i], "p": ring} for ring, i in zip(rings, part_of, strict=True)]
     layers = [pdk.Layer(
         "PolygonLayer", data=data, id=AREA_LAYER, get_polygon="p", get_fill_color="c",
         stroked=fine and outlines, get_line_color=[255, 255, 255],
         line_width_min_pixels=0.5 if fine and outlines else 0,
-        filled=True, pickable=True, auto_highlight=True, highlight_color=[30, 30, 30, 90],
+        # Highlighting redraws the whole layer on every hover: cheap for a region,
+        # not for 35,000 national polygons on a machine without a GPU.
+        filled=True, pickable=True, auto_highlight=fine, highlight_color=[30, 30, 30, 90],
         opacity=0.9)]
     lad_rings, lad_of = polygon_rings(lads.geometry.values, 4)
     paths = [{"path": r[0] + [r[0][0]]} for r in lad_rings]
