@@ -41,6 +41,7 @@ run: store
 	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
 
 test: store chromium
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 lint: $(STAMP)

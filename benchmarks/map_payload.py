@@ -137,7 +137,7 @@ def main() -> int:
             return deck
 
         app = measure(build_app, lambda d: d.to_json())
-        naive = measure(lambda flt=flt: naive_deck(store, flt, meta, holder["codes"]),
+        naive = measure(lambda flt=flt, codes=holder["codes"]: naive_deck(store, flt, meta, codes),
                         lambda d: d.to_json())
         rows.append((f"{region} {level} ({holder['n']:,} areas)", app, naive))
         print(f"  done: {region} {level}", file=sys.stderr, flush=True)

@@ -58,6 +58,7 @@ Run from the repository root: ``.venv/bin/python benchmarks/page_ready.py``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -212,10 +213,8 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGTERM)
                 self.proc.wait(timeout=10)
             except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 self.proc.wait(timeout=10)
 
 
@@ -362,7 +361,7 @@ def main() -> int:
     print("-" * (len(head) + 12))
     print("phases, cold | warm (s after goto: script run finished, deck canvas in the page, "
           "canvas drawn):")
-    for label, cold, warm, target in results:
+    for label, cold, warm, _target in results:
         if label != "empty page":
             print(f"    {label:<24} " + " | ".join(
                 f"{phase(x.script_s)}, {phase(x.canvas_s)}, {fmt_s(x)} ({x.detail})"

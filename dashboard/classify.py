@@ -109,7 +109,8 @@ def classify(values: pd.Series, scheme: str, k: int, polarity: str) -> Classific
         lower = present.min()
         for i, upper in enumerate(bins_arr):
             count = int((idx == i).sum())
-            label = f"{_fmt(lower)} – {_fmt(upper)}" if i == 0 else f"> {_fmt(lower)} – {_fmt(upper)}"
+            bounds = f"{_fmt(lower)} – {_fmt(upper)}"
+            label = bounds if i == 0 else f"> {bounds}"
             legend.append(LegendEntry(palette[i], label, count))
             lower = upper
         bins = [float(b) for b in bins_arr]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from loaders import Region, default_region, load_regions
-
 from dashboard.filters import FilterError
+from loaders import Region, default_region, load_regions
 
 
 def get_region(name: str) -> Region:

@@ -165,7 +165,8 @@ def context_indicator(data: Path, ident: str, entry: dict,
     quarantine = pd.concat([
         frame[no_area].assign(column=key, reason=f"{key} does not match a 2011 LSOA name"
                               if "name_column" in entry else f"{key} is empty"),
-        frame[no_value].assign(column=entry["value_column"], reason="value is empty or not a number"),
+        frame[no_value].assign(column=entry["value_column"],
+                               reason="value is empty or not a number"),
     ])
     quarantine["record"] = quarantine[key].astype(str) + "," + \
         quarantine[entry["value_column"]].astype(str)

@@ -89,7 +89,7 @@ def _pixel(box: dict, view: dict, lon: float, lat: float) -> tuple[float, float]
 
 def _distinct_colours(png: bytes) -> int:
     img = Image.open(io.BytesIO(png)).convert("RGB").resize((200, 150))
-    return len(set(img.getdata()))
+    return len(set(img.get_flattened_data()))
 
 
 def test_map_draws_and_a_click_selects_a_ward(server, page, store, regions):

@@ -16,8 +16,8 @@ def test_building_again_with_the_same_inputs_changes_nothing(store):
     assert build(path, log=said.append) == path
     assert said == [f"store {path} is up to date"]
     assert (path.stat().st_mtime_ns, stored_fingerprint(path)) == before
-    assert before[1] == fingerprint(data_dir(), [r for r in store.query(
-        "SELECT name FROM regions")["name"]])
+    assert before[1] == fingerprint(data_dir(), list(store.query(
+        "SELECT name FROM regions")["name"]))
 
 
 def test_store_holds_every_table_the_dashboard_reads(store):
