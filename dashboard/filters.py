@@ -153,3 +153,12 @@ def from_params(params: dict[str, str], *, regions: list[str], catalogue: pd.Dat
     if out.period_start not in available or out.period_end not in available:
         out = out.with_(period_start=available[0], period_end=available[-1])
     return out, notices
+
+
+def search_areas(view: pd.DataFrame, words: str, limit: int = 50) -> list[str]:
+    """Area codes whose name or code contains every word typed (case-insensitive)."""
+    text = (view["area_name"] + " " + view["area_code"]).str.lower()
+    mask = pd.Series(True, index=view.index)
+    for word in words.lower().split():
+        mask &= text.str.contains(word, regex=False)
+    return view.loc[mask, "area_code"].head(limit).tolist()

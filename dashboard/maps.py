@@ -114,6 +114,13 @@ def _tooltip_fields(view: pd.DataFrame, unit: str) -> pd.DataFrame:
     })
 
 
+def area_figures(view: pd.DataFrame, code: str, unit: str) -> dict | None:
+    """The tooltip figures of one area (``name, code, v, r, k``), or None if absent."""
+    fields = _tooltip_fields(view, unit)
+    match = fields[fields["code"] == code]
+    return None if match.empty else match.iloc[0].to_dict()
+
+
 def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Classification,
                     lads: gpd.GeoDataFrame, *, unit: str, detail: str,
                     measure_label: str, outlines: bool = True) -> LeanDeck:

@@ -3,6 +3,9 @@
 import streamlit as st
 
 from dashboard import LoaderError, cached, export, maps, widgets
+from dashboard.filters import search_areas
+
+FIND_LIMIT = 5000
 
 widgets.page_setup()
 st.title("Map")
@@ -37,21 +40,29 @@ with right:
                f"({'low' if meta['polarity'] == 'low_is_bad' else 'high'} values). "
                "Black lines are district boundaries.")
 
-selected = (event.selection.objects.get(maps.AREA_LAYER) or [None])[0] if event else None
-if selected:
-    row = data[data["area_code"] == selected["code"]]
-    st.subheader(f"Selected: {selected['name']}")
-    if not row.empty:
-        r = row.iloc[0]
-        c = st.columns(4)
-        c[0].metric("Value", selected["v"])
-        c[1].metric("Rate per 1,000", selected["r"])
-        c[2].metric("Rank in region", selected["k"], help="1 is the area of most need.")
-        c[3].metric("Population", f"{r['denominator']:,.0f}" if r["denominator"] == r["denominator"]
-                    else "n/a")
-        st.caption(f"{r['area_code']} · {r['lad_name']}")
-else:
-    st.caption("Click an area on the map to see its figures here.")
+clicked = (event.selection.objects.get(maps.AREA_LAYER) or [None])[0] if event else None
+names = dict(zip(data["area_code"], data["area_name"], strict=True))
+options = list(names)
+if len(options) > FIND_LIMIT:  # a national list is too long to send: search it first
+    words = st.text_input("Find an area", key=f"map_search_{view.region}_{view.level}",
+                          placeholder="Type part of a name or code, then pick it below")
+    options = search_areas(data, words) if len(words.strip()) >= 3 else []
+found = st.selectbox(
+    "Find an area" if len(names) <= FIND_LIMIT else "Matching areas", options, index=None,
+    key=f"map_find_{view.region}_{view.level}", format_func=lambda c: f"{names[c]} ({c})",
+    placeholder="Click the map, or type a name",
+    help="Choose an area here or click it on the map to see its figures.")
+code = clicked["code"] if clicked else found
+figures = maps.area_figures(data, code, meta["unit"]) if code else None
+if figures:
+    row = data[data["area_code"] == code].iloc[0]
+    st.subheader(f"Selected: {figures['name']}")
+    c = st.columns(4)
+    c[0].metric("Value", figures["v"])
+    c[1].metric("Rate per 1,000", figures["r"])
+    c[2].metric("Rank in region", figures["k"], help="1 is the area of most need.")
+    c[3].metric("Population", f"{row['denominator']:,.0f}" if row["denominator"] > 0 else "n/a")
+    st.caption(f"{code} · {row['lad_name']}")
 
 # The table is sent only when asked for: for England and Wales it is 5 MB.
 if st.toggle("Show the figures behind the map as a table", key="map_table",

@@ -47,3 +47,12 @@ def test_parse_period_is_inclusive_and_checked_against_the_data():
     assert parse_period("2022-03:2022-03", MONTHS) == ("2022-03", "2022-03")
     with pytest.raises(FilterError, match="2023-01 not in the data"):
         parse_period("2022-03:2023-01", MONTHS)
+
+
+def test_search_areas_matches_every_word_in_name_or_code():
+    view = pd.DataFrame({"area_code": ["E01000001", "E01000002", "E05000003"],
+                         "area_name": ["Bristol 032A", "Bristol 032B", "Central"]})
+    from dashboard.filters import search_areas
+    assert search_areas(view, "bristol 032b") == ["E01000002"]
+    assert search_areas(view, "E0100") == ["E01000001", "E01000002"]
+    assert search_areas(view, "nowhere") == []

@@ -64,3 +64,22 @@ def test_a_single_month_link_reproduces_that_view():
     assert view.period == "2022-03:2022-03" and view.scheme == "equal_interval"
     assert "2022-03" in at.subheader[0].value
     assert at.download_button(key="map_download") is not None
+
+
+def test_finding_an_area_by_name_shows_its_figures():
+    at = app("pages/map.py").run()
+    at.selectbox(key="map_find_avon_and_somerset_ward").set_value("E05010892").run()
+    assert not at.exception
+    assert at.subheader[1].value == "Selected: Central"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rank in region"] == "1 of 255"
+
+
+def test_national_lists_are_searched_before_picking():
+    at = app("pages/map.py", region="england_and_wales", level="lsoa").run()
+    assert at.selectbox(key="map_find_england_and_wales_lsoa").options == []
+    at.text_input(key="map_search_england_and_wales_lsoa").input("bristol 032").run()
+    options = at.selectbox(key="map_find_england_and_wales_lsoa").options
+    assert options[:3] == ["Bristol 032A (E01014538)", "Bristol 032B (E01014540)",
+                           "Bristol 032C (E01014542)"]
+    assert all("bristol" in o.lower() and "032" in o for o in options)
