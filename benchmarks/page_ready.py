@@ -13,7 +13,7 @@ What is measured
       server, after the cold load finished (the server's caches are full).
 
     Cases: an empty page; a one-polygon pydeck page through the same map
-    component with the app's offline style (the floor any map pays: loading
+    component with the app's no-basemap setting (the floor any map pays: loading
     deck.gl and starting WebGL); the map of Avon and Somerset by ward and by
     LSOA; and England and Wales by LSOA (``crime_all``, 2022-01:2022-11, rate).
 
@@ -161,13 +161,12 @@ import sys
 sys.path.insert(0, {repo!r})
 import pydeck as pdk
 import streamlit as st
-from dashboard.maps import OFFLINE_STYLE
+from dashboard.maps import NO_BASEMAP
 layer = pdk.Layer("PolygonLayer", id="areas", data=[{{"p": [[-2.6, 51.4], [-2.5, 51.4],
                   [-2.5, 51.5]]}}], get_polygon="p", get_fill_color=[200, 40, 40],
                   pickable=True)
 deck = pdk.Deck(layers=[layer], initial_view_state=pdk.ViewState(longitude=-2.55,
-                latitude=51.45, zoom=9), map_style=None, map_provider=None)
-deck.map_style = OFFLINE_STYLE
+                latitude=51.45, zoom=9), map_style=NO_BASEMAP, map_provider=None)
 st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", height=600)
 """
 
@@ -318,7 +317,7 @@ def main() -> int:
                 print(f"  done: empty page ({fmt_s(cold)} / {fmt_s(warm)} s)",
                       file=sys.stderr, flush=True)
                 # The floor for any map: one polygon through the same component, with
-                # the app's offline style. What a map page costs above this is ours.
+                # the app's no-basemap setting. What a map page costs above this is ours.
                 floor = tmp / "one_polygon_app.py"
                 floor.write_text(FLOOR_APP.format(repo=str(REPO)))
                 cold, warm = run_case(pw, floor, "/", "map", env, tmp, "floor", watch)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import urllib.parse
 
 import geopandas as gpd
 import numpy as np
@@ -31,14 +30,10 @@ from pydeck.bindings.json_tools import IGNORE_KEYS, default_serialize
 from dashboard.classify import Classification, LegendEntry, hex_to_rgb
 
 AREA_LAYER = "areas"
-# A MapLibre style with no sources: a plain background and nothing to fetch. Without
-# a style the app's map component would ask a tile host for one; none is reachable
-# where this runs, and the map must read on its own layers anyway.
-# The component wants the style as a URL string, so it travels as a data: URL.
-OFFLINE_STYLE = "data:application/json," + urllib.parse.quote(json.dumps(
-    {"version": 8, "sources": {}, "layers": [
-        {"id": "background", "type": "background",
-         "paint": {"background-color": "#f2f1ec"}}]}, separators=(",", ":")))
+# No basemap. pydeck marks "no provider" by keeping its default-style sentinel;
+# Streamlit's map component then draws deck.gl alone: no tile or style request
+# (none is reachable here) and no second WebGL map to start.
+NO_BASEMAP = "__MAP_STYLE__"
 _LEAN_KEY = "_lean_json"
 IGNORE_KEYS.append(_LEAN_KEY)  # the memo is not part of the spec
 
@@ -178,16 +173,16 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
             "TextLayer", data=labels, id="district-names", get_position=["lon", "lat"],
             get_text="name", get_size=13, get_color=[20, 20, 20],
             font_family=pdk.types.String("Helvetica, Arial, sans-serif"),
-            font_weight=600, outline_width=3, outline_color=[255, 255, 255],
-            font_settings={"sdf": True}, pickable=False))
+            # A light box behind each name keeps it legible over any colour; unlike
+            # an outlined (SDF) font it needs no distance field built in the browser.
+            font_weight=600, background=True, get_background_color=[255, 255, 255, 200],
+            background_padding=[3, 1], pickable=False))
     tooltip = {"html": "<b>{name}</b> <span style='opacity:.7'>{code}</span><br/>"
                        "Value: {v}<br/>Rate per 1,000: {r}<br/>"
                        f"Rank ({measure_label}, 1 = most need): " + "{k}",
                "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"}}
-    deck = LeanDeck(layers=layers, initial_view_state=view_state(tuple(lads.total_bounds)),
-                    map_style=None, map_provider=None, tooltip=tooltip, height=600)
-    deck.map_style = OFFLINE_STYLE
-    return deck
+    return LeanDeck(layers=layers, initial_view_state=view_state(tuple(lads.total_bounds)),
+                    map_style=NO_BASEMAP, map_provider=None, tooltip=tooltip, height=600)
 
 
 def legend_html(title: str, entries: list[LegendEntry]) -> str:
