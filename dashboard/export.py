@@ -7,19 +7,7 @@ import io
 import pandas as pd
 
 from dashboard.measures import COLUMNS
-
-FORMULA_START = ("=", "+", "-", "@")
-
-
-def neutralise_formulae(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with a quote."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            s = out[col]
-            risky = s.astype(str).str.startswith(FORMULA_START) & s.notna()
-            out[col] = s.where(~risky, "'" + s.astype(str))
-    return out
+from loaders.safety import neutralise_formulae
 
 
 def to_csv(view: pd.DataFrame) -> bytes:

@@ -1,9 +1,14 @@
-"""Command line: ``python -m loaders build [--region NAME|all] [--store PATH] [--force]``."""
+"""Command line.
+
+``python -m loaders build [--region NAME|all] [--store PATH] [--force]``
+``python -m loaders ingest FILE [--partner NAME] [--meta META] [--store PATH] [--report F]``
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from loaders.build import build
 from loaders.errors import LoaderError
@@ -19,13 +24,39 @@ def main(argv: list[str] | None = None) -> int:
                    help="a region preset from config/regions.toml, or 'all' (default)")
     p.add_argument("--store", help="store file (default geodata/oda.duckdb, or $ODA_STORE)")
     p.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    q = sub.add_parser("ingest", help="validate a partner file and load its good rows")
+    q.add_argument("file", help="CSV, XLSX, Parquet or police.uk street-level CSV")
+    q.add_argument("--partner", help="the partner, where the file has no partner column")
+    q.add_argument("--meta", help="catalogue metadata for new indicators (TOML or JSON)")
+    q.add_argument("--store", help="store file (default geodata/oda.duckdb, or $ODA_STORE)")
+    q.add_argument("--report", help="write the full report as JSON to this file")
     args = parser.parse_args(argv)
     try:
+        if args.command == "ingest":
+            return _ingest(args)
         regions = None if args.region == "all" else [args.region]
         build(args.store, regions=regions, force=args.force)
     except LoaderError as err:
         print(f"error: {err.user_message}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from loaders.ingest import ingest
+    report = ingest(args.file, partner=args.partner, meta=args.meta, store=args.store)
+    if args.report:
+        Path(args.report).write_text(report.to_json(), encoding="utf-8")
+    if report.refused:
+        print(f"refused: {report.file}: {report.reason}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    for note in report.notes:
+        print(f"  note: {note}")
+    for q in report.quarantine[:20]:
+        print(f"  row {q['row']}, {q['column'] or 'row'}: {q['reason']}")
+    if len(report.quarantine) > 20:
+        print(f"  ... {len(report.quarantine) - 20} more in the report")
     return 0
 
 

@@ -27,7 +27,7 @@ from loaders import policeuk, sources
 from loaders.config import REGIONS_FILE, REPO, Region, data_dir, load_regions, store_path
 from loaders.errors import LoaderError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 LEVELS = {"LSOA11": "lsoa", "LSOA21": "lsoa", "WD19": "ward", "WD25": "ward",
           "LAD19": "lad", "LAD25": "lad"}
 
@@ -46,15 +46,18 @@ CREATE TABLE population (geography VARCHAR, code VARCHAR, population DOUBLE, sou
 CREATE TABLE catalogue (indicator VARCHAR PRIMARY KEY, title VARCHAR, partner VARCHAR,
     unit VARCHAR, polarity VARCHAR, additive BOOLEAN, denominator VARCHAR,
     geography VARCHAR, vintage VARCHAR, frequency VARCHAR, source VARCHAR, licence VARCHAR,
-    suppression_k INTEGER, description VARCHAR);
+    suppression_k INTEGER, description VARCHAR, origin VARCHAR DEFAULT 'open');
 CREATE TABLE observations (indicator VARCHAR, geography VARCHAR, area_code VARCHAR,
     period_start VARCHAR, period_end VARCHAR, date_start DATE, date_end DATE,
-    value DOUBLE, source VARCHAR, agreement VARCHAR);
+    value DOUBLE, source VARCHAR, agreement VARCHAR, denominator DOUBLE,
+    origin VARCHAR DEFAULT 'open', ingest_id VARCHAR);
 CREATE TABLE coverage (indicator VARCHAR, lad_code VARCHAR);
 CREATE TABLE quarantine (source VARCHAR, "row" INTEGER, "column" VARCHAR, reason VARCHAR,
-    record VARCHAR);
+    record VARCHAR, origin VARCHAR DEFAULT 'open', ingest_id VARCHAR);
 CREATE TABLE ingest_log (source VARCHAR, sha256 VARCHAR, rows_read INTEGER,
-    rows_loaded INTEGER, rows_quarantined INTEGER, loaded_at TIMESTAMP, summary VARCHAR);
+    rows_loaded INTEGER, rows_quarantined INTEGER, loaded_at TIMESTAMP, summary VARCHAR,
+    origin VARCHAR DEFAULT 'open', ingest_id VARCHAR, partner VARCHAR,
+    refused BOOLEAN DEFAULT false, report VARCHAR);
 CREATE TABLE regions (name VARCHAR, title VARCHAR, spec VARCHAR);
 CREATE TABLE build_info (key VARCHAR, value VARCHAR);
 """
@@ -268,6 +271,43 @@ class _Builder:
                     "indicator": ident, "lad_code": lads["lad_code_active"].unique()}))
 
 
+PARTNER_TABLES = ("catalogue", "observations", "quarantine", "ingest_log")
+
+
+def _carry_partner_data(con: duckdb.DuckDBPyConnection, old: Path,
+                        log: Callable[[str], None]) -> None:
+    """Copy partner uploads from the store being replaced into the new one.
+
+    Open data is rebuilt from its files; partner data exists only in the store,
+    so a rebuild must never lose it.
+    """
+    if not old.exists():
+        return
+    try:
+        con.execute(f"ATTACH '{old}' AS old (READ_ONLY)")
+    except duckdb.Error as err:
+        raise LoaderError(str(old), f"the existing store cannot be read to keep its partner "
+                          f"uploads: {err}") from err
+    try:
+        cols = {t: [r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = 'old' "
+            "AND table_name = ?", [t]).fetchall()] for t in PARTNER_TABLES}
+        if not all("origin" in c for c in cols.values()):
+            return  # a store from before partner uploads existed holds none
+        moved = 0
+        for table in PARTNER_TABLES:
+            shared = [c for c in cols[table] if c in {r[0] for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+                "AND table_name = ?", [table]).fetchall()}]
+            names = ", ".join(f'"{c}"' for c in shared)
+            moved += con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM old.{table} "
+                                 f"WHERE origin = 'partner'").fetchone()[0]
+        if moved:
+            log(f"kept {moved} partner rows from the previous store")
+    finally:
+        con.execute("DETACH old")
+
+
 def build(store: str | os.PathLike | None = None, regions: list[str] | None = None,
           force: bool = False, log: Callable[[str], None] = print) -> Path:
     """Build the store if it is missing or out of date.
@@ -328,6 +368,7 @@ def build(store: str | os.PathLike | None = None, regions: list[str] | None = No
         b.insert("regions", pd.DataFrame([{
             "name": r.name, "title": r.title,
             "spec": json.dumps({"lads": r.lads, "vintage": r.vintage})} for r in chosen]))
+        _carry_partner_data(con, path, log)
         seconds = time.perf_counter() - started
         b.insert("build_info", pd.DataFrame([
             {"key": "fingerprint", "value": fp}, {"key": "built_at", "value": b.now.isoformat()},

@@ -1,0 +1,221 @@
+"""Partner files: adapt to the tidy contract, validate with pandera, quarantine bad rows.
+
+The contract (DESIGN.md): one row per ``area_code`` x ``period`` x ``indicator``
+with a ``value``; optional ``denominator`` and ``partner``. Wide files (one
+column per period, or one per indicator) are melted onto it; police.uk
+street-level files go through the police.uk adapter. Every row either loads or
+is kept in the quarantine with its file row, column and reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from loaders.readfile import RawTable
+
+CODE = r"^[EW]0[15]\d{6}$"
+INDICATOR = r"^[a-z][a-z0-9_]{1,63}$"
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.I)
+YEAR = re.compile(r"^(\d{4})$")
+FINANCIAL = re.compile(r"^(\d{4})/(\d{2})$")
+FORMULA_START = ("=", "+", "-", "@")
+FIRST_YEAR = 2000
+
+
+@dataclass(frozen=True)
+class Period:
+    """A parsed period: its label and the dates it spans."""
+
+    label: str
+    start: dt.date
+    end: dt.date
+
+
+def parse_period(text: str) -> Period | None:
+    """Parse ``YYYY-MM``, ``YYYY-Qn``, ``YYYY`` or financial ``YYYY/YY``; None if neither."""
+    t = text.strip()
+    if m := MONTH.match(t):
+        y, mo = int(m[1]), int(m[2])
+        end = (pd.Timestamp(y, mo, 1) + pd.offsets.MonthEnd(0)).date()
+        return Period(t, dt.date(y, mo, 1), end)
+    if m := QUARTER.match(t):
+        y, q = int(m[1]), int(m[2])
+        start = dt.date(y, 3 * q - 2, 1)
+        end = (pd.Timestamp(start) + pd.offsets.QuarterEnd(0)).date()
+        return Period(f"{y}-Q{q}", start, end)
+    if m := YEAR.match(t):
+        y = int(m[1])
+        return Period(t, dt.date(y, 1, 1), dt.date(y, 12, 31))
+    if m := FINANCIAL.match(t):
+        y = int(m[1])
+        if (y + 1) % 100 != int(m[2]):
+            return None
+        return Period(t, dt.date(y, 4, 1), dt.date(y + 1, 3, 31))
+    return None
+
+
+def looks_like_period(text: str) -> bool:
+    """True for a column name that is a period (a wide-by-period file)."""
+    return parse_period(str(text)) is not None
+
+
+@dataclass
+class Validated:
+    """The rows that pass, and every row that does not, with its reason."""
+
+    good: pd.DataFrame  # area_code, period, indicator, value, denominator, partner, row, ...
+    quarantine: pd.DataFrame  # row, column, reason, record
+    notes: list[str] = field(default_factory=list)
+
+
+def to_tidy(raw: RawTable, *, indicator: str | None = None, partner: str | None = None
+            ) -> tuple[pd.DataFrame, list[str]]:
+    """Map a file's columns onto the tidy contract, melting wide layouts.
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        Columns ``row, area_code, period, indicator, value, denominator, partner``
+        (text) and notes on what was adapted.
+    """
+    notes = []
+    frame = raw.frame.copy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    lower = {c.lower(): c for c in frame.columns}
+    frame = frame.rename(columns={orig: low for low, orig in lower.items()
+                                  if low in ("area_code", "period", "indicator", "value",
+                                             "denominator", "partner")})
+    frame["row"] = [raw.file_row(i) for i in frame.index]
+    if "value" not in frame.columns:
+        keys = [c for c in ("area_code", "period", "indicator", "denominator", "partner", "row")
+                if c in frame.columns]
+        periods = [c for c in frame.columns if c not in keys and looks_like_period(c)]
+        others = [c for c in frame.columns if c not in keys and c not in periods]
+        if periods and "period" not in frame.columns:
+            frame = frame.melt(id_vars=keys + others, value_vars=periods, var_name="period",
+                               value_name="value")
+            notes.append(f"a wide file with one column per period ({len(periods)} periods) "
+                         "was read as one row per area and period")
+        elif others and "period" in frame.columns and "indicator" not in frame.columns:
+            frame = frame.melt(id_vars=keys, value_vars=others, var_name="indicator",
+                               value_name="value")
+            notes.append(f"a wide file with one column per indicator ({len(others)}) was "
+                         "read as one row per area, period and indicator")
+    if "indicator" not in frame.columns:
+        frame["indicator"] = indicator or ""
+    elif indicator:
+        frame["indicator"] = frame["indicator"].where(frame["indicator"] != "", indicator)
+    if "partner" not in frame.columns:
+        frame["partner"] = partner or ""
+    elif partner:
+        frame["partner"] = frame["partner"].where(frame["partner"] != "", partner)
+    for col in ("area_code", "period", "value", "denominator"):
+        if col not in frame.columns:
+            frame[col] = ""
+    text_cols = ("area_code", "period", "indicator", "value", "denominator", "partner")
+    frame = frame.astype(dict.fromkeys(text_cols, str))
+    for col in ("area_code", "period", "indicator", "partner"):
+        frame[col] = frame[col].str.strip()
+    frame["area_code"] = frame["area_code"].str.upper()
+    frame["indicator"] = frame["indicator"].str.lower()
+    return frame.sort_values("row", kind="stable").reset_index(drop=True), notes
+
+
+def _schema(known_codes: set[str], first_year: int, today: dt.date,
+            negatives: set[str]) -> pa.DataFrameSchema:
+    def known(s: pd.Series) -> pd.Series:
+        return s.isin(known_codes) | ~s.str.match(CODE)  # malformed is reported once
+
+    def plausible(s: pd.Series) -> pd.Series:
+        def ok(text: str) -> bool:
+            p = parse_period(text)
+            return p is None or (p.start.year >= first_year and p.start <= today)
+        return s.map(ok).astype(bool)
+
+    def formula(s: pd.Series) -> pd.Series:
+        return ~s.str.startswith(FORMULA_START)
+
+    def non_negative(frame: pd.DataFrame) -> pd.Series:
+        return (frame["value_num"] >= 0) | frame["value_num"].isna() | \
+            frame["indicator"].isin(negatives)
+
+    return pa.DataFrameSchema({
+        "area_code": pa.Column(str, [
+            pa.Check.str_matches(CODE, error="area code is not an LSOA (E01/W01) or ward "
+                                 "(E05/W05) code"),
+            pa.Check(known, element_wise=False, error="area code is not a known LSOA or ward"),
+        ]),
+        "period": pa.Column(str, [
+            pa.Check(lambda s: s.map(looks_like_period).astype(bool),
+                     error="period is not YYYY-MM, YYYY-Qn, YYYY or YYYY/YY"),
+            pa.Check(plausible, error=f"period is in the future or before {first_year}"),
+        ]),
+        "indicator": pa.Column(str, [
+            pa.Check(formula, error="indicator starts like a spreadsheet formula"),
+            pa.Check.str_matches(INDICATOR, error="indicator id must be lower_snake_case "
+                                 "(letters, digits, underscores)"),
+        ]),
+        "partner": pa.Column(str, pa.Check(formula, error="partner starts like a spreadsheet "
+                                           "formula")),
+        "value_num": pa.Column(float, nullable=False),  # NaN: empty or not a number
+    }, checks=[pa.Check(non_negative, error="value is negative")], strict=False)
+
+
+def validate(tidy: pd.DataFrame, *, known_codes: set[str], negatives: set[str] = frozenset(),
+             first_year: int = FIRST_YEAR, today: dt.date | None = None) -> Validated:
+    """Check every row against the contract; quarantine, never drop, the failures.
+
+    Duplicate (area, period, indicator) rows are all quarantined, never summed.
+    """
+    today = today or dt.date.today()
+    frame = tidy.copy()
+    frame["value_num"] = pd.to_numeric(frame["value"].str.replace(",", "", regex=False),
+                                       errors="coerce")
+    frame.loc[~np.isfinite(frame["value_num"].fillna(0)), "value_num"] = np.nan
+    frame["denominator_num"] = pd.to_numeric(frame["denominator"], errors="coerce")
+    problems: list[tuple[int, str, str]] = []
+    try:
+        _schema(known_codes, first_year, today, negatives).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        for case in cases.itertuples():
+            if pd.isna(case.index):
+                continue
+            check = str(case.check)
+            if check == "not_nullable" or case.column == "value_num" or \
+                    check == "value is negative":
+                column = "value"
+                check = "value is empty or not a number" if check == "not_nullable" else check
+            else:
+                column = str(case.column)
+            problems.append((int(case.index), column, check))
+    bad_denominator = frame["denominator"].ne("") & frame["denominator_num"].isna()
+    problems += [(i, "denominator", "denominator is not a number")
+                 for i in frame.index[bad_denominator]]
+    failed = {i for i, _, _ in problems}
+    clean = frame.drop(index=list(failed))
+    dupes = clean.duplicated(["area_code", "period", "indicator"], keep=False)
+    problems += [(i, "area_code", "duplicate area, period and indicator (not summed)")
+                 for i in clean.index[dupes]]
+    first: dict[int, tuple[str, str]] = {}
+    for i, column, reason in sorted(problems, key=lambda p: p[0]):
+        first.setdefault(i, (column, reason))
+    idx = sorted(first)
+    record_cols = ["area_code", "period", "indicator", "value", "denominator", "partner"]
+    quarantine = pd.DataFrame({
+        "row": frame.loc[idx, "row"].astype(int).values if idx else [],
+        "column": [first[i][0] for i in idx],
+        "reason": [first[i][1] for i in idx],
+        "record": [",".join(frame.loc[i, record_cols].astype(str)) for i in idx],
+    })
+    good = frame.drop(index=idx)
+    good = good.assign(value=good["value_num"], denominator=good["denominator_num"])
+    return Validated(good=good.drop(columns=["value_num", "denominator_num"]),
+                     quarantine=quarantine)

@@ -1,0 +1,20 @@
+"""Text that a spreadsheet would run as a formula is neutralised before it leaves the app."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulae(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that start like a formula with a quote (numbers are left alone)."""
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype == object or pd.api.types.is_string_dtype(s):
+            text = s.astype(str)
+            risky = s.notna() & text.str.startswith(FORMULA_START) & \
+                ~text.str.fullmatch(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
+            out[col] = s.where(~risky, "'" + text)
+    return out

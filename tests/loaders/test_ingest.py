@@ -1,0 +1,219 @@
+"""Partner ingest: hand-made malformed files, each with its expected message.
+
+Every file either is refused whole with one reason, or loads its good rows and
+quarantines the rest; for every file, rows read = rows loaded + rows quarantined.
+Each test works on its own copy of the built store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from loaders.ingest import ingest, quarantine_csv
+from loaders.readfile import display_name
+from tests.conftest import REPO
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures" / "partner"
+TODAY = dt.date(2026, 11, 1)
+
+
+@pytest.fixture()
+def store(tmp_path, store):  # noqa: F811 - a private copy of the session store
+    copy = tmp_path / "store.duckdb"
+    shutil.copy(store.path, copy)
+    with duckdb.connect(str(copy)) as con:
+        for table in ("observations", "catalogue", "quarantine", "ingest_log"):
+            con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
+    return copy
+
+
+def run(store, name, **kw):
+    report = ingest(FIX / name, store=store, today=TODAY, **kw)
+    if not report.refused:
+        assert report.rows_read == report.rows_loaded + report.rows_quarantined, name
+    return report
+
+
+REFUSED = [
+    ("empty.csv", "is empty (0 bytes)"),
+    ("whitespace_only.csv", "only white space"),
+    ("header_only.csv", "a header but no rows"),
+    ("no_area_code.csv", "no header row with the columns ['area_code']"),
+    ("binary_garbage.csv", "not a text file"),
+    ("all_rows_bad.csv", "no valid rows: all 2 rows have problems"),
+    ("compression_bomb.xlsx", "possible compression bomb"),
+    ("broken.xlsx", "cannot be opened"),
+    ("repeated_columns.csv", "the header (row 1) repeats the columns ['value']"),
+]
+
+
+@pytest.mark.parametrize(("name", "message"), REFUSED)
+def test_unusable_files_are_refused_with_one_clear_reason(store, name, message):
+    report = run(store, name)
+    assert report.refused and message in report.reason
+    assert report.rows_loaded == 0
+
+
+QUARANTINED = [
+    ("bad_codes.csv", 2, "area_code", "area code is not an LSOA (E01/W01) or ward (E05/W05) code"),
+    ("unknown_codes.csv", 2, "area_code", "area code is not a known LSOA or ward"),
+    ("negative_values.csv", 2, "value", "value is negative"),
+    ("non_numeric.csv", 2, "value", "value is empty or not a number"),
+    ("non_numeric.csv", 3, "value", "value is empty or not a number"),
+    ("out_of_range_periods.csv", 2, "period", "period is in the future or before 2000"),
+    ("out_of_range_periods.csv", 3, "period", "period is in the future or before 2000"),
+    ("bad_periods.csv", 2, "period", "period is not YYYY-MM, YYYY-Qn, YYYY or YYYY/YY"),
+    ("bad_periods.csv", 3, "period", "period is not YYYY-MM, YYYY-Qn, YYYY or YYYY/YY"),
+    ("duplicates.csv", 2, "area_code", "duplicate area, period and indicator (not summed)"),
+    ("duplicates.csv", 3, "area_code", "duplicate area, period and indicator (not summed)"),
+    ("formula_text.csv", 2, "indicator", "indicator starts like a spreadsheet formula"),
+    ("formula_text.csv", 3, "partner", "partner starts like a spreadsheet formula"),
+    ("ragged_rows.csv", 2, "", "has more cells than the header's 5 columns"),
+    ("bad_indicator_ids.csv", 2, "indicator", "indicator id must be lower_snake_case"),
+    ("bad_denominator.csv", 2, "denominator", "denominator is not a number"),
+    ("title_rows.xlsx", 6, "value", "value is negative"),
+]
+
+
+@pytest.mark.parametrize(("name", "row", "column", "message"), QUARANTINED)
+def test_bad_rows_are_quarantined_with_row_column_and_reason(store, name, row, column, message):
+    report = run(store, name)
+    assert not report.refused, report.reason
+    assert report.rows_loaded >= 1
+    by_row = {q["row"]: q for q in report.quarantine}
+    assert row in by_row, report.quarantine
+    assert by_row[row]["column"] == column
+    assert by_row[row]["reason"].startswith(message)
+
+
+@pytest.mark.parametrize(("name", "note"), [
+    ("semicolon.csv", "separated by ';'"),
+    ("tab_separated.tsv", "separated by '\\t'"),
+    ("bom.csv", "byte-order mark"),
+    ("latin1.csv", "Windows-1252"),
+    ("title_rows.xlsx", "3 title row(s) above the header were skipped"),
+    ("merged_header.xlsx", "1 title row(s) above the header were skipped"),
+    ("wide_by_period.csv", "one column per period"),
+])
+def test_awkward_but_readable_files_load_and_say_what_was_done(store, name, note):
+    report = run(store, name)
+    assert not report.refused, report.reason
+    assert report.rows_loaded >= 1
+    assert any(note in n for n in report.notes), report.notes
+
+
+def test_wide_file_counts_rows_after_reshaping(store):
+    report = run(store, "wide_by_period.csv")
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (6, 5, 1)
+    assert report.quarantine[0]["reason"] == "value is empty or not a number"
+
+
+def test_mixed_vintages_are_handled_row_by_row(store):
+    report = run(store, "mixed_vintages.csv")
+    assert report.rows_loaded == 3
+    with duckdb.connect(str(store)) as con:
+        got = dict(con.execute("SELECT area_code, geography FROM observations "
+                               "WHERE origin = 'partner'").fetchall())
+    # E01033909 exists only in 2021; E01014399 is unchanged (the same area in both
+    # vintages) and so follows the file's majority; E05010892 is a WD19 ward code.
+    assert got == {"E01014399": "LSOA21", "E01033909": "LSOA21", "E05010892": "WD19"}
+
+
+def test_same_file_twice_changes_nothing(store):
+    first = run(store, "negative_values.csv")
+
+    def snapshot():
+        with duckdb.connect(str(store)) as con:
+            return [con.execute(f"SELECT * FROM {t} WHERE origin = 'partner' ORDER BY ALL")
+                    .fetchall() for t in ("observations", "catalogue", "quarantine")]
+    before = snapshot()
+    second = run(store, "negative_values.csv")
+    assert second.already_loaded and second.rows_loaded == first.rows_loaded
+    assert snapshot() == before
+
+
+def test_a_corrected_file_replaces_its_earlier_rows_and_the_log_keeps_both(store, tmp_path):
+    path = tmp_path / "fires.csv"
+    path.write_text("area_code,period,indicator,value,partner\n"
+                    "E01014399,2022-01,fire_deliberate,3,fire\n"
+                    "E01014400,2022-01,fire_deliberate,9,fire\n")
+    ingest(path, store=store, today=TODAY)
+    path.write_text("area_code,period,indicator,value,partner\n"
+                    "E01014399,2022-01,fire_deliberate,4,fire\n")
+    report = ingest(path, store=store, today=TODAY)
+    assert report.replaced_rows == 2
+    with duckdb.connect(str(store)) as con:
+        rows = con.execute("SELECT area_code, value FROM observations "
+                           "WHERE source = 'fires.csv'").fetchall()
+        log = con.execute("SELECT count(*) FROM ingest_log WHERE source = 'fires.csv'").fetchone()
+    assert rows == [("E01014399", 4.0)]
+    assert log == (2,)
+
+
+def test_new_indicator_is_catalogued_with_defaults_or_sidecar(store, tmp_path):
+    report = run(store, "semicolon.csv")
+    assert any("catalogued with default" in n for n in report.notes)
+    meta = tmp_path / "meta.toml"
+    meta.write_text('[fire_accidental]\ntitle = "Accidental dwelling fires"\nunit = "count"\n'
+                    'polarity = "high_is_bad"\ndenominator = "population"\nsuppression_k = 3\n'
+                    'licence = "Partner data"\n')
+    path = tmp_path / "acc.csv"
+    path.write_text("area_code,period,indicator,value,partner\n"
+                    "E01014399,2022-01,fire_accidental,1,fire\n")
+    report = ingest(path, store=store, meta=meta, today=TODAY)
+    assert not any("catalogued with default" in n for n in report.notes)
+    with duckdb.connect(str(store)) as con:
+        row = con.execute("SELECT title, suppression_k, partner, origin FROM catalogue "
+                          "WHERE indicator = 'fire_accidental'").fetchone()
+    assert row == ("Accidental dwelling fires", 3, "fire", "partner")
+
+
+def test_oversized_file_is_refused_without_reading_it(store):
+    report = ingest(FIX / "duplicates.csv", store=store, max_bytes=50, today=TODAY)
+    assert report.refused and "over the 50-byte limit" in report.reason
+
+
+def test_odd_file_names_are_shown_safely(store):
+    report = run(store, "fire data (final) v2 ☃.csv")
+    assert report.file == "fire data (final) v2 ☃.csv" and report.rows_loaded == 1
+    assert display_name("../../etc/passwd") == "passwd"
+    assert display_name("C:\\temp\\evil\x00name.csv") == "evil?name.csv"
+    assert display_name("") == "(unnamed file)"
+
+
+def test_quarantine_download_neutralises_formula_text(store):
+    report = run(store, "formula_text.csv")
+    report.quarantine.append({"row": 99, "column": "x", "reason": "=1+1"})
+    text = quarantine_csv(report).decode()
+    assert "'=1+1" in text and "\n99,x,=1+1" not in text
+
+
+def test_fixtures_are_at_least_twenty_malformed_files():
+    assert len(list(FIX.iterdir())) >= 20
+
+
+def test_command_line_exit_codes_and_json_report(store, tmp_path):
+    out = tmp_path / "report.json"
+    ok = subprocess.run([sys.executable, "-m", "loaders", "ingest", str(FIX / "duplicates.csv"),
+                         "--store", str(store), "--report", str(out)], cwd=REPO,
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    report = json.loads(out.read_text())
+    assert {"rows_read", "rows_loaded", "rows_quarantined", "refused", "reason",
+            "quarantine"} <= set(report)
+    assert report["quarantine"][0] == {"row": 2, "column": "area_code",
+                                       "reason": "duplicate area, period and indicator "
+                                                 "(not summed)"}
+    bad = subprocess.run([sys.executable, "-m", "loaders", "ingest", str(FIX / "empty.csv"),
+                          "--store", str(store)], cwd=REPO, capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "refused: empty.csv: is empty (0 bytes)"
