@@ -19,16 +19,14 @@ from dashboard.store import Store
 
 
 @st.cache_resource(show_spinner=False)
-def _store(path: str | None, version: int) -> Store:
+def _store(path: str) -> Store:
     return Store(path)
 
 
 def store() -> Store:
-    """The store, opened once per build of it."""
+    """The store, opened once per process (queries reopen it after a rebuild or upload)."""
     from loaders import store_path
-    path = store_path()
-    version = path.stat().st_mtime_ns if path.exists() else 0
-    return _store(str(path), version)
+    return _store(str(store_path()))
 
 
 def version() -> int:
@@ -36,6 +34,12 @@ def version() -> int:
     from loaders import store_path
     path = store_path()
     return path.stat().st_mtime_ns if path.exists() else 0
+
+
+@st.cache_data(show_spinner="Checking coverage…", max_entries=8)
+def catalogue_coverage(region: str, v: int) -> pd.DataFrame:
+    """The catalogue with each indicator's coverage of a region."""
+    return cat.coverage(store(), get_region(region))
 
 
 @st.cache_data(show_spinner=False)

@@ -29,3 +29,36 @@ def months(store: Store, indicator: str) -> list[str]:
     frame = store.query("SELECT DISTINCT period_start FROM observations WHERE indicator = ? "
                         "ORDER BY 1", [indicator])
     return frame["period_start"].tolist()
+
+
+def coverage(store: Store, region) -> pd.DataFrame:
+    """Every indicator with its share of the region's areas and when it was last loaded.
+
+    Returns
+    -------
+    DataFrame
+        The catalogue columns plus ``area_coverage`` (0-1: the share of the region's
+        LSOAs, or wards for ward-level data, with at least one value) and ``loaded_at``.
+    """
+    from dashboard import geography
+    cat = catalogue(store)
+    lsoas = geography.lsoa_lookup(store, region)
+    areas = set(lsoas["lsoa_code"]) | set(lsoas["ward_code"])
+    n_lsoa, n_ward = lsoas["lsoa_code"].nunique(), lsoas["ward_code"].nunique()
+    codes = store.query("SELECT DISTINCT indicator, area_code, geography FROM observations")
+    codes = codes[codes["area_code"].isin(areas)]
+    counted = codes.assign(ward=codes["geography"].str.startswith("WD")) \
+        .groupby(["indicator", "ward"])["area_code"].nunique().unstack(fill_value=0) \
+        .reindex(columns=[False, True], fill_value=0)
+    share = (counted[False] / max(n_lsoa, 1)).where(counted[False] > 0,
+                                                    counted[True] / max(n_ward, 1))
+    built = store.query("SELECT value FROM build_info WHERE key = 'built_at'")
+    partner_loads = store.query(
+        "SELECT o.indicator, max(l.loaded_at) AS loaded_at FROM observations o "
+        "JOIN ingest_log l USING (ingest_id) WHERE o.origin = 'partner' GROUP BY 1")
+    out = cat.assign(area_coverage=cat["indicator"].map(share).fillna(0.0))
+    built_at = pd.to_datetime(built["value"].iat[0]) if len(built) else pd.NaT
+    # A merge, not Series.map: pandas cannot map through an empty datetime Series.
+    out = out.merge(partner_loads, on="indicator", how="left", validate="one_to_one")
+    out["loaded_at"] = pd.to_datetime(out["loaded_at"]).fillna(built_at)
+    return out

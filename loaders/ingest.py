@@ -303,7 +303,7 @@ def _catalogue(con, obs, good, meta_map, report) -> None:
         missing = sorted(set(DEFAULTS) - set(given))
         if missing:
             report.notes.append(f"new indicator {ident}: catalogued with default "
-                                f"{', '.join(missing)} (give a --meta file to set them)")
+                                f"{', '.join(missing)} (a catalogue details file sets them)")
         partner = entry.get("partner") or good.loc[good["indicator"] == ident, "partner"].iat[0]
         geography = obs.loc[obs["indicator"] == ident, "geography"].mode().iat[0]
         monthly = obs.loc[obs["indicator"] == ident, "period_start"].str.match(

@@ -1,0 +1,70 @@
+"""Data: upload a partner file, read its validation report, and browse the catalogue."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import cached, partners, widgets
+
+widgets.page_setup()
+st.title("Partner data")
+view = widgets.region_picker()
+st.caption("Upload a partner file (CSV, Excel or Parquet): one row per area, period and "
+           "indicator, with columns area_code, period, indicator and value (optionally "
+           "denominator and partner). Wide files with one column per month or per indicator, "
+           "and police.uk street-level files, are recognised too. Good rows load; every other "
+           "row is kept with its reason for you to download and correct.")
+
+with st.form("upload", clear_on_submit=False):
+    upload = st.file_uploader("Partner file", type=["csv", "tsv", "txt", "xlsx", "parquet"],
+                              key="data_file")
+    c1, c2 = st.columns(2)
+    partner = c1.text_input("Partner", key="data_partner", placeholder="e.g. fire",
+                            help="Used when the file has no partner column.")
+    meta = c2.file_uploader("Catalogue details for new indicators (optional)",
+                            type=["toml", "json"], key="data_meta",
+                            help="Title, unit, polarity, denominator, suppression k, licence. "
+                            "Without it a new indicator gets defaults, and the report says so.")
+    submitted = st.form_submit_button("Validate and load", type="primary")
+
+if submitted and upload is None:
+    st.warning("Choose a file to upload first.")
+elif submitted:
+    with st.spinner(f"Validating {upload.name}…"):
+        report = partners.ingest_upload(
+            cached.store(), upload.getvalue(), upload.name, partner=partner,
+            meta=meta.getvalue() if meta else None, meta_name=meta.name if meta else "")
+    st.session_state["data_report"] = report
+
+report = st.session_state.get("data_report")
+if report is not None:
+    st.subheader(f"Report: {report.file}")
+    if report.refused:
+        st.error(f"Refused: {report.reason}", icon=":material/block:")
+    elif report.already_loaded:
+        st.info("This exact file was loaded before; nothing changed.")
+    else:
+        st.success(f"Loaded {report.rows_loaded:,} of {report.rows_read:,} rows.")
+    c = st.columns(3)
+    c[0].metric("Rows read", f"{report.rows_read:,}")
+    c[1].metric("Rows loaded", f"{report.rows_loaded:,}")
+    c[2].metric("Rows quarantined", f"{report.rows_quarantined:,}")
+    for note in report.notes:
+        st.caption(f"Note: {note}")
+    if report.quarantine:
+        st.dataframe(pd.DataFrame(report.quarantine), hide_index=True, width="stretch")
+        st.download_button("Download the quarantined rows (CSV)",
+                           partners.quarantine_csv(report),
+                           file_name=f"quarantine_{report.file}.csv", mime="text/csv",
+                           key="data_quarantine", on_click="ignore")
+
+st.subheader("Indicator catalogue")
+cat = cached.catalogue_coverage(view.region, cached.version())
+st.dataframe(
+    cat[["indicator", "title", "partner", "area_coverage", "first_period", "last_period",
+         "loaded_at", "unit", "polarity", "geography", "source", "licence"]],
+    hide_index=True, width="stretch",
+    column_config={"area_coverage": st.column_config.ProgressColumn(
+        "Area coverage", help="Share of the region's areas with data", format="percent",
+        min_value=0, max_value=1),
+        "loaded_at": st.column_config.DatetimeColumn("Last loaded", format="YYYY-MM-DD HH:mm"),
+        "geography": st.column_config.TextColumn("Vintage")})
