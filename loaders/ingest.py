@@ -26,7 +26,7 @@ from loaders import partner as pt
 from loaders import policeuk
 from loaders.config import store_path
 from loaders.errors import LoaderError
-from loaders.readfile import MAX_BYTES, display_name, read_partner_table
+from loaders.readfile import MAX_BYTES, display_name, peek_header, read_partner_table
 
 REQUIRED = ("area_code",)
 POLICE_HEADER = ("month", "lsoa code", "crime type")
@@ -180,11 +180,14 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
             raise LoaderError(report.file, "does not exist")
         if size <= max_bytes:
             report.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-        raw = read_partner_table(path, report.file, REQUIRED, (POLICE_HEADER,), max_bytes)
+        # A police.uk file goes straight to its adapter, which reads it faster than the
+        # general reader; anything else is read (and checked) as a partner table.
+        raw = None if size <= max_bytes and policeuk.is_policeuk_header(peek_header(path)) \
+            else read_partner_table(path, report.file, REQUIRED, (POLICE_HEADER,), max_bytes)
     except LoaderError as err:
         report.refused, report.reason = True, "; ".join(err.problems)
         return report
-    report.notes += raw.notes
+    report.notes += raw.notes if raw else []
     con = _connect(store_path(store))
     try:
         return _load(con, path, raw, report, partner=partner, meta_map=meta_map,
@@ -194,22 +197,23 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
 
 
 def _load(con, path, raw, report, *, partner, meta_map, first_year, today) -> Report:
+    # Any earlier load of the same bytes counts, open data included: a police.uk
+    # month the store was built with must not be added a second time.
     done = con.execute("SELECT rows_read, rows_loaded, rows_quarantined FROM ingest_log "
-                       "WHERE sha256 = ? AND origin = 'partner' AND NOT refused "
+                       "WHERE sha256 = ? AND NOT refused "
                        "ORDER BY loaded_at DESC LIMIT 1", [report.sha256]).fetchone()
     if done:
         report.rows_read, report.rows_loaded, report.rows_quarantined = done
         report.already_loaded = True
         report.notes.append("this exact file was loaded before; nothing changed")
         return report
-    columns = [str(c).strip().lower() for c in raw.frame.columns]
-    if policeuk.is_policeuk_header([str(c).strip() for c in raw.frame.columns]):
+    if raw is None or policeuk.is_policeuk_header([str(c).strip() for c in raw.frame.columns]):
         good, quarantine, report.rows_read = _police(path, report.file, con)
         report.notes.append("recognised as a police.uk street-level file: rows are counted by "
                             "LSOA, month and crime type")
         good["geography"] = "LSOA11"
     else:
-        if "area_code" not in columns:
+        if "area_code" not in [str(c).strip().lower() for c in raw.frame.columns]:
             report.refused, report.reason = True, "no area_code column"
             return report
         one = next(iter(meta_map.values()), {}) if len(meta_map) == 1 else {}

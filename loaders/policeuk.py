@@ -107,7 +107,9 @@ def read_policeuk_file(path: Path, known_lsoas: set[str]) -> PoliceFile:
     mark(frame["LSOA code"] == "", "LSOA code", "no LSOA code (location not matched to an area)")
     mark(~frame["LSOA code"].str.match(LSOA11) & (frame["LSOA code"] != ""),
          "LSOA code", "malformed LSOA code")
-    mark(~frame["LSOA code"].isin(known_lsoas), "LSOA code", "LSOA code is not a 2011 LSOA")
+    # A plain set lookup per row: Series.isin converts a large set element by element.
+    known = pd.Series([c in known_lsoas for c in frame["LSOA code"]], index=frame.index)
+    mark(~known, "LSOA code", "LSOA code is not a 2011 LSOA")
     mark(~frame["Month"].str.match(MONTH), "Month", "month is not YYYY-MM")
     mark(frame["Crime type"] == "", "Crime type", "no crime type")
 

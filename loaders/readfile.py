@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +67,22 @@ def _decode(data: bytes, name: str, notes: list[str]) -> str:
         text = data.decode("latin-1")
         notes.append("the file is not UTF-8; it was read as Latin-1")
         return text
+
+
+def _gunzip(data: bytes, name: str, max_bytes: int) -> bytes:
+    """Decompress gzip, stopping (refused) once the output passes ``max_bytes``."""
+    out = bytearray()
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        for start in range(0, len(data), 1 << 16):
+            out += d.decompress(data[start:start + (1 << 16)], max_bytes + 1 - len(out))
+            if len(out) > max_bytes or d.unconsumed_tail:
+                raise LoaderError(name, f"unpacks to more than {max_bytes:,} bytes; refused "
+                                  "as too large or a compression bomb")
+        out += d.flush()
+    except zlib.error as err:
+        raise LoaderError(name, f"looks gzip-compressed but cannot be unpacked: {err}") from err
+    return bytes(out)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -146,6 +163,22 @@ def _xlsx(data: bytes, name: str, required: tuple[str, ...], notes: list[str],
     return _table(first, name, required, notes, alternatives)
 
 
+def peek_header(path: Path) -> list[str]:
+    """The first line's column names of a (possibly gzipped) text file; [] if not text."""
+    with path.open("rb") as f:
+        head = f.read(8192)
+    if head[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 8192)
+        except zlib.error:
+            return []
+    try:
+        line = head.decode("utf-8-sig").splitlines()[0]
+    except (UnicodeDecodeError, IndexError):
+        return []
+    return [c.strip().strip('"') for c in next(csv.reader([line]))]
+
+
 def read_partner_table(path: Path, name: str | None = None,
                        required: tuple[str, ...] = ("area_code",),
                        alternatives: tuple[tuple[str, ...], ...] = (),
@@ -179,6 +212,9 @@ def read_partner_table(path: Path, name: str | None = None,
         raise LoaderError(name, "is empty (0 bytes)")
     data = path.read_bytes()
     notes: list[str] = []
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip(data, name, max_bytes)
+        notes.append("the file was gzip-compressed")
     if data[:4] == b"PK\x03\x04":
         return _xlsx(data, name, required, notes, alternatives)
     if data[:4] == b"PAR1":

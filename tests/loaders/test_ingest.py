@@ -217,3 +217,28 @@ def test_command_line_exit_codes_and_json_report(store, tmp_path):
                          timeout=120)
     assert bad.returncode == 2
     assert bad.stderr.strip() == "refused: empty.csv: is empty (0 bytes)"
+
+
+def test_gzipped_police_file_is_recognised_and_counted(store, data):
+    source = data / "policeuk" / "west-mercia" / "2022-03-west-mercia-street.csv.gz"
+    with duckdb.connect(str(store)) as con:  # pretend the store was built without it
+        con.execute("DELETE FROM ingest_log WHERE source LIKE '%2022-03-west-mercia%'")
+    report = ingest(source, store=store, today=TODAY)
+    assert not report.refused, report.reason
+    assert any("police.uk street-level" in n for n in report.notes)
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (10308, 10090, 218)
+    assert "crime_all" in report.indicators
+
+
+def test_a_file_already_in_the_store_as_open_data_is_not_added_twice(store, data):
+    source = data / "policeuk" / "west-mercia" / "2022-03-west-mercia-street.csv.gz"
+    report = ingest(source, store=store, today=TODAY)
+    assert report.already_loaded
+
+
+def test_gzip_bomb_is_refused_without_unpacking_it_all(store, tmp_path):
+    import gzip
+    bomb = tmp_path / "bomb.csv.gz"
+    bomb.write_bytes(gzip.compress(b"area_code,period\n" + b"0" * (20 * 1024 * 1024)))
+    report = ingest(bomb, store=store, max_bytes=1024 * 1024, today=TODAY)
+    assert report.refused and "compression bomb" in report.reason
