@@ -13,8 +13,8 @@ import streamlit as st
 
 from dashboard import catalogue as cat
 from dashboard import classify, geography, maps, measures
-from dashboard.filters import ViewFilter
-from dashboard.regions import get_region, load_regions
+from dashboard.filters import FilterError, ViewFilter
+from dashboard.regions import get_region, load_regions, view_region
 from dashboard.store import Store
 
 
@@ -63,43 +63,49 @@ def months(indicator: str, v: int) -> list[str]:
 @st.cache_data(show_spinner="Computing the figures…", max_entries=64)
 def view(flt: ViewFilter, v: int) -> pd.DataFrame:
     """The figures behind a map (see ``measures.indicator_view``)."""
-    return measures.indicator_view(store(), get_region(flt.region), flt)
+    return measures.indicator_view(store(), view_region(flt.region, flt.vintage), flt)
 
 
 @st.cache_data(show_spinner="Summarising the region…", max_entries=32)
-def summary(region: str, start: str, end: str, v: int) -> pd.DataFrame:
+def summary(region: str, vintage: int | None, start: str, end: str, v: int) -> pd.DataFrame:
     """Headline figures per indicator for a region and period."""
-    return measures.region_summary(store(), get_region(region), start, end, catalogue(v))
+    return measures.region_summary(store(), view_region(region, vintage), start, end,
+                                   catalogue(v))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def monthly(region: str, start: str, end: str, v: int) -> pd.DataFrame:
+def monthly(region: str, vintage: int | None, start: str, end: str, v: int) -> pd.DataFrame:
     """Monthly regional totals of the monthly count indicators."""
-    return measures.region_monthly(store(), get_region(region), start, end)
+    return measures.region_monthly(store(), view_region(region, vintage), start, end)
 
 
 @st.cache_resource(show_spinner="Preparing boundaries…", max_entries=12)
-def shapes(region: str, level: str, v: int):
+def shapes(region: str, level: str, vintage: int | None, v: int):
     """Map geometry of a region's areas (shared; do not mutate)."""
-    return geography.map_shapes(store(), get_region(region), level)
+    return geography.map_shapes(store(), view_region(region, vintage), level)
 
 
 @st.cache_resource(show_spinner=False, max_entries=12)
-def lad_outlines(region: str, v: int):
+def lad_outlines(region: str, vintage: int | None, v: int):
     """District outlines of a region (shared; do not mutate)."""
-    return geography.lad_outlines(store(), get_region(region))
+    return geography.lad_outlines(store(), view_region(region, vintage))
 
 
 @st.cache_resource(show_spinner="Drawing the map…", max_entries=24)
 def choropleth(flt: ViewFilter, v: int) -> tuple[maps.LeanDeck, classify.Classification]:
     """The map and its classes for a filter; its JSON is built once and reused."""
-    region = get_region(flt.region)
+    region = view_region(flt.region, flt.vintage)
+    areas = shapes(flt.region, flt.level, flt.vintage, v)
+    if areas.empty:
+        raise FilterError("vintage", f"no {flt.level.upper()} boundaries of the "
+                          f"{region.vintage} vintage are available for {region.title}; "
+                          "choose ward level or the other vintage")
     data = view(flt, v)
     meta = catalogue(v).set_index("indicator").loc[flt.indicator]
     classes = classify.classify(data[measures.measure_column(flt)], flt.scheme,
                                 flt.classes, meta["polarity"])
     deck = maps.choropleth_deck(
-        shapes(flt.region, flt.level, v), data, classes, lad_outlines(flt.region, v),
+        areas, data, classes, lad_outlines(flt.region, flt.vintage, v),
         unit=meta["unit"], detail=region.map_detail,
         measure_label="rate" if flt.measure == "rate" else "value",
         outlines=flt.level == "ward")

@@ -42,6 +42,7 @@ class ViewFilter:
     measure: Measure = "count"
     scheme: Scheme = "quantiles"
     classes: int = 5
+    vintage: int | None = None  # None: the region preset's own vintage
 
     @property
     def period(self) -> str:
@@ -50,9 +51,12 @@ class ViewFilter:
 
     def to_params(self) -> dict[str, str]:
         """URL query parameters that reproduce this view."""
-        return {"region": self.region, "level": self.level, "indicator": self.indicator,
-                "period": self.period, "measure": self.measure, "scheme": self.scheme,
-                "classes": str(self.classes)}
+        params = {"region": self.region, "level": self.level, "indicator": self.indicator,
+                  "period": self.period, "measure": self.measure, "scheme": self.scheme,
+                  "classes": str(self.classes)}
+        if self.vintage:
+            params["vintage"] = str(self.vintage)
+        return params
 
     def with_(self, **changes) -> ViewFilter:
         """A copy with some fields changed."""
@@ -142,6 +146,7 @@ def from_params(params: dict[str, str], *, regions: list[str], catalogue: pd.Dat
         out = out.with_(measure="count")
     take("scheme", SCHEMES)
     take("classes", list(CLASSES), int)
+    take("vintage", [2011, 2021], int)
     available = periods_of(out.indicator)
     if "period" in params:
         try:

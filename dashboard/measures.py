@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard import geography
+from dashboard import geography, vintage
 from dashboard.filters import FilterError, ViewFilter, has_denominator
 from dashboard.store import Store
 from loaders import Region
@@ -39,17 +39,15 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str
 
     Counts are summed over the period. Where an indicator's source covers an
     area (a police force's districts, say) an LSOA with no rows is a true zero;
-    elsewhere it has no data (NaN).
+    elsewhere it has no data (NaN). An indicator published on the other LSOA
+    vintage is converted through the ONS lookup (``dashboard.vintage``), and the
+    frame's ``attrs["conversion"]`` says how.
 
     Returns
     -------
     DataFrame
         ``code, name, lad_code, value, denominator``.
     """
-    if meta["geography"] != region.lsoa_geography:
-        raise FilterError(
-            "indicator", f"{meta['indicator']} is published on {meta['geography']} "
-            f"geography, but the region {region.name} uses {region.lsoa_geography}")
     areas = geography.region_areas(store, region, "lsoa")
     agg = "sum" if meta["additive"] else "avg"
     obs = store.query(
@@ -57,8 +55,23 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str
         f"WHERE indicator = ? AND geography = ? AND period_start >= ? AND period_end <= ? "
         f"GROUP BY area_code",
         [meta["indicator"], meta["geography"], start, end])
+    conversion = None
+    if meta["geography"] != region.lsoa_geography:
+        if meta["geography"] not in vintage.GEOGRAPHY.values():
+            raise FilterError("indicator", f"{meta['indicator']} is published on "
+                              f"{meta['geography']} geography, which cannot be shown by LSOA")
+        w = vintage.weights(store, meta["geography"], region.lsoa_geography)
+        source_pop = store.query("SELECT code, population FROM population WHERE geography = ?",
+                                 [meta["geography"]]).set_index("code")["population"]
+        # Convert only what reaches the region, so the report speaks of the region.
+        w = w[w["target_code"].isin(set(areas["code"]))]
+        obs = obs[obs["code"].isin(set(w["source_code"]))]
+        obs, conversion = vintage.convert(obs, w, additive=bool(meta["additive"]),
+                                          source=meta["geography"],
+                                          target=region.lsoa_geography,
+                                          source_population=source_pop)
     pop = store.query("SELECT code, population AS denominator FROM population "
-                      "WHERE geography = ?", [meta["geography"]])
+                      "WHERE geography = ?", [region.lsoa_geography])
     out = areas.merge(obs, on="code", how="left", validate="one_to_one") \
         .merge(pop, on="code", how="left", validate="one_to_one")
     if meta["additive"]:
@@ -68,7 +81,9 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str
             "WHERE c.indicator = ?", [meta["indicator"]])["lad_code"]
         zero = out["value"].isna() & out["lad_code"].isin(set(covered))
         out.loc[zero, "value"] = 0.0
-    return out[["code", "name", "lad_code", "value", "denominator"]]
+    out = out[["code", "name", "lad_code", "value", "denominator"]]
+    out.attrs["conversion"] = conversion.describe() if conversion else ""
+    return out
 
 
 def rank_areas(measure: pd.Series, polarity: str) -> pd.Series:
@@ -97,6 +112,7 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter) -> pd.DataFram
         raise FilterError("measure", f"{flt.indicator} has no population denominator; "
                           "use --measure count")
     lsoa = lsoa_values(store, region, meta, flt.period_start, flt.period_end)
+    conversion = lsoa.attrs.get("conversion", "")
     if flt.level == "lsoa":
         view = lsoa
     else:
@@ -120,7 +136,9 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter) -> pd.DataFram
         "denominator": view["denominator"], "rate_per_1000": rate,
         "rank": rank_areas(chosen, meta["polarity"]),
         "lad_code": view["lad_code"], "lad_name": view["lad_name"]})
-    return out.sort_values("area_code").reset_index(drop=True)
+    out = out.sort_values("area_code").reset_index(drop=True)
+    out.attrs["conversion"] = conversion
+    return out
 
 
 def measure_column(flt: ViewFilter) -> str:
@@ -144,8 +162,8 @@ def region_summary(store: Store, region: Region, start: str, end: str,
     """
     rows = []
     for meta in catalogue.to_dict("records"):
-        if meta["geography"] != region.lsoa_geography:
-            continue
+        if meta["geography"] not in vintage.GEOGRAPHY.values():
+            continue  # ward-level uploads have no LSOA figures to sum
         monthly = meta["frequency"] == "monthly"
         s, e = (start, end) if monthly else (meta["first_period"], meta["last_period"])
         lsoa = lsoa_values(store, region, meta, s, e)
@@ -168,6 +186,9 @@ def region_summary(store: Store, region: Region, start: str, end: str,
 def region_monthly(store: Store, region: Region, start: str, end: str) -> pd.DataFrame:
     """Monthly regional totals of every monthly count indicator, for trend sparklines.
 
+    Totals are taken on each indicator's own vintage (a regional total does not
+    depend on the LSOA vintage it is drawn with).
+
     Returns
     -------
     DataFrame
@@ -176,9 +197,10 @@ def region_monthly(store: Store, region: Region, start: str, end: str) -> pd.Dat
     where, params = geography._lad_clause(region, "l.lad_code")
     return store.query(
         f"SELECT o.indicator, o.period_start, sum(o.value) AS value FROM observations o "
-        f"JOIN lsoa_ward l ON l.lsoa_code = o.area_code AND l.vintage = ? "
+        f"JOIN lsoa_ward l ON l.lsoa_code = o.area_code "
+        f"AND l.vintage = CASE o.geography WHEN 'LSOA11' THEN 2011 ELSE 2021 END "
         f"JOIN catalogue c ON c.indicator = o.indicator "
-        f"WHERE c.frequency = 'monthly' AND c.additive AND o.geography = ? "
+        f"WHERE c.frequency = 'monthly' AND c.additive "
         f"AND o.period_start >= ? AND o.period_end <= ? AND {where} "
         f"GROUP BY ALL ORDER BY 1, 2",
-        [region.vintage, region.lsoa_geography, start, end, *params])
+        [start, end, *params])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from dashboard.filters import FilterError
 from loaders import Region, default_region, load_regions
 
@@ -20,4 +22,10 @@ def get_region(name: str) -> Region:
     return regions[name]
 
 
-__all__ = ["Region", "default_region", "get_region", "load_regions"]
+def view_region(name: str, vintage: int | None = None) -> Region:
+    """The region preset, on another geography vintage when one is chosen."""
+    region = get_region(name)
+    return dataclasses.replace(region, vintage=vintage) if vintage else region
+
+
+__all__ = ["Region", "default_region", "get_region", "load_regions", "view_region"]

@@ -15,13 +15,15 @@ from dashboard.filters import ViewFilter
 from dashboard.regions import default_region
 
 LEVEL_LABELS = {"lsoa": "LSOA", "ward": "Ward"}
+VINTAGE_LABELS = {2011: "2011: LSOA 2011, wards Dec 2019", 2021: "2021: LSOA 2021, wards May 2025"}
 MEASURE_LABELS = {"count": "Count", "rate": "Rate per 1,000 residents"}
 
 
 def _catalogue_for(region_name: str):
-    region = cached.regions()[region_name]
+    """Indicators that can be mapped by LSOA (either vintage; the other is converted)."""
+    del region_name  # every region can show both LSOA vintages
     cat = cached.catalogue(cached.version())
-    return cat[cat["geography"] == region.lsoa_geography].reset_index(drop=True)
+    return cat[cat["geography"].isin(["LSOA11", "LSOA21"])].reset_index(drop=True)
 
 
 def _default_view() -> ViewFilter:
@@ -89,6 +91,13 @@ def region_picker() -> ViewFilter:
         indicator = view.indicator if view.indicator in set(cat["indicator"]) \
             else cat["indicator"].iat[0]
         view = view.with_(region=name, indicator=indicator)
+    own = regions[name].vintage
+    chosen = st.sidebar.radio(
+        "Geography vintage", [2011, 2021], index=[2011, 2021].index(view.vintage or own),
+        format_func=VINTAGE_LABELS.get, key="w_vintage",
+        help="Data on the other LSOA vintage is converted through the ONS lookup; split "
+        "LSOAs share their counts by population.")
+    view = view.with_(vintage=None if chosen == own else chosen)
     return _set(view)
 
 

@@ -16,8 +16,9 @@ region = cached.regions()[view.region]
 months = cached.months("crime_all", v)
 start, end = st.select_slider("Months (for monthly indicators)", options=months,
                               value=(months[0], months[-1]), key="overview_period")
-summary = cached.summary(view.region, start, end, v)
-trends = cached.monthly(view.region, start, end, v).groupby("indicator")["value"].apply(list)
+summary = cached.summary(view.region, view.vintage, start, end, v)
+monthly = cached.monthly(view.region, view.vintage, start, end, v)
+trends = monthly.groupby("indicator")["value"].apply(list)
 if summary.empty:
     st.info("No indicators are published on this region's geography yet.")
     st.stop()
@@ -35,7 +36,7 @@ for partner, group in summary.groupby("partner", sort=False):
 
 st.subheader("Areas with the highest rates")
 cat = cached.catalogue(v)
-rated = cat[(cat["geography"] == region.lsoa_geography) & cat["denominator"].notna()]
+rated = cat[cat["geography"].isin(["LSOA11", "LSOA21"]) & cat["denominator"].notna()]
 ids = rated["indicator"].tolist()
 titles = rated.set_index("indicator")["title"]
 c1, c2 = st.columns([3, 1])
@@ -52,6 +53,6 @@ top = cached.view(flt, v).nsmallest(10, "rank")
 st.altair_chart(charts.top_areas(top), width="stretch")
 
 st.subheader("How fresh is each source")
-st.dataframe(charts.freshness(cat[cat["geography"] == region.lsoa_geography]), hide_index=True,
+st.dataframe(charts.freshness(cat[cat["geography"].isin(["LSOA11", "LSOA21"])]), hide_index=True,
              width="stretch")
 alt.data_transformers.disable_max_rows()

@@ -83,3 +83,19 @@ def test_national_lists_are_searched_before_picking():
     assert options[:3] == ["Bristol 032A (E01014538)", "Bristol 032B (E01014540)",
                            "Bristol 032C (E01014542)"]
     assert all("bristol" in o.lower() and "032" in o for o in options)
+
+
+def test_choosing_the_2021_vintage_converts_2011_data_and_says_how():
+    at = app("pages/map.py", level="lsoa", vintage="2021").run()
+    assert not at.exception
+    assert at.session_state["view"].vintage == 2021
+    assert any(c.value.startswith("Converted from LSOA11 to LSOA21") for c in at.caption)
+    spec = deck(at)
+    codes = {o["code"] for o in spec["layers"][0]["data"]}
+    assert len(codes) == 1038  # the 2021 LSOAs of Avon and Somerset
+
+
+def test_national_lsoa_2021_has_no_boundaries_and_says_so():
+    at = app("pages/map.py", region="england_and_wales", level="lsoa", vintage="2021").run()
+    assert not at.exception
+    assert any("no LSOA boundaries of the 2021 vintage" in e.value for e in at.error)
