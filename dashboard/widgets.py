@@ -137,8 +137,10 @@ def map_controls(key: str = "map") -> ViewFilter:
     has_rate = filters.has_denominator(cat.at[indicator, "denominator"])
     options = list(MEASURE_LABELS) if has_rate else ["count"]
     measure = view.measure if view.measure in options else "count"
+    unit = cat.at[indicator, "unit"]
+    labels = {**MEASURE_LABELS, "count": "Count" if unit == "count" else f"Value ({unit})"}
     measure = c4.radio(
-        "Measure", options, index=options.index(measure), format_func=MEASURE_LABELS.get,
+        "Measure", options, index=options.index(measure), format_func=labels.get,
         key=f"{key}_measure", horizontal=True,
         help=None if has_rate else "This indicator is already a score or rate; "
         "it is shown as published.")

@@ -37,8 +37,7 @@ with left:
 with right:
     st.html(maps.legend_html(measure.capitalize(), classes.legend))
     noun = "LSOAs" if view.level == "lsoa" else "wards"
-    st.caption(f"{len(data):,} {noun} · "
-               f"{widgets.MEASURE_LABELS[view.measure].lower()} · darker is more need "
+    st.caption(f"{len(data):,} {noun} · {measure} · darker is more need "
                f"({'low' if meta['polarity'] == 'low_is_bad' else 'high'} values). "
                "Black lines are district boundaries.")
 

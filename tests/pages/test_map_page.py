@@ -43,7 +43,7 @@ def test_indicator_without_denominator_offers_only_its_value():
     at = app("pages/map.py", indicator="imd2019_rank", measure="rate").run()
     assert not at.exception
     assert any("no population denominator" in w.value for w in at.warning)
-    assert at.radio(key="map_measure").options == ["Count"]
+    assert at.radio(key="map_measure").options == ["Value (rank)"]
     assert "2019" in at.caption[0].value
 
 
