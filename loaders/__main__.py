@@ -12,6 +12,8 @@ from pathlib import Path
 
 from loaders.build import build
 from loaders.errors import LoaderError
+from loaders.partner import FIRST_YEAR
+from loaders.readfile import MAX_BYTES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--meta", help="catalogue metadata for new indicators (TOML or JSON)")
     q.add_argument("--store", help="store file (default geodata/oda.duckdb, or $ODA_STORE)")
     q.add_argument("--report", help="write the full report as JSON to this file")
+    q.add_argument("--first-year", type=int, default=FIRST_YEAR,
+                   help=f"periods before this year are quarantined (default {FIRST_YEAR})")
+    q.add_argument("--max-mb", type=float, default=MAX_BYTES / 2**20,
+                   help=f"refuse files larger than this many MB, unread "
+                   f"(default {MAX_BYTES // 2**20})")
     args = parser.parse_args(argv)
     try:
         if args.command == "ingest":
@@ -44,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     from loaders.ingest import ingest
-    report = ingest(args.file, partner=args.partner, meta=args.meta, store=args.store)
+    report = ingest(args.file, partner=args.partner, meta=args.meta, store=args.store,
+                    first_year=args.first_year, max_bytes=int(args.max_mb * 2**20))
     if args.report:
         Path(args.report).write_text(report.to_json(), encoding="utf-8")
     if report.refused:

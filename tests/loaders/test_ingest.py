@@ -242,3 +242,16 @@ def test_gzip_bomb_is_refused_without_unpacking_it_all(store, tmp_path):
     bomb.write_bytes(gzip.compress(b"area_code,period\n" + b"0" * (20 * 1024 * 1024)))
     report = ingest(bomb, store=store, max_bytes=1024 * 1024, today=TODAY)
     assert report.refused and "compression bomb" in report.reason
+
+
+def test_first_year_and_size_limit_are_configurable_on_the_command_line(store):
+    done = subprocess.run([sys.executable, "-m", "loaders", "ingest",
+                           str(FIX / "out_of_range_periods.csv"), "--store", str(store),
+                           "--first-year", "1980", "--max-mb", "1"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "3 rows read, 2 loaded, 1 quarantined" in done.stdout  # 1990 is now plausible
+    small = subprocess.run([sys.executable, "-m", "loaders", "ingest", str(FIX / "bom.csv"),
+                            "--store", str(store), "--max-mb", "0.00001"], cwd=REPO,
+                           capture_output=True, text=True, timeout=120)
+    assert small.returncode == 2 and "over the 10-byte limit" in small.stderr
