@@ -15,7 +15,8 @@ What is measured
     Cases: an empty page; a one-polygon pydeck page through the same map
     component with the app's no-basemap setting (the floor any map pays: loading
     deck.gl and starting WebGL); the map of Avon and Somerset by ward and by
-    LSOA; and England and Wales by LSOA (``crime_all``, 2022-01:2022-11, rate).
+    LSOA; and England and Wales by LSOA (``crime_all``, 2022-01:2022-11, rate;
+    and IMD 2019, which covers every English LSOA).
 
 When a page is ready
     Streamlit has finished the script run: ``[data-testid="stApp"]`` carries
@@ -86,10 +87,16 @@ POLL_S = 0.1
 SETTLE_S = 2.0  # idle pause before each load, so a closed context's teardown is over
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
 PERIOD = "2022-01:2022-11"
+# (label, region, level, query for the indicator, target ratio). crime_all covers two
+# forces, so most national LSOAs are "No data"; IMD 2019 covers all of England, the
+# heaviest national map there is.
+CRIME = f"indicator=crime_all&period={PERIOD}&measure=rate"
+IMD = "indicator=imd2019_rank&period=2019:2019&measure=count"
 MAP_CASES = [
-    ("avon_and_somerset ward", "avon_and_somerset", "ward", 1.5),
-    ("avon_and_somerset lsoa", "avon_and_somerset", "lsoa", 1.5),
-    ("england_and_wales lsoa", "england_and_wales", "lsoa", 4.0),
+    ("avon_and_somerset ward", "avon_and_somerset", "ward", CRIME, 1.5),
+    ("avon_and_somerset lsoa", "avon_and_somerset", "lsoa", CRIME, 1.5),
+    ("england_and_wales lsoa", "england_and_wales", "lsoa", CRIME, 4.0),
+    ("E&W lsoa, IMD 2019", "england_and_wales", "lsoa", IMD, 4.0),
 ]
 
 # One in-page probe for both kinds of page; returns what the poll loop needs.
@@ -324,9 +331,8 @@ def main() -> int:
                 results.append(("one-polygon deck (floor)", cold, warm, None))
                 print(f"  done: one-polygon deck ({fmt_s(cold)} / {fmt_s(warm)} s)",
                       file=sys.stderr, flush=True)
-                for label, region, level, target in MAP_CASES:
-                    path = (f"/map?region={region}&level={level}&indicator=crime_all"
-                            f"&period={PERIOD}&measure=rate")
+                for label, region, level, query, target in MAP_CASES:
+                    path = f"/map?region={region}&level={level}&{query}"
                     cold, warm = run_case(pw, REPO / "streamlit_app.py", path, "map", env,
                                           tmp, label.replace(" ", "_"), watch)
                     results.append((label, cold, warm, target))

@@ -5,9 +5,9 @@ What keeps a national map light (measured in ``benchmarks/map_payload.py``):
 * coordinates are rounded to 4 decimals (about 7 x 11 m; 3 on a national
   map) and rings are not closed twice; national geometry is coverage-simplified
   in the store (``loaders.boundaries.TOLERANCE``);
-* LSOA layers and national maps draw fills only: polygon outlines cost the
-  browser more than the fills (measured: a regional LSOA map is ready in about
-  half the time without them);
+* polygon outlines cost the browser more than the fills, so LSOA and national
+  maps draw fills only, and ward maps draw each boundary between wards once as
+  a thin path (outlining every polygon draws each shared edge twice);
 * the deck's JSON is written compactly, once, and the deck object is cached, so a
   rerun does not serialise tens of thousands of polygons again.
 
@@ -27,9 +27,10 @@ import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import IGNORE_KEYS, default_serialize
 
-from dashboard.classify import Classification, LegendEntry, hex_to_rgb
+from dashboard.classify import NO_DATA, Classification, LegendEntry, hex_to_rgb
 
 AREA_LAYER = "areas"
+MERGE_NO_DATA_OVER = 2000  # national maps draw more "No data" areas than this as one shape
 # No basemap. pydeck marks "no provider" by keeping its default-style sentinel;
 # Streamlit's map component then draws deck.gl alone: no tile or style request
 # (none is reachable here) and no second WebGL map to start.
@@ -73,6 +74,16 @@ def polygon_rings(geoms: np.ndarray, decimals: int) -> tuple[list, np.ndarray]:
     for ring, p in zip(ring_lists, ring_of, strict=True):
         out[p].append(ring)
     return out, part_of
+
+
+def edge_paths(geoms: np.ndarray, decimals: int) -> list[dict]:
+    """Each boundary between areas once, as paths (outlining every polygon draws each
+    shared edge twice, and outlines cost the browser more than fills)."""
+    grid = 10.0 ** -decimals
+    edges = shapely.line_merge(shapely.union_all(shapely.boundary(geoms), grid_size=grid))
+    edges = shapely.simplify(edges, grid)
+    return [{"path": np.asarray(part.coords).round(decimals).tolist()}
+            for part in shapely.get_parts(edges) if not part.is_empty]
 
 
 def view_state(bounds: tuple[float, float, float, float], width: int = 760,
@@ -136,7 +147,7 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
     detail : {"fine", "coarse"}
         ``coarse`` (a national map) drops area outlines and district labels.
     outlines : bool
-        Draw thin white outlines between areas (ward maps). Outlines of a
+        Draw thin white boundaries between areas (ward maps). Outlines of a
         thousand LSOAs cost the browser more than their fills, and the colour
         classes already separate neighbours, so LSOA maps go without.
     measure_label : str
@@ -149,19 +160,35 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
     fields["c"] = [hex_to_rgb(c) for c in classes.colours]
     merged = shapes[["code", "geometry"]].merge(fields, on="code", how="inner",
                                                 validate="one_to_one")
-    # 4 decimals is about 7 x 11 m here, below a pixel at the zooms a region is read
-    # at; a national map (over 1 km a pixel) needs only 3.
-    rings, part_of = polygon_rings(merged.geometry.values, 4 if fine else 3)
+    decimals = 4 if fine else 3  # 4: ~7 x 11 m, under a pixel for a region; 3 nationally
+    layers = []
+    no_data = merged["v"] == "no data"
+    if not fine and no_data.sum() > MERGE_NO_DATA_OVER:
+        # On a national map most areas may have no data (a partner covers one region).
+        # Drawn as one merged shape they cost a few thousand vertices, not a quarter
+        # of a million; they carry no figures to show in a tooltip anyway.
+        blank = shapely.union_all(merged.geometry.values[no_data.values],
+                                  grid_size=10.0 ** -decimals)
+        blank_rings, _ = polygon_rings(np.array([blank]), decimals)
+        layers.append(pdk.Layer(
+            "PolygonLayer", data=[{"p": r} for r in blank_rings], id="no-data",
+            get_polygon="p", get_fill_color=hex_to_rgb(NO_DATA), filled=True,
+            stroked=False, pickable=False, opacity=0.9))
+        merged = merged[~no_data.values]
+    rings, part_of = polygon_rings(merged.geometry.values, decimals)
     records = merged.drop(columns="geometry").to_dict("records")
     data = [{**records[i], "p": ring} for ring, i in zip(rings, part_of, strict=True)]
-    layers = [pdk.Layer(
+    layers.append(pdk.Layer(
         "PolygonLayer", data=data, id=AREA_LAYER, get_polygon="p", get_fill_color="c",
-        stroked=fine and outlines, get_line_color=[255, 255, 255],
-        line_width_min_pixels=0.5 if fine and outlines else 0,
+        stroked=False,
         # Highlighting redraws the whole layer on every hover: cheap for a region,
         # not for 35,000 national polygons on a machine without a GPU.
         filled=True, pickable=True, auto_highlight=fine, highlight_color=[30, 30, 30, 90],
-        opacity=0.9)]
+        opacity=0.9))
+    if fine and outlines:
+        layers.append(pdk.Layer("PathLayer", data=edge_paths(merged.geometry.values, decimals),
+                                id="area-edges", get_path="path", get_color=[255, 255, 255],
+                                width_min_pixels=0.6, pickable=False))
     lad_rings, lad_of = polygon_rings(lads.geometry.values, 4)
     paths = [{"path": r[0] + [r[0][0]]} for r in lad_rings]
     layers.append(pdk.Layer("PathLayer", data=paths, id="districts", get_path="path",

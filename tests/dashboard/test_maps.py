@@ -45,15 +45,22 @@ def test_deck_has_areas_districts_and_labels_and_needs_no_tile_server(deck):
     d, view, _ = deck
     spec = json.loads(d.to_json())
     ids = [layer["id"] for layer in spec["layers"]]
-    assert ids == ["areas", "districts", "district-names"]
+    assert ids == ["areas", "area-edges", "districts", "district-names"]
     assert spec["mapStyle"] == "__MAP_STYLE__"  # pydeck's "no basemap" marker
     assert "mapProvider" not in spec
     areas = spec["layers"][0]
     assert {o["code"] for o in areas["data"]} == set(view["area_code"])
     assert areas["pickable"] is True
-    labels = spec["layers"][2]
+    labels = spec["layers"][3]
     assert labels["fontFamily"] == "Helvetica, Arial, sans-serif"  # a literal, not an accessor
     assert {o["name"] for o in labels["data"]} >= {"Bristol, City of", "Mendip"}
+
+
+def test_shared_edges_are_drawn_once():
+    left, right = shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)
+    paths = maps.edge_paths(np.array([left, right]), 4)
+    length = sum(shapely.LineString(p["path"]).length for p in paths)
+    assert length == pytest.approx(7.0)  # 8 sides, the shared one once
 
 
 def test_deck_json_is_compact_and_memoised(deck):
@@ -91,3 +98,20 @@ def test_choropleth_refuses_projected_shapes(deck, store, regions):
         maps.choropleth_deck(gpd.GeoDataFrame(shapes), view, classes,
                              geography.lad_outlines(store, region), unit="count",
                              detail="fine", measure_label="rate")
+
+
+def test_national_no_data_areas_are_drawn_as_one_merged_shape(store, regions):
+    region = regions["england_and_wales"]
+    flt = ViewFilter("england_and_wales", "lsoa", "crime_all", "2022-03", "2022-03", "count")
+    view = measures.indicator_view(store, region, flt)
+    classes = classify.classify(view["value"], "quantiles", 5, "high_is_bad")
+    deck = maps.choropleth_deck(geography.map_shapes(store, region, "lsoa"), view, classes,
+                                geography.lad_outlines(store, region), unit="count",
+                                detail="coarse", measure_label="value")
+    spec = json.loads(deck.to_json())
+    layers = {layer["id"]: layer for layer in spec["layers"]}
+    assert list(layers) == ["no-data", "areas", "districts"]
+    with_data = view["value"].notna().sum()
+    assert len({o["code"] for o in layers["areas"]["data"]}) == with_data
+    assert layers["no-data"]["pickable"] is False
+    assert len(deck.to_json()) < 2_000_000  # against ~8 MB with every area drawn
