@@ -64,12 +64,10 @@ def app_deck(store: Store, flt: ViewFilter, meta: dict):
     """The deck ``cached.choropleth`` builds, and its view and classes."""
     region = get_region(flt.region)
     view = measures.indicator_view(store, region, flt)
-    classes = classify.classify(view[measures.measure_column(flt)], flt.scheme,
-                                flt.classes, meta["polarity"])
-    deck = maps.choropleth_deck(
-        geography.map_shapes(store, region, flt.level), view, classes,
-        geography.lad_outlines(store, region), unit=meta["unit"],
-        detail=region.map_detail, measure_label="rate" if flt.measure == "rate" else "value")
+    deck, classes = maps.view_map(
+        geography.map_shapes(store, region, flt.level), geography.lad_outlines(store, region),
+        view, measure=flt.measure, scheme=flt.scheme, k=flt.classes, level=flt.level,
+        unit=meta["unit"], polarity=meta["polarity"], detail=region.map_detail)
     return deck, view, classes
 
 

@@ -102,12 +102,9 @@ def choropleth(flt: ViewFilter, v: int) -> tuple[maps.LeanDeck, classify.Classif
                           "choose ward level or the other vintage")
     data = view(flt, v)
     meta = catalogue(v).set_index("indicator").loc[flt.indicator]
-    classes = classify.classify(data[measures.measure_column(flt)], flt.scheme,
-                                flt.classes, meta["polarity"])
-    deck = maps.choropleth_deck(
-        areas, data, classes, lad_outlines(flt.region, flt.vintage, v),
-        unit=meta["unit"], detail=region.map_detail,
-        measure_label="rate" if flt.measure == "rate" else "value",
-        outlines=flt.level == "ward")
+    deck, classes = maps.view_map(
+        areas, lad_outlines(flt.region, flt.vintage, v), data, measure=flt.measure,
+        scheme=flt.scheme, k=flt.classes, level=flt.level, unit=meta["unit"],
+        polarity=meta["polarity"], detail=region.map_detail)
     deck.to_json()  # serialise once, inside the cache
     return deck, classes

@@ -221,3 +221,16 @@ def legend_html(title: str, entries: list[LegendEntry]) -> str:
         f"<span style='opacity:.65'>{e.count:,}</span></div>" for e in entries)
     return (f"<div role='list' aria-label='Map legend' style='font-size:.9em'>"
             f"<div style='font-weight:600;margin-bottom:.3em'>{title}</div>{rows}</div>")
+
+
+def view_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, view: pd.DataFrame, *,
+             measure: str, scheme: str, k: int, level: str, unit: str, polarity: str,
+             detail: str) -> tuple[LeanDeck, Classification]:
+    """The map page's deck and classes for a view: what the app draws, in one place."""
+    from dashboard.classify import classify
+    column = "rate_per_1000" if measure == "rate" else "value"
+    classes = classify(view[column], scheme, k, polarity)
+    deck = choropleth_deck(shapes, view, classes, lads, unit=unit, detail=detail,
+                           measure_label="rate" if measure == "rate" else "value",
+                           outlines=level == "ward")
+    return deck, classes
