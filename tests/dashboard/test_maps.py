@@ -29,16 +29,20 @@ def test_view_state_fits_bounds():
     assert vs.longitude == pytest.approx(-3.04)
 
 
+def map_of(store, region, flt):
+    """The deck, view and classes the map page draws for a filter."""
+    view = measures.indicator_view(store, region, flt)
+    deck, classes = maps.view_map(
+        geography.map_shapes(store, region, flt.level), geography.lad_outlines(store, region),
+        view, measure=flt.measure, scheme=flt.scheme, k=flt.classes, level=flt.level,
+        unit="count", polarity="high_is_bad", detail=region.map_detail)
+    return deck, view, classes
+
+
 @pytest.fixture(scope="module")
 def deck(store, regions):
-    region = regions["avon_and_somerset"]
-    flt = ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-01", "2022-11", "rate")
-    view = measures.indicator_view(store, region, flt)
-    classes = classify.classify(view["rate_per_1000"], "quantiles", 5, "high_is_bad")
-    deck = maps.choropleth_deck(geography.map_shapes(store, region, "ward"), view, classes,
-                                geography.lad_outlines(store, region), unit="count",
-                                detail="fine", measure_label="rate")
-    return deck, view, classes
+    return map_of(store, regions["avon_and_somerset"], ViewFilter(
+        "avon_and_somerset", "ward", "crime_all", "2022-01", "2022-11", "rate"))
 
 
 def test_deck_has_areas_districts_and_labels_and_needs_no_tile_server(deck):
@@ -101,13 +105,8 @@ def test_choropleth_refuses_projected_shapes(deck, store, regions):
 
 
 def test_national_no_data_areas_are_drawn_as_one_merged_shape(store, regions):
-    region = regions["england_and_wales"]
-    flt = ViewFilter("england_and_wales", "lsoa", "crime_all", "2022-03", "2022-03", "count")
-    view = measures.indicator_view(store, region, flt)
-    classes = classify.classify(view["value"], "quantiles", 5, "high_is_bad")
-    deck = maps.choropleth_deck(geography.map_shapes(store, region, "lsoa"), view, classes,
-                                geography.lad_outlines(store, region), unit="count",
-                                detail="coarse", measure_label="value")
+    deck, view, _ = map_of(store, regions["england_and_wales"], ViewFilter(
+        "england_and_wales", "lsoa", "crime_all", "2022-03", "2022-03", "count"))
     spec = json.loads(deck.to_json())
     layers = {layer["id"]: layer for layer in spec["layers"]}
     assert list(layers) == ["no-data", "areas", "districts"]
