@@ -45,6 +45,13 @@ st.markdown("""
   interval. Colours are ColorBrewer YlOrRd (colour-blind safe), darkest where need is
   greatest, following each indicator's polarity.
 - **Rank** is within the region shown, 1 being the area of most need.
+- **Vintages.** Data published on the other LSOA vintage is converted through the ONS
+  LSOA 2011 → 2021 exact-fit lookup: unchanged and merged LSOAs map whole, and a split
+  LSOA shares its count among its parts by population (Census 2021 going to 2021,
+  mid-2018 going to 2011), keeping whole counts whole and totals exact. Scores take
+  population-weighted means. The map says how much was converted.
+- **Partner files** are validated row by row: good rows load, and every other row is
+  kept with its row, column and reason (Partner data page).
 """)
 
 st.markdown("### Indicators and sources")
