@@ -3,8 +3,8 @@
 Ingests every Avon and Somerset police.uk street-level file (one force's year,
 2022-01 to 2022-11) through ``loaders.ingest.ingest``, the path the Data page and
 ``python -m loaders ingest`` use (read, recognise, count, validate, quarantine,
-write), into a private copy of the store with those files' open-data load
-removed, so every file is new to it. The baseline, in the same run, is a bare
+write), into a private copy of the store with its police.uk counts removed, so
+every file is new to it. The baseline, in the same run, is a bare
 ``pandas.read_csv`` of the same files.
 """
 
@@ -41,6 +41,7 @@ def main() -> int:
         shutil.copy(store_path(), store)
         with duckdb.connect(str(store)) as con:  # make every file new to this store
             con.execute("DELETE FROM ingest_log WHERE source LIKE 'policeuk/avon-and-somerset/%'")
+            con.execute("DELETE FROM observations WHERE indicator LIKE 'crime_%'")
         t = time.perf_counter()
         reports = [ingest(f, store=store) for f in files]
         took = time.perf_counter() - t

@@ -147,6 +147,25 @@ def _police(raw_path: Path, name: str, con: duckdb.DuckDBPyConnection) -> pd.Dat
     return tidy, quarantine, pf.rows_read
 
 
+def _months_already_loaded(con: duckdb.DuckDBPyConnection, counts: pd.DataFrame,
+                           name: str) -> list[str]:
+    """Months of a police.uk file whose areas already have crime counts from another file.
+
+    A police.uk month downloaded again is different bytes but the same crimes; most of
+    its LSOAs already having counts for that month (from the open-data build or an
+    earlier upload) means it is a repeat, not new data.
+    """
+    totals = counts[counts["indicator"] == policeuk.ALL_CRIME][["area_code", "period"]]
+    con.register("_new", totals)
+    seen = con.execute(
+        "SELECT n.period, count(*) AS n, count(o.area_code) AS seen FROM _new n "
+        "LEFT JOIN observations o ON o.indicator = ? AND o.area_code = n.area_code "
+        "AND o.period_start = n.period AND o.source <> ? GROUP BY n.period ORDER BY 1",
+        [policeuk.ALL_CRIME, name]).df()
+    con.unregister("_new")
+    return seen.loc[seen["seen"] > 0.5 * seen["n"], "period"].tolist()
+
+
 def ingest(path: str | Path, *, name: str | None = None, partner: str | None = None,
            meta: str | Path | None = None, store: str | Path | None = None,
            max_bytes: int = MAX_BYTES, first_year: int = pt.FIRST_YEAR,
@@ -212,6 +231,13 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today) -> Re
         report.notes.append("recognised as a police.uk street-level file: rows are counted by "
                             "LSOA, month and crime type")
         good["geography"] = "LSOA11"
+        overlap = _months_already_loaded(con, good, report.file)
+        if overlap:
+            report.refused = True
+            report.reason = (f"police.uk month(s) {', '.join(overlap)} are already in the store "
+                             "for these areas (from another file); loading them again would "
+                             "count the same crimes twice")
+            return report
     else:
         if "area_code" not in [str(c).strip().lower() for c in raw.frame.columns]:
             report.refused, report.reason = True, "no area_code column"

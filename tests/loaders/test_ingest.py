@@ -223,6 +223,8 @@ def test_gzipped_police_file_is_recognised_and_counted(store, data):
     source = data / "policeuk" / "west-mercia" / "2022-03-west-mercia-street.csv.gz"
     with duckdb.connect(str(store)) as con:  # pretend the store was built without it
         con.execute("DELETE FROM ingest_log WHERE source LIKE '%2022-03-west-mercia%'")
+        con.execute("DELETE FROM observations WHERE indicator LIKE 'crime_%' "
+                    "AND period_start = '2022-03'")
     report = ingest(source, store=store, today=TODAY)
     assert not report.refused, report.reason
     assert any("police.uk street-level" in n for n in report.notes)
@@ -234,6 +236,16 @@ def test_a_file_already_in_the_store_as_open_data_is_not_added_twice(store, data
     source = data / "policeuk" / "west-mercia" / "2022-03-west-mercia-street.csv.gz"
     report = ingest(source, store=store, today=TODAY)
     assert report.already_loaded
+
+
+def test_a_police_month_downloaded_again_is_not_counted_twice(store, data, tmp_path):
+    import gzip
+    source = data / "policeuk" / "west-mercia" / "2022-03-west-mercia-street.csv.gz"
+    again = tmp_path / "2022-03-west-mercia-street.csv"  # same crimes, different bytes
+    again.write_bytes(gzip.decompress(source.read_bytes()))
+    report = ingest(again, store=store, today=TODAY)
+    assert report.refused
+    assert "2022-03 are already in the store" in report.reason
 
 
 def test_gzip_bomb_is_refused_without_unpacking_it_all(store, tmp_path):
