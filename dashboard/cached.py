@@ -16,6 +16,7 @@ from dashboard import classify, geography, maps, measures
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.regions import get_region, load_regions, view_region
 from dashboard.store import Store
+from loaders import store_path
 
 
 @st.cache_resource(show_spinner=False)
@@ -25,13 +26,11 @@ def _store(path: str) -> Store:
 
 def store() -> Store:
     """The store, opened once per process (queries reopen it after a rebuild or upload)."""
-    from loaders import store_path
     return _store(str(store_path()))
 
 
 def version() -> int:
     """Changes whenever the store file is rebuilt."""
-    from loaders import store_path
     path = store_path()
     return path.stat().st_mtime_ns if path.exists() else 0
 

@@ -46,14 +46,16 @@ def lsoa_lookup(store: Store, region: Region) -> pd.DataFrame:
         [region.vintage, *params])
 
 
-def region_areas(store: Store, region: Region, level: str) -> pd.DataFrame:
+def region_areas(store: Store, region: Region, level: str,
+                 lookup: pd.DataFrame | None = None) -> pd.DataFrame:
     """The areas of a region at a level: ``code, name, lad_code, lad_name``.
 
     LSOAs are those whose best-fit LAD is in the region. Wards are those the
-    best-fit lookup assigns at least one of the region's LSOAs to, so that
-    every ward shown has a figure built from its LSOAs.
+    best-fit lookup assigns the region's LSOAs to, plus the region's wards that
+    no LSOA is best-fitted to (they have no figures of their own). Pass the
+    region's ``lookup`` (from :func:`lsoa_lookup`) when it is already read.
     """
-    lk = lsoa_lookup(store, region)
+    lk = lsoa_lookup(store, region) if lookup is None else lookup
     if level == "lsoa":
         out = lk[["lsoa_code", "lsoa_name", "lad_code", "lad_name"]]
     elif level == "ward":

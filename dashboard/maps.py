@@ -189,7 +189,7 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
         layers.append(pdk.Layer("PathLayer", data=edge_paths(merged.geometry.values, decimals),
                                 id="area-edges", get_path="path", get_color=[255, 255, 255],
                                 width_min_pixels=0.6, pickable=False))
-    lad_rings, lad_of = polygon_rings(lads.geometry.values, 4)
+    lad_rings, _ = polygon_rings(lads.geometry.values, 4)
     paths = [{"path": r[0] + [r[0][0]]} for r in lad_rings]
     layers.append(pdk.Layer("PathLayer", data=paths, id="districts", get_path="path",
                             get_color=[40, 40, 40], width_min_pixels=1.2 if fine else 0.6,

@@ -33,22 +33,23 @@ def indicator_meta(store: Store, indicator: str) -> dict:
     return row.iloc[0].to_dict()
 
 
-def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str
-                ) -> pd.DataFrame:
+def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
+                lookup: pd.DataFrame | None = None) -> pd.DataFrame:
     """The indicator for each of the region's LSOAs over ``start``..``end``.
 
     Counts are summed over the period. Where an indicator's source covers an
     area (a police force's districts, say) an LSOA with no rows is a true zero;
     elsewhere it has no data (NaN). An indicator published on the other LSOA
     vintage is converted through the ONS lookup (``dashboard.vintage``), and the
-    frame's ``attrs["conversion"]`` says how.
+    frame's ``attrs["conversion"]`` says how. Pass the region's ``lookup``
+    (``geography.lsoa_lookup``) when it is already read.
 
     Returns
     -------
     DataFrame
         ``code, name, lad_code, value, denominator``.
     """
-    areas = geography.region_areas(store, region, "lsoa")
+    areas = geography.region_areas(store, region, "lsoa", lookup)
     agg = "sum" if meta["additive"] else "avg"
     obs = store.query(
         f"SELECT area_code AS code, {agg}(value) AS value FROM observations "
@@ -111,17 +112,16 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter) -> pd.DataFram
     if flt.measure == "rate" and not has_denominator(meta["denominator"]):
         raise FilterError("measure", f"{flt.indicator} has no population denominator; "
                           "use --measure count")
-    lsoa = lsoa_values(store, region, meta, flt.period_start, flt.period_end)
+    lookup = geography.lsoa_lookup(store, region)
+    lsoa = lsoa_values(store, region, meta, flt.period_start, flt.period_end, lookup)
     conversion = lsoa.attrs.get("conversion", "")
     if flt.level == "lsoa":
         view = lsoa
     else:
-        lookup = geography.lsoa_lookup(store, region)
-        wards = geography.region_areas(store, region, "ward")
+        wards = geography.region_areas(store, region, "ward", lookup)
         agg = geography.aggregate_to_ward(lsoa, lookup, additive=bool(meta["additive"]))
         view = wards.merge(agg, on="code", how="left", validate="one_to_one")
-    names = geography.region_areas(store, region, "lsoa")[["lad_code", "lad_name"]] \
-        .drop_duplicates("lad_code")
+    names = lookup[["lad_code", "lad_name"]].drop_duplicates("lad_code")
     view = view.drop(columns=[c for c in ("lad_name",) if c in view]).merge(
         names, on="lad_code", how="left")
     if meta["additive"] and has_denominator(meta["denominator"]):
@@ -161,12 +161,13 @@ def region_summary(store: Store, region: Region, start: str, end: str,
         period_start, period_end, areas_with_data, areas``.
     """
     rows = []
+    lookup = geography.lsoa_lookup(store, region)  # read once, not once per indicator
     for meta in catalogue.to_dict("records"):
         if meta["geography"] not in vintage.GEOGRAPHY.values():
             continue  # ward-level uploads have no LSOA figures to sum
         monthly = meta["frequency"] == "monthly"
         s, e = (start, end) if monthly else (meta["first_period"], meta["last_period"])
-        lsoa = lsoa_values(store, region, meta, s, e)
+        lsoa = lsoa_values(store, region, meta, s, e, lookup)
         has = lsoa["value"].notna()
         if meta["additive"]:
             value = lsoa.loc[has, "value"].sum() if has.any() else np.nan

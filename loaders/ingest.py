@@ -130,7 +130,8 @@ def known_codes(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in rows}
 
 
-def _police(raw_path: Path, name: str, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def _police(raw_path: Path, con: duckdb.DuckDBPyConnection
+            ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     known = {r[0] for r in con.execute(
         "SELECT lsoa_code FROM lsoa_ward WHERE vintage = 2011").fetchall()}
     pf = policeuk.read_policeuk_file(raw_path, known)
@@ -227,7 +228,7 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today) -> Re
         report.notes.append("this exact file was loaded before; nothing changed")
         return report
     if raw is None or policeuk.is_policeuk_header([str(c).strip() for c in raw.frame.columns]):
-        good, quarantine, report.rows_read = _police(path, report.file, con)
+        good, quarantine, report.rows_read = _police(path, con)
         report.notes.append("recognised as a police.uk street-level file: rows are counted by "
                             "LSOA, month and crime type")
         good["geography"] = "LSOA11"
