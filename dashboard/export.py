@@ -10,12 +10,14 @@ from dashboard.measures import COLUMNS
 from loaders.safety import neutralise_formulae
 
 
-def to_csv(view: pd.DataFrame) -> bytes:
+def to_csv(view: pd.DataFrame, columns: list[str] | None = None) -> bytes:
     """The view's export columns as UTF-8 CSV bytes.
 
-    Columns: ``area_code, area_name, level, indicator, period_start,
-    period_end, value, denominator, rate_per_1000, rank``.
+    ``columns`` defaults to the map view's: ``area_code, area_name, level,
+    indicator, period_start, period_end, value, denominator, rate_per_1000,
+    rank``. Pass a hotspot result's columns to export it whole.
     """
     buf = io.StringIO()
-    neutralise_formulae(view[COLUMNS]).to_csv(buf, index=False, lineterminator="\n")
+    frame = view[columns or COLUMNS]
+    neutralise_formulae(frame).to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue().encode("utf-8")

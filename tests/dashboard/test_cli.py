@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from dashboard import measures
 from dashboard.filters import ViewFilter
@@ -41,3 +42,28 @@ def test_unknown_region_is_named(tmp_path):
     done = run("export", "--region", "narnia", "--indicator", "crime_all",
                "--period", "2022-03:2022-03", "--out", str(tmp_path / "x.csv"))
     assert done.returncode == 2 and "'narnia' is not a region preset" in done.stderr
+
+
+@pytest.mark.xdist_group("hotspots")
+def test_hotspots_writes_one_row_per_area_as_the_model_does(tmp_path, store, regions):
+    from dashboard import analysis, hotspots
+    out = tmp_path / "hot.csv"
+    done = run("hotspots", "--region", "avon_and_somerset", "--level", "ward", "--indicator",
+               "crime_all", "--period", "2022-01:2022-11", "--measure", "rate",
+               "--method", "gi", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "hot-spot cluster" in done.stderr or "No significant clusters" in done.stderr
+    got = pd.read_csv(out)
+    assert list(got.columns[:8]) == ["area_code", "area_name", "value", "rate_per_1000", "z",
+                                     "p_sim", "significant", "class"]
+    flt = ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-01", "2022-11", "rate")
+    expected = analysis.hotspot_view(store, regions["avon_and_somerset"], flt)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert set(got["class"]) <= set(hotspots.ORDER["gi"])
+
+
+def test_hotspots_rejects_a_bad_permutation_count(tmp_path):
+    done = run("hotspots", "--region", "avon_and_somerset", "--indicator", "crime_all",
+               "--period", "2022-03:2022-03", "--permutations", "-5",
+               "--out", str(tmp_path / "x.csv"))
+    assert done.returncode == 2 and "permutations was -5" in done.stderr

@@ -1,0 +1,102 @@
+"""Hotspot analyses of a view: the one path used by the Hotspots page and the CLI.
+
+Joins the figures (``dashboard.measures``), the weights (``dashboard.weights``)
+and the statistics (``dashboard.hotspots``, ``dashboard.emerging``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from libpysal.graph import Graph
+
+from dashboard import catalogue, emerging, hotspots, measures, weights
+from dashboard.filters import FilterError, ViewFilter
+from dashboard.store import Store
+from loaders import Region
+
+
+def hotspot_view(store: Store, region: Region, flt: ViewFilter,
+                 settings: hotspots.Settings = hotspots.DEFAULT,
+                 graph: Graph | None = None) -> pd.DataFrame:
+    """Hot spots of a filter's view: :data:`hotspots.COLUMNS`, one row per area.
+
+    ``attrs["summary"]`` holds the plain-English line, ``attrs["conversion"]``
+    any vintage conversion. Pass ``graph`` when the region's weights are
+    already built (the app shares one per geography).
+    """
+    view = measures.indicator_view(store, region, flt)
+    meta = measures.indicator_meta(store, flt.indicator)
+    graph = weights.region_graph(store, region, flt.level) if graph is None else graph
+    result = hotspots.hotspots(view, graph, measure=flt.measure, settings=settings)
+    result.attrs["summary"] = hotspots.summary(result, graph, level=flt.level,
+                                               method=settings.method,
+                                               polarity=meta["polarity"])
+    result.attrs["conversion"] = view.attrs.get("conversion", "")
+    return result
+
+
+def periods(store: Store, flt: ViewFilter) -> list[str]:
+    """The indicator's periods within the filter's period, oldest first."""
+    return [m for m in catalogue.months(store, flt.indicator)
+            if flt.period_start <= m <= flt.period_end]
+
+
+def emerging_view(store: Store, region: Region, flt: ViewFilter,
+                  settings: hotspots.Settings = hotspots.DEFAULT,
+                  graph: Graph | None = None, progress=None) -> pd.DataFrame:
+    """Emerging hot spot category of every area over the filter's months.
+
+    Gi* is run on each month on its own (same weights, seed and correction),
+    then each area's series is classed (``dashboard.emerging``).
+
+    Parameters
+    ----------
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each month.
+
+    Returns
+    -------
+    DataFrame
+        ``area_code, area_name, value, rate_per_1000, category, periods_hot,
+        periods_cold, final_class, trend, trend_z, trend_p, lad_code,
+        lad_name``; ``value`` and ``rate_per_1000`` are over the whole period.
+        ``attrs["periods"]`` lists the months.
+
+    Raises
+    ------
+    FilterError
+        If the period holds fewer than ``emerging.MIN_PERIODS`` months.
+    """
+    months = periods(store, flt)
+    if len(months) < emerging.MIN_PERIODS:
+        raise FilterError("period", f"emerging hot spots need at least {emerging.MIN_PERIODS} "
+                          f"periods; {flt.indicator} has {len(months)} in {flt.period}. "
+                          "Choose a longer period.")
+    graph = weights.region_graph(store, region, flt.level) if graph is None else graph
+    settings = hotspots.Settings(method="gi", permutations=settings.permutations,
+                                 seed=settings.seed, correction=settings.correction,
+                                 alpha=settings.alpha)
+    z, hot, cold, last = {}, {}, {}, None
+    for i, month in enumerate(months):
+        one = flt.with_(period_start=month, period_end=month)
+        res = hotspots.hotspots(measures.indicator_view(store, region, one), graph,
+                                measure=flt.measure, settings=settings).set_index("area_code")
+        z[month] = res["z"]
+        hot[month] = res["class"].isin(set(hotspots.HOT.values()))
+        cold[month] = res["class"].isin(set(hotspots.COLD.values()))
+        last = res["class"]
+        if progress:
+            progress(i + 1, len(months))
+    classes = emerging.classify(pd.DataFrame(z), pd.DataFrame(hot), pd.DataFrame(cold))
+    whole = measures.indicator_view(store, region, flt).set_index("area_code")
+    out = whole[["area_name", "value", "rate_per_1000"]].join(classes, how="left")
+    out["final_class"] = last.reindex(out.index)
+    out = out.join(whole[["lad_code", "lad_name"]]).reset_index()
+    out["category"] = out["category"].fillna(emerging.NO_PATTERN)
+    order = {c: i for i, c in enumerate(emerging.CATEGORIES)}
+    out = out.sort_values(["category", "trend_z"], key=lambda s: s.map(order)
+                          if s.name == "category" else -s.fillna(-np.inf), kind="stable")
+    out = out.reset_index(drop=True)
+    out.attrs["periods"] = months
+    return out

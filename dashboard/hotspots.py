@@ -1,0 +1,359 @@
+"""Hotspots that hold up to scrutiny: Getis-Ord Gi* and Local Moran's I.
+
+The statistics are esda's (``G_Local`` with ``star=True`` on binary weights,
+and ``Moran_Local`` on row-standardised weights), on queen contiguity
+(``dashboard.weights``). Inference is by conditional permutation with a fixed
+seed. What this module adds is what a planner needs on top:
+
+* areas with no data are left out of the test, and areas left with no
+  neighbour get the class "No neighbours", never a NaN;
+* rates are smoothed by empirical Bayes before testing, so an area with a tiny
+  population cannot be a hot spot by chance alone;
+* confidence classes come from esda's pseudo p-value ``p_sim`` as esda and
+  GeoDa use it: the share of permutations at least as extreme as the
+  observed statistic, in the direction observed (so "95 %" is
+  ``p_sim <= 0.05``), with false-discovery-rate control (esda's ``fdr``,
+  Benjamini and Hochberg) applied by default at each confidence level. With
+  999 permutations no ``p_sim`` is below 0.001, so under FDR the 99 % class
+  needs many strong areas; more permutations give finer classes;
+* classes and a summary in plain words.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import esda
+import esda.crand
+import esda.getisord
+import esda.moran
+import esda.significance
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from esda.smoothing import Empirical_Bayes
+from libpysal.graph import Graph
+from scipy.sparse.csgraph import connected_components
+from scipy.stats import norm
+
+from dashboard.weights import neighbour_counts, restrict
+
+PERMUTATIONS = 999
+SEED = 20240601
+ALPHA = 0.05
+METHODS = {"gi": "Getis-Ord Gi*", "lisa": "Local Moran's I"}
+CORRECTIONS = {"fdr": "False discovery rate (Benjamini-Hochberg)", "none": "None (uncorrected)"}
+
+HOT = {99: "Hot spot, 99% confidence", 95: "Hot spot, 95% confidence",
+       90: "Hot spot, 90% confidence"}
+COLD = {99: "Cold spot, 99% confidence", 95: "Cold spot, 95% confidence",
+        90: "Cold spot, 90% confidence"}
+NOT_SIGNIFICANT = "Not significant"
+NO_NEIGHBOURS = "No neighbours"
+NO_DATA = "No data"
+LISA = {1: "High-high cluster", 2: "Low-high outlier", 3: "Low-low cluster",
+        4: "High-low outlier"}  # esda's quadrant numbers (q)
+
+# Class colours: ColorBrewer RdBu (colour-blind safe) for hot and cold spots,
+# GeoDa's convention for LISA, distinct greys for the classes without a test.
+COLOURS = {
+    HOT[99]: "#b2182b", HOT[95]: "#ef8a62", HOT[90]: "#fddbc7",
+    COLD[90]: "#d1e5f0", COLD[95]: "#67a9cf", COLD[99]: "#2166ac",
+    LISA[1]: "#d7191c", LISA[4]: "#fdae61", LISA[2]: "#abd9e9", LISA[3]: "#2c7bb6",
+    NOT_SIGNIFICANT: "#f4f4f4", NO_NEIGHBOURS: "#7b3294", NO_DATA: "#bdbdbd",
+}
+ORDER = {"gi": [HOT[99], HOT[95], HOT[90], NOT_SIGNIFICANT, COLD[90], COLD[95], COLD[99],
+                NO_NEIGHBOURS, NO_DATA],
+         "lisa": [LISA[1], LISA[4], NOT_SIGNIFICANT, LISA[2], LISA[3], NO_NEIGHBOURS,
+                  NO_DATA]}
+COLUMNS = ["area_code", "area_name", "value", "rate_per_1000", "z", "p_sim", "significant",
+           "class", "tested", "neighbours", "lad_code", "lad_name"]
+
+
+def _enable_jit_cache() -> None:
+    """Let numba keep esda's compiled kernels on disk between processes.
+
+    esda compiles its permutation kernels on first use (about 20 s here) and
+    does not ask numba to cache them. ``enable_caching`` is numba's documented
+    switch behind ``cache=True``; with it a new process starts in a few seconds.
+    """
+    try:
+        from numba.core.registry import CPUDispatcher
+    except ImportError:  # esda falls back to plain Python without numba
+        return
+    for module in (esda.crand, esda.getisord, esda.moran, esda.significance):
+        for obj in vars(module).values():
+            if isinstance(obj, CPUDispatcher):
+                obj.enable_caching()
+
+
+_enable_jit_cache()
+
+
+def warm_up() -> None:
+    """Compile esda's kernels now (a tiny lattice), so the first real run is quick."""
+    cells = [shapely.box(c, r, c + 1, r + 1) for r in range(4) for c in range(4)]
+    graph = Graph.build_contiguity(gpd.GeoDataFrame(geometry=cells), rook=True)
+    y = np.arange(16, dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        esda.G_Local(y, graph, transform="B", star=True, permutations=9, seed=1, n_jobs=1,
+                     keep_simulations=False)
+        esda.Moran_Local(y, graph, transformation="R", permutations=9, seed=1, n_jobs=1,
+                         keep_simulations=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a hotspot test is run (each is a choice on the page and the CLI)."""
+
+    method: str = "gi"
+    permutations: int = PERMUTATIONS
+    seed: int = SEED
+    correction: str = "fdr"
+    alpha: float = ALPHA
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"method was {self.method!r} but is expected to be one of "
+                             f"{list(METHODS)}")
+        if self.correction not in CORRECTIONS:
+            raise ValueError(f"correction was {self.correction!r} but is expected to be one "
+                             f"of {list(CORRECTIONS)}")
+        if not 0 <= self.permutations <= 99_999:
+            raise ValueError(f"permutations was {self.permutations} but is expected to be "
+                             "between 0 and 99,999")
+
+
+DEFAULT = Settings()
+
+
+def eb_rate(count: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """Empirical Bayes smoothed rates per 1,000 (esda, Marshall's global method).
+
+    Each area's raw rate is pulled towards the region's rate, more strongly
+    the smaller its population.
+    """
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        rate = Empirical_Bayes(np.asarray(count, float), np.asarray(population, float)).r
+    return np.asarray(rate, float).ravel() * 1000.0
+
+
+def gi_star(y: np.ndarray, graph: Graph, *, permutations: int = PERMUTATIONS,
+            seed: int = SEED) -> pd.DataFrame:
+    """Getis-Ord Gi* of ``y`` on binary contiguity weights, self included.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``graph.unique_ids``: ``G``, ``z`` (esda's analytic
+        ``Zs``, the Ord and Getis 1995 z-score) and ``p_sim`` (folded pseudo
+        p-value; NaN without permutations).
+    """
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        g = esda.G_Local(np.asarray(y, float), graph, transform="B", star=True,
+                         permutations=permutations, seed=seed, n_jobs=1,
+                         keep_simulations=False)
+    return pd.DataFrame({"G": g.Gs, "z": g.Zs, "p_sim": _exact(g, permutations)},
+                        index=graph.unique_ids)
+
+
+def local_moran(y: np.ndarray, graph: Graph, *, permutations: int = PERMUTATIONS,
+                seed: int = SEED) -> pd.DataFrame:
+    """Local Moran's I of ``y`` on row-standardised contiguity weights.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``graph.unique_ids``: ``I``, ``z`` (analytic, under
+        conditional randomisation: esda's ``EIc`` and ``VIc``), ``p_sim`` and
+        ``q`` (esda's quadrant: 1 high-high, 2 low-high, 3 low-low, 4 high-low).
+    """
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        m = esda.Moran_Local(np.asarray(y, float), graph, transformation="R",
+                             permutations=permutations, seed=seed, n_jobs=1,
+                             keep_simulations=False)
+        z = (m.Is - m.EIc) / np.sqrt(m.VIc)
+    return pd.DataFrame({"I": m.Is, "z": z, "p_sim": _exact(m, permutations), "q": m.q},
+                        index=graph.unique_ids)
+
+
+def _exact(stat, permutations: int) -> np.ndarray:
+    """esda's ``p_sim`` as the exact fraction (k + 1) / (permutations + 1).
+
+    esda may return it in single precision (0.0199999995 for 0.02).
+    """
+    if not permutations:
+        return np.full(stat.n, np.nan)
+    k = np.round(np.asarray(stat.p_sim, float) * (permutations + 1))
+    return k / (permutations + 1)
+
+
+def threshold(p: np.ndarray, alpha: float, correction: str) -> float:
+    """The p-value below or at which a test is significant at ``alpha``.
+
+    With ``fdr`` it is esda's Benjamini-Hochberg threshold over the family
+    ``p`` (esda returns the Bonferroni bound when nothing passes).
+    """
+    p = np.asarray(p, float)
+    p = p[~np.isnan(p)]
+    if correction == "none" or len(p) == 0:
+        return alpha
+    # esda's rule is strict (p < bound); the largest p-value that passes is the
+    # same threshold written inclusively.
+    bound = esda.fdr(p, alpha)
+    passing = p[p < bound]
+    return float(passing.max()) if len(passing) else -1.0
+
+
+def confidence(p_sim: np.ndarray, correction: str) -> np.ndarray:
+    """99, 95, 90 or 0 per test, from pseudo p-values, each level corrected."""
+    p = np.asarray(p_sim, float)
+    out = np.zeros(len(p), dtype=int)
+    for level in (90, 95, 99):
+        cut = threshold(p, 1 - level / 100, correction)
+        out[p <= cut] = level
+    return out
+
+
+def hotspots(view: pd.DataFrame, graph: Graph, *, measure: str,
+             settings: Settings | None = None) -> pd.DataFrame:
+    """Test every area of a view for hot and cold spots (or LISA clusters).
+
+    Parameters
+    ----------
+    view : DataFrame
+        From ``measures.indicator_view``: ``area_code, area_name, value,
+        denominator, rate_per_1000, lad_code, lad_name``.
+    graph : Graph
+        Contiguity of the view's areas (``weights.region_graph``); areas it
+        lacks are treated as having no neighbours.
+    measure : {"count", "rate"}
+        ``rate`` tests empirical-Bayes smoothed rates per 1,000.
+    settings : Settings
+
+    Returns
+    -------
+    DataFrame
+        :data:`COLUMNS`, one row per area of ``view``, ordered by ``z``
+        (highest first) with untested areas last. ``class`` is never missing;
+        ``z`` and ``p_sim`` are NaN only for areas that were not tested
+        (no data, or no neighbour).
+    """
+    settings = settings or DEFAULT
+    view = view.reset_index(drop=True)
+    if measure == "rate":
+        usable = view["value"].notna() & (view["denominator"] > 0)
+        tested = pd.Series(np.nan, index=view.index)
+        if usable.any():
+            tested[usable] = eb_rate(view.loc[usable, "value"], view.loc[usable, "denominator"])
+    else:
+        tested = view["value"].astype(float)
+    has = tested.notna().to_numpy()
+    codes = view.loc[has, "area_code"]
+    out = view[["area_code", "area_name", "value", "rate_per_1000", "lad_code",
+                "lad_name"]].copy()
+    out["tested"] = tested
+    out["z"] = np.nan
+    out["p_sim"] = np.nan
+    out["neighbours"] = 0
+    out["significant"] = False
+    out["class"] = NO_DATA
+    if has.sum() >= 3:
+        sub = restrict(graph, codes)
+        counts = neighbour_counts(sub)
+        out.loc[has, "neighbours"] = counts.loc[codes].to_numpy()
+        y = tested[has].to_numpy()
+        stat = gi_star if settings.method == "gi" else local_moran
+        res = stat(y, sub, permutations=settings.permutations, seed=settings.seed)
+        connected = (counts.loc[codes] > 0).to_numpy()
+        rows = np.flatnonzero(has)
+        ok = rows[connected]
+        out.loc[rows[~connected], "class"] = NO_NEIGHBOURS
+        res = res[connected]
+        out.loc[ok, "z"] = res["z"].to_numpy()
+        out.loc[ok, "p_sim"] = res["p_sim"].to_numpy()
+        out.loc[ok, "class"] = _classes(res, settings)
+        p = res["p_sim"].to_numpy()
+        out.loc[ok, "significant"] = p <= threshold(p, settings.alpha, settings.correction)
+    elif has.any():
+        out.loc[has, "class"] = NO_NEIGHBOURS
+    out = out.sort_values("z", ascending=False, na_position="last", kind="stable")
+    return out[COLUMNS].reset_index(drop=True)
+
+
+def _classes(res: pd.DataFrame, settings: Settings) -> np.ndarray:
+    if res["p_sim"].isna().all():  # no permutations: classes from the analytic z
+        p_sim = norm.sf(np.abs(res["z"].to_numpy()))
+    else:
+        p_sim = res["p_sim"].to_numpy()
+    if settings.method == "gi":
+        level = confidence(p_sim, settings.correction)
+        z = res["z"].to_numpy()
+        labels = np.full(len(res), NOT_SIGNIFICANT, dtype=object)
+        for lvl in (90, 95, 99):
+            labels[(level == lvl) & (z > 0)] = HOT[lvl]
+            labels[(level == lvl) & (z < 0)] = COLD[lvl]
+        return labels
+    sig = p_sim <= threshold(p_sim, settings.alpha, settings.correction)
+    labels = np.array([LISA.get(int(q), NOT_SIGNIFICANT) for q in res["q"]], dtype=object)
+    labels[~sig] = NOT_SIGNIFICANT
+    return labels
+
+
+def class_counts(result: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Areas per class, in legend order (classes with no area are kept, with 0)."""
+    counts = result["class"].value_counts()
+    return pd.DataFrame({"class": ORDER[method],
+                         "colour": [COLOURS[c] for c in ORDER[method]],
+                         "areas": [int(counts.get(c, 0)) for c in ORDER[method]]})
+
+
+def clusters(result: pd.DataFrame, graph: Graph, labels: set[str]) -> pd.Series:
+    """Cluster number per area whose class is in ``labels``: neighbours share one."""
+    codes = result.loc[result["class"].isin(labels), "area_code"]
+    if codes.empty:
+        return pd.Series(dtype=int)
+    sub = restrict(graph, codes)
+    _, comp = connected_components(sub.sparse, directed=False)
+    return pd.Series(comp, index=sub.unique_ids)
+
+
+def summary(result: pd.DataFrame, graph: Graph, *, level: str, method: str,
+            polarity: str = "high_is_bad") -> str:
+    """One plain-English line, e.g. "12 wards form 3 hot-spot clusters, mostly in Bristol"."""
+    noun = {"lsoa": ("LSOA", "LSOAs"), "ward": ("ward", "wards"),
+            "hex": ("hexagon", "hexagons")}[level]
+    tested = result["z"].notna().sum()
+    if tested == 0:
+        return f"No {noun[1]} could be tested: none has both data and a neighbour."
+    if method == "gi":
+        groups = [("hot-spot", set(HOT.values())), ("cold-spot", set(COLD.values()))]
+    else:
+        groups = [("high-high", {LISA[1]}), ("low-low", {LISA[3]})]
+    parts = []
+    for name, labels in groups:
+        members = result[result["class"].isin(labels)]
+        if members.empty:
+            continue
+        n_clusters = clusters(result, graph, labels).nunique()
+        where = members["lad_name"].value_counts()
+        mostly = f", mostly in {where.index[0]}" if len(where) and pd.notna(where.index[0]) \
+            else ""
+        plural = "s" if n_clusters != 1 else ""
+        area = noun[0] if len(members) == 1 else noun[1]
+        verb = "forms" if len(members) == 1 else "form"
+        parts.append(f"{len(members):,} {area} {verb} {n_clusters:,} {name} "
+                     f"cluster{plural}{mostly}")
+    if not parts:
+        return (f"No significant clusters: none of the {tested:,} {noun[1]} tested "
+                "stands out from its neighbours.")
+    line = "; ".join(parts) + "."
+    if polarity == "low_is_bad" and method == "gi":
+        line += " For this indicator low values mean more need, so cold spots mark need."
+    return line[0].upper() + line[1:]

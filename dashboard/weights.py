@@ -1,0 +1,97 @@
+"""Spatial weights: which areas are neighbours (queen contiguity), islands included.
+
+Weights are built from the analysis geometry in the store (EPSG:27700), not
+from the lighter map geometry, so two areas that touch at a single corner are
+neighbours however the map is drawn. Areas with no neighbour (an island such
+as the Isles of Scilly, or an area whose neighbours all lack data) are kept
+and listed, never silently dropped: the hotspot model gives them their own
+class.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from libpysal.graph import Graph
+
+from dashboard import geography
+from dashboard.store import Store
+from loaders import Region
+
+ANALYSIS_CRS = 27700
+
+
+def area_geometry(store: Store, region: Region, level: str) -> gpd.GeoDataFrame:
+    """Analysis geometry (EPSG:27700) of the region's areas at ``level``, by code.
+
+    Areas without geometry in the store are left out (the caller reports them as
+    having no neighbours).
+    """
+    areas = geography.region_areas(store, region, level)
+    geo_code = region.lsoa_geography if level == "lsoa" else region.ward_geography
+    detail = region.lsoa_detail if level == "lsoa" else "bgc"
+    geo = store.query("SELECT code, geom FROM areas WHERE geography = ? AND detail = ?",
+                      [geo_code, detail])
+    merged = areas[["code"]].merge(geo, on="code", how="inner", validate="one_to_one")
+    frame = gpd.GeoDataFrame({"code": merged["code"].to_numpy()},
+                             geometry=geography._from_wkb(merged["geom"]), crs=ANALYSIS_CRS)
+    return frame.set_index("code")
+
+
+def contiguity(shapes: gpd.GeoDataFrame) -> Graph:
+    """Queen contiguity between areas (shared edge or corner), binary weights.
+
+    Parameters
+    ----------
+    shapes : GeoDataFrame
+        Polygons in EPSG:27700, indexed by area code.
+
+    Returns
+    -------
+    libpysal.graph.Graph
+        Indexed by area code, in the order of ``shapes``. Areas with no
+        neighbour are isolates of the graph (``Graph.isolates``).
+    """
+    if shapes.crs is None or shapes.crs.to_epsg() != ANALYSIS_CRS:
+        raise ValueError(f"shapes must be in EPSG:{ANALYSIS_CRS}, not {shapes.crs}")
+    if shapes.index.has_duplicates:
+        raise ValueError("shapes must be indexed by unique area codes")
+    # Vertex-based queen contiguity: ONS boundaries share their vertices exactly,
+    # so this finds the same neighbours as a geometric test, in a fraction of the time.
+    return Graph.build_contiguity(shapes, rook=False, strict=False)
+
+
+def region_graph(store: Store, region: Region, level: str) -> Graph:
+    """Queen contiguity of a region's areas at ``level`` (``lsoa`` or ``ward``)."""
+    return contiguity(area_geometry(store, region, level))
+
+
+def restrict(graph: Graph, codes: pd.Index | list[str]) -> Graph:
+    """The graph between ``codes`` only (areas with data), in the order given.
+
+    An area whose neighbours are all outside ``codes`` becomes an isolate.
+    Codes not in the graph (no geometry) are added as isolates.
+    """
+    codes = pd.Index(codes)
+    known = codes[codes.isin(graph.unique_ids)]
+    sub = graph.subgraph(known)
+    missing = codes[~codes.isin(graph.unique_ids)]
+    adj = sub.adjacency.reset_index()
+    adj.columns = ["focal", "neighbor", "weight"]
+    if len(missing):
+        extra = pd.DataFrame({"focal": missing, "neighbor": missing, "weight": 0.0})
+        adj = pd.concat([adj, extra], ignore_index=True)
+    # Keep the caller's order (esda aligns values with the graph's id order).
+    order = pd.Series(np.arange(len(codes)), index=codes)
+    adj = adj.assign(_o=order.loc[adj["focal"]].to_numpy(),
+                     _n=order.loc[adj["neighbor"]].to_numpy()).sort_values(["_o", "_n"])
+    return Graph.from_arrays(adj["focal"].to_numpy(), adj["neighbor"].to_numpy(),
+                             adj["weight"].to_numpy(dtype=float))
+
+
+def neighbour_counts(graph: Graph) -> pd.Series:
+    """How many neighbours each area has (0 for an isolate), by code."""
+    counts = graph.cardinalities.copy()
+    counts.loc[counts.index.isin(graph.isolates)] = 0
+    return counts.astype(int)
