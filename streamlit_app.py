@@ -10,6 +10,7 @@ def run() -> None:
         st.Page("pages/overview.py", title="Overview",
                 default=True),
         st.Page("pages/map.py", title="Map"),
+        st.Page("pages/hotspots.py", title="Hotspots"),
         st.Page("pages/data.py", title="Partner data"),
         st.Page("pages/about.py", title="About the data"),
     ])

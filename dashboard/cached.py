@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard import analysis, classify, geography, hotspots, maps, measures, weights
 from dashboard import catalogue as cat
-from dashboard import classify, geography, maps, measures
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.regions import get_region, load_regions, view_region
 from dashboard.store import Store
@@ -107,3 +107,50 @@ def choropleth(flt: ViewFilter, v: int) -> tuple[maps.LeanDeck, classify.Classif
         polarity=meta["polarity"], detail=region.map_detail)
     deck.to_json()  # serialise once, inside the cache
     return deck, classes
+
+
+@st.cache_resource(show_spinner="Preparing the statistics engine (first use only)…")
+def engine() -> bool:
+    """Compile esda's permutation kernels once per server process."""
+    hotspots.warm_up()
+    return True
+
+
+@st.cache_resource(show_spinner="Finding each area's neighbours…", max_entries=12)
+def graph(region: str, level: str, vintage: int | None, v: int):
+    """Queen contiguity of a region's areas, built once and shared (do not mutate)."""
+    return weights.region_graph(store(), view_region(region, vintage), level)
+
+
+@st.cache_data(show_spinner="Testing every area against its neighbours…", max_entries=64)
+def hotspot_result(flt: ViewFilter, settings: hotspots.Settings, v: int) -> pd.DataFrame:
+    """Hot spots of a view (see ``analysis.hotspot_view``)."""
+    engine()
+    return analysis.hotspot_view(store(), view_region(flt.region, flt.vintage), flt, settings,
+                                 graph=graph(flt.region, flt.level, flt.vintage, v))
+
+
+@st.cache_data(show_spinner="Testing every month (Gi* per month, then the trend)…",
+               max_entries=16)
+def emerging_result(flt: ViewFilter, settings: hotspots.Settings, v: int) -> pd.DataFrame:
+    """Emerging hot spot categories of a view (see ``analysis.emerging_view``)."""
+    engine()
+    return analysis.emerging_view(store(), view_region(flt.region, flt.vintage), flt, settings,
+                                  graph=graph(flt.region, flt.level, flt.vintage, v))
+
+
+@st.cache_resource(show_spinner="Drawing the map…", max_entries=24)
+def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str, columns: bool,
+                v: int) -> maps.LeanDeck:
+    """The class map of a hotspot (``mode="hotspots"``) or emerging analysis."""
+    region = view_region(flt.region, flt.vintage)
+    areas = shapes(flt.region, flt.level, flt.vintage, v)
+    if mode == "emerging":
+        result = emerging_result(flt, settings, v)
+    else:
+        result = hotspot_result(flt, settings, v)
+    deck = maps.class_map(areas, lad_outlines(flt.region, flt.vintage, v), result,
+                          mode=mode, method=settings.method, detail=region.map_detail,
+                          level=flt.level, columns=columns)
+    deck.to_json()
+    return deck

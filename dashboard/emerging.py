@@ -138,3 +138,8 @@ def category_counts(result: pd.DataFrame) -> pd.DataFrame:
     present = [c for c in CATEGORIES if counts.get(c, 0) or c == NO_PATTERN]
     return pd.DataFrame({"category": present, "colour": [COLOURS[c] for c in present],
                          "areas": [int(counts.get(c, 0)) for c in present]})
+
+
+def with_pattern(result: pd.DataFrame) -> pd.DataFrame:
+    """The areas of an emerging result that show a pattern."""
+    return result[result["category"] != NO_PATTERN]

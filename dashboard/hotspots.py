@@ -38,13 +38,15 @@ from libpysal.graph import Graph
 from scipy.sparse.csgraph import connected_components
 from scipy.stats import norm
 
+from dashboard import classify
 from dashboard.weights import neighbour_counts, restrict
 
 PERMUTATIONS = 999
 SEED = 20240601
 ALPHA = 0.05
 METHODS = {"gi": "Getis-Ord Gi*", "lisa": "Local Moran's I"}
-CORRECTIONS = {"fdr": "False discovery rate (Benjamini-Hochberg)", "none": "None (uncorrected)"}
+CORRECTIONS = {"fdr": "false discovery rate control (Benjamini-Hochberg)",
+               "none": "no multiple-testing correction"}
 
 HOT = {99: "Hot spot, 99% confidence", 95: "Hot spot, 95% confidence",
        90: "Hot spot, 90% confidence"}
@@ -62,7 +64,7 @@ COLOURS = {
     HOT[99]: "#b2182b", HOT[95]: "#ef8a62", HOT[90]: "#fddbc7",
     COLD[90]: "#d1e5f0", COLD[95]: "#67a9cf", COLD[99]: "#2166ac",
     LISA[1]: "#d7191c", LISA[4]: "#fdae61", LISA[2]: "#abd9e9", LISA[3]: "#2c7bb6",
-    NOT_SIGNIFICANT: "#f4f4f4", NO_NEIGHBOURS: "#7b3294", NO_DATA: "#bdbdbd",
+    NOT_SIGNIFICANT: "#f2f0eb", NO_NEIGHBOURS: "#7b3294", NO_DATA: classify.NO_DATA,
 }
 ORDER = {"gi": [HOT[99], HOT[95], HOT[90], NOT_SIGNIFICANT, COLD[90], COLD[95], COLD[99],
                 NO_NEIGHBOURS, NO_DATA],
@@ -312,6 +314,12 @@ def class_counts(result: pd.DataFrame, method: str) -> pd.DataFrame:
     return pd.DataFrame({"class": ORDER[method],
                          "colour": [COLOURS[c] for c in ORDER[method]],
                          "areas": [int(counts.get(c, 0)) for c in ORDER[method]]})
+
+
+def significant_areas(result: pd.DataFrame) -> pd.DataFrame:
+    """The areas in a hot, cold, cluster or outlier class, highest z first."""
+    keep = set(HOT.values()) | set(COLD.values()) | set(LISA.values())
+    return result[result["class"].isin(keep)]
 
 
 def clusters(result: pd.DataFrame, graph: Graph, labels: set[str]) -> pd.Series:

@@ -129,7 +129,10 @@ def area_figures(view: pd.DataFrame, code: str, unit: str) -> dict | None:
 
 def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Classification,
                     lads: gpd.GeoDataFrame, *, unit: str, detail: str,
-                    measure_label: str, outlines: bool = True) -> LeanDeck:
+                    measure_label: str, outlines: bool = True,
+                    fields: pd.DataFrame | None = None,
+                    tooltip_html: str | None = None,
+                    edge_colour: tuple[int, int, int] = (255, 255, 255)) -> LeanDeck:
     """A choropleth of ``view`` on ``shapes`` with district outlines over it.
 
     Parameters
@@ -152,11 +155,18 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
         classes already separate neighbours, so LSOA maps go without.
     measure_label : str
         What the colours show, for the tooltip.
+    fields, tooltip_html : optional
+        Tooltip figures per area (``code`` and short text columns, in the order
+        of ``view``) and the tooltip's HTML template, instead of the default
+        value, rate and rank.
+    edge_colour : (r, g, b)
+        Colour of the lines between areas: white between a scale's colours,
+        grey where most areas are pale (a class map).
     """
     if shapes.crs is None or shapes.crs.to_epsg() != 4326:
         raise ValueError("shapes must be in EPSG:4326; reproject in geography.map_shapes")
     fine = detail == "fine"
-    fields = _tooltip_fields(view, unit)
+    fields = _tooltip_fields(view, unit) if fields is None else fields.copy()
     fields["c"] = [hex_to_rgb(c) for c in classes.colours]
     merged = shapes[["code", "geometry"]].merge(fields, on="code", how="inner",
                                                 validate="one_to_one")
@@ -187,7 +197,7 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
         opacity=0.9))
     if fine and outlines:
         layers.append(pdk.Layer("PathLayer", data=edge_paths(merged.geometry.values, decimals),
-                                id="area-edges", get_path="path", get_color=[255, 255, 255],
+                                id="area-edges", get_path="path", get_color=list(edge_colour),
                                 width_min_pixels=0.6, pickable=False))
     lad_rings, _ = polygon_rings(lads.geometry.values, 4)
     paths = [{"path": r[0] + [r[0][0]]} for r in lad_rings]
@@ -204,9 +214,10 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
             # an outlined (SDF) font it needs no distance field built in the browser.
             font_weight=600, background=True, get_background_color=[255, 255, 255, 200],
             background_padding=[3, 1], pickable=False))
-    tooltip = {"html": "<b>{name}</b> <span style='opacity:.7'>{code}</span><br/>"
-                       "Value: {v}<br/>Rate per 1,000: {r}<br/>"
-                       f"Rank ({measure_label}, 1 = most need): " + "{k}",
+    html = tooltip_html or ("<b>{name}</b> <span style='opacity:.7'>{code}</span><br/>"
+                            "Value: {v}<br/>Rate per 1,000: {r}<br/>"
+                            f"Rank ({measure_label}, 1 = most need): " + "{k}")
+    tooltip = {"html": html,
                "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"}}
     return LeanDeck(layers=layers, initial_view_state=view_state(tuple(lads.total_bounds)),
                     map_style=NO_BASEMAP, map_provider=None, tooltip=tooltip, height=600)
@@ -234,3 +245,88 @@ def view_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, view: pd.DataFram
                            measure_label="rate" if measure == "rate" else "value",
                            outlines=level == "ward")
     return deck, classes
+
+
+def class_legend(result: pd.DataFrame, mode: str, method: str) -> list[LegendEntry]:
+    """Legend rows of a class map: every class that occurs (and "Not significant"),
+    with its colour and how many areas have it."""
+    from dashboard import emerging, hotspots
+    if mode == "emerging":
+        entries = emerging.category_counts(result)
+        keep = [True] * len(entries)
+    else:
+        entries = hotspots.class_counts(result, method)
+        keep = (entries["areas"] > 0) | (entries["class"] == hotspots.NOT_SIGNIFICANT)
+    return [LegendEntry(c, n, a) for (n, c, a), k in
+            zip(entries.itertuples(index=False), keep, strict=True) if k]
+
+
+def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataFrame, *,
+              mode: str, method: str, detail: str, level: str,
+              columns: bool = False) -> LeanDeck:
+    """A map of hotspot classes (``mode="hotspots"``) or emerging categories.
+
+    Parameters
+    ----------
+    result : DataFrame
+        From ``analysis.hotspot_view`` (``class``, ``z``, ``p_sim``) or
+        ``analysis.emerging_view`` (``category``, ``trend``).
+    columns : bool
+        Add 3D columns, as tall as each area's tested value, coloured by class,
+        and tilt the view.
+    """
+    from dashboard import emerging, hotspots
+    if mode == "emerging":
+        label = result["category"]
+        colours = [emerging.COLOURS[c] for c in label]
+        extra = [f"Hot in {h} of {n} months, cold in {c}; trend {t}"
+                 for h, c, t, n in zip(result["periods_hot"].fillna(0).astype(int),
+                                       result["periods_cold"].fillna(0).astype(int),
+                                       result["trend"].fillna("not tested"),
+                                       [len(result.attrs.get("periods", []))] * len(result),
+                                       strict=True)]
+    else:
+        label = result["class"]
+        colours = [hotspots.COLOURS[c] for c in label]
+        extra = [f"z = {z:.2f}, pseudo p = {p:.3f}" if pd.notna(z) else "not tested"
+                 for z, p in zip(result["z"], result["p_sim"], strict=True)]
+    digits = 0 if (result["value"].dropna() % 1 == 0).all() else 2
+    fields = pd.DataFrame({"code": result["area_code"].values,
+                           "name": result["area_name"].values,
+                           "cls": label.values, "x": extra,
+                           "v": [_fmt(v, digits) for v in result["value"]],
+                           "r": [_fmt(v, 2) for v in result["rate_per_1000"]]})
+    html = ("<b>{name}</b> <span style='opacity:.7'>{code}</span><br/><b>{cls}</b><br/>"
+            "{x}<br/>Value: {v} · rate per 1,000: {r}")
+    classes = Classification(colours=colours, legend=class_legend(result, mode, method),
+                             bins=[])
+    deck = choropleth_deck(shapes, result, classes, lads, unit="count", detail=detail,
+                           measure_label="", outlines=level == "ward", fields=fields,
+                           tooltip_html=html, edge_colour=(150, 150, 150))
+    if columns and mode == "hotspots":
+        deck = _with_columns(deck, shapes, result, colours)
+    return deck
+
+
+def _with_columns(deck: LeanDeck, shapes: gpd.GeoDataFrame, result: pd.DataFrame,
+                  colours: list[str]) -> LeanDeck:
+    """Add 3D columns (height: tested value) at each tested area's inner point."""
+    data = result[["area_code", "tested"]].assign(c=[hex_to_rgb(c) for c in colours])
+    data = data[data["tested"].notna()]
+    points = shapes.set_index("code").geometry.representative_point()
+    data = data[data["area_code"].isin(points.index)]
+    pts = points.loc[data["area_code"]]
+    top = float(data["tested"].max()) or 1.0
+    records = [{"p": [round(p.x, 4), round(p.y, 4)], "h": round(float(t) / top, 4), "c": c}
+               for p, t, c in zip(pts, data["tested"], data["c"], strict=True)]
+    span = max(shapes.total_bounds[2] - shapes.total_bounds[0], 1e-3)
+    layer = pdk.Layer("ColumnLayer", data=records, id="columns", get_position="p",
+                      get_elevation="h", elevation_scale=span * 111_000 / 4,
+                      radius=max(span * 111_000 / 400, 60), get_fill_color="c",
+                      disk_resolution=6, extruded=True, pickable=False)
+    view = deck.initial_view_state
+    tilted = pdk.ViewState(longitude=view.longitude, latitude=view.latitude,
+                           zoom=view.zoom, pitch=45, bearing=-15)
+    return LeanDeck(layers=[*deck.layers, layer], initial_view_state=tilted,
+                    map_style=NO_BASEMAP, map_provider=None, tooltip=deck._tooltip,
+                    height=600)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cached, filters
+from dashboard import cached, filters, hotspots
 from dashboard.classify import SCHEME_LABELS
 from dashboard.filters import ViewFilter
 from dashboard.regions import default_region
@@ -116,8 +116,8 @@ def period_picker(view: ViewFilter, key: str) -> ViewFilter:
     return view
 
 
-def map_controls(key: str = "map") -> ViewFilter:
-    """Level, indicator, period, measure and classification; returns the view."""
+def view_controls(key: str) -> tuple[ViewFilter, object]:
+    """Region, level, indicator, period and measure; returns the view and a spare column."""
     view = region_picker()
     cat = _catalogue_for(view.region).set_index("indicator")
     c1, c2 = st.columns([1, 2])
@@ -144,9 +144,53 @@ def map_controls(key: str = "map") -> ViewFilter:
         key=f"{key}_measure", horizontal=True,
         help=None if has_rate else "This indicator is already a score or rate; "
         "it is shown as published.")
+    return _set(view.with_(measure=measure)), c5
+
+
+def map_controls(key: str = "map") -> ViewFilter:
+    """Level, indicator, period, measure and classification; returns the view."""
+    view, c5 = view_controls(key)
     scheme = c5.selectbox("Classes", list(SCHEME_LABELS),
                           index=list(SCHEME_LABELS).index(view.scheme),
                           format_func=SCHEME_LABELS.get, key=f"{key}_scheme",
                           help="How values are grouped into colours (mapclassify).")
     classes = c5.slider("Number of classes", 3, 9, view.classes, key=f"{key}_classes")
-    return _set(view.with_(measure=measure, scheme=scheme, classes=classes))
+    return _set(view.with_(scheme=scheme, classes=classes))
+
+
+PERMUTATION_CHOICES = [99, 199, 499, 999, 9999]
+
+
+def hotspot_controls(key: str = "hot") -> tuple[ViewFilter, hotspots.Settings, str, bool]:
+    """The view, the test settings, the analysis (``hotspots|emerging``) and 3D columns."""
+    view, c5 = view_controls(key)
+    method = c5.segmented_control(
+        "Method", list(hotspots.METHODS), default="gi", format_func=hotspots.METHODS.get,
+        key=f"{key}_method", help="Gi*: is an area and its neighbours together high "
+        "(hot) or low (cold)? Local Moran's I: is an area like its neighbours "
+        "(clusters) or unlike them (outliers)?") or "gi"
+    mode = c5.radio("Analysis", ["hotspots", "emerging"], horizontal=True,
+                    format_func={"hotspots": "Whole period",
+                                 "emerging": "Emerging (month by month)"}.get,
+                    key=f"{key}_mode", help="Emerging hot spots test each month with Gi* "
+                    "and class each area's trend (needs at least 10 months).")
+    with st.expander("Test settings"):
+        a, b, c = st.columns(3)
+        perms = a.select_slider(
+            "Permutations", PERMUTATION_CHOICES, value=hotspots.PERMUTATIONS,
+            key=f"{key}_perms", help="Conditional permutations behind each pseudo p-value. "
+            "With 999 no p-value is below 0.001; more give finer confidence classes "
+            "but take longer.")
+        correction = b.radio(
+            "Multiple testing", list(hotspots.CORRECTIONS), format_func={
+                "fdr": "False discovery rate (recommended)", "none": "Uncorrected"}.get,
+            key=f"{key}_correction", help="Testing hundreds of areas at 95 % finds about "
+            "1 in 20 'significant' by chance. FDR control (Benjamini-Hochberg) keeps the "
+            "share of false finds among the significant areas below the level.")
+        columns = c.toggle("3D columns", key=f"{key}_columns",
+                           help="Raise a column on each area, as tall as its tested value.")
+        st.caption(f"Random seed {hotspots.SEED}: the same choices always give the same "
+                   "result.")
+    settings = hotspots.Settings(method=method if mode == "hotspots" else "gi",
+                                 permutations=perms, correction=correction)
+    return view, settings, mode, columns

@@ -1,0 +1,90 @@
+"""Hotspots: where an indicator is significantly concentrated, and whether it is growing."""
+
+import streamlit as st
+
+from dashboard import LoaderError, cached, emerging, export, hotspots, maps, widgets
+
+widgets.page_setup()
+st.title("Hotspots")
+widgets.show_notices()
+view, settings, mode, columns = widgets.hotspot_controls("hot")
+v = cached.version()
+meta = cached.catalogue(v).set_index("indicator").loc[view.indicator]
+noun = {"lsoa": "LSOAs", "ward": "wards"}[view.level]
+
+try:
+    if mode == "emerging":
+        result = cached.emerging_result(view, settings, v)
+    else:
+        result = cached.hotspot_result(view, settings, v)
+    deck = cached.hotspot_map(view, settings, mode, columns, v)
+except LoaderError as err:
+    st.warning(err.user_message, icon=":material/warning:")
+    st.stop()
+
+period = view.period_start if view.period_start == view.period_end else \
+    f"{view.period_start} to {view.period_end}"
+measure = "EB-smoothed rate per 1,000 residents" if view.measure == "rate" else \
+    ("count" if meta["unit"] == "count" else meta["unit"])
+if mode == "emerging":
+    months = result.attrs.get("periods", [])
+    st.subheader(f"Emerging hot spots: {meta['title']}, {len(months)} months to "
+                 f"{view.period_end}")
+    found = emerging.with_pattern(result)
+    st.markdown(f"**{len(found):,} of {len(result):,} {noun} show a pattern over "
+                f"{len(months)} months.**" if len(found) else
+                f"**No {noun[:-1]} shows a hot or cold spot pattern over these months.**")
+    st.caption(f"Gi* on each month's {measure}, queen contiguity, {settings.permutations:,} "
+               f"permutations, {hotspots.CORRECTIONS[settings.correction]}; a month "
+               "counts when an area is a hot or cold spot at 90 % or more. Trends: "
+               "Mann-Kendall test on each area's monthly z-scores.")
+    title = "Pattern over the months"
+else:
+    st.subheader(f"{hotspots.METHODS[settings.method]}: {meta['title']}, {period}")
+    st.markdown(f"**{result.attrs.get('summary', '')}**")
+    st.caption(f"Tested: {measure}. Queen contiguity (shared edge or corner), "
+               f"{settings.permutations:,} conditional permutations (seed {settings.seed}), "
+               f"{hotspots.CORRECTIONS[settings.correction]}"
+               f"{' at each confidence level' if settings.correction == 'fdr' else ''}.")
+    title = "Class"
+    tested = int(result["z"].notna().sum())
+    if settings.correction == "fdr" and tested and settings.permutations < 9999 \
+            and not (result["class"] == hotspots.HOT[99]).any():
+        need = max(1, round(tested * (1 / (settings.permutations + 1)) / 0.01))
+        st.caption(f"With {settings.permutations:,} permutations no pseudo p-value is below "
+                   f"{1 / (settings.permutations + 1):.3g}, so under FDR an area reaches 99 % "
+                   f"only when about {need:,} areas do. Choose more permutations in Test "
+                   "settings for finer classes.")
+if result.attrs.get("conversion"):
+    st.caption(result.attrs["conversion"])
+
+left, right = st.columns([5, 1])
+with left:
+    st.pydeck_chart(deck, key="hot_deck", height=600)
+with right:
+    st.html(maps.legend_html(title, maps.class_legend(result, mode, settings.method)))
+    st.caption(f"{len(result):,} {noun}. Black lines are district boundaries. "
+               "Hover an area for its figures.")
+
+if mode == "emerging":
+    table = found.drop(columns=["lad_code"])
+    empty = "No area shows a pattern; try a longer period, ward level or another indicator."
+else:
+    table = hotspots.significant_areas(result).drop(columns=["lad_code", "tested"])
+    empty = "No area is significant at 90 % or more. Try the uncorrected test, more " \
+        "permutations, another level or a longer period."
+st.subheader("Significant areas" if mode == "hotspots" else "Areas with a pattern")
+if table.empty:
+    st.info(empty, icon=":material/info:")
+else:
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "z": st.column_config.NumberColumn("z", format="%.2f"),
+        "p_sim": st.column_config.NumberColumn("pseudo p", format="%.4f"),
+        "significant": st.column_config.CheckboxColumn(
+            "significant at 95 %", help="After the chosen multiple-testing correction."),
+        "rate_per_1000": st.column_config.NumberColumn("rate per 1,000", format="%.2f")})
+name = f"{mode}_{view.indicator}_{view.level}_{view.period}".replace(":", "_")
+st.download_button("Download every area (CSV)",
+                   lambda: export.to_csv(result, list(result.columns)),
+                   file_name=f"{name}.csv", mime="text/csv", key="hot_download",
+                   on_click="ignore")

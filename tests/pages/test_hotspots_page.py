@@ -1,0 +1,68 @@
+"""Hotspots page: classes on the map and legend, the summary, the table, emerging mode."""
+
+import json
+
+import pytest
+
+from tests.pages.conftest import app
+
+pytestmark = pytest.mark.xdist_group("apptest")
+
+
+def deck(at):
+    return json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+
+
+def legend(at):
+    return [h.proto.body for h in at.get("html")][0]
+
+
+def test_default_is_gi_star_on_ward_rates_with_classes_summary_and_table():
+    at = app("pages/hotspots.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    spec = deck(at)
+    areas = next(layer for layer in spec["layers"] if layer["id"] == "areas")
+    assert len({o["code"] for o in areas["data"]}) == 257
+    assert "Getis-Ord Gi*" in at.subheader[0].value
+    text = legend(at)
+    assert "Not significant" in text and ("Hot spot" in text or "Cold spot" in text)
+    summary = at.markdown[0].value
+    assert "cluster" in summary
+    table = at.dataframe[0].value
+    assert set(table["class"]) <= {"Hot spot, 99% confidence", "Hot spot, 95% confidence",
+                                   "Hot spot, 90% confidence", "Cold spot, 90% confidence",
+                                   "Cold spot, 95% confidence", "Cold spot, 99% confidence"}
+    assert list(table["z"]) == sorted(table["z"], reverse=True)
+
+
+def test_local_moran_on_lsoas_shows_cluster_classes():
+    at = app("pages/hotspots.py").run()
+    at.segmented_control(key="hot_level").set_value("lsoa").run()
+    at.segmented_control(key="hot_method").set_value("lisa").run()
+    assert not at.exception
+    assert "Local Moran" in at.subheader[0].value
+    assert "High-high cluster" in legend(at)
+    areas = next(layer for layer in deck(at)["layers"] if layer["id"] == "areas")
+    assert len({o["code"] for o in areas["data"]}) == 1005
+
+
+def test_changing_indicator_redraws_and_columns_tilt_the_map():
+    at = app("pages/hotspots.py").run()
+    at.selectbox(key="hot_indicator").set_value("crime_burglary").run()
+    at.toggle(key="hot_columns").set_value(True).run()
+    assert not at.exception
+    assert "Burglary" in at.subheader[0].value
+    spec = deck(at)
+    assert any(layer["@@type"] == "ColumnLayer" for layer in spec["layers"])
+    assert spec["initialViewState"]["pitch"] == 45
+
+
+def test_emerging_mode_classes_each_ward_and_needs_ten_months():
+    at = app("pages/hotspots.py").run()
+    at.radio(key="hot_mode").set_value("emerging").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Emerging hot spots" in at.subheader[0].value
+    assert "No pattern detected" in legend(at)
+    at.select_slider(key="hot_period").set_value(("2022-03", "2022-08")).run()
+    assert not at.exception
+    assert any("at least 10 periods" in w.value for w in at.warning)
