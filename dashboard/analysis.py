@@ -6,11 +6,12 @@ and the statistics (``dashboard.hotspots``, ``dashboard.emerging``).
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
 
-from dashboard import catalogue, emerging, hotspots, measures, weights
+from dashboard import catalogue, emerging, hexes, hotspots, measures, weights
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.store import Store
 from loaders import Region
@@ -100,3 +101,22 @@ def emerging_view(store: Store, region: Region, flt: ViewFilter,
     out = out.reset_index(drop=True)
     out.attrs["periods"] = months
     return out
+
+
+def hex_hotspot_view(store: Store, region: Region, flt: ViewFilter, resolution: int,
+                     settings: hotspots.Settings = hotspots.DEFAULT
+                     ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """Gi* (or Local Moran) on H3 hexagons of the indicator's point records.
+
+    Hexagons have no population, so counts are tested whatever the filter's
+    measure. Returns the result (as :func:`hotspot_view`) and the hexagons.
+    """
+    view, shapes = hexes.hex_view(store, region, flt, resolution)
+    graph = hexes.hex_graph(view["area_code"].tolist())
+    result = hotspots.hotspots(view, graph, measure="count", settings=settings)
+    meta = measures.indicator_meta(store, flt.indicator)
+    result.attrs["summary"] = hotspots.summary(result, graph, level="hex",
+                                               method=settings.method,
+                                               polarity=meta["polarity"])
+    result.attrs["points_outside"] = view.attrs["points_outside"]
+    return result, shapes

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import analysis, classify, geography, hotspots, maps, measures, weights
+from dashboard import analysis, classify, geography, hexes, hotspots, maps, measures, weights
 from dashboard import catalogue as cat
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.regions import get_region, load_regions, view_region
@@ -152,5 +152,33 @@ def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str, columns
     deck = maps.class_map(areas, lad_outlines(flt.region, flt.vintage, v), result,
                           mode=mode, method=settings.method, detail=region.map_detail,
                           level=flt.level, columns=columns)
+    deck.to_json()
+    return deck
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def has_points(indicator: str, v: int) -> bool:
+    """Whether an indicator has point locations (police.uk) for a hexagon view."""
+    return hexes.has_points(store(), indicator)
+
+
+@st.cache_data(show_spinner="Counting records into hexagons and testing them…",
+               max_entries=32)
+def hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v: int):
+    """Hot spots on H3 hexagons (see ``analysis.hex_hotspot_view``)."""
+    engine()
+    return analysis.hex_hotspot_view(store(), view_region(flt.region, flt.vintage), flt,
+                                     resolution, settings)
+
+
+@st.cache_resource(show_spinner="Drawing the hexagons…", max_entries=16)
+def hex_map(flt: ViewFilter, settings: hotspots.Settings, resolution: int, columns: bool,
+            v: int) -> maps.LeanDeck:
+    """The class map of a hexagon analysis."""
+    result, cells = hex_result(flt, settings, resolution, v)
+    deck = maps.class_map(cells, lad_outlines(flt.region, flt.vintage, v), result,
+                          mode="hotspots", method=settings.method,
+                          detail=view_region(flt.region, flt.vintage).map_detail,
+                          level="hex", columns=columns)
     deck.to_json()
     return deck

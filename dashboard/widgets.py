@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import cached, filters, hotspots
+from dashboard import cached, filters, hexes, hotspots
 from dashboard.classify import SCHEME_LABELS
 from dashboard.filters import ViewFilter
 from dashboard.regions import default_region
@@ -161,9 +161,25 @@ def map_controls(key: str = "map") -> ViewFilter:
 PERMUTATION_CHOICES = [99, 199, 499, 999, 9999]
 
 
-def hotspot_controls(key: str = "hot") -> tuple[ViewFilter, hotspots.Settings, str, bool]:
-    """The view, the test settings, the analysis (``hotspots|emerging``) and 3D columns."""
+def hotspot_controls(key: str = "hot"
+                     ) -> tuple[ViewFilter, hotspots.Settings, str, bool, int | None]:
+    """The view, the test settings, the analysis (``hotspots|emerging``), 3D columns,
+    and the H3 resolution when the points are drawn on hexagons (else None)."""
     view, c5 = view_controls(key)
+    resolution = None
+    if cached.has_points(view.indicator, cached.version()):
+        h1, h2 = st.columns([1, 2])
+        shape = h1.radio(
+            "Draw on", ["areas", "hexagons"], horizontal=True, key=f"{key}_shape",
+            format_func={"areas": "LSOAs or wards", "hexagons": "H3 hexagons"}.get,
+            help="police.uk records carry snapped locations. Counted into equal-area "
+            "hexagons, they avoid LSOAs' very unequal sizes.")
+        if shape == "hexagons":
+            resolution = h2.select_slider(
+                "Hexagon size", list(hexes.RESOLUTIONS), value=hexes.DEFAULT_RESOLUTION,
+                format_func=lambda r: f"res {r}: {hexes.RESOLUTIONS[r]}", key=f"{key}_res",
+                help="H3 resolution. Smaller hexagons show more detail but more of them "
+                "hold no record at all.")
     method = c5.segmented_control(
         "Method", list(hotspots.METHODS), default="gi", format_func=hotspots.METHODS.get,
         key=f"{key}_method", help="Gi*: is an area and its neighbours together high "
@@ -193,4 +209,4 @@ def hotspot_controls(key: str = "hot") -> tuple[ViewFilter, hotspots.Settings, s
                    "result.")
     settings = hotspots.Settings(method=method if mode == "hotspots" else "gi",
                                  permutations=perms, correction=correction)
-    return view, settings, mode, columns
+    return view, settings, mode, columns, resolution

@@ -27,7 +27,7 @@ from loaders import policeuk, sources
 from loaders.config import REGIONS_FILE, REPO, Region, data_dir, load_regions, store_path
 from loaders.errors import LoaderError
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 LEVELS = {"LSOA11": "lsoa", "LSOA21": "lsoa", "WD19": "ward", "WD25": "ward",
           "LAD19": "lad", "LAD25": "lad"}
 
@@ -52,6 +52,8 @@ CREATE TABLE observations (indicator VARCHAR, geography VARCHAR, area_code VARCH
     value DOUBLE, source VARCHAR, agreement VARCHAR, denominator DOUBLE,
     origin VARCHAR DEFAULT 'open', ingest_id VARCHAR);
 CREATE TABLE coverage (indicator VARCHAR, lad_code VARCHAR);
+CREATE TABLE crime_points (indicator VARCHAR, month VARCHAR, lon DOUBLE, lat DOUBLE,
+    lsoa_code VARCHAR, n INTEGER, source VARCHAR);
 CREATE TABLE quarantine (source VARCHAR, "row" INTEGER, "column" VARCHAR, reason VARCHAR,
     record VARCHAR, origin VARCHAR DEFAULT 'open', ingest_id VARCHAR);
 CREATE TABLE ingest_log (source VARCHAR, sha256 VARCHAR, rows_read INTEGER,
@@ -186,13 +188,14 @@ class _Builder:
         if not files:
             self.log("  no police.uk files found under policeuk/")
             return
-        counts, forces = [], set()
+        counts, forces, points = [], set(), []
         for path in files:
             pf = policeuk.read_policeuk_file(path, known_lsoas)
             rel = str(path.relative_to(self.data))
             self.log("  " + pf.summary())
             forces.add(pf.force)
             counts.append(pf.counts)
+            points.append(pf.points.assign(source=rel))
             kept = pf.kept_aside
             if len(kept):
                 record = kept.drop(columns=["row", "column", "reason"]).to_json(
@@ -214,6 +217,11 @@ class _Builder:
             "period_start": obs["month"], "period_end": obs["month"], "date_start": start,
             "date_end": end, "value": obs["count"].astype(float),
             "source": "data.police.uk street-level crime", "agreement": OPEN_AGREEMENT}))
+        pts = pd.concat(points, ignore_index=True)
+        self.insert("crime_points", pd.DataFrame({
+            "indicator": pts["crime_type"].map(policeuk.crime_indicator), "month": pts["month"],
+            "lon": pts["lon"], "lat": pts["lat"], "lsoa_code": pts["lsoa_code"],
+            "n": pts["count"].astype(int), "source": pts["source"]}))
         # A force's files cover the districts of its police force area: an LSOA there
         # with no rows in a month had no recorded crime, a true zero.
         covered = pfa[pfa["pfa_name"].apply(lambda n: any(f.startswith(n) for f in forces))]

@@ -54,6 +54,9 @@ class PoliceFile:
     counts: pd.DataFrame  # lsoa_code, month, crime_type, count
     kept_aside: pd.DataFrame  # row, column, reason, plus the row's fields
     reasons: dict[str, int] = field(default_factory=dict)
+    # lon, lat, lsoa_code, month, crime_type, count: counted rows by snapped point.
+    # Counted rows without usable coordinates are counted by LSOA but not here.
+    points: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def rows_counted(self) -> int:
@@ -125,6 +128,7 @@ def read_policeuk_file(path: Path, known_lsoas: set[str]) -> PoliceFile:
         .reset_index()
         .rename(columns={"LSOA code": "lsoa_code", "Month": "month", "Crime type": "crime_type"})
     )
+    points = _points(good)
     forces = frame.get("Falls within", pd.Series(dtype=str))
     force = forces.mode().iat[0] if len(forces) else ""
     return PoliceFile(
@@ -134,7 +138,22 @@ def read_policeuk_file(path: Path, known_lsoas: set[str]) -> PoliceFile:
         counts=counts,
         kept_aside=kept,
         reasons=kept["reason"].value_counts().to_dict(),
+        points=points,
     )
+
+
+def _points(good: pd.DataFrame) -> pd.DataFrame:
+    """Counted rows by snapped location (police.uk points are anonymised map points)."""
+    cols = ["lon", "lat", "lsoa_code", "month", "crime_type", "count"]
+    if "Longitude" not in good or "Latitude" not in good:
+        return pd.DataFrame(columns=cols)
+    lon = pd.to_numeric(good["Longitude"], errors="coerce")
+    lat = pd.to_numeric(good["Latitude"], errors="coerce")
+    ok = lon.between(-8.7, 2.0) & lat.between(49.8, 60.9)  # Great Britain
+    pts = pd.DataFrame({"lon": lon[ok], "lat": lat[ok], "lsoa_code": good.loc[ok, "LSOA code"],
+                        "month": good.loc[ok, "Month"], "crime_type": good.loc[ok, "Crime type"]})
+    return pts.groupby(cols[:-1], as_index=False, sort=True).size() \
+        .rename(columns={"size": "count"})[cols]
 
 
 def policeuk_files(folder: Path) -> list[Path]:

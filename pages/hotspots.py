@@ -2,22 +2,30 @@
 
 import streamlit as st
 
-from dashboard import LoaderError, cached, emerging, export, hotspots, maps, widgets
+from dashboard import LoaderError, cached, emerging, export, hexes, hotspots, maps, widgets
 
 widgets.page_setup()
 st.title("Hotspots")
 widgets.show_notices()
-view, settings, mode, columns = widgets.hotspot_controls("hot")
+view, settings, mode, columns, resolution = widgets.hotspot_controls("hot")
 v = cached.version()
 meta = cached.catalogue(v).set_index("indicator").loc[view.indicator]
-noun = {"lsoa": "LSOAs", "ward": "wards"}[view.level]
+noun = "hexagons" if resolution else {"lsoa": "LSOAs", "ward": "wards"}[view.level]
+if resolution and mode == "emerging":
+    st.info("Emerging hot spots are computed on LSOAs or wards; showing the whole period "
+            "on hexagons.", icon=":material/info:")
+    mode = "hotspots"
 
 try:
-    if mode == "emerging":
+    if resolution:
+        result, _ = cached.hex_result(view, settings, resolution, v)
+        deck = cached.hex_map(view, settings, resolution, columns, v)
+    elif mode == "emerging":
         result = cached.emerging_result(view, settings, v)
+        deck = cached.hotspot_map(view, settings, mode, columns, v)
     else:
         result = cached.hotspot_result(view, settings, v)
-    deck = cached.hotspot_map(view, settings, mode, columns, v)
+        deck = cached.hotspot_map(view, settings, mode, columns, v)
 except LoaderError as err:
     st.warning(err.user_message, icon=":material/warning:")
     st.stop()
@@ -26,6 +34,9 @@ period = view.period_start if view.period_start == view.period_end else \
     f"{view.period_start} to {view.period_end}"
 measure = "EB-smoothed rate per 1,000 residents" if view.measure == "rate" else \
     ("count" if meta["unit"] == "count" else meta["unit"])
+if resolution:
+    measure = (f"count of police.uk records per H3 hexagon (resolution {resolution}, "
+               f"{hexes.RESOLUTIONS[resolution]}); hexagons have no population, so no rates")
 if mode == "emerging":
     months = result.attrs.get("periods", [])
     st.subheader(f"Emerging hot spots: {meta['title']}, {len(months)} months to "
@@ -42,7 +53,9 @@ if mode == "emerging":
 else:
     st.subheader(f"{hotspots.METHODS[settings.method]}: {meta['title']}, {period}")
     st.markdown(f"**{result.attrs.get('summary', '')}**")
-    st.caption(f"Tested: {measure}. Queen contiguity (shared edge or corner), "
+    shared = "hexagons sharing an edge" if resolution else \
+        "queen contiguity (shared edge or corner)"
+    st.caption(f"Tested: {measure}. Neighbours: {shared}, "
                f"{settings.permutations:,} conditional permutations (seed {settings.seed}), "
                f"{hotspots.CORRECTIONS[settings.correction]}"
                f"{' at each confidence level' if settings.correction == 'fdr' else ''}.")
@@ -55,6 +68,10 @@ else:
                    f"{1 / (settings.permutations + 1):.3g}, so under FDR an area reaches 99 % "
                    f"only when about {need:,} areas do. Choose more permutations in Test "
                    "settings for finer classes.")
+if result.attrs.get("points_outside"):
+    st.caption(f"{result.attrs['points_outside']:,} records fall outside the region's "
+               "hexagons (near its edge, or in a neighbouring force's area) and are not "
+               "counted.")
 if result.attrs.get("conversion"):
     st.caption(result.attrs["conversion"])
 
@@ -83,7 +100,8 @@ else:
         "significant": st.column_config.CheckboxColumn(
             "significant at 95 %", help="After the chosen multiple-testing correction."),
         "rate_per_1000": st.column_config.NumberColumn("rate per 1,000", format="%.2f")})
-name = f"{mode}_{view.indicator}_{view.level}_{view.period}".replace(":", "_")
+level = f"h3r{resolution}" if resolution else view.level
+name = f"{mode}_{view.indicator}_{level}_{view.period}".replace(":", "_")
 st.download_button("Download every area (CSV)",
                    lambda: export.to_csv(result, list(result.columns)),
                    file_name=f"{name}.csv", mime="text/csv", key="hot_download",

@@ -66,3 +66,14 @@ def test_emerging_mode_classes_each_ward_and_needs_ten_months():
     at.select_slider(key="hot_period").set_value(("2022-03", "2022-08")).run()
     assert not at.exception
     assert any("at least 10 periods" in w.value for w in at.warning)
+
+
+def test_police_points_on_h3_hexagons():
+    at = app("pages/hotspots.py").run()
+    at.radio(key="hot_shape").set_value("hexagons").run()
+    at.select_slider(key="hot_res").set_value(7).run()
+    assert not at.exception, [e.value for e in at.exception]
+    areas = next(layer for layer in deck(at)["layers"] if layer["id"] == "areas")
+    codes = {o["code"] for o in areas["data"]}
+    assert len(codes) > 500 and all(len(c) == 15 for c in codes)
+    assert any("H3 hexagon" in c.value for c in at.caption)
