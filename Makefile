@@ -51,6 +51,8 @@ bench: store chromium
 	$(PY) benchmarks/build_time.py
 	$(PY) benchmarks/map_payload.py
 	$(PY) benchmarks/page_ready.py
+	$(PY) benchmarks/hotspots.py
+	$(PY) benchmarks/ingest_speed.py
 
 clean:
 	rm -rf $(VENV) geodata/*.duckdb geodata/*.building

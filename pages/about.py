@@ -50,6 +50,20 @@ st.markdown("""
   LSOA shares its count among its parts by population (Census 2021 going to 2021,
   mid-2018 going to 2011), keeping whole counts whole and totals exact. Scores take
   population-weighted means. The map says how much was converted.
+- **Hotspots.** Getis-Ord Gi* (esda `G_Local`, binary weights, the area itself
+  included) and Local Moran's I (esda `Moran_Local`, row-standardised weights) on queen
+  contiguity built from the analysis boundaries, or on H3 hexagons that share an edge.
+  Inference is by conditional permutation (999 by default, fixed seed). The confidence
+  classes use esda's pseudo p-value (the share of permutations at least as extreme, in
+  the direction observed), with Benjamini–Hochberg false-discovery-rate control at each
+  level unless switched off. Rates are smoothed by empirical Bayes before testing, so a
+  small population cannot make a hot spot by chance. Areas without data are left out;
+  an area left with no neighbour (the Isles of Scilly, say) is shown as *No neighbours*.
+- **Emerging hot spots.** Gi* is run on every month; a month counts for an area when it
+  is a hot (cold) spot at 90 % or more. Each area's monthly z-scores get a Mann–Kendall
+  trend test, and the area is classed new, consecutive, intensifying, persistent,
+  diminishing, sporadic, oscillating or historical, as in ArcGIS's Emerging Hot Spot
+  Analysis. At least 10 months are needed.
 - **Partner files** are validated row by row: good rows load, and every other row is
   kept with its row, column and reason (Partner data page).
 """)

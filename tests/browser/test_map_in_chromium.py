@@ -128,3 +128,30 @@ def test_map_draws_and_a_click_selects_a_ward(server, page, store, regions):
     page.get_by_text("Rank in region").wait_for(timeout=10_000)
     page.screenshot(path=str(SHOTS / "map_selected.png"))
     assert page.outside == [], f"requests left the machine: {page.outside[:5]}"
+
+
+def test_hotspot_map_draws_with_its_legend_and_tooltip(server, page, store, regions):
+    page.goto(f"{server}/hotspots?region=avon_and_somerset&level=ward&indicator=crime_all"
+              "&period=2022-01:2022-11&measure=count")
+    chart = page.locator('[data-testid="stDeckGlJsonChart"]')
+    chart.wait_for(state="visible", timeout=120_000)
+    page.locator("canvas#deckgl-overlay").wait_for(timeout=30_000)
+    colours = 0
+    for _ in range(60):
+        colours = _distinct_colours(chart.screenshot())
+        if colours > 8:
+            break
+        time.sleep(0.5)
+    assert colours > 8, f"the hotspot map looks blank ({colours} colours)"
+    page.get_by_text("Hot spot, 9", exact=False).first.wait_for(timeout=10_000)
+    # Hover central Bristol: the tooltip names the ward and its class.
+    from dashboard import geography, maps
+    bounds = geography.lad_outlines(store, regions["avon_and_somerset"]).total_bounds
+    view = json.loads(maps.view_state(tuple(bounds)).to_json())
+    x, y = _pixel(chart.bounding_box(), view, -2.5930, 51.4540)
+    page.mouse.move(x, y)
+    tip = page.locator(".deck-tooltip")
+    tip.get_by_text("Central").wait_for(timeout=20_000)
+    assert "z = " in tip.inner_text()
+    page.screenshot(path=str(SHOTS / "hotspots.png"))
+    assert page.outside == [], f"requests left the machine: {page.outside[:5]}"
