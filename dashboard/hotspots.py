@@ -257,36 +257,36 @@ def hotspots(view: pd.DataFrame, graph: Graph, *, measure: str,
     else:
         tested = view["value"].astype(float)
     has = tested.notna().to_numpy()
-    codes = view.loc[has, "area_code"]
-    out = view[["area_code", "area_name", "value", "rate_per_1000", "lad_code",
-                "lad_name"]].copy()
-    out["tested"] = tested
-    out["z"] = np.nan
-    out["p_sim"] = np.nan
-    out["neighbours"] = 0
-    out["significant"] = False
-    out["class"] = NO_DATA
-    if has.sum() >= 3:
-        sub = restrict(graph, codes)
-        counts = neighbour_counts(sub)
-        out.loc[has, "neighbours"] = counts.loc[codes].to_numpy()
-        y = tested[has].to_numpy()
+    n = len(view)
+    z, p = np.full(n, np.nan), np.full(n, np.nan)
+    neighbours, significant = np.zeros(n, int), np.zeros(n, bool)
+    labels = np.full(n, NO_DATA, dtype=object)
+    rows = np.flatnonzero(has)
+    if len(rows) >= 3:
+        sub = restrict(graph, view["area_code"].to_numpy()[rows])
+        counts = neighbour_counts(sub).to_numpy()  # in the order of ``rows``
+        neighbours[rows] = counts
         stat = gi_star if settings.method == "gi" else local_moran
-        res = stat(y, sub, permutations=settings.permutations, seed=settings.seed)
-        connected = (counts.loc[codes] > 0).to_numpy()
-        rows = np.flatnonzero(has)
+        res = stat(tested.to_numpy()[rows], sub, permutations=settings.permutations,
+                   seed=settings.seed)
+        connected = counts > 0
         ok = rows[connected]
-        out.loc[rows[~connected], "class"] = NO_NEIGHBOURS
+        labels[rows[~connected]] = NO_NEIGHBOURS
         res = res[connected]
-        out.loc[ok, "z"] = res["z"].to_numpy()
-        out.loc[ok, "p_sim"] = res["p_sim"].to_numpy()
-        out.loc[ok, "class"] = _classes(res, settings)
-        p = res["p_sim"].to_numpy()
-        out.loc[ok, "significant"] = p <= threshold(p, settings.alpha, settings.correction)
-    elif has.any():
-        out.loc[has, "class"] = NO_NEIGHBOURS
-    out = out.sort_values("z", ascending=False, na_position="last", kind="stable")
-    return out[COLUMNS].reset_index(drop=True)
+        z[ok] = res["z"].to_numpy()
+        p[ok] = res["p_sim"].to_numpy()
+        labels[ok] = _classes(res, settings)
+        significant[ok] = p[ok] <= threshold(p[ok], settings.alpha, settings.correction)
+    else:
+        labels[rows] = NO_NEIGHBOURS
+    out = pd.DataFrame({
+        "area_code": view["area_code"].to_numpy(), "area_name": view["area_name"].to_numpy(),
+        "value": view["value"].to_numpy(), "rate_per_1000": view["rate_per_1000"].to_numpy(),
+        "z": z, "p_sim": p, "significant": significant, "class": labels,
+        "tested": tested.to_numpy(), "neighbours": neighbours,
+        "lad_code": view["lad_code"].to_numpy(), "lad_name": view["lad_name"].to_numpy()})
+    order = np.lexsort((np.where(np.isnan(z), 0.0, -z), np.isnan(z)))  # z high to low
+    return out.iloc[order].reset_index(drop=True)
 
 
 def _classes(res: pd.DataFrame, settings: Settings) -> np.ndarray:

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
+from scipy import sparse
 
 from dashboard import geography
 from dashboard.store import Store
@@ -73,21 +74,16 @@ def restrict(graph: Graph, codes: pd.Index | list[str]) -> Graph:
     An area whose neighbours are all outside ``codes`` becomes an isolate.
     Codes not in the graph (no geometry) are added as isolates.
     """
-    codes = pd.Index(codes)
-    known = codes[codes.isin(graph.unique_ids)]
-    sub = graph.subgraph(known)
-    missing = codes[~codes.isin(graph.unique_ids)]
-    adj = sub.adjacency.reset_index()
-    adj.columns = ["focal", "neighbor", "weight"]
-    if len(missing):
-        extra = pd.DataFrame({"focal": missing, "neighbor": missing, "weight": 0.0})
-        adj = pd.concat([adj, extra], ignore_index=True)
-    # Keep the caller's order (esda aligns values with the graph's id order).
-    order = pd.Series(np.arange(len(codes)), index=codes)
-    adj = adj.assign(_o=order.loc[adj["focal"]].to_numpy(),
-                     _n=order.loc[adj["neighbor"]].to_numpy()).sort_values(["_o", "_n"])
-    return Graph.from_arrays(adj["focal"].to_numpy(), adj["neighbor"].to_numpy(),
-                             adj["weight"].to_numpy(dtype=float))
+    codes = pd.Index(np.asarray(codes, dtype=object))
+    if codes.equals(pd.Index(np.asarray(graph.unique_ids, dtype=object))):
+        return graph
+    # Sparse slicing, not pandas joins: this runs on every hotspot test.
+    pos = pd.Index(np.asarray(graph.unique_ids, dtype=object)).get_indexer(codes)
+    known = np.flatnonzero(pos >= 0)
+    adj = graph.sparse.tocsr()[pos[known]][:, pos[known]].tocoo()
+    full = sparse.coo_array((adj.data, (known[adj.row], known[adj.col])),
+                            shape=(len(codes), len(codes)))
+    return Graph.from_sparse(full.tocsr(), ids=codes)
 
 
 def neighbour_counts(graph: Graph) -> pd.Series:
