@@ -167,3 +167,40 @@ def search_areas(view: pd.DataFrame, words: str, limit: int = 50) -> list[str]:
     for word in words.lower().split():
         mask &= text.str.contains(word, regex=False)
     return view.loc[mask, "area_code"].head(limit).tolist()
+
+
+HOTSPOT_OPTIONS: dict[str, tuple] = {
+    "method": ("gi", "lisa"),
+    "analysis": ("hotspots", "emerging"),
+    "permutations": (99, 199, 499, 999, 9999),
+    "correction": ("fdr", "none"),
+    "hex": (0, 6, 7, 8, 9),  # 0: LSOAs or wards; otherwise the H3 resolution
+}
+HOTSPOT_DEFAULTS = {"method": "gi", "analysis": "hotspots", "permutations": 999,
+                    "correction": "fdr", "hex": 0}
+
+
+def hotspot_options(params: dict[str, str]) -> tuple[dict, list[str]]:
+    """The Hotspots page's options from URL parameters, falling back per parameter.
+
+    Returns
+    -------
+    (dict, list of str)
+        ``method, analysis, permutations, correction, hex`` and one notice per
+        parameter that was ignored.
+    """
+    out, notices = dict(HOTSPOT_DEFAULTS), []
+    for key, allowed in HOTSPOT_OPTIONS.items():
+        if key not in params:
+            continue
+        raw = params[key]
+        try:
+            value = type(allowed[0])(raw)
+        except (TypeError, ValueError):
+            value = None
+        if value in allowed:
+            out[key] = value
+        else:
+            notices.append(f"URL parameter '{key}' was {raw!r}; it must be one of "
+                           f"{list(allowed)}. Showing the default instead.")
+    return out, notices

@@ -158,13 +158,33 @@ def map_controls(key: str = "map") -> ViewFilter:
     return _set(view.with_(scheme=scheme, classes=classes))
 
 
-PERMUTATION_CHOICES = [99, 199, 499, 999, 9999]
+PERMUTATION_CHOICES = list(filters.HOTSPOT_OPTIONS["permutations"])
+
+
+def _hotspot_state(key: str) -> None:
+    """Initialise the Hotspots page's widgets once per session, from the URL."""
+    if f"{key}_opts" in st.session_state:
+        return
+    opts, notices = filters.hotspot_options(st.query_params.to_dict())
+    st.session_state[f"{key}_opts"] = True
+    st.session_state[f"{key}_method"] = opts["method"]
+    st.session_state[f"{key}_mode"] = opts["analysis"]
+    st.session_state[f"{key}_perms"] = opts["permutations"]
+    st.session_state[f"{key}_correction"] = opts["correction"]
+    st.session_state[f"{key}_shape"] = "hexagons" if opts["hex"] else "areas"
+    st.session_state[f"{key}_res"] = opts["hex"] or hexes.DEFAULT_RESOLUTION
+    for notice in notices:
+        st.warning(notice, icon=":material/link_off:")
 
 
 def hotspot_controls(key: str = "hot"
                      ) -> tuple[ViewFilter, hotspots.Settings, str, bool, int | None]:
     """The view, the test settings, the analysis (``hotspots|emerging``), 3D columns,
-    and the H3 resolution when the points are drawn on hexagons (else None)."""
+    and the H3 resolution when the points are drawn on hexagons (else None).
+
+    The choices are kept in the URL beside the view's, so a link reproduces them.
+    """
+    _hotspot_state(key)
     view, c5 = view_controls(key)
     resolution = None
     if cached.has_points(view.indicator, cached.version()):
@@ -176,12 +196,12 @@ def hotspot_controls(key: str = "hot"
             "hexagons, they avoid LSOAs' very unequal sizes.")
         if shape == "hexagons":
             resolution = h2.select_slider(
-                "Hexagon size", list(hexes.RESOLUTIONS), value=hexes.DEFAULT_RESOLUTION,
+                "Hexagon size", list(hexes.RESOLUTIONS),
                 format_func=lambda r: f"res {r}: {hexes.RESOLUTIONS[r]}", key=f"{key}_res",
                 help="H3 resolution. Smaller hexagons show more detail but more of them "
                 "hold no record at all.")
     method = c5.segmented_control(
-        "Method", list(hotspots.METHODS), default="gi", format_func=hotspots.METHODS.get,
+        "Method", list(hotspots.METHODS), format_func=hotspots.METHODS.get,
         key=f"{key}_method", help="Gi*: is an area and its neighbours together high "
         "(hot) or low (cold)? Local Moran's I: is an area like its neighbours "
         "(clusters) or unlike them (outliers)?") or "gi"
@@ -193,7 +213,7 @@ def hotspot_controls(key: str = "hot"
     with st.expander("Test settings"):
         a, b, c = st.columns(3)
         perms = a.select_slider(
-            "Permutations", PERMUTATION_CHOICES, value=hotspots.PERMUTATIONS,
+            "Permutations", PERMUTATION_CHOICES,
             key=f"{key}_perms", help="Conditional permutations behind each pseudo p-value. "
             "With 999 no p-value is below 0.001; more give finer confidence classes "
             "but take longer.")
@@ -209,4 +229,6 @@ def hotspot_controls(key: str = "hot"
                    "result.")
     settings = hotspots.Settings(method=method if mode == "hotspots" else "gi",
                                  permutations=perms, correction=correction)
+    st.query_params.update({"method": method, "analysis": mode, "permutations": str(perms),
+                            "correction": correction, "hex": str(resolution or 0)})
     return view, settings, mode, columns, resolution

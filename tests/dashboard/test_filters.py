@@ -56,3 +56,16 @@ def test_search_areas_matches_every_word_in_name_or_code():
     assert search_areas(view, "bristol 032b") == ["E01000002"]
     assert search_areas(view, "E0100") == ["E01000001", "E01000002"]
     assert search_areas(view, "nowhere") == []
+
+
+def test_hotspot_options_from_the_url_fall_back_one_by_one():
+    from dashboard.filters import HOTSPOT_DEFAULTS, hotspot_options
+    opts, notices = hotspot_options({"method": "lisa", "permutations": "9999", "hex": "8"})
+    assert opts == {**HOTSPOT_DEFAULTS, "method": "lisa", "permutations": 9999, "hex": 8}
+    assert notices == []
+    opts, notices = hotspot_options({"method": "kriging", "permutations": "lots",
+                                     "correction": "fdr", "hex": "12"})
+    assert opts == {**HOTSPOT_DEFAULTS}
+    assert len(notices) == 3
+    assert "'method' was 'kriging'" in notices[0] and "['gi', 'lisa']" in notices[0]
+    assert "'permutations' was 'lots'" in notices[1]

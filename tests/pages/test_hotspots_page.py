@@ -77,3 +77,16 @@ def test_police_points_on_h3_hexagons():
     codes = {o["code"] for o in areas["data"]}
     assert len(codes) > 500 and all(len(c) == 15 for c in codes)
     assert any("H3 hexagon" in c.value for c in at.caption)
+
+
+def test_a_link_reproduces_the_hotspot_choices_and_bad_ones_are_named():
+    at = app("pages/hotspots.py", method="lisa", permutations="199", correction="none",
+             level="lsoa").run()
+    assert not at.exception
+    assert "Local Moran" in at.subheader[0].value
+    assert "199 conditional permutations" in " ".join(c.value for c in at.caption)
+    assert at.query_params["method"] in ("lisa", ["lisa"])
+    at = app("pages/hotspots.py", method="kriging").run()
+    assert not at.exception
+    assert any("'method' was 'kriging'" in w.value for w in at.warning)
+    assert "Getis-Ord Gi*" in at.subheader[0].value
