@@ -34,6 +34,7 @@ def hotspot_view(store: Store, region: Region, flt: ViewFilter,
                                                method=settings.method,
                                                polarity=meta["polarity"])
     result.attrs["conversion"] = view.attrs.get("conversion", "")
+    result.attrs["partial"] = view.attrs.get("partial", "")
     return result
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 from libpysal.graph import Graph
 
-from dashboard import geography
+from dashboard import geography, measures
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.store import Store
 from loaders import Region
@@ -32,13 +32,11 @@ def has_points(store: Store, indicator: str) -> bool:
                             [indicator, indicator])["n"].iat[0])
 
 
-def _covered_districts(store: Store, region: Region, indicator: str) -> gpd.GeoDataFrame:
-    """The region's district outlines (WGS84) where the indicator's source reports."""
+def _covered_districts(store: Store, region: Region, flt: ViewFilter) -> gpd.GeoDataFrame:
+    """The region's district outlines (WGS84) where the source reports in the period."""
     lads = geography.lad_outlines(store, region)
-    covered = store.query(
-        "SELECT unnest([l.lad_code, l.lad_code_active]) AS lad_code FROM coverage c "
-        "JOIN lad_codes l ON c.lad_code IN (l.lad_code, l.lad_code_active) "
-        "WHERE c.indicator = ?", [indicator])["lad_code"]
+    covered = measures.covered_districts(store, flt.indicator, flt.period_start,
+                                         flt.period_end)["lad_code"]
     return lads[lads["code"].isin(set(covered))].reset_index(drop=True)
 
 
@@ -60,7 +58,7 @@ def hex_view(store: Store, region: Region, flt: ViewFilter, resolution: int
     """
     if resolution not in RESOLUTIONS:
         raise FilterError("resolution", f"{resolution} is not one of {list(RESOLUTIONS)}")
-    districts = _covered_districts(store, region, flt.indicator)
+    districts = _covered_districts(store, region, flt)
     if districts.empty:
         raise FilterError("indicator", f"{flt.indicator} has no point locations in "
                           f"{region.title}; choose LSOA or ward areas")

@@ -75,15 +75,49 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
                       "WHERE geography = ?", [region.lsoa_geography])
     out = areas.merge(obs, on="code", how="left", validate="one_to_one") \
         .merge(pop, on="code", how="left", validate="one_to_one")
+    partial = ""
     if meta["additive"]:
-        covered = store.query(
-            "SELECT DISTINCT l.lad_code FROM coverage c JOIN lad_codes l "
-            "ON l.lad_code_active = c.lad_code OR l.lad_code = c.lad_code "
-            "WHERE c.indicator = ?", [meta["indicator"]])["lad_code"]
-        zero = out["value"].isna() & out["lad_code"].isin(set(covered))
+        cover = covered_districts(store, meta["indicator"], start, end)
+        zero = out["value"].isna() & out["lad_code"].isin(set(cover["lad_code"]))
         out.loc[zero, "value"] = 0.0
+        short = cover[~cover["full"] & cover["lad_code"].isin(set(out["lad_code"]))]
+        if len(short):
+            months = int(cover.attrs["months"])
+            partial = (f"{short['lad_code'].nunique()} districts of this region have data "
+                       f"for only {int(short['months'].min())} of the {months} months "
+                       "chosen; their totals cover those months only.")
     out = out[["code", "name", "lad_code", "value", "denominator"]]
     out.attrs["conversion"] = conversion.describe() if conversion else ""
+    out.attrs["partial"] = partial
+    return out
+
+
+def covered_districts(store: Store, indicator: str, start: str, end: str) -> pd.DataFrame:
+    """Districts where the indicator's source reports, over ``start``..``end``.
+
+    In a covered district an area without rows had none to report (a true zero).
+
+    Returns
+    -------
+    DataFrame
+        ``lad_code`` (each code of every vintage), ``months`` covered and
+        ``full`` (covered in every period of the indicator in the range).
+        ``attrs["months"]`` is how many periods the range holds.
+    """
+    months = store.query("SELECT count(DISTINCT period_start) AS n FROM observations "
+                         "WHERE indicator = ? AND period_start >= ? AND period_end <= ?",
+                         [indicator, start, end])["n"].iat[0]
+    cov = store.query(
+        "SELECT unnest([k.lad_code, k.lad_code_active]) AS lad_code, c.period "
+        "FROM coverage c JOIN lad_codes k ON c.lad_code IN (k.lad_code, k.lad_code_active) "
+        "WHERE c.indicator = ? AND (c.period IS NULL OR (c.period >= ? AND c.period <= ?))",
+        [indicator, start, end]).drop_duplicates()
+    per = cov.groupby("lad_code").agg(always=("period", lambda p: p.isna().any()),
+                                      months=("period", "nunique")).reset_index()
+    per["months"] = per["months"].where(~per["always"], months)
+    per["full"] = per["months"] >= months
+    out = per[["lad_code", "months", "full"]].reset_index(drop=True)
+    out.attrs["months"] = int(months)
     return out
 
 
@@ -137,6 +171,7 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter) -> pd.DataFram
         "rank": rank_areas(chosen, meta["polarity"]),
         "lad_code": view["lad_code"], "lad_name": view["lad_name"]})
     out = out.sort_values("area_code").reset_index(drop=True)
+    out.attrs["partial"] = lsoa.attrs.get("partial", "")
     out.attrs["conversion"] = conversion
     return out
 

@@ -27,7 +27,7 @@ from loaders import policeuk, sources
 from loaders.config import REGIONS_FILE, REPO, Region, data_dir, load_regions, store_path
 from loaders.errors import LoaderError
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 LEVELS = {"LSOA11": "lsoa", "LSOA21": "lsoa", "WD19": "ward", "WD25": "ward",
           "LAD19": "lad", "LAD25": "lad"}
 
@@ -51,7 +51,8 @@ CREATE TABLE observations (indicator VARCHAR, geography VARCHAR, area_code VARCH
     period_start VARCHAR, period_end VARCHAR, date_start DATE, date_end DATE,
     value DOUBLE, source VARCHAR, agreement VARCHAR, denominator DOUBLE,
     origin VARCHAR DEFAULT 'open', ingest_id VARCHAR);
-CREATE TABLE coverage (indicator VARCHAR, lad_code VARCHAR);
+CREATE TABLE coverage (indicator VARCHAR, lad_code VARCHAR, period VARCHAR);
+-- period NULL: the source covers the district in every period it has
 CREATE TABLE crime_points (indicator VARCHAR, month VARCHAR, lon DOUBLE, lat DOUBLE,
     lsoa_code VARCHAR, n INTEGER, source VARCHAR);
 CREATE TABLE quarantine (source VARCHAR, "row" INTEGER, "column" VARCHAR, reason VARCHAR,
@@ -188,12 +189,12 @@ class _Builder:
         if not files:
             self.log("  no police.uk files found under policeuk/")
             return
-        counts, forces, points = [], set(), []
+        counts, forces, points = [], {}, []
         for path in files:
             pf = policeuk.read_policeuk_file(path, known_lsoas)
             rel = str(path.relative_to(self.data))
             self.log("  " + pf.summary())
-            forces.add(pf.force)
+            forces.setdefault(pf.force, set()).update(pf.counts["month"].unique())
             counts.append(pf.counts)
             points.append(pf.points.assign(source=rel))
             kept = pf.kept_aside
@@ -222,9 +223,14 @@ class _Builder:
             "indicator": pts["crime_type"].map(policeuk.crime_indicator), "month": pts["month"],
             "lon": pts["lon"], "lat": pts["lat"], "lsoa_code": pts["lsoa_code"],
             "n": pts["count"].astype(int), "source": pts["source"]}))
-        # A force's files cover the districts of its police force area: an LSOA there
-        # with no rows in a month had no recorded crime, a true zero.
-        covered = pfa[pfa["pfa_name"].apply(lambda n: any(f.startswith(n) for f in forces))]
+        # A force's files cover the districts of its police force area in the months
+        # they hold: an LSOA there with no rows in such a month had no recorded crime,
+        # a true zero; in a month the force has no file for, it has no data.
+        covered = pd.concat([
+            pfa[pfa["pfa_name"].apply(lambda n, f=force: f.startswith(n))]
+            .assign(period=month)
+            for force, months in forces.items() for month in sorted(months)],
+            ignore_index=True)
         types = sorted(allc["crime_type"].unique())
         entries = [(policeuk.ALL_CRIME, "All crime and anti-social behaviour")]
         entries += [(policeuk.crime_indicator(t), t) for t in types]
@@ -241,7 +247,8 @@ class _Builder:
                                 if ident == policeuk.ALL_CRIME else
                                 f"police.uk street-level rows of type '{label}'.")}]))
             self.insert("coverage", pd.DataFrame({"indicator": ident,
-                                                  "lad_code": covered["lad_code"].values}))
+                                                  "lad_code": covered["lad_code"].values,
+                                                  "period": covered["period"].values}))
 
     def context(self, catalogue: dict[str, dict], lookups: pd.DataFrame,
                 lads: pd.DataFrame) -> None:

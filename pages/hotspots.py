@@ -72,8 +72,9 @@ if result.attrs.get("points_outside"):
     st.caption(f"{result.attrs['points_outside']:,} records fall outside the region's "
                "hexagons (near its edge, or in a neighbouring force's area) and are not "
                "counted.")
-if result.attrs.get("conversion"):
-    st.caption(result.attrs["conversion"])
+for note in ("conversion", "partial"):
+    if result.attrs.get(note):
+        st.caption(result.attrs[note])
 
 left, right = st.columns([5, 1])
 with left:

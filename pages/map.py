@@ -24,8 +24,9 @@ measure = "rate per 1,000 residents" if view.measure == "rate" else meta["unit"]
 period = view.period_start if view.period_start == view.period_end else \
     f"{view.period_start} to {view.period_end}"
 st.subheader(f"{meta['title']}, {period}")
-if data.attrs.get("conversion"):
-    st.caption(data.attrs["conversion"])
+for note in ("conversion", "partial"):
+    if data.attrs.get(note):
+        st.caption(data.attrs[note])
 if data["value"].notna().sum() == 0:
     st.info("No area in this region has data for this indicator and period. "
             "Try another period or indicator.", icon=":material/info:")

@@ -66,3 +66,19 @@ def test_region_summary_totals_match_the_map(store, regions, ):
     # IMD 2025 is published on LSOA 2021 and converted to the region's 2011 LSOAs.
     imd = summary.set_index("indicator").loc["imd2025_score"]
     assert imd["areas_with_data"] > 0.99 * imd["areas"]
+
+
+def test_a_month_a_force_has_no_file_for_is_no_data_not_zero(store, regions):
+    # West Mercia's files end in 2022-10; Avon and Somerset's run to 2022-11.
+    worcs = regions["worcestershire"]
+    nov = ViewFilter("worcestershire", "lsoa", "crime_all", "2022-11", "2022-11", "count")
+    assert measures.indicator_view(store, worcs, nov)["value"].isna().all()
+    year = nov.with_(period_start="2022-01")
+    view = measures.indicator_view(store, worcs, year)
+    assert view["value"].notna().all()
+    assert "only 10 of the 11 months" in view.attrs["partial"]
+    to_oct = measures.indicator_view(store, worcs, year.with_(period_end="2022-10"))
+    assert to_oct["value"].sum() == view["value"].sum() and to_oct.attrs["partial"] == ""
+    avon = ViewFilter("avon_and_somerset", "lsoa", "crime_all", "2022-11", "2022-11", "count")
+    assert measures.indicator_view(store, regions["avon_and_somerset"], avon)["value"] \
+        .notna().all()
