@@ -140,9 +140,10 @@ def emerging_result(flt: ViewFilter, settings: hotspots.Settings, v: int) -> pd.
 
 
 @st.cache_resource(show_spinner="Drawing the map…", max_entries=24)
-def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str, columns: bool,
-                v: int) -> maps.LeanDeck:
-    """The class map of a hotspot (``mode="hotspots"``) or emerging analysis."""
+def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str,
+                draw: tuple[bool, bool], v: int) -> maps.LeanDeck:
+    """The class map of a hotspot (``mode="hotspots"``) or emerging analysis;
+    ``draw`` is (3D columns, zoom to the hot spots)."""
     region = view_region(flt.region, flt.vintage)
     areas = shapes(flt.region, flt.level, flt.vintage, v)
     if mode == "emerging":
@@ -151,7 +152,7 @@ def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str, columns
         result = hotspot_result(flt, settings, v)
     deck = maps.class_map(areas, lad_outlines(flt.region, flt.vintage, v), result,
                           mode=mode, method=settings.method, detail=region.map_detail,
-                          level=flt.level, columns=columns)
+                          level=flt.level, columns=draw[0], focus=draw[1])
     deck.to_json()
     return deck
 
@@ -172,13 +173,13 @@ def hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v:
 
 
 @st.cache_resource(show_spinner="Drawing the hexagons…", max_entries=16)
-def hex_map(flt: ViewFilter, settings: hotspots.Settings, resolution: int, columns: bool,
-            v: int) -> maps.LeanDeck:
+def hex_map(flt: ViewFilter, settings: hotspots.Settings, resolution: int,
+            draw: tuple[bool, bool], v: int) -> maps.LeanDeck:
     """The class map of a hexagon analysis."""
     result, cells = hex_result(flt, settings, resolution, v)
     deck = maps.class_map(cells, lad_outlines(flt.region, flt.vintage, v), result,
                           mode="hotspots", method=settings.method,
                           detail=view_region(flt.region, flt.vintage).map_detail,
-                          level="hex", columns=columns)
+                          level="hex", columns=draw[0], focus=draw[1])
     deck.to_json()
     return deck

@@ -263,7 +263,7 @@ def class_legend(result: pd.DataFrame, mode: str, method: str) -> list[LegendEnt
 
 def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataFrame, *,
               mode: str, method: str, detail: str, level: str,
-              columns: bool = False) -> LeanDeck:
+              columns: bool = False, focus: bool = False) -> LeanDeck:
     """A map of hotspot classes (``mode="hotspots"``) or emerging categories.
 
     Parameters
@@ -274,6 +274,9 @@ def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataF
     columns : bool
         Add 3D columns, as tall as each area's tested value, coloured by class,
         and tilt the view.
+    focus : bool
+        Open the view on the hot spots (high-high clusters, or areas with a hot
+        spot pattern) rather than the whole region, when there are any.
     """
     from dashboard import emerging, hotspots
     if mode == "emerging":
@@ -303,9 +306,26 @@ def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataF
     deck = choropleth_deck(shapes, result, classes, lads, unit="count", detail=detail,
                            measure_label="", outlines=level == "ward", fields=fields,
                            tooltip_html=html, edge_colour=(150, 150, 150))
+    if focus:
+        hot = _hot_codes(result, mode)
+        inside = shapes[shapes["code"].isin(hot)]
+        if len(inside):
+            minx, miny, maxx, maxy = inside.total_bounds
+            pad = max(maxx - minx, maxy - miny, 0.01) * 0.3
+            deck.initial_view_state = view_state((minx - pad, miny - pad, maxx + pad,
+                                                  maxy + pad))
     if columns and mode == "hotspots":
         deck = _with_columns(deck, shapes, result, colours)
     return deck
+
+
+def _hot_codes(result: pd.DataFrame, mode: str) -> set[str]:
+    from dashboard import emerging, hotspots
+    if mode == "emerging":
+        keep = {c for c in emerging.CATEGORIES if c.endswith("hot spot")}
+        return set(result.loc[result["category"].isin(keep), "area_code"])
+    keep = set(hotspots.HOT.values()) | {hotspots.LISA[1]}
+    return set(result.loc[result["class"].isin(keep), "area_code"])
 
 
 def _with_columns(deck: LeanDeck, shapes: gpd.GeoDataFrame, result: pd.DataFrame,

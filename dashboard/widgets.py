@@ -7,6 +7,8 @@ a malformed parameter falls back to its default with a visible notice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from dashboard import cached, filters, hexes, hotspots
@@ -177,10 +179,20 @@ def _hotspot_state(key: str) -> None:
         st.warning(notice, icon=":material/link_off:")
 
 
-def hotspot_controls(key: str = "hot"
-                     ) -> tuple[ViewFilter, hotspots.Settings, str, bool, int | None]:
-    """The view, the test settings, the analysis (``hotspots|emerging``), 3D columns,
-    and the H3 resolution when the points are drawn on hexagons (else None).
+@dataclass(frozen=True)
+class HotspotChoice:
+    """What the Hotspots page shows."""
+
+    view: ViewFilter
+    settings: hotspots.Settings
+    mode: str  # "hotspots" (the whole period) or "emerging" (month by month)
+    columns: bool  # 3D columns
+    focus: bool  # zoom the map to the significant areas
+    resolution: int | None  # H3 resolution when drawn on hexagons
+
+
+def hotspot_controls(key: str = "hot") -> HotspotChoice:
+    """The view, the test settings, the analysis, and how the map is drawn.
 
     The choices are kept in the URL beside the view's, so a link reproduces them.
     """
@@ -225,10 +237,13 @@ def hotspot_controls(key: str = "hot"
             "share of false finds among the significant areas below the level.")
         columns = c.toggle("3D columns", key=f"{key}_columns",
                            help="Raise a column on each area, as tall as its tested value.")
+        focus = c.toggle("Zoom to the hot spots", key=f"{key}_focus",
+                         help="Open the map on the significant hot spots (or high-high "
+                         "clusters) instead of the whole region.")
         st.caption(f"Random seed {hotspots.SEED}: the same choices always give the same "
                    "result.")
     settings = hotspots.Settings(method=method if mode == "hotspots" else "gi",
                                  permutations=perms, correction=correction)
     st.query_params.update({"method": method, "analysis": mode, "permutations": str(perms),
                             "correction": correction, "hex": str(resolution or 0)})
-    return view, settings, mode, columns, resolution
+    return HotspotChoice(view, settings, mode, columns, focus, resolution)

@@ -7,7 +7,9 @@ from dashboard import LoaderError, cached, emerging, export, hexes, hotspots, ma
 widgets.page_setup()
 st.title("Hotspots")
 widgets.show_notices()
-view, settings, mode, columns, resolution = widgets.hotspot_controls("hot")
+choice = widgets.hotspot_controls("hot")
+view, settings, mode, resolution = choice.view, choice.settings, choice.mode, choice.resolution
+draw = (choice.columns, choice.focus)
 v = cached.version()
 meta = cached.catalogue(v).set_index("indicator").loc[view.indicator]
 noun = "hexagons" if resolution else {"lsoa": "LSOAs", "ward": "wards"}[view.level]
@@ -19,13 +21,13 @@ if resolution and mode == "emerging":
 try:
     if resolution:
         result, _ = cached.hex_result(view, settings, resolution, v)
-        deck = cached.hex_map(view, settings, resolution, columns, v)
+        deck = cached.hex_map(view, settings, resolution, draw, v)
     elif mode == "emerging":
         result = cached.emerging_result(view, settings, v)
-        deck = cached.hotspot_map(view, settings, mode, columns, v)
+        deck = cached.hotspot_map(view, settings, mode, draw, v)
     else:
         result = cached.hotspot_result(view, settings, v)
-        deck = cached.hotspot_map(view, settings, mode, columns, v)
+        deck = cached.hotspot_map(view, settings, mode, draw, v)
 except LoaderError as err:
     st.warning(err.user_message, icon=":material/warning:")
     st.stop()

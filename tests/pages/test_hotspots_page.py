@@ -90,3 +90,13 @@ def test_a_link_reproduces_the_hotspot_choices_and_bad_ones_are_named():
     assert not at.exception
     assert any("'method' was 'kriging'" in w.value for w in at.warning)
     assert "Getis-Ord Gi*" in at.subheader[0].value
+
+
+def test_zoom_to_the_hot_spots_opens_the_map_closer():
+    at = app("pages/hotspots.py", level="lsoa", measure="count").run()
+    whole = deck(at)["initialViewState"]
+    at.toggle(key="hot_focus").set_value(True).run()
+    assert not at.exception
+    near = deck(at)["initialViewState"]
+    assert near["zoom"] > whole["zoom"] + 1
+    assert abs(near["longitude"] - -2.59) < 0.2 and abs(near["latitude"] - 51.46) < 0.2
