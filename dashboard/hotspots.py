@@ -21,6 +21,7 @@ seed. What this module adds is what a planner needs on top:
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import dataclass
 
@@ -79,7 +80,10 @@ def _enable_jit_cache() -> None:
 
     esda compiles its permutation kernels on first use (about 20 s here) and
     does not ask numba to cache them. ``enable_caching`` is numba's documented
-    switch behind ``cache=True``; with it a new process starts in a few seconds.
+    switch behind ``cache=True``; with it a new process starts in about 8 s.
+    A kernel that takes the statistic as a function argument (``stat_func``)
+    is left out: numba cannot key such a compilation across processes, so
+    caching it would only grow the cache, and re-saving its index can fail.
     """
     try:
         from numba.core.registry import CPUDispatcher
@@ -87,7 +91,8 @@ def _enable_jit_cache() -> None:
         return
     for module in (esda.crand, esda.getisord, esda.moran, esda.significance):
         for obj in vars(module).values():
-            if isinstance(obj, CPUDispatcher):
+            if isinstance(obj, CPUDispatcher) and \
+                    "stat_func" not in inspect.signature(obj.py_func).parameters:
                 obj.enable_caching()
 
 

@@ -275,8 +275,9 @@ def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataF
         Add 3D columns, as tall as each area's tested value, coloured by class,
         and tilt the view.
     focus : bool
-        Open the view on the hot spots (high-high clusters, or areas with a hot
-        spot pattern) rather than the whole region, when there are any.
+        Open the view on the largest group of touching hot spots (high-high
+        clusters, or areas with a hot spot pattern) rather than the whole
+        region, when there is one.
     """
     from dashboard import emerging, hotspots
     if mode == "emerging":
@@ -307,11 +308,14 @@ def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataF
                            measure_label="", outlines=level == "ward", fields=fields,
                            tooltip_html=html, edge_colour=(150, 150, 150))
     if focus:
-        hot = _hot_codes(result, mode)
-        inside = shapes[shapes["code"].isin(hot)]
+        inside = shapes[shapes["code"].isin(_hot_codes(result, mode))]
         if len(inside):
-            minx, miny, maxx, maxy = inside.total_bounds
-            pad = max(maxx - minx, maxy - miny, 0.01) * 0.3
+            # Touching hot areas form groups; open on the group with the most areas.
+            groups = shapely.get_parts(shapely.union_all(inside.geometry.buffer(0.0005).values))
+            points = inside.geometry.representative_point().values
+            members = [int(shapely.contains(g, points).sum()) for g in groups]
+            minx, miny, maxx, maxy = groups[int(np.argmax(members))].bounds
+            pad = max(maxx - minx, maxy - miny, 0.01) * 0.8  # some context around it
             deck.initial_view_state = view_state((minx - pad, miny - pad, maxx + pad,
                                                   maxy + pad))
     if columns and mode == "hotspots":

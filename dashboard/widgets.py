@@ -237,9 +237,9 @@ def hotspot_controls(key: str = "hot") -> HotspotChoice:
             "share of false finds among the significant areas below the level.")
         columns = c.toggle("3D columns", key=f"{key}_columns",
                            help="Raise a column on each area, as tall as its tested value.")
-        focus = c.toggle("Zoom to the hot spots", key=f"{key}_focus",
-                         help="Open the map on the significant hot spots (or high-high "
-                         "clusters) instead of the whole region.")
+        focus = c.toggle("Zoom to the main hot spot", key=f"{key}_focus",
+                         help="Open the map on the largest group of touching hot spots "
+                         "(or high-high clusters) instead of the whole region.")
         st.caption(f"Random seed {hotspots.SEED}: the same choices always give the same "
                    "result.")
     settings = hotspots.Settings(method=method if mode == "hotspots" else "gi",

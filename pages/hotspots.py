@@ -63,7 +63,8 @@ else:
                f"{' at each confidence level' if settings.correction == 'fdr' else ''}.")
     title = "Class"
     tested = int(result["z"].notna().sum())
-    if settings.correction == "fdr" and tested and settings.permutations < 9999 \
+    if settings.method == "gi" and settings.correction == "fdr" and tested \
+            and settings.permutations < 9999 \
             and not (result["class"] == hotspots.HOT[99]).any():
         need = max(1, round(tested * (1 / (settings.permutations + 1)) / 0.01))
         st.caption(f"With {settings.permutations:,} permutations no pseudo p-value is below "
