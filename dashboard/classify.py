@@ -22,6 +22,7 @@ YLORRD = {
         "#bd0026", "#800026"],
 }
 NO_DATA = "#d9d9d9"
+SUPPRESSED = "#9e9ac8"  # a muted purple: hidden, not missing and not zero
 SCHEME_LABELS = {"quantiles": "Quantiles", "natural_breaks": "Natural breaks (Jenks)",
                  "equal_interval": "Equal interval"}
 _JENKS_SAMPLE = 2000  # Fisher-Jenks is O(n^2 k); classify a spread sample of large sets
@@ -74,7 +75,9 @@ def _breaks(values: np.ndarray, scheme: str, k: int) -> np.ndarray:
     raise ValueError(f"scheme was {scheme!r} but is expected to be one of {list(SCHEME_LABELS)}")
 
 
-def classify(values: pd.Series, scheme: str, k: int, polarity: str) -> Classification:
+def classify(values: pd.Series, scheme: str, k: int, polarity: str,
+             suppressed: pd.Series | None = None, suppressed_label: str = "Suppressed"
+             ) -> Classification:
     """Class values into ``k`` classes and colour them.
 
     The palette runs light to dark towards need: for ``high_is_bad`` the
@@ -90,6 +93,9 @@ def classify(values: pd.Series, scheme: str, k: int, polarity: str) -> Classific
     k : int
         Number of classes, 3 to 9; fewer when there are fewer distinct values.
     polarity : {"high_is_bad", "low_is_bad"}
+    suppressed : Series of bool, optional
+        Areas whose figure is hidden by disclosure control: their own class,
+        never "No data" and never a colour of the scale.
     """
     vals = values.to_numpy(dtype=float)
     has = ~np.isnan(vals)
@@ -114,7 +120,12 @@ def classify(values: pd.Series, scheme: str, k: int, polarity: str) -> Classific
             legend.append(LegendEntry(palette[i], label, count))
             lower = upper
         bins = [float(b) for b in bins_arr]
-    missing = int((~has).sum())
+    hidden = np.zeros(len(vals), bool) if suppressed is None else \
+        suppressed.to_numpy(dtype=bool)
+    colours[hidden] = SUPPRESSED
+    if hidden.any():
+        legend.append(LegendEntry(SUPPRESSED, suppressed_label, int(hidden.sum())))
+    missing = int((~has & ~hidden).sum())
     if missing:
         legend.append(LegendEntry(NO_DATA, "No data", missing))
     return Classification(colours=list(colours), legend=legend, bins=bins)

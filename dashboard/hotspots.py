@@ -56,6 +56,7 @@ COLD = {99: "Cold spot, 99% confidence", 95: "Cold spot, 95% confidence",
 NOT_SIGNIFICANT = "Not significant"
 NO_NEIGHBOURS = "No neighbours"
 NO_DATA = "No data"
+SUPPRESSED = "Suppressed"
 LISA = {1: "High-high cluster", 2: "Low-high outlier", 3: "Low-low cluster",
         4: "High-low outlier"}  # esda's quadrant numbers (q)
 
@@ -66,11 +67,12 @@ COLOURS = {
     COLD[90]: "#d1e5f0", COLD[95]: "#67a9cf", COLD[99]: "#2166ac",
     LISA[1]: "#d7191c", LISA[4]: "#fdae61", LISA[2]: "#abd9e9", LISA[3]: "#2c7bb6",
     NOT_SIGNIFICANT: "#f2f0eb", NO_NEIGHBOURS: "#7b3294", NO_DATA: classify.NO_DATA,
+    SUPPRESSED: classify.SUPPRESSED,
 }
 ORDER = {"gi": [HOT[99], HOT[95], HOT[90], NOT_SIGNIFICANT, COLD[90], COLD[95], COLD[99],
-                NO_NEIGHBOURS, NO_DATA],
+                NO_NEIGHBOURS, SUPPRESSED, NO_DATA],
          "lisa": [LISA[1], LISA[4], NOT_SIGNIFICANT, LISA[2], LISA[3], NO_NEIGHBOURS,
-                  NO_DATA]}
+                  SUPPRESSED, NO_DATA]}
 COLUMNS = ["area_code", "area_name", "value", "rate_per_1000", "z", "p_sim", "significant",
            "class", "tested", "neighbours", "lad_code", "lad_name"]
 
@@ -284,6 +286,8 @@ def hotspots(view: pd.DataFrame, graph: Graph, *, measure: str,
         significant[ok] = p[ok] <= threshold(p[ok], settings.alpha, settings.correction)
     else:
         labels[rows] = NO_NEIGHBOURS
+    if "suppressed" in view:  # hidden by disclosure control: untested, and said so
+        labels[(view["suppressed"] != "").to_numpy()] = SUPPRESSED
     out = pd.DataFrame({
         "area_code": view["area_code"].to_numpy(), "area_name": view["area_name"].to_numpy(),
         "value": view["value"].to_numpy(), "rate_per_1000": view["rate_per_1000"].to_numpy(),

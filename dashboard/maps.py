@@ -110,7 +110,7 @@ def _fmt(value: float, digits: int = 0) -> str:
 def _tooltip_fields(view: pd.DataFrame, unit: str) -> pd.DataFrame:
     digits = 0 if unit in ("count", "rank") else 2
     n = int(view["rank"].notna().sum())
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "code": view["area_code"].values,
         "name": view["area_name"].values,
         "v": [_fmt(v, digits if not (v is not None and pd.notna(v) and v % 1) else 2)
@@ -118,6 +118,10 @@ def _tooltip_fields(view: pd.DataFrame, unit: str) -> pd.DataFrame:
         "r": [_fmt(v, 2) for v in view["rate_per_1000"]],
         "k": [f"{int(r)} of {n}" if pd.notna(r) else "not ranked" for r in view["rank"]],
     })
+    if "suppressed" in view:
+        hidden = (view["suppressed"] != "").to_numpy()
+        out.loc[hidden, ["v", "r"]] = "suppressed (small count)"
+    return out
 
 
 def area_figures(view: pd.DataFrame, code: str, unit: str) -> dict | None:
@@ -239,8 +243,11 @@ def view_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, view: pd.DataFram
              detail: str) -> tuple[LeanDeck, Classification]:
     """The map page's deck and classes for a view: what the app draws, in one place."""
     from dashboard.classify import classify
+    from dashboard.disclosure import label
     column = "rate_per_1000" if measure == "rate" else "value"
-    classes = classify(view[column], scheme, k, polarity)
+    hidden = view["suppressed"] != "" if "suppressed" in view else None
+    classes = classify(view[column], scheme, k, polarity, suppressed=hidden,
+                       suppressed_label=label(view.attrs.get("suppression_k", 5)))
     deck = choropleth_deck(shapes, view, classes, lads, unit=unit, detail=detail,
                            measure_label="rate" if measure == "rate" else "value",
                            outlines=level == "ward")

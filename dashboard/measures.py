@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard import geography, vintage
+from dashboard import disclosure, geography, vintage
 from dashboard.filters import FilterError, ViewFilter, has_denominator
 from dashboard.store import Store
 from loaders import Region
 
 COLUMNS = ["area_code", "area_name", "level", "indicator", "period_start", "period_end",
-           "value", "denominator", "rate_per_1000", "rank"]
+           "value", "denominator", "rate_per_1000", "rank", "suppressed"]
 
 
 def indicator_meta(store: Store, indicator: str) -> dict:
@@ -135,6 +135,8 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter) -> pd.DataFram
     DataFrame
         :data:`COLUMNS` plus ``lad_code`` and ``lad_name``, sorted by area code.
         ``rank`` ranks the chosen measure within the region (1 = most need).
+        Small counts are suppressed (``dashboard.disclosure``): their figures
+        are NaN and ``suppressed`` says why.
 
     Raises
     ------
@@ -170,7 +172,14 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter) -> pd.DataFram
         "denominator": view["denominator"], "rate_per_1000": rate,
         "rank": rank_areas(chosen, meta["polarity"]),
         "lad_code": view["lad_code"], "lad_name": view["lad_name"]})
-    out = out.sort_values("area_code").reset_index(drop=True)
+    # The disclosure chokepoint: nothing below reaches a page or a file unprotected.
+    out = disclosure.protect(out, int(meta.get("suppression_k") or 0),
+                             additive=bool(meta["additive"]), polarity=meta["polarity"],
+                             measure_column="rate_per_1000" if flt.measure == "rate"
+                             else "value")
+    out = out[COLUMNS + ["lad_code", "lad_name"]].sort_values("area_code") \
+        .reset_index(drop=True)
+    out.attrs["suppression_k"] = int(meta.get("suppression_k") or 0)
     out.attrs["partial"] = lsoa.attrs.get("partial", "")
     out.attrs["conversion"] = conversion
     return out

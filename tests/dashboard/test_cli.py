@@ -23,6 +23,7 @@ def test_export_writes_the_map_data(tmp_path, store, regions):
                "--format", "csv", "--out", str(out))
     assert done.returncode == 0, done.stderr
     got = pd.read_csv(out, dtype={"period_start": str, "period_end": str})
+    got["suppressed"] = got["suppressed"].fillna("")
     assert list(got.columns) == measures.COLUMNS
     flt = ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-03", "2022-03", "rate")
     expected = measures.indicator_view(store, regions["avon_and_somerset"], flt)

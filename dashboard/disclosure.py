@@ -1,0 +1,98 @@
+"""Statistical disclosure control: the one chokepoint before a figure leaves the model.
+
+Every map, table, chart and export is built from ``measures.indicator_view``,
+which passes its figures through :func:`protect`. The rules partners sign up to:
+
+* **Primary suppression.** A count from 1 to k-1 is hidden (k from the
+  indicator's catalogue entry, 5 by default for partner data, 0 for data that
+  is already published openly such as police.uk).
+* **Secondary suppression.** A district (LAD) total must not give a hidden cell
+  away: where a district has exactly one hidden cell, its smallest other
+  non-zero cell is hidden too, so the district total less the visible cells is
+  the sum of at least two hidden cells.
+* **Derived figures.** The rate of a hidden cell is hidden, and it has no rank
+  (the other areas are ranked among themselves).
+* A hidden cell is a distinct class on maps and legends and a marker in
+  tables and exports (``suppressed`` says why). It is never shown as zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+PRIMARY = "primary"
+SECONDARY = "secondary"
+DERIVED = ("value", "rate_per_1000")
+
+
+def primary(values: pd.Series, k: int) -> pd.Series:
+    """True where a count is from 1 to k-1 (a small count that could identify people)."""
+    if k <= 1:
+        return pd.Series(False, index=values.index)
+    return values.notna() & (values > 0) & (values < k)
+
+
+def secondary(values: pd.Series, hidden: pd.Series, groups: pd.Series) -> pd.Series:
+    """Cells to hide so that no group total reveals a hidden cell.
+
+    In each group with exactly one hidden cell, the smallest other cell with a
+    positive value is chosen (the smallest with a value at all when none is
+    positive; ties by position). Groups with two or more hidden cells need none.
+    """
+    out = pd.Series(False, index=values.index)
+    frame = pd.DataFrame({"v": values, "h": hidden, "g": groups.fillna("")})
+    lonely = frame[frame["h"]].groupby("g").size()
+    for group in lonely[lonely == 1].index:
+        others = frame[(frame["g"] == group) & ~frame["h"] & frame["v"].notna()]
+        if others.empty:
+            continue  # the only cell with a value: the caller must not show this total
+        positive = others[others["v"] > 0]
+        pick = (positive if len(positive) else others)["v"].idxmin()
+        out[pick] = True
+    return out
+
+
+def protect(view: pd.DataFrame, k: int, *, additive: bool, polarity: str,
+            measure_column: str) -> pd.DataFrame:
+    """Apply primary, secondary and derived suppression to a view.
+
+    Parameters
+    ----------
+    view : DataFrame
+        ``value, rate_per_1000, rank, lad_code`` per area (``measures.indicator_view``).
+    k : int
+        Counts from 1 to k-1 are hidden; 0 or 1 hides nothing.
+    additive : bool
+        Only counts are suppressed; scores, ranks and published rates are not counts.
+    polarity : str
+        To re-rank the areas left visible (1 = most need).
+    measure_column : str
+        The column ranks are taken from.
+
+    Returns
+    -------
+    DataFrame
+        The view with hidden figures set to NaN and a ``suppressed`` column:
+        ``""``, ``"primary"`` or ``"secondary"``.
+    """
+    out = view.copy()
+    out["suppressed"] = ""
+    if k <= 1 or not additive:
+        return out
+    first = primary(out["value"], k)
+    second = secondary(out["value"], first, out["lad_code"])
+    out.loc[first, "suppressed"] = PRIMARY
+    out.loc[second, "suppressed"] = SECONDARY
+    hide = first | second
+    out.loc[hide, list(DERIVED)] = np.nan
+    if hide.any():
+        ascending = polarity == "low_is_bad"
+        out["rank"] = out[measure_column].rank(method="min", ascending=ascending) \
+            .astype("Int64")
+    return out
+
+
+def label(k: int) -> str:
+    """The legend and table wording for a hidden cell."""
+    return f"Suppressed (counts of 1 to {k - 1}, and cells that would reveal them)"

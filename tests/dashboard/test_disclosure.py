@@ -1,0 +1,125 @@
+"""Disclosure control: no small count leaves the model, and no LAD total gives one away."""
+
+import datetime as dt
+import shutil
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dashboard import analysis, disclosure, export, geography, maps, measures
+from dashboard.filters import ViewFilter
+from dashboard.store import Store
+from loaders.ingest import ingest
+
+
+@st.composite
+def views(draw):
+    n = draw(st.integers(1, 40))
+    counts = draw(st.lists(st.one_of(st.none(), st.integers(0, 30)), min_size=n, max_size=n))
+    lads = draw(st.lists(st.sampled_from(["L1", "L2", "L3", "L4"]), min_size=n, max_size=n))
+    value = pd.Series([np.nan if c is None else float(c) for c in counts])
+    return pd.DataFrame({"area_code": [f"A{i:03d}" for i in range(n)], "value": value,
+                         "denominator": 1000.0, "rate_per_1000": value,
+                         "rank": value.rank(method="min", ascending=False).astype("Int64"),
+                         "lad_code": lads})
+
+
+@settings(max_examples=300, deadline=None)
+@given(view=views(), k=st.integers(0, 10))
+def test_no_count_from_1_to_k_minus_1_is_ever_shown(view, k):
+    out = disclosure.protect(view, k, additive=True, polarity="high_is_bad",
+                             measure_column="value")
+    shown = out["value"].dropna()
+    if k > 1:
+        assert not ((shown >= 1) & (shown <= k - 1)).any()
+    hidden = out["suppressed"] != ""
+    assert out.loc[hidden, ["value", "rate_per_1000"]].isna().all().all()
+    assert out.loc[hidden, "rank"].isna().all()
+    # Never shown as zero: a hidden cell had a value, and now has none.
+    assert view.loc[hidden, "value"].notna().all()
+    assert (out["value"].isna() == (view["value"].isna() | hidden)).all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(view=views(), k=st.integers(2, 10))
+def test_no_hidden_cell_can_be_recovered_from_its_lad_total(view, k):
+    out = disclosure.protect(view, k, additive=True, polarity="high_is_bad",
+                             measure_column="value")
+    for lad, cells in out.assign(original=view["value"]).groupby("lad_code"):
+        hidden = cells[cells["suppressed"] != ""]
+        if hidden.empty:
+            continue
+        # LAD total minus the visible cells is the sum of the hidden ones: it pins a
+        # cell only if that cell is hidden alone, or is the only hidden non-zero one
+        # while another non-zero cell could have been hidden with it.
+        others = cells[(cells["suppressed"] == "") & cells["original"].notna()]
+        if len(hidden) == 1:
+            assert others.empty, f"{lad}: one hidden cell beside visible ones"
+        positive_hidden = (hidden["original"] > 0).sum()
+        if positive_hidden == 1:
+            assert not (others["original"] > 0).any(), f"{lad}: total reveals a cell"
+
+
+def test_open_data_and_non_counts_are_untouched():
+    view = pd.DataFrame({"area_code": ["a", "b"], "value": [2.0, 3.0], "denominator": 1.0,
+                         "rate_per_1000": [2.0, 3.0], "rank": [2, 1], "lad_code": "L"})
+    for k, additive in ((0, True), (5, False)):
+        out = disclosure.protect(view, k, additive=additive, polarity="high_is_bad",
+                                 measure_column="value")
+        assert out["value"].tolist() == [2.0, 3.0] and (out["suppressed"] == "").all()
+
+
+@pytest.fixture(scope="module")
+def partner_store(tmp_path_factory, store):
+    """A copy of the store with a hand-made fire-service file of small counts (k = 5)."""
+    tmp = tmp_path_factory.mktemp("disclosure")
+    copy = tmp / "store.duckdb"
+    shutil.copy(store.path, copy)
+    with duckdb.connect(str(copy)) as con:
+        codes = [r[0] for r in con.execute(
+            "SELECT lsoa_code FROM lsoa_ward WHERE vintage = 2011 AND lad_code IN "
+            "('E06000022', 'E06000023') ORDER BY lsoa_code").fetchall()]
+    rng = np.random.default_rng(7)
+    rows = pd.DataFrame({"area_code": codes, "period": "2022-01",
+                         "indicator": "fire_small_counts", "value": rng.integers(0, 12,
+                                                                                 len(codes))})
+    path = tmp / "fire_small_counts.csv"
+    rows.to_csv(path, index=False)
+    report = ingest(path, store=copy, partner="fire", today=dt.date(2026, 11, 1))
+    assert not report.refused and report.rows_loaded == len(rows)
+    return Store(copy), rows
+
+
+@pytest.mark.parametrize("level", ["lsoa", "ward"])
+def test_partner_counts_are_suppressed_on_maps_tables_and_exports(partner_store, regions,
+                                                                  level):
+    store, rows = partner_store
+    region = regions["avon_and_somerset"]
+    flt = ViewFilter(region.name, level, "fire_small_counts", "2022-01", "2022-01", "count")
+    view = measures.indicator_view(store, region, flt)
+    assert view.attrs["suppression_k"] == 5
+    hidden = view["suppressed"] != ""
+    assert hidden.any()
+    assert not view["value"].between(1, 4).any()
+    # The map: a class of its own, with the wording in the legend and the tooltip.
+    deck, classes = maps.view_map(
+        geography.map_shapes(store, region, level), geography.lad_outlines(store, region), view,
+        measure="count", scheme="quantiles", k=5, level=level, unit="count",
+        polarity="high_is_bad", detail="fine")
+    assert any(e.label.startswith("Suppressed") and e.count == hidden.sum()
+               for e in classes.legend)
+    spec = deck.to_json()
+    assert "suppressed (small count)" in spec
+    # The export: no small count, and the marker says why.
+    got = pd.read_csv(pd.io.common.BytesIO(export.to_csv(view)))
+    assert not got["value"].between(1, 4).any()
+    assert set(got.loc[got["suppressed"].notna(), "suppressed"]) <= {"primary", "secondary"}
+    # The hotspot test leaves hidden cells out and says so.
+    hot = analysis.hotspot_view(store, region, flt)
+    assert set(hot.loc[hot["area_code"].isin(view.loc[hidden, "area_code"]), "class"]) == \
+        {"Suppressed"}
+
