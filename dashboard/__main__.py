@@ -1,7 +1,7 @@
 """Command line: the same model the pages use, without a browser.
 
-``python -m dashboard export --region R --level lsoa|ward --indicator ID
---period START:END --measure count|rate --format csv --out PATH``
+``python -m dashboard export --region R --level lsoa|ward --indicator ID[,ID...]
+--period START:END --measure count|rate --format csv|geojson|gpkg|xlsx --out PATH``
 
 ``python -m dashboard hotspots ... --method gi|lisa [--permutations N]
 [--seed S] [--correction fdr|none]`` writes one row per area with its
@@ -26,11 +26,13 @@ from dashboard.store import Store
 from loaders import LoaderError
 
 
-def _filter(store: Store, args: argparse.Namespace) -> ViewFilter:
+def _filter(store: Store, args: argparse.Namespace, indicator: str | None = None
+            ) -> ViewFilter:
     region = get_region(args.region)
-    measures.indicator_meta(store, args.indicator)
-    start, end = parse_period(args.period, catalogue.months(store, args.indicator))
-    return ViewFilter(region=region.name, level=args.level, indicator=args.indicator,
+    indicator = indicator or args.indicator
+    measures.indicator_meta(store, indicator)
+    start, end = parse_period(args.period, catalogue.months(store, indicator))
+    return ViewFilter(region=region.name, level=args.level, indicator=indicator,
                       period_start=start, period_end=end, measure=args.measure)
 
 
@@ -52,9 +54,21 @@ def _write(frame: pd.DataFrame, data: bytes, out: str) -> None:
 
 
 def _export(store: Store, args: argparse.Namespace) -> int:
-    flt = _filter(store, args)
-    view = measures.indicator_view(store, get_region(flt.region), flt)
-    _write(view, export.to_csv(view), args.out)
+    indicators = [i.strip() for i in args.indicator.split(",") if i.strip()]
+    flt = _filter(store, args, indicators[0] if indicators else "")
+    files = export.write(store, get_region(flt.region), flt, indicators, args.format)
+    (suffix, data), *sidecars = files.items()
+    if args.out == "-":
+        if args.format not in ("csv", "geojson"):
+            raise LoaderError("--out", f"a {args.format} file cannot go to standard output")
+        sys.stdout.write(data.decode("utf-8"))
+        return 0
+    out = Path(args.out)
+    out.write_bytes(data)
+    for extra, more in sidecars:
+        out.with_name(out.stem + extra).write_bytes(more)
+    names = ", ".join([str(out)] + [out.stem + extra for extra, _ in sidecars])
+    print(f"wrote {names}", file=sys.stderr)
     return 0
 
 
@@ -99,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("export", help="write the data behind a map")
     _view_options(p)
-    p.add_argument("--format", choices=["csv"], default="csv")
+    p.add_argument("--format", choices=list(export.FORMATS), default="csv",
+                   help="csv (with a .metadata.json sidecar), geojson, gpkg or xlsx")
     p.set_defaults(run=_export)
     p = sub.add_parser("hotspots", help="Gi* or Local Moran hot spots, one row per area")
     _view_options(p)

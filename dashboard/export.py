@@ -1,23 +1,184 @@
-"""Export: exactly the data behind a map, as a file an analyst can use elsewhere."""
+"""Export: exactly the data behind a view, as a file an analyst can use elsewhere.
+
+Formats: CSV, GeoJSON, GeoPackage and XLSX. Every file carries its metadata
+(filters, sources, licences and attribution, geography vintage, the
+suppression rule, when it was made and by which version of the app): inside
+the file where the format allows (a GeoJSON ``metadata`` member, a GeoPackage
+``metadata`` table, an XLSX ``metadata`` sheet) and in a JSON sidecar for CSV.
+Text that a spreadsheet would run as a formula is neutralised in CSV and XLSX.
+Figures pass through the disclosure chokepoint (``measures.indicator_view``)
+before they get here.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from urllib.parse import urlencode
 
+import geopandas as gpd
 import pandas as pd
+import pyogrio
 
+from dashboard import catalogue, measures, weights
+from dashboard.filters import FilterError, ViewFilter
 from dashboard.measures import COLUMNS
+from dashboard.store import Store
+from loaders import Region
 from loaders.safety import neutralise_formulae
+
+FORMATS = {
+    "csv": ("CSV", "text/csv", ".csv"),
+    "geojson": ("GeoJSON", "application/geo+json", ".geojson"),
+    "gpkg": ("GeoPackage", "application/geopackage+sqlite3", ".gpkg"),
+    "xlsx": ("Excel workbook", "application/vnd.openxmlformats-officedocument."
+             "spreadsheetml.sheet", ".xlsx"),
+}
+ATTRIBUTION = [
+    "Contains public sector information licensed under the Open Government Licence v3.0.",
+    "Contains OS data © Crown copyright and database right 2019-2025.",
+    "Contains National Statistics data © Crown copyright and database right 2019-2025.",
+    "Police data: data.police.uk, Open Government Licence v3.0.",
+]
+MAX_INDICATORS = 30
+
+
+def app_version() -> str:
+    """The app's version (pyproject), for the metadata of every file."""
+    try:
+        return version("oda-dashboard")
+    except PackageNotFoundError:
+        text = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+        return next((line.split('"')[1] for line in text.splitlines()
+                     if line.startswith("version")), "unknown")
 
 
 def to_csv(view: pd.DataFrame, columns: list[str] | None = None) -> bytes:
     """The view's export columns as UTF-8 CSV bytes.
 
-    ``columns`` defaults to the map view's: ``area_code, area_name, level,
-    indicator, period_start, period_end, value, denominator, rate_per_1000,
-    rank``. Pass a hotspot result's columns to export it whole.
+    ``columns`` defaults to the map view's (:data:`measures.COLUMNS`). Pass a
+    hotspot result's columns to export it whole.
     """
     buf = io.StringIO()
     frame = view[columns or COLUMNS]
     neutralise_formulae(frame).to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue().encode("utf-8")
+
+
+def export_frame(store: Store, region: Region, flt: ViewFilter,
+                 indicators: list[str]) -> pd.DataFrame:
+    """The view of each indicator, stacked: one row per area and indicator.
+
+    The filter's measure applies to indicators that have a rate; the others
+    are given as published (their value). An indicator without the filter's
+    months (a single-period one, such as a deprivation index) is given for
+    the periods it has; its rows say which.
+    """
+    if not indicators:
+        raise FilterError("indicator", "choose at least one indicator")
+    if len(indicators) > MAX_INDICATORS:
+        raise FilterError("indicator", f"{len(indicators)} indicators chosen; "
+                                   f"an export takes at most {MAX_INDICATORS}")
+    frames = []
+    for indicator in dict.fromkeys(indicators):
+        meta = measures.indicator_meta(store, indicator)
+        rated = flt.measure == "rate" and isinstance(meta["denominator"], str) and \
+            meta["denominator"] and meta["additive"]
+        one = flt.with_(indicator=indicator, measure="rate" if rated else "count")
+        months = catalogue.months(store, indicator)
+        if one.period_start not in months or one.period_end not in months:
+            one = one.with_(period_start=months[0], period_end=months[-1])
+        frames.append(measures.indicator_view(store, region, one))
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs = {"suppression_k": {i: f.attrs.get("suppression_k", 0)
+                                   for i, f in zip(indicators, frames, strict=False)},
+                 "conversion": " ".join(f.attrs.get("conversion", "") for f in frames).strip()}
+    return out
+
+
+def metadata(store: Store, region: Region, flt: ViewFilter, indicators: list[str],
+             rows: int, now: dt.datetime | None = None) -> dict:
+    """Everything an analyst needs to know about an exported file."""
+    cat = store.query("SELECT * FROM catalogue").set_index("indicator")
+    params = {**flt.to_params(), "indicator": indicators[0]}
+    vintage = flt.vintage or region.vintage
+    return {
+        "title": f"ODA Dashboard export: {region.title}, {flt.level.upper()}, {flt.period}",
+        "filters": {"region": region.name, "level": flt.level, "indicators": indicators,
+                    "period": flt.period, "measure": flt.measure},
+        "geography_vintage": ("LSOA 2011 with December 2019 wards" if vintage == 2011
+                              else "LSOA 2021 with WD24 codes on May 2025 wards"),
+        "indicators": [{"indicator": i, "title": cat.at[i, "title"],
+                        "partner": cat.at[i, "partner"], "unit": cat.at[i, "unit"],
+                        "source": cat.at[i, "source"], "licence": cat.at[i, "licence"],
+                        "suppression_k": int(cat.at[i, "suppression_k"] or 0)}
+                       for i in indicators],
+        "suppression": ("Counts from 1 to k-1 are suppressed (k per indicator above; 0 means "
+                        "none), with secondary suppression within each district and the "
+                        "rates and ranks of suppressed cells hidden. Suppressed cells are "
+                        "empty, and the 'suppressed' column says why; never zero."),
+        "attribution": ATTRIBUTION,
+        "rows": rows,
+        "generated_at": (now or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat(),
+        "app_version": app_version(),
+        "share_link": "?" + urlencode(params),
+    }
+
+
+def _geo(store: Store, region: Region, frame: pd.DataFrame, level: str) -> gpd.GeoDataFrame:
+    shapes = weights.area_geometry(store, region, level)
+    geometry = shapes.geometry.reindex(frame["area_code"]).values
+    return gpd.GeoDataFrame(frame[COLUMNS].reset_index(drop=True), geometry=geometry,
+                            crs=weights.ANALYSIS_CRS)
+
+
+def write(store: Store, region: Region, flt: ViewFilter, indicators: list[str], fmt: str,
+          now: dt.datetime | None = None) -> dict[str, bytes]:
+    """The export as files: ``{suffix: bytes}``, the data file first, then any sidecar.
+
+    Raises
+    ------
+    FilterError
+        If the format or an indicator is unknown, or the filter is wrong.
+    """
+    if fmt not in FORMATS:
+        raise FilterError("format", f"{fmt!r} is not one of {list(FORMATS)}")
+    frame = export_frame(store, region, flt, indicators)
+    meta = metadata(store, region, flt, list(dict.fromkeys(indicators)), len(frame), now)
+    suffix = FORMATS[fmt][2]
+    if fmt == "csv":
+        return {suffix: to_csv(frame),
+                ".metadata.json": json.dumps(meta, indent=2, ensure_ascii=False).encode()}
+    if fmt == "xlsx":
+        return {suffix: to_xlsx(frame, meta)}
+    geo = _geo(store, region, frame, flt.level)
+    if fmt == "geojson":
+        doc = json.loads(geo.to_crs(4326).to_json(drop_id=True))
+        doc["metadata"] = meta  # a foreign member (RFC 7946, section 6.1)
+        return {suffix: json.dumps(doc, ensure_ascii=False).encode()}
+    with tempfile.TemporaryDirectory(prefix="oda-export-") as tmp:
+        path = Path(tmp) / "export.gpkg"
+        pyogrio.write_dataframe(geo, path, layer="data", driver="GPKG")
+        pyogrio.write_dataframe(_flat(meta), path, layer="metadata", driver="GPKG",
+                                append=True)
+        return {suffix: path.read_bytes()}
+
+
+def to_xlsx(frame: pd.DataFrame, meta: dict) -> bytes:
+    """A workbook with a ``data`` sheet and a ``metadata`` sheet, formula text neutralised."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+        neutralise_formulae(frame[COLUMNS]).to_excel(xl, sheet_name="data", index=False)
+        neutralise_formulae(_flat(meta)).to_excel(xl, sheet_name="metadata", index=False)
+    return buf.getvalue()
+
+
+def _flat(meta: dict) -> pd.DataFrame:
+    """Metadata as ``key, value`` rows (nested values as JSON)."""
+    return pd.DataFrame({"key": list(meta),
+                         "value": [v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                                   for v in meta.values()]})
