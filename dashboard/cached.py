@@ -11,7 +11,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import analysis, classify, geography, hexes, hotspots, maps, measures, weights
+from dashboard import (
+    analysis,
+    classify,
+    export,
+    geography,
+    hexes,
+    hotspots,
+    maps,
+    measures,
+    weights,
+)
 from dashboard import catalogue as cat
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.regions import get_region, load_regions, view_region
@@ -183,3 +193,20 @@ def hex_map(flt: ViewFilter, settings: hotspots.Settings, resolution: int,
                           level="hex", columns=draw[0], focus=draw[1])
     deck.to_json()
     return deck
+
+
+@st.cache_data(show_spinner="Preparing the file…", max_entries=16)
+def export_files(flt: ViewFilter, indicators: tuple[str, ...], fmt: str, v: int
+                 ) -> dict[str, bytes]:
+    """An export's files (see ``export.write``)."""
+    return export.write(store(), view_region(flt.region, flt.vintage), flt, list(indicators),
+                        fmt)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def export_preview(flt: ViewFilter, indicators: tuple[str, ...], v: int,
+                   rows: int = 20) -> pd.DataFrame:
+    """The first rows of an export, as the file will hold them."""
+    frame = export.export_frame(store(), view_region(flt.region, flt.vintage), flt,
+                                list(indicators))
+    return frame[measures.COLUMNS].head(rows)

@@ -177,6 +177,29 @@ def to_xlsx(frame: pd.DataFrame, meta: dict) -> bytes:
     return buf.getvalue()
 
 
+def describe(files: dict[str, bytes]) -> dict:
+    """The metadata an export carries (from its sidecar, or from inside the file)."""
+    if ".metadata.json" in files:
+        return json.loads(files[".metadata.json"])
+    if ".geojson" in files:
+        return json.loads(files[".geojson"])["metadata"]
+    if ".xlsx" in files:
+        rows = pd.read_excel(io.BytesIO(files[".xlsx"]), sheet_name="metadata")
+    else:
+        with tempfile.TemporaryDirectory(prefix="oda-export-") as tmp:
+            path = Path(tmp) / "export.gpkg"
+            path.write_bytes(files[".gpkg"])
+            rows = pyogrio.read_dataframe(path, layer="metadata")
+    return {k: _unflat(v) for k, v in zip(rows["key"], rows["value"], strict=True)}
+
+
+def _unflat(value: str):
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return value
+
+
 def _flat(meta: dict) -> pd.DataFrame:
     """Metadata as ``key, value`` rows (nested values as JSON)."""
     return pd.DataFrame({"key": list(meta),

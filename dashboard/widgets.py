@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard import cached, filters, hexes, hotspots
+from dashboard import cached, export, filters, hexes, hotspots
 from dashboard.classify import SCHEME_LABELS
 from dashboard.filters import ViewFilter
 from dashboard.regions import default_region
@@ -21,7 +21,7 @@ VINTAGE_LABELS = {2011: "2011: LSOA 2011, wards Dec 2019", 2021: "2021: LSOA 202
 MEASURE_LABELS = {"count": "Count", "rate": "Rate per 1,000 residents"}
 
 
-def _catalogue_for(region_name: str):
+def catalogue_for(region_name: str):
     """Indicators that can be mapped by LSOA (either vintage; the other is converted)."""
     del region_name  # every region can show both LSOA vintages
     cat = cached.catalogue(cached.version())
@@ -59,7 +59,7 @@ def current_view() -> ViewFilter:
         region = params.get("region") if params.get("region") in cached.regions() \
             else default.region
         view, notices = filters.from_params(
-            params, regions=list(cached.regions()), catalogue=_catalogue_for(region),
+            params, regions=list(cached.regions()), catalogue=catalogue_for(region),
             periods_of=lambda i: cached.months(i, cached.version()), default=default)
         st.session_state["view"] = view
         st.session_state["notices"] = notices
@@ -89,7 +89,7 @@ def region_picker() -> ViewFilter:
         format_func=lambda n: regions[n].title, key="w_region",
         help="A region is a set of local authority districts (config/regions.toml).")
     if name != view.region:
-        cat = _catalogue_for(name)
+        cat = catalogue_for(name)
         indicator = view.indicator if view.indicator in set(cat["indicator"]) \
             else cat["indicator"].iat[0]
         view = view.with_(region=name, indicator=indicator)
@@ -118,20 +118,26 @@ def period_picker(view: ViewFilter, key: str) -> ViewFilter:
     return view
 
 
-def view_controls(key: str) -> tuple[ViewFilter, object]:
-    """Region, level, indicator, period and measure; returns the view and a spare column."""
+def view_controls(key: str, pick_indicator: bool = True) -> tuple[ViewFilter, object]:
+    """Region, level, indicator, period and measure; returns the view and a spare column.
+
+    With ``pick_indicator=False`` the view keeps its indicator (a page that
+    chooses several, such as Export, asks for them itself).
+    """
     view = region_picker()
-    cat = _catalogue_for(view.region).set_index("indicator")
+    cat = catalogue_for(view.region).set_index("indicator")
     c1, c2 = st.columns([1, 2])
     level = c1.segmented_control(
         "Level", list(LEVEL_LABELS), default=view.level, format_func=LEVEL_LABELS.get,
         key=f"{key}_level", help="Wards sum their LSOAs' counts and populations "
         "through the ONS best-fit lookup.") or view.level
     ids = cat.index.tolist()
-    indicator = c2.selectbox(
-        "Indicator", ids, index=ids.index(view.indicator) if view.indicator in ids else 0,
-        format_func=lambda i: f"{cat.at[i, 'title']} · {cat.at[i, 'partner']}",
-        key=f"{key}_indicator")
+    indicator = view.indicator if view.indicator in ids else ids[0]
+    if pick_indicator:
+        indicator = c2.selectbox(
+            "Indicator", ids, index=ids.index(indicator),
+            format_func=lambda i: f"{cat.at[i, 'title']} · {cat.at[i, 'partner']}",
+            key=f"{key}_indicator")
     view = view.with_(level=level, indicator=indicator)
     c3, c4, c5 = st.columns([2, 2, 2])
     with c3:
@@ -247,3 +253,28 @@ def hotspot_controls(key: str = "hot") -> HotspotChoice:
     st.query_params.update({"method": method, "analysis": mode, "permutations": str(perms),
                             "correction": correction, "hex": str(resolution or 0)})
     return HotspotChoice(view, settings, mode, columns, focus, resolution)
+
+
+def export_state(key: str = "exp") -> None:
+    """Initialise the Export page's indicators and format once per session, from the URL."""
+    if f"{key}_opts" in st.session_state:
+        return
+    st.session_state[f"{key}_opts"] = True
+    params = st.query_params.to_dict()
+    known = set(catalogue_for(current_view().region)["indicator"])
+    if "indicators" in params:
+        asked = [i for i in params["indicators"].split(",") if i]
+        bad = [i for i in asked if i not in known]
+        good = [i for i in asked if i in known]
+        if bad:
+            st.warning(f"URL parameter 'indicators' named {bad}, which are not in the "
+                       "catalogue; they are left out.", icon=":material/link_off:")
+        if good:
+            st.session_state[f"{key}_indicators"] = good
+    if "format" in params:
+        if params["format"] in export.FORMATS:
+            st.session_state[f"{key}_format"] = params["format"]
+        else:
+            st.warning(f"URL parameter 'format' was {params['format']!r}; it must be one of "
+                       f"{list(export.FORMATS)}. Showing CSV instead.",
+                       icon=":material/link_off:")

@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -154,4 +155,23 @@ def test_hotspot_map_draws_with_its_legend_and_tooltip(server, page, store, regi
     tip.get_by_text("Central").wait_for(timeout=20_000)
     assert "z = " in tip.inner_text()
     page.screenshot(path=str(SHOTS / "hotspots.png"))
+    assert page.outside == [], f"requests left the machine: {page.outside[:5]}"
+
+
+def test_export_page_downloads_a_file_that_parses(server, page, tmp_path):
+    page.goto(f"{server}/export?region=avon_and_somerset&level=ward&indicator=crime_all"
+              "&period=2022-01:2022-11&measure=rate&indicators=crime_all,imd2019_rank"
+              "&format=xlsx")
+    button = page.get_by_role("button", name="Download Excel workbook", exact=False)
+    button.wait_for(timeout=120_000)
+    with page.expect_download(timeout=60_000) as done:
+        button.click()
+    path = tmp_path / done.value.suggested_filename
+    done.value.save_as(path)
+    assert path.suffix == ".xlsx"
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets) == ["data", "metadata"]
+    assert len(sheets["data"]) == 2 * 257
+    assert set(sheets["data"]["indicator"]) == {"crime_all", "imd2019_rank"}
+    page.screenshot(path=str(SHOTS / "export.png"), full_page=True)
     assert page.outside == [], f"requests left the machine: {page.outside[:5]}"

@@ -1,0 +1,63 @@
+"""Export: the current view, in the analyst's own format, with its metadata."""
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from dashboard import LoaderError, cached, export, widgets
+
+widgets.page_setup()
+st.title("Export")
+widgets.show_notices()
+widgets.export_state("exp")
+view, _ = widgets.view_controls("exp", pick_indicator=False)
+v = cached.version()
+cat = widgets.catalogue_for(view.region).set_index("indicator")
+ids = cat.index.tolist()
+if "exp_indicators" not in st.session_state:
+    st.session_state["exp_indicators"] = [view.indicator]
+indicators = st.multiselect(
+    "Indicators to export", ids, key="exp_indicators",
+    format_func=lambda i: f"{cat.at[i, 'title']} · {cat.at[i, 'partner']}",
+    help="One row per area and indicator. Indicators without the chosen months (a "
+    "deprivation index, say) are given for the period they have.")
+fmt = st.radio("Format", list(export.FORMATS), horizontal=True, key="exp_format",
+               format_func=lambda f: export.FORMATS[f][0],
+               help="CSV comes with a metadata file beside it; the other formats carry "
+               "their metadata inside (a GeoJSON member, a GeoPackage table, an XLSX sheet).")
+if not indicators:
+    st.info("Choose at least one indicator to export.", icon=":material/info:")
+    st.stop()
+
+region = cached.regions()[view.region]
+st.markdown(f"**{region.title}**, {widgets.LEVEL_LABELS[view.level]}s, {view.period}, "
+            f"{'rates per 1,000 where there is a denominator' if view.measure == 'rate' else 'counts and values as published'}: "  # noqa: E501
+            f"{len(indicators)} indicator{'s' if len(indicators) > 1 else ''}.")
+try:
+    files = cached.export_files(view, tuple(indicators), fmt, v)
+except LoaderError as err:
+    st.error(err.user_message)
+    st.stop()
+
+name = f"oda_{view.region}_{view.level}_{view.period}".replace(":", "_")
+(suffix, data), *sidecars = files.items()
+c1, c2 = st.columns(2)
+size = f"{len(data) / 1e6:.1f} MB" if len(data) >= 1e5 else f"{len(data) / 1e3:.0f} kB"
+c1.download_button(f"Download {export.FORMATS[fmt][0]} ({size})",
+                   data, file_name=name + suffix, mime=export.FORMATS[fmt][1],
+                   key="exp_download", on_click="ignore", type="primary")
+for extra, more in sidecars:
+    c2.download_button("Download its metadata (JSON)", more, file_name=name + extra,
+                       mime="application/json", key="exp_sidecar", on_click="ignore")
+st.caption("Small counts are suppressed before export (a 'suppressed' column says where "
+           "and why); suppressed cells are empty, never zero. Text that a spreadsheet "
+           "would run as a formula is neutralised.")
+params = {**view.to_params(), "indicators": ",".join(indicators), "format": fmt}
+st.query_params.update({"indicators": params["indicators"], "format": fmt})
+st.text_input("Share link: this view, for a colleague", f"/export?{urlencode(params)}",
+              key="exp_link", disabled=True)
+with st.expander("Preview the first rows"):
+    st.dataframe(cached.export_preview(view, tuple(indicators), v), hide_index=True,
+                 width="stretch")
+with st.expander("What the file says about itself"):
+    st.json(export.describe(files))
