@@ -11,6 +11,7 @@ def run() -> None:
                 default=True),
         st.Page("pages/map.py", title="Map"),
         st.Page("pages/hotspots.py", title="Hotspots"),
+        st.Page("pages/profile.py", title="Ward profile"),
         st.Page("pages/export.py", title="Export"),
         st.Page("pages/data.py", title="Partner data"),
         st.Page("pages/about.py", title="About the data"),

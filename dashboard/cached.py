@@ -20,6 +20,7 @@ from dashboard import (
     hotspots,
     maps,
     measures,
+    profile,
     weights,
 )
 from dashboard import catalogue as cat
@@ -210,3 +211,41 @@ def export_preview(flt: ViewFilter, indicators: tuple[str, ...], v: int,
     frame = export.export_frame(store(), view_region(flt.region, flt.vintage), flt,
                                 list(indicators))
     return frame[measures.COLUMNS].head(rows)
+
+
+@st.cache_data(show_spinner="Gathering every indicator for the ward…", max_entries=32)
+def ward_profile(flt: ViewFilter, ward: str, v: int) -> pd.DataFrame:
+    """One ward's profile (see ``profile.ward_profile``)."""
+    return profile.ward_profile(store(), view_region(flt.region, flt.vintage), ward, flt)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def ward_trend(flt: ViewFilter, ward: str, v: int) -> pd.DataFrame:
+    """One ward's monthly figures beside the region's."""
+    return profile.ward_trend(store(), view_region(flt.region, flt.vintage), ward, flt)
+
+
+@st.cache_data(show_spinner="Looking up the postcode…", max_entries=64)
+def ward_for_postcode(region: str, vintage: int | None, postcode: str, v: int) -> str:
+    """The ward of a postcode in a region (see ``profile.ward_for_postcode``)."""
+    return profile.ward_for_postcode(store(), view_region(region, vintage), postcode)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def ward_names(region: str, vintage: int | None, v: int) -> dict[str, str]:
+    """The region's wards, code to name, in name order."""
+    wards = geography.region_areas(store(), view_region(region, vintage), "ward")
+    wards = wards.sort_values(["name", "code"])
+    return dict(zip(wards["code"], wards["name"], strict=True))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def ward_map(region: str, vintage: int | None, ward: str, v: int) -> maps.LeanDeck:
+    """A small map of one ward and its LSOAs."""
+    reg = view_region(region, vintage)
+    lookup = geography.lsoa_lookup(store(), reg)
+    inside = set(lookup.loc[lookup["ward_code"] == ward, "lsoa_code"])
+    lsoas = shapes(region, "lsoa", vintage, v)
+    wards = shapes(region, "ward", vintage, v)
+    return maps.ward_map(lsoas[lsoas["code"].isin(inside)], wards[wards["code"] == ward],
+                         lad_outlines(region, vintage, v))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 UNIT_WORDS = {"count": "", "rank": "mean rank", "score": "mean score", "ratio": "mean ratio",
@@ -65,3 +66,54 @@ def freshness(catalogue: pd.DataFrame) -> pd.DataFrame:
         "Latest period": catalogue["last_period"], "First period": catalogue["first_period"],
         "Periods": catalogue["n_periods"], "Vintage": catalogue["vintage"],
         "Source": catalogue["source"]})
+
+
+def profile_chart(profile: pd.DataFrame, ward_name: str) -> alt.Chart:
+    """A spine chart: each indicator's ward and district figures against the region's.
+
+    Figures are shown as a percentage of the region's (the region is 100), so
+    indicators in different units share one axis; a dot is red where the ward
+    is worse than the region (by the indicator's polarity) and blue where better.
+    """
+    data = profile[profile["figure"].notna() & profile["region"].notna()
+                   & (profile["region"] != 0)].copy()
+    data["label"] = data["title"].str.replace("Police: ", "", regex=False)
+    data["ward_index"] = data["figure"] / data["region"] * 100
+    data["district_index"] = data["district"] / data["region"] * 100
+    worse = np.where(data["polarity"] == "low_is_bad", data["ward_index"] < 100,
+                     data["ward_index"] > 100)
+    data["compared"] = np.where(worse, "worse than the region", "better than the region")
+    order = data.sort_values("ward_index", ascending=False)["label"].tolist()
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=300))
+    base = alt.Chart(data)
+    rule = alt.Chart(pd.DataFrame({"x": [100]})).mark_rule(color="#555", strokeDash=[4, 3]) \
+        .encode(x="x:Q")
+    district = base.mark_tick(color="#444", thickness=2, size=14).encode(
+        x=alt.X("district_index:Q"), y=y,
+        tooltip=[alt.Tooltip("district_name:N", title="District"),
+                 alt.Tooltip("district:Q", title="District figure", format=",.2f")])
+    ward = base.mark_circle(size=110, opacity=0.9).encode(
+        x=alt.X("ward_index:Q", title=f"{ward_name} and its district, as % of the region "
+                "(dashed line = region)", scale=alt.Scale(type="symlog")),
+        y=y, color=alt.Color("compared:N", title=None, scale=alt.Scale(
+            domain=["worse than the region", "better than the region"],
+            range=["#d7301f", "#2171b5"]), legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("label:N", title="Indicator"),
+                 alt.Tooltip("figure:Q", title=ward_name, format=",.2f"),
+                 alt.Tooltip("district:Q", title="District", format=",.2f"),
+                 alt.Tooltip("region:Q", title="Region", format=",.2f"),
+                 alt.Tooltip("measure:N", title="Compared"),
+                 alt.Tooltip("period:N", title="Period")])
+    return (rule + district + ward).properties(height=26 * max(len(data), 1) + 40)
+
+
+def trend_chart(trend: pd.DataFrame, title: str) -> alt.Chart:
+    """The ward's monthly figure beside the region's."""
+    return alt.Chart(trend).mark_line(point=True).encode(
+        x=alt.X("period:O", title="Month"),
+        y=alt.Y("figure:Q", title=title),
+        color=alt.Color("area:N", title=None, scale=alt.Scale(range=["#d7301f", "#636363"]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("area:N", title="Area"), alt.Tooltip("period:O", title="Month"),
+                 alt.Tooltip("figure:Q", title=title, format=",.2f")],
+    ).properties(height=260)

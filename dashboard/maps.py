@@ -361,3 +361,33 @@ def _with_columns(deck: LeanDeck, shapes: gpd.GeoDataFrame, result: pd.DataFrame
     return LeanDeck(layers=[*deck.layers, layer], initial_view_state=tilted,
                     map_style=NO_BASEMAP, map_provider=None, tooltip=deck._tooltip,
                     height=600)
+
+
+def ward_map(lsoas: gpd.GeoDataFrame, ward: gpd.GeoDataFrame, lads: gpd.GeoDataFrame
+             ) -> LeanDeck:
+    """One ward (dark outline) and its LSOAs (light fills, named in tooltips)."""
+    layers = []
+    if len(lsoas):
+        rings, part_of = polygon_rings(lsoas.geometry.values, 5)
+        names = lsoas[["code", "name"]].to_dict("records")
+        layers.append(pdk.Layer(
+            "PolygonLayer", data=[{**names[i], "p": r} for r, i in
+                                  zip(rings, part_of, strict=True)], id="lsoas",
+            get_polygon="p", get_fill_color=[253, 204, 138], get_line_color=[255, 255, 255],
+            line_width_min_pixels=1, stroked=True, filled=True, pickable=True))
+    lad_rings, _ = polygon_rings(lads.geometry.values, 4)
+    layers.append(pdk.Layer("PathLayer", data=[{"path": r[0] + [r[0][0]]} for r in lad_rings],
+                            id="districts", get_path="path", get_color=[120, 120, 120],
+                            width_min_pixels=1, pickable=False))
+    ward_rings, _ = polygon_rings(ward.geometry.values, 5)
+    layers.append(pdk.Layer("PathLayer", data=[{"path": r[0] + [r[0][0]]} for r in ward_rings],
+                            id="ward", get_path="path", get_color=[20, 20, 20],
+                            width_min_pixels=3, pickable=False))
+    bounds = tuple(ward.total_bounds) if len(ward) else tuple(lads.total_bounds)
+    minx, miny, maxx, maxy = bounds
+    pad = max(maxx - minx, maxy - miny) * 0.15
+    return LeanDeck(layers=layers,
+                    initial_view_state=view_state((minx - pad, miny - pad, maxx + pad,
+                                                   maxy + pad), width=480, height=380),
+                    map_style=NO_BASEMAP, map_provider=None, height=380,
+                    tooltip={"html": "<b>{name}</b> {code}"})

@@ -278,3 +278,37 @@ def export_state(key: str = "exp") -> None:
             st.warning(f"URL parameter 'format' was {params['format']!r}; it must be one of "
                        f"{list(export.FORMATS)}. Showing CSV instead.",
                        icon=":material/link_off:")
+
+
+def remember_ward(key: str = "pro") -> None:
+    """Keep the URL's ``ward`` on a session's first run (call before other widgets,
+    which rewrite the URL)."""
+    if f"{key}_ward_asked" not in st.session_state:
+        st.session_state[f"{key}_ward_asked"] = st.query_params.get("ward")
+
+
+def ward_picker(wards: dict[str, str], key: str = "pro") -> str | None:
+    """A type-ahead ward picker, opening on the URL's ``ward`` on a session's first run."""
+    if f"{key}_ward_opts" not in st.session_state:
+        st.session_state[f"{key}_ward_opts"] = True
+        asked = st.session_state.get(f"{key}_ward_asked")
+        if asked in wards:
+            st.session_state[f"{key}_ward_pick"] = asked
+        elif asked:
+            st.warning(f"URL parameter 'ward' was {asked!r}, which is not a ward of this "
+                       "region. Choose one below.", icon=":material/link_off:")
+    preset = {} if f"{key}_ward_pick" in st.session_state else {"index": None}
+    return st.selectbox("Ward", list(wards), format_func=lambda c: f"{wards[c]} ({c})",
+                        key=f"{key}_ward_pick", placeholder="Type part of a ward's name",
+                        help="Or look one up by postcode, or click a ward on the Map page.",
+                        **preset)
+
+
+def monthly_indicator(key: str) -> str:
+    """A picker of the indicators with months (for a trend), All crime first."""
+    cat = cached.catalogue(cached.version())
+    monthly = cat[(cat["frequency"] == "monthly") & cat["geography"].isin(["LSOA11", "LSOA21"])]
+    ids = monthly["indicator"].tolist()
+    titles = dict(zip(monthly["indicator"], monthly["title"], strict=True))
+    return st.selectbox("Indicator", ids, index=ids.index("crime_all") if "crime_all" in ids
+                        else 0, format_func=titles.get, key=f"{key}_trend")

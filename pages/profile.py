@@ -1,0 +1,65 @@
+"""Ward profile: one ward on one page, for its councillor."""
+
+import streamlit as st
+
+from dashboard import LoaderError, cached, charts, profile, widgets
+
+widgets.page_setup()
+st.title("Ward profile")
+widgets.show_notices()
+widgets.remember_ward()
+view = widgets.region_picker()
+v = cached.version()
+wards = cached.ward_names(view.region, view.vintage, v)
+c1, c2 = st.columns([2, 1])
+with c1:
+    chosen = widgets.ward_picker(wards)
+postcode = c2.text_input("…or a postcode", key="pro_postcode", placeholder="e.g. BS1 5LU",
+                         help="ONS postcode grid references; the ward whose boundary "
+                         "contains the postcode is shown.")
+if postcode.strip():
+    try:
+        found = cached.ward_for_postcode(view.region, view.vintage, postcode, v)
+        if found != chosen:
+            st.caption(f"{profile.normalise_postcode(postcode)} is in {wards[found]}.")
+        chosen = found
+    except LoaderError as err:
+        st.warning(err.user_message, icon=":material/location_off:")
+if chosen is None:
+    st.info("Choose a ward by name or postcode to see every indicator for it, ranked "
+            "against the region's other wards.", icon=":material/info:")
+    st.stop()
+st.query_params["ward"] = chosen
+
+flt = widgets.period_picker(view.with_(level="ward"), "pro")
+try:
+    table = cached.ward_profile(flt, chosen, v)
+except LoaderError as err:
+    st.error(err.user_message)
+    st.stop()
+
+region = cached.regions()[view.region]
+name = wards[chosen]
+st.header(name)
+st.caption(f"{chosen} · {profile.district_of(table)} · {region.title}")
+st.markdown(profile.summary(table, name, region.title))
+
+left, right = st.columns([2, 3])
+with left:
+    st.pydeck_chart(cached.ward_map(view.region, view.vintage, chosen, v), height=380,
+                    key="pro_map")
+    st.caption("The ward (dark outline) and its LSOAs, with district boundaries.")
+with right:
+    st.altair_chart(charts.profile_chart(table, name), width="stretch")
+
+st.subheader("Every indicator")
+st.dataframe(profile.display_table(table), hide_index=True, width="stretch")
+
+st.subheader("Over the months")
+monthly = widgets.monthly_indicator("pro")
+trend = cached.ward_trend(flt.with_(indicator=monthly), chosen, v)
+if trend.empty:
+    st.info("This indicator has no months in the chosen period.", icon=":material/info:")
+else:
+    st.altair_chart(charts.trend_chart(trend, profile.figure_label(table, monthly)),
+                    width="stretch")

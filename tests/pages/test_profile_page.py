@@ -1,0 +1,43 @@
+"""Ward profile page: find a ward by name, postcode or link; every indicator, ranked."""
+
+import pytest
+
+from tests.pages.conftest import app
+
+pytestmark = pytest.mark.xdist_group("apptest")
+
+
+def test_without_a_ward_the_page_says_how_to_choose_one():
+    at = app("pages/profile.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Choose a ward" in i.value for i in at.info)
+
+
+def test_a_link_opens_the_ward_with_every_indicator_ranked():
+    at = app("pages/profile.py", ward="E05010892").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.header[0].value == "Central"
+    table = at.dataframe[0].value
+    assert "Police: All crime and anti-social behaviour" in set(table["Indicator"])
+    crime = table[table["Indicator"] == "Police: All crime and anti-social behaviour"].iloc[0]
+    assert crime["Rank among wards"] == "1 of 255"
+    assert "shows most need in" in at.markdown[0].value
+    assert len(at.get("vega_lite_chart")) == 2  # the spine chart and the trend
+    assert at.query_params["ward"] in ("E05010892", ["E05010892"])
+
+
+def test_postcode_finds_the_ward_and_bad_postcodes_are_explained():
+    at = app("pages/profile.py").run()
+    at.text_input(key="pro_postcode").input("bs1 5lu").run()
+    assert not at.exception
+    assert at.header[0].value == "Central"
+    at.text_input(key="pro_postcode").input("B1 1AA").run()
+    assert any("outside Avon and Somerset" in w.value for w in at.warning)
+    at.text_input(key="pro_postcode").input("not a postcode").run()
+    assert any("is not a UK postcode" in w.value for w in at.warning)
+
+
+def test_an_unknown_ward_in_the_link_is_named():
+    at = app("pages/profile.py", ward="E05999999").run()
+    assert not at.exception
+    assert any("'E05999999'" in w.value for w in at.warning)
