@@ -69,34 +69,35 @@ def freshness(catalogue: pd.DataFrame) -> pd.DataFrame:
 
 
 def profile_chart(profile: pd.DataFrame, ward_name: str) -> alt.Chart:
-    """A spine chart: each indicator's ward and district figures against the region's.
+    """A spine chart: where the ward, its district and the region fall among the
+    region's wards on each indicator (0 = least need, 100 = most need).
 
-    Figures are shown as a percentage of the region's (the region is 100), so
-    indicators in different units share one axis; a dot is red where the ward
-    is worse than the region (by the indicator's polarity) and blue where better.
+    Positions, not raw figures, put indicators in different units on one axis.
+    A dot is red where the ward shows more need than the region, blue where less.
     """
-    data = profile[profile["figure"].notna() & profile["region"].notna()
-                   & (profile["region"] != 0)].copy()
+    data = profile[profile["position"].notna()].copy()
     data["label"] = data["title"].str.replace("Police: ", "", regex=False)
-    data["ward_index"] = data["figure"] / data["region"] * 100
-    data["district_index"] = data["district"] / data["region"] * 100
-    worse = np.where(data["polarity"] == "low_is_bad", data["ward_index"] < 100,
-                     data["ward_index"] > 100)
-    data["compared"] = np.where(worse, "worse than the region", "better than the region")
-    order = data.sort_values("ward_index", ascending=False)["label"].tolist()
+    worse = data["position"] > data["region_position"]
+    data["compared"] = np.where(worse, "more need than the region",
+                                "less need than the region")
+    order = data.sort_values("position", ascending=False)["label"].tolist()
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=300))
+    x = alt.X("position:Q", title="Position among the region's wards (100 = most need)",
+              scale=alt.Scale(domain=[0, 100]))
     base = alt.Chart(data)
-    rule = alt.Chart(pd.DataFrame({"x": [100]})).mark_rule(color="#555", strokeDash=[4, 3]) \
-        .encode(x="x:Q")
-    district = base.mark_tick(color="#444", thickness=2, size=14).encode(
-        x=alt.X("district_index:Q"), y=y,
+    band = base.mark_bar(color="#eeeeee", height=12).encode(
+        x=alt.X("zero:Q", scale=alt.Scale(domain=[0, 100])), x2="hundred:Q", y=y) \
+        .transform_calculate(zero="0", hundred="100")
+    region = base.mark_tick(color="#555", thickness=2, size=16).encode(
+        x="region_position:Q", y=y,
+        tooltip=[alt.Tooltip("region:Q", title="Region", format=",.2f")])
+    district = base.mark_point(shape="diamond", color="#444", filled=False, size=60).encode(
+        x="district_position:Q", y=y,
         tooltip=[alt.Tooltip("district_name:N", title="District"),
                  alt.Tooltip("district:Q", title="District figure", format=",.2f")])
-    ward = base.mark_circle(size=110, opacity=0.9).encode(
-        x=alt.X("ward_index:Q", title=f"{ward_name} and its district, as % of the region "
-                "(dashed line = region)", scale=alt.Scale(type="symlog")),
-        y=y, color=alt.Color("compared:N", title=None, scale=alt.Scale(
-            domain=["worse than the region", "better than the region"],
+    ward = base.mark_circle(size=120, opacity=0.95).encode(
+        x=x, y=y, color=alt.Color("compared:N", title=None, scale=alt.Scale(
+            domain=["more need than the region", "less need than the region"],
             range=["#d7301f", "#2171b5"]), legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("label:N", title="Indicator"),
                  alt.Tooltip("figure:Q", title=ward_name, format=",.2f"),
@@ -104,7 +105,10 @@ def profile_chart(profile: pd.DataFrame, ward_name: str) -> alt.Chart:
                  alt.Tooltip("region:Q", title="Region", format=",.2f"),
                  alt.Tooltip("measure:N", title="Compared"),
                  alt.Tooltip("period:N", title="Period")])
-    return (rule + district + ward).properties(height=26 * max(len(data), 1) + 40)
+    return (band + region + district + ward).properties(
+        height=26 * max(len(data), 1) + 40,
+        title=alt.TitleParams(f"{ward_name} (dot), its district (diamond) and the region "
+                              "(tick)", fontSize=12, anchor="start"))
 
 
 def trend_chart(trend: pd.DataFrame, title: str) -> alt.Chart:

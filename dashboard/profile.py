@@ -122,7 +122,9 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter) -> pd
         ``value``), ``value, rate_per_1000, figure`` (the compared figure),
         ``rank, of`` (among wards with a figure; 1 = most need),
         ``district, region`` (the same figure for the ward's district and the
-        region), ``suppressed``.
+        region), ``suppressed``, and ``position``, ``district_position``,
+        ``region_position``: where each figure falls among the wards' (0 least
+        need, 100 most), which puts indicators of any unit on one scale.
 
     Raises
     ------
@@ -149,6 +151,8 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter) -> pd
         column = "rate_per_1000" if rated else "value"
         lsoa = measures.lsoa_values(store, region, meta, start, end)
         comp = _comparators(lsoa, bool(meta["additive"]), rated)
+        district = comp.get(row["lad_code"], np.nan)
+        position = _need_position(view[column], meta["polarity"])
         rows.append({
             "indicator": meta["indicator"], "title": meta["title"], "partner": meta["partner"],
             "unit": meta["unit"], "polarity": meta["polarity"],
@@ -156,9 +160,24 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter) -> pd
             "measure": "rate" if rated else "value", "value": row["value"],
             "rate_per_1000": row["rate_per_1000"], "figure": row[column],
             "rank": row["rank"], "of": int(view["rank"].notna().sum()),
-            "district": comp.get(row["lad_code"], np.nan), "region": comp["region"],
-            "district_name": row["lad_name"], "suppressed": row["suppressed"]})
+            "district": district, "region": comp["region"],
+            "district_name": row["lad_name"], "suppressed": row["suppressed"],
+            "position": position(row[column]), "district_position": position(district),
+            "region_position": position(comp["region"])})
     return pd.DataFrame(rows)
+
+
+def _need_position(figures: pd.Series, polarity: str):
+    """A function placing a figure among the wards' figures: 0 least need, 100 most."""
+    known = np.sort(figures.dropna().to_numpy(float))
+
+    def position(x: float) -> float:
+        if pd.isna(x) or len(known) < 2:
+            return np.nan
+        below = np.searchsorted(known, x, side="left") + np.searchsorted(known, x, "right")
+        share = below / 2 / len(known)  # mid-rank share of wards with a lower figure
+        return float(100 * (1 - share if polarity == "low_is_bad" else share))
+    return position
 
 
 def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter) -> pd.DataFrame:
