@@ -12,6 +12,7 @@ def run() -> None:
         st.Page("pages/map.py", title="Map"),
         st.Page("pages/hotspots.py", title="Hotspots"),
         st.Page("pages/profile.py", title="Ward profile"),
+        st.Page("pages/overlap.py", title="Multi-agency overlap"),
         st.Page("pages/export.py", title="Export"),
         st.Page("pages/data.py", title="Partner data"),
         st.Page("pages/about.py", title="About the data"),

@@ -20,6 +20,7 @@ from dashboard import (
     hotspots,
     maps,
     measures,
+    overlap,
     profile,
     weights,
 )
@@ -249,3 +250,35 @@ def ward_map(region: str, vintage: int | None, ward: str, v: int) -> maps.LeanDe
     wards = shapes(region, "ward", vintage, v)
     return maps.ward_map(lsoas[lsoas["code"].isin(inside)], wards[wards["code"] == ward],
                          lad_outlines(region, vintage, v))
+
+
+@st.cache_data(show_spinner="Testing each partner's indicator for hot spots…", max_entries=16)
+def overlap_result(flt: ViewFilter, indicators: tuple[str, ...], v: int) -> pd.DataFrame:
+    """Where partners' hot spots of need coincide (see ``overlap.overlap``)."""
+    engine()
+    return overlap.overlap(store(), view_region(flt.region, flt.vintage), flt,
+                           list(indicators), graph(flt.region, flt.level, flt.vintage, v))
+
+
+@st.cache_data(show_spinner="Scoring each indicator…", max_entries=16)
+def need_scores(flt: ViewFilter, indicators: tuple[str, ...], v: int) -> pd.DataFrame:
+    """Need scores per area and indicator (see ``overlap.need_scores``)."""
+    return overlap.need_scores(store(), view_region(flt.region, flt.vintage), flt,
+                               list(indicators))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def composite(flt: ViewFilter, weights: tuple[tuple[str, float], ...], v: int) -> pd.DataFrame:
+    """The composite demand index for weights (see ``overlap.composite``)."""
+    scores = need_scores(flt, tuple(i for i, _ in weights), v)
+    return overlap.composite(scores, dict(weights))
+
+
+@st.cache_resource(show_spinner="Drawing the map…", max_entries=16)
+def overlap_map(flt: ViewFilter, key: tuple, kind: str, v: int):
+    """The overlap or index map; ``key`` is the indicators (overlap) or weights (index)."""
+    region = view_region(flt.region, flt.vintage)
+    frame = overlap_result(flt, key, v) if kind == "overlap" else composite(flt, key, v)
+    return maps.overlap_map(shapes(flt.region, flt.level, flt.vintage, v),
+                            lad_outlines(flt.region, flt.vintage, v), frame, kind=kind,
+                            detail=region.map_detail, level=flt.level)

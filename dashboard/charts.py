@@ -121,3 +121,25 @@ def trend_chart(trend: pd.DataFrame, title: str) -> alt.Chart:
         tooltip=[alt.Tooltip("area:N", title="Area"), alt.Tooltip("period:O", title="Month"),
                  alt.Tooltip("figure:Q", title=title, format=",.2f")],
     ).properties(height=260)
+
+
+def contributions_chart(index: pd.DataFrame, titles: dict[str, str], top: int = 15
+                        ) -> alt.Chart:
+    """Stacked bars: each indicator's contribution to the top areas' demand index."""
+    head = index.head(top)
+    cols = [c for c in head.columns if c.startswith("contrib_")]
+    long = head.melt(id_vars=["area_code", "area_name"], value_vars=cols,
+                     var_name="indicator", value_name="points")
+    long["indicator"] = long["indicator"].str.removeprefix("contrib_").map(titles)
+    order = head["area_name"].tolist()
+    return alt.Chart(long).mark_bar().encode(
+        x=alt.X("points:Q", title="Demand index (0-100): each indicator's contribution",
+                stack="zero"),
+        y=alt.Y("area_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+        color=alt.Color("indicator:N", title=None, legend=alt.Legend(orient="bottom",
+                                                                     columns=2),
+                        scale=alt.Scale(scheme="tableau10")),
+        tooltip=[alt.Tooltip("area_name:N", title="Area"),
+                 alt.Tooltip("indicator:N", title="Indicator"),
+                 alt.Tooltip("points:Q", title="Points", format=".1f")],
+    ).properties(height=24 * max(len(order), 1) + 40)

@@ -391,3 +391,39 @@ def ward_map(lsoas: gpd.GeoDataFrame, ward: gpd.GeoDataFrame, lads: gpd.GeoDataF
                                                    maxy + pad), width=480, height=380),
                     map_style=NO_BASEMAP, map_provider=None, height=380,
                     tooltip={"html": "<b>{name}</b> {code}"})
+
+
+OVERLAP_COLOURS = ["#f2f0eb", "#dadaeb", "#9e9ac8", "#6a51a3", "#3f007d", "#1f0040"]
+
+
+def overlap_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, frame: pd.DataFrame, *,
+                kind: str, detail: str, level: str) -> tuple[LeanDeck, list[LegendEntry]]:
+    """A map of multi-agency overlap (``kind="overlap"``: how many partners' hot spots
+    of need coincide) or of the composite demand index (``kind="index"``)."""
+    from dashboard.classify import classify
+    if kind == "overlap":
+        n = frame["partners"].astype(int)
+        colours = [OVERLAP_COLOURS[min(i, len(OVERLAP_COLOURS) - 1)] for i in n]
+        legend = [LegendEntry(OVERLAP_COLOURS[min(i, 5)],
+                              "no partner's hot spot" if i == 0 else
+                              f"hot spot for {i} partner{'s' if i > 1 else ''}",
+                              int((n == i).sum())) for i in range(int(n.max()) + 1)]
+        text = [w or "none" for w in frame["which"]]
+        value = [f"{i} partner{'s' if i != 1 else ''}" for i in n]
+    else:
+        classes = classify(frame["index"], "quantiles", 5, "high_is_bad")
+        colours, legend = classes.colours, classes.legend
+        text = [f"rank {int(r)} of {frame['rank'].notna().sum()}" if pd.notna(r) else
+                "not ranked" for r in frame["rank"]]
+        value = [_fmt(v, 1) for v in frame["index"]]
+    fields = pd.DataFrame({"code": frame["area_code"].values, "name": frame["area_name"].values,
+                           "v": value, "x": text})
+    what = "Hot spot of need for" if kind == "overlap" else "Demand index"
+    html = ("<b>{name}</b> <span style='opacity:.7'>{code}</span><br/>" + what +
+            ": {v}<br/>{x}")
+    deck = choropleth_deck(shapes, frame, Classification(colours=colours, legend=legend,
+                                                         bins=[]),
+                           lads, unit="count", detail=detail, measure_label="",
+                           outlines=level == "ward", fields=fields, tooltip_html=html,
+                           edge_colour=(150, 150, 150))
+    return deck, legend

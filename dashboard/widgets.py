@@ -312,3 +312,38 @@ def monthly_indicator(key: str) -> str:
     titles = dict(zip(monthly["indicator"], monthly["title"], strict=True))
     return st.selectbox("Indicator", ids, index=ids.index("crime_all") if "crime_all" in ids
                         else 0, format_func=titles.get, key=f"{key}_trend")
+
+
+OVERLAP_DEFAULTS = ["crime_all", "acute_morbidity", "homelessness", "fire_deliberate"]
+
+
+def overlap_controls(key: str = "ovl") -> tuple[ViewFilter, list[str], dict[str, str]]:
+    """Region, level, period and the partners' indicators to compare."""
+    view = region_picker()
+    cat = catalogue_for(view.region)
+    ids = cat["indicator"].tolist()
+    titles = {i: f"{t} · {p}" for i, t, p in zip(cat["indicator"], cat["title"],
+                                                   cat["partner"], strict=True)}
+    if f"{key}_indicators" not in st.session_state:
+        st.session_state[f"{key}_indicators"] = [i for i in OVERLAP_DEFAULTS if i in ids]
+    c1, c2 = st.columns([1, 3])
+    level = c1.segmented_control(
+        "Level", list(LEVEL_LABELS), default=view.level, format_func=LEVEL_LABELS.get,
+        key=f"{key}_level") or view.level
+    chosen = c2.multiselect(
+        "Indicators to compare", ids, key=f"{key}_indicators", format_func=titles.get,
+        max_selections=6, help="One or more per partner. Each is tested on its own.")
+    view = period_picker(view.with_(level=level), key)
+    return _set(view), chosen, titles
+
+
+def weight_sliders(indicators: list[str], titles: dict[str, str], key: str
+                   ) -> tuple[tuple[str, float], ...]:
+    """A weight per indicator (0 to 5, default 1) for the composite index."""
+    cols = st.columns(min(len(indicators), 3))
+    out = []
+    for n, indicator in enumerate(indicators):
+        out.append((indicator, float(cols[n % len(cols)].slider(
+            titles[indicator], 0.0, 5.0, 1.0, 0.5, key=f"{key}_w_{indicator}",
+            help="How much this indicator counts in the index, relative to the others."))))
+    return tuple(out)

@@ -20,7 +20,8 @@ def sample_postcodes() -> list[tuple[str, str, str]]:
     (region, postcode, the district ONS places it in)."""
     book = Postcodes()
     book.load_postcodes("BWTDCSLPKHRNGO")
-    df = book.dataframe.dropna(subset=["oseast1m"])
+    # Sorted: the package loads its files in set order, which differs between processes.
+    df = book.dataframe.dropna(subset=["oseast1m"]).sort_values("pcd").reset_index(drop=True)
     out = []
     for region, lads, n in (("avon_and_somerset", ODA["avon_and_somerset"], 7),
                             ("worcestershire", ODA["worcestershire"], 6),
