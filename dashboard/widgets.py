@@ -347,3 +347,9 @@ def weight_sliders(indicators: list[str], titles: dict[str, str], key: str
             titles[indicator], 0.0, 5.0, 1.0, 0.5, key=f"{key}_w_{indicator}",
             help="How much this indicator counts in the index, relative to the others."))))
     return tuple(out)
+
+
+def profile_link(view: ViewFilter, ward: str) -> str:
+    """Query parameters that open a ward's profile on the same region and period."""
+    from urllib.parse import urlencode
+    return urlencode({"region": view.region, "ward": ward, "period": view.period})

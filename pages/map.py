@@ -66,9 +66,8 @@ if figures:
     c[3].metric("Population", f"{row['denominator']:,.0f}" if row["denominator"] > 0 else "n/a")
     st.caption(f"{code} · {row['lad_name']}")
     if view.level == "ward":
-        st.page_link("pages/profile.py", label=f"Open the ward profile of {figures['name']}",
-                     query_params={"region": view.region, "ward": code,
-                                   "period": view.period})
+        st.markdown(f"[Open the ward profile of {figures['name']}]"
+                    f"(/profile?{widgets.profile_link(view, code)})")
 
 # The table is sent only when asked for: for England and Wales it is 5 MB.
 if st.toggle("Show the figures behind the map as a table", key="map_table",

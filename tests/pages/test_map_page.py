@@ -73,6 +73,8 @@ def test_finding_an_area_by_name_shows_its_figures():
     assert at.subheader[1].value == "Selected: Central"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Rank in region"] == "1 of 255"
+    assert any("/profile?region=avon_and_somerset&ward=E05010892" in m.value
+               for m in at.markdown)
 
 
 def test_national_lists_are_searched_before_picking():
