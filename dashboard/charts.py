@@ -45,12 +45,15 @@ def headline_help(row: dict) -> str:
             f"{row['areas']:,} LSOAs.")
 
 
-def top_areas(top: pd.DataFrame) -> alt.Chart:
-    """A horizontal bar chart of areas by rate per 1,000, highest first."""
+def top_areas(top: pd.DataFrame, column: str = "rate_per_1000",
+              title: str = "Rate per 1,000 residents") -> alt.Chart:
+    """A horizontal bar chart ranking areas on ``column``, the area of most need first
+    (the order of ``top``, which :func:`dashboard.measures.most_need` gives)."""
     data = top.assign(label=top["area_name"] + " (" + top["lad_name"].fillna("") + ")")
     return alt.Chart(data).mark_bar(color="#f03b20").encode(
-        x=alt.X("rate_per_1000:Q", title="Rate per 1,000 residents"),
-        y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320)),
+        x=alt.X(f"{column}:Q", title=title),
+        y=alt.Y("label:N", sort=data["label"].tolist(), title=None,
+                axis=alt.Axis(labelLimit=320)),
         tooltip=[alt.Tooltip("area_name:N", title="Area"),
                  alt.Tooltip("area_code:N", title="Code"),
                  alt.Tooltip("value:Q", title="Count", format=",.0f"),

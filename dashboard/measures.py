@@ -185,6 +185,11 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter) -> pd.DataFram
     return out
 
 
+def most_need(view: pd.DataFrame, n: int = 15) -> pd.DataFrame:
+    """The ``n`` areas of most need (rank 1 first); suppressed and no-data areas are out."""
+    return view[view["rank"].notna()].sort_values(["rank", "area_code"]).head(n)
+
+
 def measure_column(flt: ViewFilter) -> str:
     """The column of :func:`indicator_view` that the filter's measure maps."""
     return "rate_per_1000" if flt.measure == "rate" else "value"

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import LoaderError, cached, export, maps, widgets
+from dashboard import LoaderError, cached, charts, export, maps, measures, widgets
 from dashboard.filters import search_areas
 
 FIND_LIMIT = 5000
@@ -68,6 +68,16 @@ if figures:
     if view.level == "ward":
         st.markdown(f"[Open the ward profile of {figures['name']}]"
                     f"(/profile?{widgets.profile_link(view, code)})")
+
+st.subheader("Ranking")
+top = measures.most_need(data, 15)
+if top.empty:
+    st.caption("No area has a figure to rank.")
+else:
+    st.altair_chart(charts.top_areas(top, measures.measure_column(view), measure.capitalize()),
+                    width="stretch")
+    st.caption(f"The {len(top)} {noun} of most need on this measure, "
+               f"{'lowest' if meta['polarity'] == 'low_is_bad' else 'highest'} first.")
 
 # The table is sent only when asked for: for England and Wales it is 5 MB.
 if st.toggle("Show the figures behind the map as a table", key="map_table",
