@@ -138,7 +138,8 @@ def contributions_chart(index: pd.DataFrame, titles: dict[str, str], top: int = 
     return alt.Chart(long).mark_bar().encode(
         x=alt.X("points:Q", title="Demand index (0-100): each indicator's contribution",
                 stack="zero"),
-        y=alt.Y("area_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+        y=alt.Y("area_name:N", sort=order, title=None,
+                axis=alt.Axis(labelLimit=260, labelOverlap=False)),
         color=alt.Color("indicator:N", title=None, legend=alt.Legend(orient="bottom",
                                                                      columns=2),
                         scale=alt.Scale(scheme="tableau10")),
