@@ -282,3 +282,12 @@ def overlap_map(flt: ViewFilter, key: tuple, kind: str, v: int):
     return maps.overlap_map(shapes(flt.region, flt.level, flt.vintage, v),
                             lad_outlines(flt.region, flt.vintage, v), frame, kind=kind,
                             detail=region.map_detail, level=flt.level)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def ward_of(region: str, vintage: int | None, v: int) -> dict[str, str]:
+    """Each LSOA of a region and its best-fit ward (ward codes map to themselves)."""
+    lookup = geography.lsoa_lookup(store(), view_region(region, vintage))
+    out = dict(zip(lookup["lsoa_code"], lookup["ward_code"], strict=True))
+    out.update({w: w for w in lookup["ward_code"].unique()})
+    return out

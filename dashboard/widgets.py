@@ -353,3 +353,23 @@ def profile_link(view: ViewFilter, ward: str) -> str:
     """Query parameters that open a ward's profile on the same region and period."""
     from urllib.parse import urlencode
     return urlencode({"region": view.region, "ward": ward, "period": view.period})
+
+
+def clickable_map(deck, key: str, height: int, view: ViewFilter, container=None) -> None:
+    """Draw a map whose areas can be clicked; a clicked area links to its ward's profile.
+
+    An LSOA links to the ward the ONS best-fit lookup puts it in; a hexagon to nothing.
+    """
+    where = container or st
+    event = where.pydeck_chart(deck, on_select="rerun", selection_mode="single-object",
+                               key=key, height=height)
+    # Item access works on Streamlit's selection state and on a plain dict alike.
+    picked = ((event or {}).get("selection", {}).get("objects", {}).get("areas")
+              or [None])[0]
+    if not picked:
+        return
+    ward = cached.ward_of(view.region, view.vintage, cached.version()).get(picked["code"])
+    names = cached.ward_names(view.region, view.vintage, cached.version())
+    if ward in names:
+        where.markdown(f"**{picked['name']}**: [open the ward profile of {names[ward]}]"
+                       f"(/profile?{profile_link(view, ward)})")

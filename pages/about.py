@@ -64,6 +64,14 @@ st.markdown("""
   trend test, and the area is classed new, consecutive, intensifying, persistent,
   diminishing, sporadic, oscillating or historical, as in ArcGIS's Emerging Hot Spot
   Analysis. At least 10 months are needed.
+- **Disclosure control.** Counts from 1 to k-1 are suppressed (k per indicator: 0 for
+  openly published data such as police.uk, 5 by default for partner data); where a
+  district would have a single suppressed cell, its smallest other cell is suppressed
+  too, and rates and ranks of suppressed cells are hidden. Suppressed cells are shown
+  as such, never as zero, on every map, table and export.
+- **Composite demand index.** Each indicator becomes the area's need percentile (0 least
+  need, 100 most); the index is the weighted mean, and each indicator's contribution is
+  its weight times its percentile over the sum of the weights.
 - **Partner files** are validated row by row: good rows load, and every other row is
   kept with its row, column and reason (Partner data page).
 """)

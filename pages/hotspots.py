@@ -81,7 +81,7 @@ for note in ("conversion", "partial"):
 
 left, right = st.columns([5, 1])
 with left:
-    st.pydeck_chart(deck, key="hot_deck", height=600)
+    widgets.clickable_map(deck, "hot_deck", 600, view)
 with right:
     st.html(maps.legend_html(title, maps.class_legend(result, mode, settings.method)))
     st.caption(f"{len(result):,} {noun}. Black lines are district boundaries. "

@@ -31,7 +31,7 @@ with coincide:
                "permutations, false discovery rate control); a hot spot of need is a hot spot "
                "at 90 % or more, or a cold spot where low values mean need.")
     left, right = st.columns([5, 1])
-    left.pydeck_chart(deck, key="ovl_deck", height=560)
+    widgets.clickable_map(deck, "ovl_deck", 560, flt, left)
     right.html(maps.legend_html("Partners", legend))
     if len(shared):
         st.dataframe(shared[["area_code", "area_name", "lad_name", "partners", "which"]],
@@ -53,7 +53,7 @@ with index_tab:
                "200 re-weightings (each weight between half and one and a half times yours) "
                "that keep an area in the top 10.")
     left, right = st.columns([5, 1])
-    left.pydeck_chart(deck, key="ovl_index_deck", height=560)
+    widgets.clickable_map(deck, "ovl_index_deck", 560, flt, left)
     right.html(maps.legend_html("Demand index", legend))
     st.altair_chart(charts.contributions_chart(index, titles), width="stretch")
     top = index.head(20).rename(columns={f"contrib_{i}": titles[i] for i in indicators})

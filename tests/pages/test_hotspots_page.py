@@ -100,3 +100,13 @@ def test_zoom_to_the_hot_spots_opens_the_map_closer():
     near = deck(at)["initialViewState"]
     assert near["zoom"] > whole["zoom"] + 1
     assert abs(near["longitude"] - -2.59) < 0.2 and abs(near["latitude"] - 51.46) < 0.2
+
+
+def test_a_clicked_area_links_to_its_ward_profile():
+    at = app("pages/hotspots.py", level="lsoa")
+    at.session_state["hot_deck"] = {"selection": {"indices": {"areas": [0]}, "objects": {
+        "areas": [{"code": "E01014540", "name": "Bristol 032B"}]}}}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    links = [m.value for m in at.markdown if "/profile?" in m.value]
+    assert links and "ward=E05010892" in links[0] and "Central" in links[0]
