@@ -2,7 +2,17 @@
 
 import streamlit as st
 
-from dashboard import LoaderError, cached, emerging, export, hexes, hotspots, maps, widgets
+from dashboard import (
+    LoaderError,
+    cached,
+    charts,
+    emerging,
+    export,
+    hexes,
+    hotspots,
+    maps,
+    widgets,
+)
 
 widgets.page_setup()
 st.title("Hotspots")
@@ -98,6 +108,9 @@ st.subheader("Significant areas" if mode == "hotspots" else "Areas with a patter
 if table.empty:
     st.info(empty, icon=":material/info:")
 else:
+    if mode == "hotspots":
+        st.altair_chart(charts.top_areas(table.head(15), "z", "z-score (highest first)"),
+                        width="stretch")
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "z": st.column_config.NumberColumn("z", format="%.2f"),
         "p_sim": st.column_config.NumberColumn("pseudo p", format="%.4f"),

