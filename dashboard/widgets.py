@@ -371,5 +371,18 @@ def clickable_map(deck, key: str, height: int, view: ViewFilter, container=None)
     ward = cached.ward_of(view.region, view.vintage, cached.version()).get(picked["code"])
     names = cached.ward_names(view.region, view.vintage, cached.version())
     if ward in names:
-        where.markdown(f"**{picked['name']}**: [open the ward profile of {names[ward]}]"
-                       f"(/profile?{profile_link(view, ward)})")
+        link_to_profile(view, ward, f"{picked['name']}: open the ward profile of "
+                        f"{names[ward]}", where)
+
+
+def link_to_profile(view: ViewFilter, ward: str, label: str, where=None) -> None:
+    """A link to a ward's profile: in-app navigation when the app's menu is running,
+    a plain link when a page runs on its own (as in a page test)."""
+    from streamlit.errors import StreamlitAPIException
+    where = where or st
+    try:
+        where.page_link("pages/profile.py", label=label,
+                        query_params={"region": view.region, "ward": ward,
+                                      "period": view.period})
+    except StreamlitAPIException:
+        where.markdown(f"[{label}](/profile?{profile_link(view, ward)})")

@@ -66,8 +66,7 @@ if figures:
     c[3].metric("Population", f"{row['denominator']:,.0f}" if row["denominator"] > 0 else "n/a")
     st.caption(f"{code} · {row['lad_name']}")
     if view.level == "ward":
-        st.markdown(f"[Open the ward profile of {figures['name']}]"
-                    f"(/profile?{widgets.profile_link(view, code)})")
+        widgets.link_to_profile(view, code, f"Open the ward profile of {figures['name']}")
 
 st.subheader("Ranking")
 top = measures.most_need(data, 15)

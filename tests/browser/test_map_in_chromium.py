@@ -175,3 +175,30 @@ def test_export_page_downloads_a_file_that_parses(server, page, tmp_path):
     assert set(sheets["data"]["indicator"]) == {"crime_all", "imd2019_rank"}
     page.screenshot(path=str(SHOTS / "export.png"), full_page=True)
     assert page.outside == [], f"requests left the machine: {page.outside[:5]}"
+
+
+def test_clicking_a_ward_on_the_hotspot_map_opens_its_profile(server, page, store, regions):
+    page.goto(f"{server}/hotspots?region=avon_and_somerset&level=ward&indicator=crime_all"
+              "&period=2022-01:2022-11&measure=count")
+    chart = page.locator('[data-testid="stDeckGlJsonChart"]')
+    chart.wait_for(state="visible", timeout=120_000)
+    page.locator("canvas#deckgl-overlay").wait_for(timeout=30_000)
+    from dashboard import geography, maps
+    bounds = geography.lad_outlines(store, regions["avon_and_somerset"]).total_bounds
+    view = json.loads(maps.view_state(tuple(bounds)).to_json())
+    x, y = _pixel(chart.bounding_box(), view, -2.5930, 51.4540)
+    page.mouse.move(x, y)
+    page.locator(".deck-tooltip").get_by_text("Central").wait_for(timeout=30_000)
+    # As in the map test: hold the page's clock still so the software-rendered pick
+    # still counts as a click.
+    page.evaluate("() => { window.__now = Date.now; const t = Date.now(); Date.now = () => t; }")
+    page.mouse.down()
+    page.mouse.up()
+    page.evaluate("() => { Date.now = window.__now; }")
+    link = page.get_by_role("link", name="Central: open the ward profile of Central")
+    link.wait_for(timeout=60_000)
+    link.click()
+    page.get_by_text("E05010892 · Bristol, City of").wait_for(timeout=120_000)
+    assert "ward=E05010892" in page.url and "/profile" in page.url
+    page.screenshot(path=str(SHOTS / "profile_from_click.png"))
+    assert page.outside == [], f"requests left the machine: {page.outside[:5]}"
