@@ -200,18 +200,23 @@ def hex_map(flt: ViewFilter, settings: hotspots.Settings, resolution: int,
 @st.cache_data(show_spinner="Preparing the file…", max_entries=16)
 def export_files(flt: ViewFilter, indicators: tuple[str, ...], fmt: str, v: int
                  ) -> dict[str, bytes]:
-    """An export's files (see ``export.write``)."""
+    """An export's files (see ``export.write``), from the cached stacked view."""
     return export.write(store(), view_region(flt.region, flt.vintage), flt, list(indicators),
-                        fmt)
+                        fmt, frame=export_frame(flt, indicators, v))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def export_frame(flt: ViewFilter, indicators: tuple[str, ...], v: int) -> pd.DataFrame:
+    """The stacked view behind an export, built once for every format and the preview."""
+    return export.export_frame(store(), view_region(flt.region, flt.vintage), flt,
+                               list(indicators))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def export_preview(flt: ViewFilter, indicators: tuple[str, ...], v: int,
                    rows: int = 20) -> pd.DataFrame:
     """The first rows of an export, as the file will hold them."""
-    frame = export.export_frame(store(), view_region(flt.region, flt.vintage), flt,
-                                list(indicators))
-    return frame[measures.COLUMNS].head(rows)
+    return export_frame(flt, indicators, v)[measures.COLUMNS].head(rows)
 
 
 @st.cache_data(show_spinner="Gathering every indicator for the ward…", max_entries=32)

@@ -53,7 +53,7 @@ def top_areas(top: pd.DataFrame, column: str = "rate_per_1000",
     return alt.Chart(data).mark_bar(color="#f03b20").encode(
         x=alt.X(f"{column}:Q", title=title),
         y=alt.Y("label:N", sort=data["label"].tolist(), title=None,
-                axis=alt.Axis(labelLimit=320)),
+                axis=alt.Axis(labelLimit=320, labelOverlap=False)),
         tooltip=[alt.Tooltip("area_name:N", title="Area"),
                  alt.Tooltip("area_code:N", title="Code"),
                  alt.Tooltip("value:Q", title="Count", format=",.0f"),

@@ -24,7 +24,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from dashboard import catalogue, measures, weights
+from dashboard import measures, weights
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.measures import COLUMNS
 from dashboard.store import Store
@@ -85,13 +85,7 @@ def export_frame(store: Store, region: Region, flt: ViewFilter,
                                    f"an export takes at most {MAX_INDICATORS}")
     frames = []
     for indicator in dict.fromkeys(indicators):
-        meta = measures.indicator_meta(store, indicator)
-        rated = flt.measure == "rate" and isinstance(meta["denominator"], str) and \
-            meta["denominator"] and meta["additive"]
-        one = flt.with_(indicator=indicator, measure="rate" if rated else "count")
-        months = catalogue.months(store, indicator)
-        if one.period_start not in months or one.period_end not in months:
-            one = one.with_(period_start=months[0], period_end=months[-1])
+        one = measures.filter_for(store, flt, indicator, prefer_rate=flt.measure == "rate")
         frames.append(measures.indicator_view(store, region, one))
     out = pd.concat(frames, ignore_index=True)
     out.attrs = {"suppression_k": {i: f.attrs.get("suppression_k", 0)
@@ -137,8 +131,12 @@ def _geo(store: Store, region: Region, frame: pd.DataFrame, level: str) -> gpd.G
 
 
 def write(store: Store, region: Region, flt: ViewFilter, indicators: list[str], fmt: str,
-          now: dt.datetime | None = None) -> dict[str, bytes]:
+          now: dt.datetime | None = None, frame: pd.DataFrame | None = None
+          ) -> dict[str, bytes]:
     """The export as files: ``{suffix: bytes}``, the data file first, then any sidecar.
+
+    Pass ``frame`` (:func:`export_frame` of the same filter and indicators) when it
+    is already built.
 
     Raises
     ------
@@ -147,7 +145,8 @@ def write(store: Store, region: Region, flt: ViewFilter, indicators: list[str], 
     """
     if fmt not in FORMATS:
         raise FilterError("format", f"{fmt!r} is not one of {list(FORMATS)}")
-    frame = export_frame(store, region, flt, indicators)
+    if frame is None:
+        frame = export_frame(store, region, flt, indicators)
     meta = metadata(store, region, flt, list(dict.fromkeys(indicators)), len(frame), now)
     suffix = FORMATS[fmt][2]
     if fmt == "csv":

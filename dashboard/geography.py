@@ -16,6 +16,7 @@ from dashboard.store import Store
 from loaders import Region
 
 MAP_CRS = 4326
+ANALYSIS_CRS = 27700
 
 
 def _from_wkb(blobs: pd.Series) -> np.ndarray:
@@ -76,20 +77,29 @@ def region_areas(store: Store, region: Region, level: str,
     return out.sort_values("code").reset_index(drop=True)
 
 
-def map_shapes(store: Store, region: Region, level: str) -> gpd.GeoDataFrame:
-    """Map geometry (WGS84, simplified) of a region's areas, LSOAs or wards."""
+def area_shapes(store: Store, region: Region, level: str, column: str = "geom"
+                ) -> gpd.GeoDataFrame:
+    """Geometry of a region's areas, LSOAs or wards: ``code, name, lad_code, lad_name``.
+
+    ``column`` is ``geom`` (analysis geometry, EPSG:27700) or ``map_fine`` /
+    ``map_coarse`` (simplified map geometry, WGS84). Areas without geometry are
+    left out.
+    """
+    crs = {"geom": ANALYSIS_CRS, "map_fine": MAP_CRS, "map_coarse": MAP_CRS}[column]
     areas = region_areas(store, region, level)
     geography = region.lsoa_geography if level == "lsoa" else region.ward_geography
     detail = region.lsoa_detail if level == "lsoa" else "bgc"
-    column = f"map_{region.map_detail}"
     geo = store.query(f"SELECT code, {column} AS wkb FROM areas WHERE geography = ? "
                       f"AND detail = ?", [geography, detail])
     merged = areas.merge(geo, on="code", how="left", validate="one_to_one")
     has = merged["wkb"].notna()
-    out = gpd.GeoDataFrame(merged.drop(columns="wkb")[has].reset_index(drop=True),
-                           geometry=_from_wkb(merged.loc[has, "wkb"]),
-                           crs=MAP_CRS)
-    return out
+    return gpd.GeoDataFrame(merged.drop(columns="wkb")[has].reset_index(drop=True),
+                            geometry=_from_wkb(merged.loc[has, "wkb"]), crs=crs)
+
+
+def map_shapes(store: Store, region: Region, level: str) -> gpd.GeoDataFrame:
+    """Map geometry (WGS84, simplified) of a region's areas, LSOAs or wards."""
+    return area_shapes(store, region, level, f"map_{region.map_detail}")
 
 
 def lad_outlines(store: Store, region: Region) -> gpd.GeoDataFrame:

@@ -27,7 +27,8 @@ import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import IGNORE_KEYS, default_serialize
 
-from dashboard.classify import NO_DATA, Classification, LegendEntry, hex_to_rgb
+from dashboard import disclosure, emerging, hotspots
+from dashboard.classify import NO_DATA, Classification, LegendEntry, classify, hex_to_rgb
 
 AREA_LAYER = "areas"
 MERGE_NO_DATA_OVER = 2000  # national maps draw more "No data" areas than this as one shape
@@ -242,12 +243,10 @@ def view_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, view: pd.DataFram
              measure: str, scheme: str, k: int, level: str, unit: str, polarity: str,
              detail: str) -> tuple[LeanDeck, Classification]:
     """The map page's deck and classes for a view: what the app draws, in one place."""
-    from dashboard.classify import classify
-    from dashboard.disclosure import label
     column = "rate_per_1000" if measure == "rate" else "value"
     hidden = view["suppressed"] != "" if "suppressed" in view else None
     classes = classify(view[column], scheme, k, polarity, suppressed=hidden,
-                       suppressed_label=label(view.attrs.get("suppression_k", 5)))
+                       suppressed_label=disclosure.label(view.attrs.get("suppression_k", 5)))
     deck = choropleth_deck(shapes, view, classes, lads, unit=unit, detail=detail,
                            measure_label="rate" if measure == "rate" else "value",
                            outlines=level == "ward")
@@ -257,7 +256,6 @@ def view_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, view: pd.DataFram
 def class_legend(result: pd.DataFrame, mode: str, method: str) -> list[LegendEntry]:
     """Legend rows of a class map: every class that occurs (and "Not significant"),
     with its colour and how many areas have it."""
-    from dashboard import emerging, hotspots
     if mode == "emerging":
         entries = emerging.category_counts(result)
         keep = [True] * len(entries)
@@ -286,7 +284,6 @@ def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataF
         clusters, or areas with a hot spot pattern) rather than the whole
         region, when there is one.
     """
-    from dashboard import emerging, hotspots
     if mode == "emerging":
         label = result["category"]
         colours = [emerging.COLOURS[c] for c in label]
@@ -331,7 +328,6 @@ def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataF
 
 
 def _hot_codes(result: pd.DataFrame, mode: str) -> set[str]:
-    from dashboard import emerging, hotspots
     if mode == "emerging":
         keep = {c for c in emerging.CATEGORIES if c.endswith("hot spot")}
         return set(result.loc[result["category"].isin(keep), "area_code"])
@@ -400,7 +396,6 @@ def overlap_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, frame: pd.Data
                 kind: str, detail: str, level: str) -> tuple[LeanDeck, list[LegendEntry]]:
     """A map of multi-agency overlap (``kind="overlap"``: how many partners' hot spots
     of need coincide) or of the composite demand index (``kind="index"``)."""
-    from dashboard.classify import classify
     if kind == "overlap":
         n = frame["partners"].astype(int)
         colours = [OVERLAP_COLOURS[min(i, len(OVERLAP_COLOURS) - 1)] for i in n]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard import disclosure, geography, vintage
+from dashboard import catalogue, disclosure, geography, vintage
 from dashboard.filters import FilterError, ViewFilter, has_denominator
 from dashboard.store import Store
 from loaders import Region
@@ -127,7 +127,9 @@ def rank_areas(measure: pd.Series, polarity: str) -> pd.Series:
     return measure.rank(method="min", ascending=ascending).astype("Int64")
 
 
-def indicator_view(store: Store, region: Region, flt: ViewFilter) -> pd.DataFrame:
+def indicator_view(store: Store, region: Region, flt: ViewFilter, *,
+                   lookup: pd.DataFrame | None = None,
+                   lsoa: pd.DataFrame | None = None) -> pd.DataFrame:
     """The figures behind a map: one row per area of the region at the filter's level.
 
     Returns
@@ -135,6 +137,8 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter) -> pd.DataFram
     DataFrame
         :data:`COLUMNS` plus ``lad_code`` and ``lad_name``, sorted by area code.
         ``rank`` ranks the chosen measure within the region (1 = most need).
+        Pass the region's ``lookup`` and the indicator's ``lsoa`` values
+        (:func:`lsoa_values` for the filter's period) when they are already read.
         Small counts are suppressed (``dashboard.disclosure``): their figures
         are NaN and ``suppressed`` says why.
 
@@ -148,8 +152,10 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter) -> pd.DataFram
     if flt.measure == "rate" and not has_denominator(meta["denominator"]):
         raise FilterError("measure", f"{flt.indicator} has no population denominator; "
                           "use --measure count")
-    lookup = geography.lsoa_lookup(store, region)
-    lsoa = lsoa_values(store, region, meta, flt.period_start, flt.period_end, lookup)
+    if lookup is None:
+        lookup = geography.lsoa_lookup(store, region)
+    if lsoa is None:
+        lsoa = lsoa_values(store, region, meta, flt.period_start, flt.period_end, lookup)
     conversion = lsoa.attrs.get("conversion", "")
     if flt.level == "lsoa":
         view = lsoa
@@ -195,6 +201,43 @@ def measure_column(flt: ViewFilter) -> str:
     return "rate_per_1000" if flt.measure == "rate" else "value"
 
 
+def has_rate(meta: dict) -> bool:
+    """Whether an indicator has a rate per 1,000: a count with a denominator."""
+    return bool(meta["additive"]) and has_denominator(meta["denominator"])
+
+
+def filter_for(store: Store, flt: ViewFilter, indicator: str, *,
+               prefer_rate: bool = True) -> ViewFilter:
+    """The filter for one indicator among several (a profile, an overlap, an export).
+
+    The measure is the rate where the indicator has one (and ``prefer_rate``),
+    else its value; the period is the filter's where the indicator has those
+    months, else the indicator's own (a single-period index, say).
+    """
+    meta = indicator_meta(store, indicator)
+    months = catalogue.months(store, indicator)
+    start, end = (flt.period_start, flt.period_end) if (
+        flt.period_start in months and flt.period_end in months) else (months[0], months[-1])
+    return flt.with_(indicator=indicator, period_start=start, period_end=end,
+                     measure="rate" if prefer_rate and has_rate(meta) else "count")
+
+
+def pooled(lsoa: pd.DataFrame, *, additive: bool, rated: bool) -> float:
+    """One figure for a set of LSOAs (a district, a region): counts summed (as a rate per
+    1,000 if ``rated``), other measures as their population-weighted mean."""
+    part = lsoa[lsoa["value"].notna()]
+    if part.empty:
+        return np.nan
+    if additive:
+        total = part["value"].sum()
+        if not rated:
+            return float(total)
+        pop = part["denominator"].sum()
+        return float(total / pop * 1000) if pop else np.nan
+    w = part["denominator"].fillna(0)
+    return float((part["value"] * w).sum() / w.sum()) if w.sum() else np.nan
+
+
 def region_summary(store: Store, region: Region, start: str, end: str,
                    catalogue: pd.DataFrame) -> pd.DataFrame:
     """One headline figure per indicator for the whole region.
@@ -218,14 +261,9 @@ def region_summary(store: Store, region: Region, start: str, end: str,
         s, e = (start, end) if monthly else (meta["first_period"], meta["last_period"])
         lsoa = lsoa_values(store, region, meta, s, e, lookup)
         has = lsoa["value"].notna()
-        if meta["additive"]:
-            value = lsoa.loc[has, "value"].sum() if has.any() else np.nan
-        else:
-            w = lsoa.loc[has, "denominator"]
-            value = float((lsoa.loc[has, "value"] * w).sum() / w.sum()) if w.sum() else np.nan
+        value = pooled(lsoa, additive=bool(meta["additive"]), rated=False)
         denominator = lsoa.loc[has, "denominator"].sum()
-        rate = value / denominator * 1000 if meta["additive"] and \
-            has_denominator(meta["denominator"]) and denominator else np.nan
+        rate = pooled(lsoa, additive=True, rated=True) if has_rate(meta) else np.nan
         rows.append({"indicator": meta["indicator"], "title": meta["title"],
                      "partner": meta["partner"], "unit": meta["unit"], "value": value,
                      "denominator": denominator, "rate_per_1000": rate, "period_start": s,

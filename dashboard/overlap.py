@@ -22,7 +22,7 @@ import pandas as pd
 from libpysal.graph import Graph
 
 from dashboard import hotspots, measures
-from dashboard.filters import FilterError, ViewFilter, has_denominator
+from dashboard.filters import FilterError, ViewFilter
 from dashboard.store import Store
 from loaders import Region
 
@@ -32,19 +32,8 @@ SEED = 20240601
 
 
 def indicator_filters(store: Store, flt: ViewFilter, indicators: list[str]) -> list[ViewFilter]:
-    """One filter per indicator: rates where there is a denominator, the filter's
-    months where the indicator has them, otherwise its own period."""
-    from dashboard import catalogue
-    out = []
-    for indicator in indicators:
-        meta = measures.indicator_meta(store, indicator)
-        rated = bool(meta["additive"]) and has_denominator(meta["denominator"])
-        months = catalogue.months(store, indicator)
-        start, end = (flt.period_start, flt.period_end) if (
-            flt.period_start in months and flt.period_end in months) else (months[0], months[-1])
-        out.append(flt.with_(indicator=indicator, measure="rate" if rated else "count",
-                             period_start=start, period_end=end))
-    return out
+    """One filter per indicator (``measures.filter_for``: rates where there are some)."""
+    return [measures.filter_for(store, flt, i) for i in indicators]
 
 
 def overlap(store: Store, region: Region, flt: ViewFilter, indicators: list[str],

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from dashboard import catalogue, measures, weights
-from dashboard.filters import FilterError, ViewFilter, has_denominator
+from dashboard import catalogue, geography, measures, weights
+from dashboard.filters import FilterError, ViewFilter
 from dashboard.store import Store
 from loaders import Region
 
@@ -91,22 +91,23 @@ def ward_for_postcode(store: Store, region: Region, text: str) -> str:
 
 def _comparators(lsoa: pd.DataFrame, additive: bool, rated: bool) -> pd.Series:
     """District and region figures from LSOA figures: by LAD code, plus ``"region"``."""
-    has = lsoa["value"].notna()
-    frame = lsoa[has]
-
-    def figure(part: pd.DataFrame) -> float:
-        if part.empty:
-            return np.nan
-        if additive:
-            total = part["value"].sum()
-            pop = part["denominator"].sum()
-            return total / pop * 1000 if rated and pop else total
-        w = part["denominator"].fillna(0)
-        return float((part["value"] * w).sum() / w.sum()) if w.sum() else np.nan
-
-    out = {lad: figure(part) for lad, part in frame.groupby("lad_code")}
-    out["region"] = figure(frame)
+    out = {lad: measures.pooled(part, additive=additive, rated=rated)
+           for lad, part in lsoa.groupby("lad_code")}
+    out["region"] = measures.pooled(lsoa, additive=additive, rated=rated)
     return pd.Series(out)
+
+
+def _ward_and_lsoas(store: Store, region: Region, ward: str, flt: ViewFilter,
+                    lookup: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+    """The ward's row of the ward view, the view, and the LSOA values behind it
+    (read once: the view is built from them, the comparators sum them)."""
+    meta = measures.indicator_meta(store, flt.indicator)
+    lsoa = measures.lsoa_values(store, region, meta, flt.period_start, flt.period_end, lookup)
+    view = measures.indicator_view(store, region, flt, lookup=lookup, lsoa=lsoa)
+    match = view[view["area_code"] == ward]
+    if match.empty:
+        raise FilterError("ward", f"{ward!r} is not a ward of {region.title}")
+    return match.iloc[0], view, lsoa
 
 
 def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter) -> pd.DataFrame:
@@ -133,23 +134,14 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter) -> pd
     """
     cat = catalogue.catalogue(store)
     cat = cat[cat["geography"].isin(["LSOA11", "LSOA21"])]
+    lookup = geography.lsoa_lookup(store, region)  # read once, not once per indicator
     rows = []
     for meta in cat.to_dict("records"):
-        months = catalogue.months(store, meta["indicator"])
-        if flt.period_start in months and flt.period_end in months:
-            start, end = flt.period_start, flt.period_end
-        else:
-            start, end = months[0], months[-1]
-        rated = bool(meta["additive"]) and has_denominator(meta["denominator"])
-        one = flt.with_(indicator=meta["indicator"], level="ward", period_start=start,
-                        period_end=end, measure="rate" if rated else "count")
-        view = measures.indicator_view(store, region, one)
-        match = view[view["area_code"] == ward]
-        if match.empty:
-            raise FilterError("ward", f"{ward!r} is not a ward of {region.title}")
-        row = match.iloc[0]
-        column = "rate_per_1000" if rated else "value"
-        lsoa = measures.lsoa_values(store, region, meta, start, end)
+        one = measures.filter_for(store, flt.with_(level="ward"), meta["indicator"])
+        start, end = one.period_start, one.period_end
+        rated = one.measure == "rate"
+        row, view, lsoa = _ward_and_lsoas(store, region, ward, one, lookup)
+        column = measures.measure_column(one)
         comp = _comparators(lsoa, bool(meta["additive"]), rated)
         district = comp.get(row["lad_code"], np.nan)
         position = _need_position(view[column], meta["polarity"])
@@ -190,23 +182,20 @@ def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter) -> pd.D
         1,000 where the indicator has one, else the value; NaN if suppressed).
     """
     meta = measures.indicator_meta(store, flt.indicator)
-    rated = bool(meta["additive"]) and has_denominator(meta["denominator"])
+    rated = measures.has_rate(meta)
+    lookup = geography.lsoa_lookup(store, region)
     rows = []
     for month in catalogue.months(store, flt.indicator):
         if not flt.period_start <= month <= flt.period_end:
             continue
         one = flt.with_(level="ward", period_start=month, period_end=month,
                         measure="rate" if rated else "count")
-        view = measures.indicator_view(store, region, one)
-        match = view[view["area_code"] == ward]
-        if match.empty:
-            raise FilterError("ward", f"{ward!r} is not a ward of {region.title}")
-        column = "rate_per_1000" if rated else "value"
-        lsoa = measures.lsoa_values(store, region, meta, month, month)
-        rows.append({"period": month, "area": match["area_name"].iat[0],
-                     "figure": match[column].iat[0]})
+        row, _, lsoa = _ward_and_lsoas(store, region, ward, one, lookup)
+        rows.append({"period": month, "area": row["area_name"],
+                     "figure": row[measures.measure_column(one)]})
         rows.append({"period": month, "area": "Region",
-                     "figure": _comparators(lsoa, bool(meta["additive"]), rated)["region"]})
+                     "figure": measures.pooled(lsoa, additive=bool(meta["additive"]),
+                                               rated=rated)})
     return pd.DataFrame(rows, columns=["period", "area", "figure"])
 
 

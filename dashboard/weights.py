@@ -20,7 +20,7 @@ from dashboard import geography
 from dashboard.store import Store
 from loaders import Region
 
-ANALYSIS_CRS = 27700
+ANALYSIS_CRS = geography.ANALYSIS_CRS
 
 
 def area_geometry(store: Store, region: Region, level: str) -> gpd.GeoDataFrame:
@@ -29,15 +29,7 @@ def area_geometry(store: Store, region: Region, level: str) -> gpd.GeoDataFrame:
     Areas without geometry in the store are left out (the caller reports them as
     having no neighbours).
     """
-    areas = geography.region_areas(store, region, level)
-    geo_code = region.lsoa_geography if level == "lsoa" else region.ward_geography
-    detail = region.lsoa_detail if level == "lsoa" else "bgc"
-    geo = store.query("SELECT code, geom FROM areas WHERE geography = ? AND detail = ?",
-                      [geo_code, detail])
-    merged = areas[["code"]].merge(geo, on="code", how="inner", validate="one_to_one")
-    frame = gpd.GeoDataFrame({"code": merged["code"].to_numpy()},
-                             geometry=geography._from_wkb(merged["geom"]), crs=ANALYSIS_CRS)
-    return frame.set_index("code")
+    return geography.area_shapes(store, region, level)[["code", "geometry"]].set_index("code")
 
 
 def contiguity(shapes: gpd.GeoDataFrame) -> Graph:

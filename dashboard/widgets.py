@@ -73,9 +73,19 @@ def show_notices() -> None:
         st.warning(notice, icon=":material/link_off:")
 
 
+VIEW_PARAMS = ("region", "level", "indicator", "period", "measure", "scheme", "classes",
+               "vintage")
+
+
 def _set(view: ViewFilter) -> ViewFilter:
+    """Keep the view in the session and in the URL; a page's own parameters (a ward,
+    hotspot settings, export formats) are left in place."""
     st.session_state["view"] = view
-    st.query_params.from_dict(view.to_params())
+    params = view.to_params()
+    for key in VIEW_PARAMS:
+        if key not in params and key in st.query_params:
+            del st.query_params[key]  # e.g. the vintage, back to the preset's
+    st.query_params.update(params)
     return view
 
 
@@ -280,18 +290,11 @@ def export_state(key: str = "exp") -> None:
                        icon=":material/link_off:")
 
 
-def remember_ward(key: str = "pro") -> None:
-    """Keep the URL's ``ward`` on a session's first run (call before other widgets,
-    which rewrite the URL)."""
-    if f"{key}_ward_asked" not in st.session_state:
-        st.session_state[f"{key}_ward_asked"] = st.query_params.get("ward")
-
-
 def ward_picker(wards: dict[str, str], key: str = "pro") -> str | None:
     """A type-ahead ward picker, opening on the URL's ``ward`` on a session's first run."""
     if f"{key}_ward_opts" not in st.session_state:
         st.session_state[f"{key}_ward_opts"] = True
-        asked = st.session_state.get(f"{key}_ward_asked")
+        asked = st.query_params.get("ward")
         if asked in wards:
             st.session_state[f"{key}_ward_pick"] = asked
         elif asked:

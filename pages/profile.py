@@ -7,7 +7,6 @@ from dashboard import LoaderError, cached, charts, profile, widgets
 widgets.page_setup()
 st.title("Ward profile")
 widgets.show_notices()
-widgets.remember_ward()
 view = widgets.region_picker()
 v = cached.version()
 wards = cached.ward_names(view.region, view.vintage, v)

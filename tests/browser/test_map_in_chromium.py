@@ -28,6 +28,8 @@ SHOTS = REPO / "benchmarks" / "results"  # git-ignored; screenshots to look at
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run"]
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
+HOTSPOTS = ("{server}/hotspots?region=avon_and_somerset&level=ward&indicator=crime_all"
+            "&period=2022-01:2022-11&measure=count")
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -93,36 +95,56 @@ def _distinct_colours(png: bytes) -> int:
     return len(set(img.get_flattened_data()))
 
 
-def test_map_draws_and_a_click_selects_a_ward(server, page, store, regions):
-    page.goto(f"{server}/map?region=avon_and_somerset&level=ward&indicator=crime_all"
-              "&period=2022-01:2022-11&measure=rate")
+def _open_map(page, url: str, timeout: int = 120_000):
+    """Open a page and wait for its deck.gl map; return the chart."""
+    page.goto(url)
     chart = page.locator('[data-testid="stDeckGlJsonChart"]')
-    chart.wait_for(state="visible", timeout=60_000)
+    chart.wait_for(state="visible", timeout=timeout)
     page.locator("canvas#deckgl-overlay").wait_for(timeout=30_000)
-    # Wait until polygons are drawn: many distinct colours, not a blank canvas.
+    return chart
+
+
+def _wait_drawn(chart, at_least: int) -> None:
+    """Wait until polygons are drawn: many distinct colours, not a blank canvas."""
     colours = 0
     for _ in range(60):
         colours = _distinct_colours(chart.screenshot())
-        if colours > 20:
+        if colours > at_least:
             break
         time.sleep(0.5)
-    assert colours > 20, f"the map canvas looks blank ({colours} colours)"
+    assert colours > at_least, f"the map canvas looks blank ({colours} colours)"
 
-    # Click central Bristol, where the view the app sends puts it on screen.
+
+def _hover_central(page, chart, store, regions, timeout: int = 30_000) -> None:
+    """Point at central Bristol, where the view the app sends puts it on screen, and
+    wait for the tooltip to name Central ward."""
     from dashboard import geography, maps
     bounds = geography.lad_outlines(store, regions["avon_and_somerset"]).total_bounds
     view = json.loads(maps.view_state(tuple(bounds)).to_json())
-    x, y = _pixel(chart.bounding_box(), view, -2.5930, 51.4540)
-    page.mouse.move(x, y)
-    page.locator(".deck-tooltip").get_by_text("Central").wait_for(timeout=20_000)
-    # deck.gl counts a press as a click only if it lasts under 250 ms by Date.now().
-    # Here WebGL runs in software and picking the map on pointerdown alone takes
-    # ~0.6 s, so the press clock is held still for the press: the pointer events,
-    # the pick and the selection round trip to the server are all real.
+    page.mouse.move(*_pixel(chart.bounding_box(), view, -2.5930, 51.4540))
+    page.locator(".deck-tooltip").get_by_text("Central").wait_for(timeout=timeout)
+
+
+def _click_here(page) -> None:
+    """Click where the pointer is.
+
+    deck.gl counts a press as a click only if it lasts under 250 ms by Date.now().
+    Here WebGL runs in software and picking the map on pointerdown alone takes
+    ~0.6 s, so the press clock is held still for the press: the pointer events,
+    the pick and the selection round trip to the server are all real.
+    """
     page.evaluate("() => { window.__now = Date.now; const t = Date.now(); Date.now = () => t; }")
     page.mouse.down()
     page.mouse.up()
     page.evaluate("() => { Date.now = window.__now; }")
+
+
+def test_map_draws_and_a_click_selects_a_ward(server, page, store, regions):
+    chart = _open_map(page, f"{server}/map?region=avon_and_somerset&level=ward"
+                      "&indicator=crime_all&period=2022-01:2022-11&measure=rate", 60_000)
+    _wait_drawn(chart, 20)
+    _hover_central(page, chart, store, regions, 20_000)
+    _click_here(page)
     selected = page.get_by_text("Selected:", exact=False)
     selected.wait_for(timeout=30_000)
     assert selected.first.inner_text() == "Selected: Central"
@@ -132,28 +154,12 @@ def test_map_draws_and_a_click_selects_a_ward(server, page, store, regions):
 
 
 def test_hotspot_map_draws_with_its_legend_and_tooltip(server, page, store, regions):
-    page.goto(f"{server}/hotspots?region=avon_and_somerset&level=ward&indicator=crime_all"
-              "&period=2022-01:2022-11&measure=count")
-    chart = page.locator('[data-testid="stDeckGlJsonChart"]')
-    chart.wait_for(state="visible", timeout=120_000)
-    page.locator("canvas#deckgl-overlay").wait_for(timeout=30_000)
-    colours = 0
-    for _ in range(60):
-        colours = _distinct_colours(chart.screenshot())
-        if colours > 8:
-            break
-        time.sleep(0.5)
-    assert colours > 8, f"the hotspot map looks blank ({colours} colours)"
+    chart = _open_map(page, HOTSPOTS.format(server=server))
+    _wait_drawn(chart, 8)
     page.get_by_text("Hot spot, 9", exact=False).first.wait_for(timeout=10_000)
     # Hover central Bristol: the tooltip names the ward and its class.
-    from dashboard import geography, maps
-    bounds = geography.lad_outlines(store, regions["avon_and_somerset"]).total_bounds
-    view = json.loads(maps.view_state(tuple(bounds)).to_json())
-    x, y = _pixel(chart.bounding_box(), view, -2.5930, 51.4540)
-    page.mouse.move(x, y)
-    tip = page.locator(".deck-tooltip")
-    tip.get_by_text("Central").wait_for(timeout=20_000)
-    assert "z = " in tip.inner_text()
+    _hover_central(page, chart, store, regions, 20_000)
+    assert "z = " in page.locator(".deck-tooltip").inner_text()
     page.screenshot(path=str(SHOTS / "hotspots.png"))
     assert page.outside == [], f"requests left the machine: {page.outside[:5]}"
 
@@ -178,23 +184,9 @@ def test_export_page_downloads_a_file_that_parses(server, page, tmp_path):
 
 
 def test_clicking_a_ward_on_the_hotspot_map_opens_its_profile(server, page, store, regions):
-    page.goto(f"{server}/hotspots?region=avon_and_somerset&level=ward&indicator=crime_all"
-              "&period=2022-01:2022-11&measure=count")
-    chart = page.locator('[data-testid="stDeckGlJsonChart"]')
-    chart.wait_for(state="visible", timeout=120_000)
-    page.locator("canvas#deckgl-overlay").wait_for(timeout=30_000)
-    from dashboard import geography, maps
-    bounds = geography.lad_outlines(store, regions["avon_and_somerset"]).total_bounds
-    view = json.loads(maps.view_state(tuple(bounds)).to_json())
-    x, y = _pixel(chart.bounding_box(), view, -2.5930, 51.4540)
-    page.mouse.move(x, y)
-    page.locator(".deck-tooltip").get_by_text("Central").wait_for(timeout=30_000)
-    # As in the map test: hold the page's clock still so the software-rendered pick
-    # still counts as a click.
-    page.evaluate("() => { window.__now = Date.now; const t = Date.now(); Date.now = () => t; }")
-    page.mouse.down()
-    page.mouse.up()
-    page.evaluate("() => { Date.now = window.__now; }")
+    chart = _open_map(page, HOTSPOTS.format(server=server))
+    _hover_central(page, chart, store, regions)
+    _click_here(page)
     link = page.get_by_role("link", name="Central: open the ward profile of Central")
     link.wait_for(timeout=60_000)
     link.click()
