@@ -1,14 +1,15 @@
-"""ODA Dashboard entrypoint: page config and navigation, nothing else."""
+"""ODA Dashboard entrypoint: page config, navigation and who is signed in; nothing else."""
 
 import streamlit as st
+
+from dashboard import cached, widgets
 
 
 def run() -> None:
     """Route to the pages (a function so a browser test can start the app)."""
     st.set_page_config(page_title="ODA Dashboard", layout="wide")
-    page = st.navigation([
-        st.Page("pages/overview.py", title="Overview",
-                default=True),
+    pages = [
+        st.Page("pages/overview.py", title="Overview", default=True),
         st.Page("pages/map.py", title="Map"),
         st.Page("pages/hotspots.py", title="Hotspots"),
         st.Page("pages/profile.py", title="Ward profile"),
@@ -16,7 +17,12 @@ def run() -> None:
         st.Page("pages/export.py", title="Export"),
         st.Page("pages/data.py", title="Partner data"),
         st.Page("pages/about.py", title="About the data"),
-    ])
+        st.Page("pages/signin.py", title="Sign in"),
+    ]
+    if cached.viewer().rules.administer:  # others never see the page listed
+        pages.append(st.Page("pages/admin.py", title="Administration"))
+    page = st.navigation(pages)
+    widgets.account_status()
     st.sidebar.caption("Contains public sector information licensed under the "
                        "Open Government Licence v3.0.")
     page.run()

@@ -32,6 +32,7 @@ import esda  # noqa: E402
 import numpy as np  # noqa: E402
 
 from dashboard import hotspots, measures, weights  # noqa: E402
+from dashboard.access import OPERATOR  # noqa: E402
 from dashboard.filters import ViewFilter  # noqa: E402
 from dashboard.regions import get_region  # noqa: E402
 from dashboard.store import Store  # noqa: E402
@@ -58,7 +59,7 @@ def gi_cases(store: Store) -> None:
         graph = weights.region_graph(store, region, "lsoa")
         built = time.perf_counter() - t
         flt = ViewFilter(name, "lsoa", indicator, start, end, "count")
-        view = measures.indicator_view(store, region, flt)
+        view = measures.indicator_view(store, region, flt, viewer=OPERATOR)
         has = view["value"].notna()
         sub = weights.restrict(graph, view.loc[has, "area_code"])
         y = view.loc[has, "value"].to_numpy(float)

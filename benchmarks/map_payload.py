@@ -51,6 +51,7 @@ import pydeck as pdk  # noqa: E402
 
 from dashboard import catalogue as cat  # noqa: E402
 from dashboard import classify, geography, maps, measures  # noqa: E402
+from dashboard.access import OPERATOR  # noqa: E402
 from dashboard.filters import ViewFilter  # noqa: E402
 from dashboard.regions import get_region  # noqa: E402
 from dashboard.store import Store  # noqa: E402
@@ -63,7 +64,7 @@ INDICATOR = "crime_all"
 def app_deck(store: Store, flt: ViewFilter, meta: dict):
     """The deck ``cached.choropleth`` builds, and its view and classes."""
     region = get_region(flt.region)
-    view = measures.indicator_view(store, region, flt)
+    view = measures.indicator_view(store, region, flt, viewer=OPERATOR)
     deck, classes = maps.view_map(
         geography.map_shapes(store, region, flt.level), geography.lad_outlines(store, region),
         view, measure=flt.measure, scheme=flt.scheme, k=flt.classes, level=flt.level,
@@ -74,7 +75,7 @@ def app_deck(store: Store, flt: ViewFilter, meta: dict):
 def naive_deck(store: Store, flt: ViewFilter, meta: dict, codes) -> pdk.Deck:
     """One GeoJsonLayer of full-precision, unsimplified GeoJSON with every view column."""
     region = get_region(flt.region)
-    view = measures.indicator_view(store, region, flt)
+    view = measures.indicator_view(store, region, flt, viewer=OPERATOR)
     classes = classify.classify(view[measures.measure_column(flt)], flt.scheme,
                                 flt.classes, meta["polarity"])
     geography_code = region.lsoa_geography if flt.level == "lsoa" else region.ward_geography

@@ -9,18 +9,31 @@ z-score, pseudo p-value, significance and class.
 
 ``python -m dashboard emerging ...`` writes each area's emerging hot spot
 category over the months of the period.
+
+Administration: ``users add NAME --role ROLE [--org ORG]`` (password on
+standard input), ``users list``, ``users disable NAME``; ``agreements add
+--id ID ...``, ``agreements list``, ``agreements expire ID``; ``audit [--since
+DATE] [--user NAME] --out FILE.csv`` and ``audit verify``.
+
+Every command takes ``--as NAME``: it then applies exactly that account's
+rules and is audited under that name. Without it, a command runs as the
+operator, with administrator rights, and is audited as such.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import hashlib
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from dashboard import analysis, catalogue, export, hotspots, measures
-from dashboard.filters import LEVELS, MEASURES, ViewFilter, parse_period
+from dashboard import access, analysis, catalogue, export, hotspots, measures
+from dashboard.access import OPERATOR, Viewer, accounts, agreements, audit
+from dashboard.access.roles import load_roles
+from dashboard.filters import LEVELS, MEASURES, FilterError, ViewFilter, parse_period
 from dashboard.regions import get_region
 from dashboard.store import Store
 from loaders import LoaderError
@@ -30,7 +43,7 @@ def _filter(store: Store, args: argparse.Namespace, indicator: str | None = None
             ) -> ViewFilter:
     region = get_region(args.region)
     indicator = indicator or args.indicator
-    measures.indicator_meta(store, indicator)
+    measures.indicator_meta(store, indicator, access.rules(store, args.viewer))
     start, end = parse_period(args.period, catalogue.months(store, indicator))
     return ViewFilter(region=region.name, level=args.level, indicator=indicator,
                       period_start=start, period_end=end, measure=args.measure)
@@ -45,25 +58,38 @@ def _settings(args: argparse.Namespace) -> hotspots.Settings:
         raise LoaderError("options", str(err)) from err
 
 
+def _out_path(out: str) -> Path:
+    path = Path(out)
+    if not path.parent.is_dir():
+        raise FilterError("--out", f"the folder {str(path.parent)!r} does not exist")
+    return path
+
+
 def _write(frame: pd.DataFrame, data: bytes, out: str) -> None:
     if out == "-":
         sys.stdout.write(data.decode("utf-8"))
     else:
-        Path(out).write_bytes(data)
+        _out_path(out).write_bytes(data)
         print(f"wrote {len(frame)} areas to {out}", file=sys.stderr)
 
 
 def _export(store: Store, args: argparse.Namespace) -> int:
     indicators = [i.strip() for i in args.indicator.split(",") if i.strip()]
     flt = _filter(store, args, indicators[0] if indicators else "")
-    files = export.write(store, get_region(flt.region), flt, indicators, args.format)
+    if args.out == "-" and args.format not in ("csv", "geojson"):
+        raise LoaderError("--out", f"a {args.format} file cannot go to standard output")
+    out = None if args.out == "-" else _out_path(args.out)
+    frame = export.export_frame(store, get_region(flt.region), flt, indicators,
+                                viewer=args.viewer)
+    files = export.write(store, get_region(flt.region), flt, indicators, args.format,
+                         frame=frame, viewer=args.viewer)
     (suffix, data), *sidecars = files.items()
-    if args.out == "-":
-        if args.format not in ("csv", "geojson"):
-            raise LoaderError("--out", f"a {args.format} file cannot go to standard output")
+    audit.record(args.viewer, "export", store.governance, format=args.format, rows=len(frame),
+                 indicators=indicators, filters=flt.to_params(), via="command line",
+                 sha256=hashlib.sha256(data).hexdigest())
+    if out is None:
         sys.stdout.write(data.decode("utf-8"))
         return 0
-    out = Path(args.out)
     out.write_bytes(data)
     for extra, more in sidecars:
         out.with_name(out.stem + extra).write_bytes(more)
@@ -74,7 +100,8 @@ def _export(store: Store, args: argparse.Namespace) -> int:
 
 def _hotspots(store: Store, args: argparse.Namespace) -> int:
     flt = _filter(store, args)
-    result = analysis.hotspot_view(store, get_region(flt.region), flt, _settings(args))
+    result = analysis.hotspot_view(store, get_region(flt.region), flt, _settings(args),
+                                   viewer=args.viewer)
     _write(result, export.to_csv(result, list(result.columns)), args.out)
     print(result.attrs["summary"], file=sys.stderr)
     return 0
@@ -82,9 +109,113 @@ def _hotspots(store: Store, args: argparse.Namespace) -> int:
 
 def _emerging(store: Store, args: argparse.Namespace) -> int:
     flt = _filter(store, args)
-    result = analysis.emerging_view(store, get_region(flt.region), flt, _settings(args))
+    result = analysis.emerging_view(store, get_region(flt.region), flt, _settings(args),
+                                    viewer=args.viewer)
     _write(result, export.to_csv(result, list(result.columns)), args.out)
     return 0
+
+
+def _admin(args: argparse.Namespace) -> None:
+    if not args.viewer.rules.administer:
+        raise access.AccessDenied("--as", f"{args.viewer.name} is a {args.viewer.rules.title}; "
+                                  "only an administrator may do this")
+
+
+def _users(store: Store, args: argparse.Namespace) -> int:
+    _admin(args)
+    if args.action == "list":
+        sys.stdout.write(accounts.users(store.governance).to_csv(index=False))
+        return 0
+    if not args.name:
+        raise FilterError("users", f"'users {args.action}' needs a NAME")
+    if args.action == "disable":
+        accounts.set_active(args.name, False, by=args.viewer, path=store.governance)
+        print(f"disabled {args.name}", file=sys.stderr)
+        return 0
+    if args.action == "enable":
+        accounts.set_active(args.name, True, by=args.viewer, path=store.governance)
+        print(f"enabled {args.name}", file=sys.stderr)
+        return 0
+    if not args.role:
+        raise FilterError("--role", f"'users add' needs --role, one of {list(load_roles())}")
+    password = None if args.no_password else sys.stdin.readline().rstrip("\r\n")
+    if password == "" and not args.no_password:
+        raise FilterError("password", "give the password on standard input (or "
+                          "--no-password for an account that signs in through OIDC)")
+    accounts.add_user(args.name, args.role, args.org or "", password, by=args.viewer,
+                      path=store.governance)
+    print(f"added {args.name} ({args.role}{', ' + args.org if args.org else ''})",
+          file=sys.stderr)
+    return 0
+
+
+def _agreements(store: Store, args: argparse.Namespace) -> int:
+    _admin(args)
+    if args.action == "list":
+        frame = agreements.register(store.governance)
+        for col in ("parties", "indicators", "roles", "orgs"):
+            frame[col] = frame[col].map(",".join)
+        sys.stdout.write(frame.to_csv(index=False))
+        for line in agreements.warnings(path=store.governance):
+            print(f"warning: {line}", file=sys.stderr)
+        return 0
+    if args.action in ("expire", "suspend", "activate"):
+        if not args.agreement_id:
+            raise FilterError("agreements", f"'agreements {args.action}' needs an ID")
+        status = {"expire": "expired", "suspend": "suspended", "activate": "active"}
+        agreements.set_status(args.agreement_id, status[args.action], by=args.viewer,
+                              path=store.governance)
+        print(f"{args.agreement_id}: {status[args.action]}", file=sys.stderr)
+        return 0
+    missing = [f"--{k}" for k in ("id", "title", "parties", "indicators", "roles", "level",
+                                  "expires") if not getattr(args, k.replace("-", "_"))]
+    if missing:
+        raise FilterError("agreements add", f"missing {', '.join(missing)}")
+    spec = {"id": args.id, "title": args.title, "parties": args.parties,
+            "indicators": args.indicators, "roles": args.roles, "orgs": args.orgs or "",
+            "level": args.level, "expires": args.expires, "start_date": args.start,
+            "review_date": args.review, "purpose": args.purpose,
+            "lawful_basis": args.lawful_basis}
+    agreements.add(spec, access.partner_indicators(store), by=args.viewer,
+                   path=store.governance)
+    print(f"added agreement {args.id}", file=sys.stderr)
+    return 0
+
+
+def _audit(store: Store, args: argparse.Namespace) -> int:
+    _admin(args)
+    if args.action == "verify":
+        problems = audit.verify(store.governance)
+        if problems:
+            for line in problems:
+                print(f"broken: {line}", file=sys.stderr)
+            return 1
+        n = len(audit.entries(path=store.governance))
+        print(f"the audit log's chain is intact ({n} entries)", file=sys.stderr)
+        return 0
+    if not args.out:
+        raise FilterError("--out", "'audit' needs --out FILE.csv (or - for standard output)")
+    since = None
+    if args.since:
+        try:
+            since = dt.date.fromisoformat(args.since)
+        except ValueError as err:
+            raise FilterError("--since", f"{args.since!r} is not a date (YYYY-MM-DD)") from err
+    log = audit.entries(since=since, user=args.user, path=store.governance)
+    data = export.to_csv(log, list(log.columns))
+    if args.out == "-":
+        sys.stdout.write(data.decode("utf-8"))
+    else:
+        _out_path(args.out).write_bytes(data)
+        print(f"wrote {len(log)} audit entries to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", help="store file (default geodata/oda.duckdb, or $ODA_STORE)")
+    p.add_argument("--as", dest="as_user", metavar="NAME",
+                   help="apply this account's rules (and audit the run under its name); "
+                   "without it the command runs as the operator, an administrator")
 
 
 def _view_options(p: argparse.ArgumentParser) -> None:
@@ -94,7 +225,7 @@ def _view_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--period", required=True, help="START:END inclusive, e.g. 2022-03:2022-05")
     p.add_argument("--measure", choices=MEASURES, default="count")
     p.add_argument("--out", required=True, help="output file, or - for standard output")
-    p.add_argument("--store", help="store file (default geodata/oda.duckdb, or $ODA_STORE)")
+    _common(p)
 
 
 def _test_options(p: argparse.ArgumentParser) -> None:
@@ -126,12 +257,62 @@ def main(argv: list[str] | None = None) -> int:
     _view_options(p)
     _test_options(p)
     p.set_defaults(run=_emerging)
+    p = sub.add_parser("users", help="accounts: add (password on standard input), list, "
+                       "disable, enable")
+    p.add_argument("action", choices=["add", "list", "disable", "enable"])
+    p.add_argument("name", nargs="?", help="the account name (an e-mail address for OIDC)")
+    p.add_argument("--role", help=f"one of {list(load_roles())}")
+    p.add_argument("--org", help="the organisation (partner) the account belongs to")
+    p.add_argument("--no-password", action="store_true",
+                   help="an account that signs in through OIDC only")
+    _common(p)
+    p.set_defaults(run=_users)
+    p = sub.add_parser("agreements", help="information-sharing agreements: add, list, "
+                       "expire, suspend, activate")
+    p.add_argument("action", choices=["add", "list", "expire", "suspend", "activate"])
+    p.add_argument("agreement_id", nargs="?", help="the agreement (expire, suspend, activate)")
+    p.add_argument("--id")
+    p.add_argument("--title")
+    p.add_argument("--parties", help="organisations party to it, comma-separated")
+    p.add_argument("--indicators", help="partner indicators it covers, comma-separated")
+    p.add_argument("--roles", help="roles that may see them, comma-separated")
+    p.add_argument("--orgs", help="organisations that may see them, comma-separated")
+    p.add_argument("--level", choices=["lsoa", "ward", "district"],
+                   help="the finest level allowed")
+    p.add_argument("--expires", help="YYYY-MM-DD")
+    p.add_argument("--start", help="YYYY-MM-DD (default: now)")
+    p.add_argument("--review", help="review date, YYYY-MM-DD")
+    p.add_argument("--purpose")
+    p.add_argument("--lawful-basis")
+    _common(p)
+    p.set_defaults(run=_agreements)
+    p = sub.add_parser("audit", help="write the audit log as CSV, or verify its chain")
+    p.add_argument("action", nargs="?", choices=["verify"], help="check the hash chain")
+    p.add_argument("--since", help="entries from this date (YYYY-MM-DD)")
+    p.add_argument("--user", help="entries by this account")
+    p.add_argument("--out", help="CSV file, or - for standard output")
+    _common(p)
+    p.set_defaults(run=_audit)
     args = parser.parse_args(argv)
     try:
-        return args.run(Store(args.store), args)
+        store = Store(args.store)
+        args.viewer = _viewer(store, args.as_user)
+        audit.record(args.viewer, "command", store.governance, command=args.command,
+                     argv=list(argv if argv is not None else sys.argv[1:])[:40])
+        return args.run(store, args)
     except LoaderError as err:
         print(f"error: {err.user_message}", file=sys.stderr)
         return 2
+
+
+def _viewer(store: Store, name: str | None) -> Viewer:
+    """The operator, or the active account named by ``--as``."""
+    if name is None:
+        return OPERATOR
+    found = accounts.viewer_of(name, store.governance)
+    if found is None:
+        raise access.AccessDenied("--as", f"{name!r} is not an active account")
+    return found
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
 
-from dashboard import catalogue, emerging, hexes, hotspots, measures, weights
+from dashboard import access, catalogue, emerging, hexes, hotspots, measures, weights
+from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.store import Store
 from loaders import Region
@@ -19,14 +20,14 @@ from loaders import Region
 
 def hotspot_view(store: Store, region: Region, flt: ViewFilter,
                  settings: hotspots.Settings = hotspots.DEFAULT,
-                 graph: Graph | None = None) -> pd.DataFrame:
+                 graph: Graph | None = None, *, viewer: Viewer) -> pd.DataFrame:
     """Hot spots of a filter's view: :data:`hotspots.COLUMNS`, one row per area.
 
     ``attrs["summary"]`` holds the plain-English line, ``attrs["conversion"]``
     any vintage conversion. Pass ``graph`` when the region's weights are
     already built (the app shares one per geography).
     """
-    view = measures.indicator_view(store, region, flt)
+    view = measures.indicator_view(store, region, flt, viewer=viewer)
     meta = measures.indicator_meta(store, flt.indicator)
     graph = weights.region_graph(store, region, flt.level) if graph is None else graph
     result = hotspots.hotspots(view, graph, measure=flt.measure, settings=settings)
@@ -46,7 +47,8 @@ def periods(store: Store, flt: ViewFilter) -> list[str]:
 
 def emerging_view(store: Store, region: Region, flt: ViewFilter,
                   settings: hotspots.Settings = hotspots.DEFAULT,
-                  graph: Graph | None = None, progress=None) -> pd.DataFrame:
+                  graph: Graph | None = None, progress=None, *, viewer: Viewer
+                  ) -> pd.DataFrame:
     """Emerging hot spot category of every area over the filter's months.
 
     Gi* is run on each month on its own (same weights, seed and correction),
@@ -70,6 +72,9 @@ def emerging_view(store: Store, region: Region, flt: ViewFilter,
     FilterError
         If the period holds fewer than ``emerging.MIN_PERIODS`` months.
     """
+    grants = access.rules(store, viewer)
+    whole = measures.indicator_view(store, region, flt, viewer=viewer, grants=grants) \
+        .set_index("area_code")  # checks access before any month is read
     months = periods(store, flt)
     if len(months) < emerging.MIN_PERIODS:
         raise FilterError("period", f"emerging hot spots need at least {emerging.MIN_PERIODS} "
@@ -82,7 +87,8 @@ def emerging_view(store: Store, region: Region, flt: ViewFilter,
     z, hot, cold, last = {}, {}, {}, None
     for i, month in enumerate(months):
         one = flt.with_(period_start=month, period_end=month)
-        res = hotspots.hotspots(measures.indicator_view(store, region, one), graph,
+        res = hotspots.hotspots(measures.indicator_view(store, region, one, viewer=viewer,
+                                                        grants=grants), graph,
                                 measure=flt.measure, settings=settings).set_index("area_code")
         z[month] = res["z"]
         hot[month] = res["class"].isin(set(hotspots.HOT.values()))
@@ -91,7 +97,6 @@ def emerging_view(store: Store, region: Region, flt: ViewFilter,
         if progress:
             progress(i + 1, len(months))
     classes = emerging.classify(pd.DataFrame(z), pd.DataFrame(hot), pd.DataFrame(cold))
-    whole = measures.indicator_view(store, region, flt).set_index("area_code")
     out = whole[["area_name", "value", "rate_per_1000"]].join(classes, how="left")
     out["final_class"] = last.reindex(out.index)
     out = out.join(whole[["lad_code", "lad_name"]]).reset_index()
@@ -105,17 +110,20 @@ def emerging_view(store: Store, region: Region, flt: ViewFilter,
 
 
 def hex_hotspot_view(store: Store, region: Region, flt: ViewFilter, resolution: int,
-                     settings: hotspots.Settings = hotspots.DEFAULT
+                     settings: hotspots.Settings = hotspots.DEFAULT, *, viewer: Viewer
                      ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Gi* (or Local Moran) on H3 hexagons of the indicator's point records.
 
     Hexagons have no population, so counts are tested whatever the filter's
     measure. Returns the result (as :func:`hotspot_view`) and the hexagons.
+    Points are the finest level there is: the viewer must be allowed them.
     """
+    grants = access.rules(store, viewer)
+    meta = measures.indicator_meta(store, flt.indicator, grants)
+    access.require(viewer, grants, flt.indicator, "point", meta["title"])
     view, shapes = hexes.hex_view(store, region, flt, resolution)
     graph = hexes.hex_graph(view["area_code"].tolist())
     result = hotspots.hotspots(view, graph, measure="count", settings=settings)
-    meta = measures.indicator_meta(store, flt.indicator)
     result.attrs["summary"] = hotspots.summary(result, graph, level="hex",
                                                method=settings.method,
                                                polarity=meta["polarity"])

@@ -1,17 +1,28 @@
 """The only model module that caches with Streamlit.
 
 Source data and expensive results are cached here; pages filter outside the
-cache. Each function takes the store's version so a rebuilt store is never
-served from a stale cache. Objects from ``cache_resource`` are shared by every
-session and must not be mutated.
+cache. Each function takes the session's :class:`Context` (``v``): the store's
+build, the agreements register's state and the viewer's access scope (role and
+organisation). So a rebuilt store or a changed agreement is never served from a
+stale cache, and users of different scopes never share a cached figure. Shared
+geometry is keyed by the store's build alone. Objects from ``cache_resource``
+are shared by every session and must not be mutated.
+
+The viewer is read here (:func:`viewer`): from Streamlit's OIDC sign-in when
+``[auth]`` is configured, else from the local sign-in form, else the public.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import (
+    access,
     analysis,
     classify,
     export,
@@ -25,10 +36,11 @@ from dashboard import (
     weights,
 )
 from dashboard import catalogue as cat
+from dashboard.access import PUBLIC, Viewer, accounts, audit
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.regions import get_region, load_regions, view_region
 from dashboard.store import Store
-from loaders import store_path
+from loaders import governance, store_path
 
 
 @st.cache_resource(show_spinner=False)
@@ -41,16 +53,119 @@ def store() -> Store:
     return _store(str(store_path()))
 
 
-def version() -> int:
-    """Changes whenever the store file is rebuilt."""
+@dataclass(frozen=True)
+class Context:
+    """What every cached figure depends on besides its filter."""
+
+    store: int  # the store file's build (mtime)
+    rules: str  # the agreements register's state and today's date (expiry)
+    viewer: Viewer  # the access scope: role and organisation, no name
+
+
+def _store_version() -> int:
     path = store_path()
     return path.stat().st_mtime_ns if path.exists() else 0
 
 
+def _rules_stamp() -> str:
+    row = governance.read("SELECT count(*) AS n, max(updated_at) AS at FROM agreements",
+                          path=store().governance).iloc[0]
+    return f"{row['n']}:{row['at']}:{dt.date.today().isoformat()}"
+
+
+def oidc_configured() -> bool:
+    """Whether Streamlit's OIDC sign-in is set up (an ``[auth]`` section in secrets)."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+
+
+def viewer() -> Viewer:
+    """Who is using this session, checked against the account register on every run.
+
+    A disabled account loses access at once; a local sign-in idle for
+    ``accounts.IDLE_MINUTES`` is signed out.
+    """
+    if oidc_configured() and st.user.is_logged_in:
+        found = accounts.viewer_of(str(st.user.get("email") or ""), store().governance)
+        return found or PUBLIC
+    name = st.session_state.get("signed_in")
+    if not name:
+        return PUBLIC
+    idle = time.time() - st.session_state.get("last_seen", 0)
+    if idle > accounts.IDLE_MINUTES * 60:
+        sign_out(reason="idle")
+        return PUBLIC
+    found = accounts.viewer_of(name, store().governance)
+    if found is None:
+        sign_out(reason="account disabled")
+        return PUBLIC
+    st.session_state["last_seen"] = time.time()
+    return found
+
+
+def sign_in(name: str, password: str) -> Viewer:
+    """Check a local account's password and keep the sign-in in the session.
+
+    Raises
+    ------
+    accounts.SignInError
+        With a message to show as it is.
+    """
+    found = accounts.sign_in(name, password, store().governance)
+    st.session_state["signed_in"] = found.name
+    st.session_state["last_seen"] = time.time()
+    for key in ("view", "audited"):  # the next view is built for the new role
+        st.session_state.pop(key, None)
+    return found
+
+
+def sign_out(reason: str = "") -> None:
+    """End the session's local sign-in (audited)."""
+    name = st.session_state.pop("signed_in", None)
+    st.session_state.pop("view", None)
+    st.session_state.pop("audited", None)
+    if name:
+        who = accounts.viewer_of(name, store().governance) or Viewer(name, "public")
+        audit.record(who, "sign-out", store().governance, reason=reason or "by the user")
+        if reason:
+            st.session_state["signed_out_because"] = reason
+
+
+def version() -> Context:
+    """The session's context: store build, agreements state and access scope."""
+    return Context(_store_version(), _rules_stamp(), viewer().scope())
+
+
+def audit_view(what: str, flt: ViewFilter, **detail) -> None:
+    """Record, once per session, that the viewer looked at a partner indicator."""
+    meta = catalogue_all(_store_version()).set_index("indicator")
+    if flt.indicator not in meta.index or meta.at[flt.indicator, "origin"] != "partner":
+        return
+    key = (what, flt, tuple(sorted(detail.items())))
+    seen = st.session_state.setdefault("audited", set())
+    if key in seen:
+        return
+    seen.add(key)
+    audit.record(viewer(), "view", store().governance, page=what, indicator=flt.indicator,
+                 level=flt.level, region=flt.region, period=flt.period, **detail)
+
+
+def audit_export(flt: ViewFilter, indicators: tuple[str, ...], fmt: str, rows: int,
+                 data: bytes) -> None:
+    """Record a download (an ``on_click`` callback of a download button)."""
+    import hashlib
+    audit.record(viewer(), "export", store().governance, format=fmt, rows=rows,
+                 indicators=list(indicators), filters=flt.to_params(),
+                 sha256=hashlib.sha256(data).hexdigest())
+
+
 @st.cache_data(show_spinner="Checking coverage…", max_entries=8)
-def catalogue_coverage(region: str, v: int) -> pd.DataFrame:
-    """The catalogue with each indicator's coverage of a region."""
-    return cat.coverage(store(), get_region(region))
+def catalogue_coverage(region: str, v: Context) -> pd.DataFrame:
+    """The catalogue, as the viewer may see it, with each indicator's coverage of a region."""
+    cov = cat.coverage(store(), get_region(region))
+    return access.visible_catalogue(cov, access.rules(store(), v.viewer))
 
 
 @st.cache_data(show_spinner=False)
@@ -60,50 +175,79 @@ def regions() -> dict:
 
 
 @st.cache_data(show_spinner="Reading the indicator catalogue…")
-def catalogue(v: int) -> pd.DataFrame:
-    """The indicator catalogue with period coverage."""
+def catalogue_all(store_version: int) -> pd.DataFrame:
+    """The whole catalogue, for the model's own lookups; never shown as it is."""
     return cat.catalogue(store())
 
 
-@st.cache_data(show_spinner=False)
-def months(indicator: str, v: int) -> list[str]:
+@st.cache_data(show_spinner=False, max_entries=32)
+def catalogue(v: Context) -> pd.DataFrame:
+    """The indicator catalogue as the viewer may see it, with each indicator's
+    ``finest_level`` and ``agreement_id`` (``access.visible_catalogue``)."""
+    return access.visible_catalogue(catalogue_all(v.store), access.rules(store(), v.viewer))
+
+
+def months(indicator: str, v: Context) -> list[str]:
     """The periods an indicator has."""
+    return _months(indicator, v.store)
+
+
+@st.cache_data(show_spinner=False)
+def _months(indicator: str, store_version: int) -> list[str]:
     return cat.months(store(), indicator)
 
 
+def view(flt: ViewFilter, v: Context) -> pd.DataFrame:
+    """The figures behind a map (see ``measures.indicator_view``); audited."""
+    out = _view(flt, v)
+    audit_view("map", flt)
+    return out
+
+
 @st.cache_data(show_spinner="Computing the figures…", max_entries=64)
-def view(flt: ViewFilter, v: int) -> pd.DataFrame:
-    """The figures behind a map (see ``measures.indicator_view``)."""
-    return measures.indicator_view(store(), view_region(flt.region, flt.vintage), flt)
+def _view(flt: ViewFilter, v: Context) -> pd.DataFrame:
+    return measures.indicator_view(store(), view_region(flt.region, flt.vintage), flt,
+                                   viewer=v.viewer)
 
 
 @st.cache_data(show_spinner="Summarising the region…", max_entries=32)
-def summary(region: str, vintage: int | None, start: str, end: str, v: int) -> pd.DataFrame:
+def summary(region: str, vintage: int | None, start: str, end: str, v: Context
+            ) -> pd.DataFrame:
     """Headline figures per indicator for a region and period."""
     return measures.region_summary(store(), view_region(region, vintage), start, end,
-                                   catalogue(v))
+                                   catalogue_all(v.store), viewer=v.viewer)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def monthly(region: str, vintage: int | None, start: str, end: str, v: int) -> pd.DataFrame:
+def monthly(region: str, vintage: int | None, start: str, end: str, v: Context
+            ) -> pd.DataFrame:
     """Monthly regional totals of the monthly count indicators."""
-    return measures.region_monthly(store(), view_region(region, vintage), start, end)
+    return measures.region_monthly(store(), view_region(region, vintage), start, end,
+                                   viewer=v.viewer)
+
+
+def shapes(region: str, level: str, vintage: int | None, v: Context):
+    """Map geometry of a region's areas (shared; do not mutate)."""
+    return _shapes(region, level, vintage, v.store)
 
 
 @st.cache_resource(show_spinner="Preparing boundaries…", max_entries=12)
-def shapes(region: str, level: str, vintage: int | None, v: int):
-    """Map geometry of a region's areas (shared; do not mutate)."""
+def _shapes(region: str, level: str, vintage: int | None, store_version: int):
     return geography.map_shapes(store(), view_region(region, vintage), level)
 
 
-@st.cache_resource(show_spinner=False, max_entries=12)
-def lad_outlines(region: str, vintage: int | None, v: int):
+def lad_outlines(region: str, vintage: int | None, v: Context):
     """District outlines of a region (shared; do not mutate)."""
+    return _lad_outlines(region, vintage, v.store)
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _lad_outlines(region: str, vintage: int | None, store_version: int):
     return geography.lad_outlines(store(), view_region(region, vintage))
 
 
 @st.cache_resource(show_spinner="Drawing the map…", max_entries=24)
-def choropleth(flt: ViewFilter, v: int) -> tuple[maps.LeanDeck, classify.Classification]:
+def choropleth(flt: ViewFilter, v: Context) -> tuple[maps.LeanDeck, classify.Classification]:
     """The map and its classes for a filter; its JSON is built once and reused."""
     region = view_region(flt.region, flt.vintage)
     areas = shapes(flt.region, flt.level, flt.vintage, v)
@@ -111,7 +255,7 @@ def choropleth(flt: ViewFilter, v: int) -> tuple[maps.LeanDeck, classify.Classif
         raise FilterError("vintage", f"no {flt.level.upper()} boundaries of the "
                           f"{region.vintage} vintage are available for {region.title}; "
                           "choose ward level or the other vintage")
-    data = view(flt, v)
+    data = _view(flt, v)
     meta = catalogue(v).set_index("indicator").loc[flt.indicator]
     deck, classes = maps.view_map(
         areas, lad_outlines(flt.region, flt.vintage, v), data, measure=flt.measure,
@@ -128,32 +272,47 @@ def engine() -> bool:
     return True
 
 
-@st.cache_resource(show_spinner="Finding each area's neighbours…", max_entries=12)
-def graph(region: str, level: str, vintage: int | None, v: int):
+def graph(region: str, level: str, vintage: int | None, v: Context):
     """Queen contiguity of a region's areas, built once and shared (do not mutate)."""
+    return _graph(region, level, vintage, v.store)
+
+
+@st.cache_resource(show_spinner="Finding each area's neighbours…", max_entries=12)
+def _graph(region: str, level: str, vintage: int | None, store_version: int):
     return weights.region_graph(store(), view_region(region, vintage), level)
 
 
+def hotspot_result(flt: ViewFilter, settings: hotspots.Settings, v: Context) -> pd.DataFrame:
+    """Hot spots of a view (see ``analysis.hotspot_view``); audited."""
+    out = _hotspot_result(flt, settings, v)
+    audit_view("hotspots", flt, method=settings.method)
+    return out
+
+
 @st.cache_data(show_spinner="Testing every area against its neighbours…", max_entries=64)
-def hotspot_result(flt: ViewFilter, settings: hotspots.Settings, v: int) -> pd.DataFrame:
-    """Hot spots of a view (see ``analysis.hotspot_view``)."""
+def _hotspot_result(flt: ViewFilter, settings: hotspots.Settings, v: Context
+                    ) -> pd.DataFrame:
     engine()
     return analysis.hotspot_view(store(), view_region(flt.region, flt.vintage), flt, settings,
-                                 graph=graph(flt.region, flt.level, flt.vintage, v))
+                                 graph=graph(flt.region, flt.level, flt.vintage, v),
+                                 viewer=v.viewer)
 
 
 @st.cache_data(show_spinner="Testing every month (Gi* per month, then the trend)…",
                max_entries=16)
-def emerging_result(flt: ViewFilter, settings: hotspots.Settings, v: int) -> pd.DataFrame:
+def emerging_result(flt: ViewFilter, settings: hotspots.Settings, v: Context
+                    ) -> pd.DataFrame:
     """Emerging hot spot categories of a view (see ``analysis.emerging_view``)."""
     engine()
+    audit_view("emerging", flt)
     return analysis.emerging_view(store(), view_region(flt.region, flt.vintage), flt, settings,
-                                  graph=graph(flt.region, flt.level, flt.vintage, v))
+                                  graph=graph(flt.region, flt.level, flt.vintage, v),
+                                  viewer=v.viewer)
 
 
 @st.cache_resource(show_spinner="Drawing the map…", max_entries=24)
 def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str,
-                draw: tuple[bool, bool], v: int) -> maps.LeanDeck:
+                draw: tuple[bool, bool], v: Context) -> maps.LeanDeck:
     """The class map of a hotspot (``mode="hotspots"``) or emerging analysis;
     ``draw`` is (3D columns, zoom to the hot spots)."""
     region = view_region(flt.region, flt.vintage)
@@ -161,7 +320,7 @@ def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str,
     if mode == "emerging":
         result = emerging_result(flt, settings, v)
     else:
-        result = hotspot_result(flt, settings, v)
+        result = _hotspot_result(flt, settings, v)
     deck = maps.class_map(areas, lad_outlines(flt.region, flt.vintage, v), result,
                           mode=mode, method=settings.method, detail=region.map_detail,
                           level=flt.level, columns=draw[0], focus=draw[1])
@@ -169,24 +328,31 @@ def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str,
     return deck
 
 
+def has_points(indicator: str, v: Context) -> bool:
+    """Whether an indicator has point locations (police.uk) the viewer may see."""
+    grant = access.rules(store(), v.viewer).get(indicator)
+    return bool(grant and access.allows(grant.finest_level, "point")) and \
+        _has_points(indicator, v.store)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
-def has_points(indicator: str, v: int) -> bool:
-    """Whether an indicator has point locations (police.uk) for a hexagon view."""
+def _has_points(indicator: str, store_version: int) -> bool:
     return hexes.has_points(store(), indicator)
 
 
 @st.cache_data(show_spinner="Counting records into hexagons and testing them…",
                max_entries=32)
-def hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v: int):
+def hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v: Context):
     """Hot spots on H3 hexagons (see ``analysis.hex_hotspot_view``)."""
     engine()
+    audit_view("hexagons", flt, resolution=resolution)
     return analysis.hex_hotspot_view(store(), view_region(flt.region, flt.vintage), flt,
-                                     resolution, settings)
+                                     resolution, settings, viewer=v.viewer)
 
 
 @st.cache_resource(show_spinner="Drawing the hexagons…", max_entries=16)
 def hex_map(flt: ViewFilter, settings: hotspots.Settings, resolution: int,
-            draw: tuple[bool, bool], v: int) -> maps.LeanDeck:
+            draw: tuple[bool, bool], v: Context) -> maps.LeanDeck:
     """The class map of a hexagon analysis."""
     result, cells = hex_result(flt, settings, resolution, v)
     deck = maps.class_map(cells, lad_outlines(flt.region, flt.vintage, v), result,
@@ -198,89 +364,113 @@ def hex_map(flt: ViewFilter, settings: hotspots.Settings, resolution: int,
 
 
 @st.cache_data(show_spinner="Preparing the file…", max_entries=16)
-def export_files(flt: ViewFilter, indicators: tuple[str, ...], fmt: str, v: int
+def export_files(flt: ViewFilter, indicators: tuple[str, ...], fmt: str, v: Context
                  ) -> dict[str, bytes]:
     """An export's files (see ``export.write``), from the cached stacked view."""
     return export.write(store(), view_region(flt.region, flt.vintage), flt, list(indicators),
-                        fmt, frame=export_frame(flt, indicators, v))
+                        fmt, frame=export_frame(flt, indicators, v), viewer=v.viewer)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def export_frame(flt: ViewFilter, indicators: tuple[str, ...], v: int) -> pd.DataFrame:
+def export_frame(flt: ViewFilter, indicators: tuple[str, ...], v: Context) -> pd.DataFrame:
     """The stacked view behind an export, built once for every format and the preview."""
     return export.export_frame(store(), view_region(flt.region, flt.vintage), flt,
-                               list(indicators))
+                               list(indicators), viewer=v.viewer)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def export_preview(flt: ViewFilter, indicators: tuple[str, ...], v: int,
+def export_preview(flt: ViewFilter, indicators: tuple[str, ...], v: Context,
                    rows: int = 20) -> pd.DataFrame:
     """The first rows of an export, as the file will hold them."""
     return export_frame(flt, indicators, v)[measures.COLUMNS].head(rows)
 
 
+def ward_profile(flt: ViewFilter, ward: str, v: Context) -> pd.DataFrame:
+    """One ward's profile (see ``profile.ward_profile``); partner indicators audited."""
+    out = _ward_profile(flt, ward, v)
+    for indicator in out["indicator"]:
+        audit_view("profile", flt.with_(indicator=indicator, level="ward"), ward=ward)
+    return out
+
+
 @st.cache_data(show_spinner="Gathering every indicator for the ward…", max_entries=32)
-def ward_profile(flt: ViewFilter, ward: str, v: int) -> pd.DataFrame:
-    """One ward's profile (see ``profile.ward_profile``)."""
-    return profile.ward_profile(store(), view_region(flt.region, flt.vintage), ward, flt)
+def _ward_profile(flt: ViewFilter, ward: str, v: Context) -> pd.DataFrame:
+    return profile.ward_profile(store(), view_region(flt.region, flt.vintage), ward, flt,
+                                viewer=v.viewer)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def ward_trend(flt: ViewFilter, ward: str, v: int) -> pd.DataFrame:
+def ward_trend(flt: ViewFilter, ward: str, v: Context) -> pd.DataFrame:
     """One ward's monthly figures beside the region's."""
-    return profile.ward_trend(store(), view_region(flt.region, flt.vintage), ward, flt)
+    return profile.ward_trend(store(), view_region(flt.region, flt.vintage), ward, flt,
+                              viewer=v.viewer)
+
+
+def ward_for_postcode(region: str, vintage: int | None, postcode: str, v: Context) -> str:
+    """The ward of a postcode in a region (see ``profile.ward_for_postcode``)."""
+    return _ward_for_postcode(region, vintage, postcode, v.store)
 
 
 @st.cache_data(show_spinner="Looking up the postcode…", max_entries=64)
-def ward_for_postcode(region: str, vintage: int | None, postcode: str, v: int) -> str:
-    """The ward of a postcode in a region (see ``profile.ward_for_postcode``)."""
+def _ward_for_postcode(region: str, vintage: int | None, postcode: str, store_version: int
+                       ) -> str:
     return profile.ward_for_postcode(store(), view_region(region, vintage), postcode)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def ward_names(region: str, vintage: int | None, v: int) -> dict[str, str]:
+def ward_names(region: str, vintage: int | None, v: Context) -> dict[str, str]:
     """The region's wards, code to name, in name order."""
+    return _ward_names(region, vintage, v.store)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _ward_names(region: str, vintage: int | None, store_version: int) -> dict[str, str]:
     wards = geography.region_areas(store(), view_region(region, vintage), "ward")
     wards = wards.sort_values(["name", "code"])
     return dict(zip(wards["code"], wards["name"], strict=True))
 
 
+def ward_map(region: str, vintage: int | None, ward: str, v: Context) -> maps.LeanDeck:
+    """A small map of one ward and its LSOAs (outlines only: no figures)."""
+    return _ward_map(region, vintage, ward, v.store)
+
+
 @st.cache_resource(show_spinner=False, max_entries=32)
-def ward_map(region: str, vintage: int | None, ward: str, v: int) -> maps.LeanDeck:
-    """A small map of one ward and its LSOAs."""
+def _ward_map(region: str, vintage: int | None, ward: str, store_version: int
+              ) -> maps.LeanDeck:
     reg = view_region(region, vintage)
     lookup = geography.lsoa_lookup(store(), reg)
     inside = set(lookup.loc[lookup["ward_code"] == ward, "lsoa_code"])
-    lsoas = shapes(region, "lsoa", vintage, v)
-    wards = shapes(region, "ward", vintage, v)
+    lsoas = _shapes(region, "lsoa", vintage, store_version)
+    wards = _shapes(region, "ward", vintage, store_version)
     return maps.ward_map(lsoas[lsoas["code"].isin(inside)], wards[wards["code"] == ward],
-                         lad_outlines(region, vintage, v))
+                         _lad_outlines(region, vintage, store_version))
 
 
 @st.cache_data(show_spinner="Testing each partner's indicator for hot spots…", max_entries=16)
-def overlap_result(flt: ViewFilter, indicators: tuple[str, ...], v: int) -> pd.DataFrame:
+def overlap_result(flt: ViewFilter, indicators: tuple[str, ...], v: Context) -> pd.DataFrame:
     """Where partners' hot spots of need coincide (see ``overlap.overlap``)."""
     engine()
     return overlap.overlap(store(), view_region(flt.region, flt.vintage), flt,
-                           list(indicators), graph(flt.region, flt.level, flt.vintage, v))
+                           list(indicators), graph(flt.region, flt.level, flt.vintage, v),
+                           viewer=v.viewer)
 
 
 @st.cache_data(show_spinner="Scoring each indicator…", max_entries=16)
-def need_scores(flt: ViewFilter, indicators: tuple[str, ...], v: int) -> pd.DataFrame:
+def need_scores(flt: ViewFilter, indicators: tuple[str, ...], v: Context) -> pd.DataFrame:
     """Need scores per area and indicator (see ``overlap.need_scores``)."""
     return overlap.need_scores(store(), view_region(flt.region, flt.vintage), flt,
-                               list(indicators))
+                               list(indicators), viewer=v.viewer)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def composite(flt: ViewFilter, weights: tuple[tuple[str, float], ...], v: int) -> pd.DataFrame:
+def composite(flt: ViewFilter, weights: tuple[tuple[str, float], ...], v: Context) -> pd.DataFrame:
     """The composite demand index for weights (see ``overlap.composite``)."""
     scores = need_scores(flt, tuple(i for i, _ in weights), v)
     return overlap.composite(scores, dict(weights))
 
 
 @st.cache_resource(show_spinner="Drawing the map…", max_entries=16)
-def overlap_map(flt: ViewFilter, key: tuple, kind: str, v: int):
+def overlap_map(flt: ViewFilter, key: tuple, kind: str, v: Context):
     """The overlap or index map; ``key`` is the indicators (overlap) or weights (index)."""
     region = view_region(flt.region, flt.vintage)
     frame = overlap_result(flt, key, v) if kind == "overlap" else composite(flt, key, v)
@@ -289,9 +479,13 @@ def overlap_map(flt: ViewFilter, key: tuple, kind: str, v: int):
                             detail=region.map_detail, level=flt.level)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def ward_of(region: str, vintage: int | None, v: int) -> dict[str, str]:
+def ward_of(region: str, vintage: int | None, v: Context) -> dict[str, str]:
     """Each LSOA of a region and its best-fit ward (ward codes map to themselves)."""
+    return _ward_of(region, vintage, v.store)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _ward_of(region: str, vintage: int | None, store_version: int) -> dict[str, str]:
     lookup = geography.lsoa_lookup(store(), view_region(region, vintage))
     out = dict(zip(lookup["lsoa_code"], lookup["ward_code"], strict=True))
     out.update({w: w for w in lookup["ward_code"].unique()})

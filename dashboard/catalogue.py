@@ -62,3 +62,12 @@ def coverage(store: Store, region) -> pd.DataFrame:
     out = out.merge(partner_loads, on="indicator", how="left", validate="one_to_one")
     out["loaded_at"] = pd.to_datetime(out["loaded_at"]).fillna(built_at)
     return out
+
+
+def load_log(store: Store, administer: bool) -> pd.DataFrame:
+    """Rows read, loaded and kept aside per loaded file: open data for everyone, partner
+    uploads (whose file names say what a partner holds) for administrators only."""
+    where = "" if administer else "WHERE origin = 'open'"
+    return store.query(
+        "SELECT source, rows_read, rows_loaded, rows_quarantined AS rows_kept_aside, summary "
+        f"FROM ingest_log {where} ORDER BY source")

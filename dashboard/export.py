@@ -24,7 +24,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from dashboard import measures, weights
+from dashboard import access, measures, weights
+from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.measures import COLUMNS
 from dashboard.store import Store
@@ -70,7 +71,7 @@ def to_csv(view: pd.DataFrame, columns: list[str] | None = None) -> bytes:
 
 
 def export_frame(store: Store, region: Region, flt: ViewFilter,
-                 indicators: list[str]) -> pd.DataFrame:
+                 indicators: list[str], *, viewer: Viewer) -> pd.DataFrame:
     """The view of each indicator, stacked: one row per area and indicator.
 
     The filter's measure applies to indicators that have a rate; the others
@@ -84,9 +85,12 @@ def export_frame(store: Store, region: Region, flt: ViewFilter,
         raise FilterError("indicator", f"{len(indicators)} indicators chosen; "
                                    f"an export takes at most {MAX_INDICATORS}")
     frames = []
+    grants = access.rules(store, viewer)
     for indicator in dict.fromkeys(indicators):
-        one = measures.filter_for(store, flt, indicator, prefer_rate=flt.measure == "rate")
-        frames.append(measures.indicator_view(store, region, one))
+        one = measures.filter_for(store, flt, indicator, prefer_rate=flt.measure == "rate",
+                                  grants=grants)
+        frames.append(measures.indicator_view(store, region, one, viewer=viewer,
+                                              grants=grants))
     out = pd.concat(frames, ignore_index=True)
     out.attrs = {"suppression_k": {i: f.attrs.get("suppression_k", 0)
                                    for i, f in zip(indicators, frames, strict=False)},
@@ -131,8 +135,8 @@ def _geo(store: Store, region: Region, frame: pd.DataFrame, level: str) -> gpd.G
 
 
 def write(store: Store, region: Region, flt: ViewFilter, indicators: list[str], fmt: str,
-          now: dt.datetime | None = None, frame: pd.DataFrame | None = None
-          ) -> dict[str, bytes]:
+          now: dt.datetime | None = None, frame: pd.DataFrame | None = None, *,
+          viewer: Viewer) -> dict[str, bytes]:
     """The export as files: ``{suffix: bytes}``, the data file first, then any sidecar.
 
     Pass ``frame`` (:func:`export_frame` of the same filter and indicators) when it
@@ -146,7 +150,7 @@ def write(store: Store, region: Region, flt: ViewFilter, indicators: list[str], 
     if fmt not in FORMATS:
         raise FilterError("format", f"{fmt!r} is not one of {list(FORMATS)}")
     if frame is None:
-        frame = export_frame(store, region, flt, indicators)
+        frame = export_frame(store, region, flt, indicators, viewer=viewer)
     meta = metadata(store, region, flt, list(dict.fromkeys(indicators)), len(frame), now)
     suffix = FORMATS[fmt][2]
     if fmt == "csv":

@@ -92,7 +92,8 @@ def parse_period(text: str, available: list[str]) -> tuple[str, str]:
 
 
 def from_params(params: dict[str, str], *, regions: list[str], catalogue: pd.DataFrame,
-                periods_of, default: ViewFilter) -> tuple[ViewFilter, list[str]]:
+                periods_of, default: ViewFilter, levels_of=None
+                ) -> tuple[ViewFilter, list[str]]:
     """Build a filter from URL query parameters, falling back per parameter.
 
     Parameters
@@ -107,6 +108,9 @@ def from_params(params: dict[str, str], *, regions: list[str], catalogue: pd.Dat
         ``indicator -> list of periods``.
     default : ViewFilter
         The view to fall back to.
+    levels_of : callable, optional
+        ``indicator -> (levels the viewer may see, why not finer)``; a link
+        cannot widen access, so a finer level falls back with that reason.
 
     Returns
     -------
@@ -137,6 +141,13 @@ def from_params(params: dict[str, str], *, regions: list[str], catalogue: pd.Dat
     take("indicator", indicators)
     if out.indicator not in indicators:
         out = out.with_(indicator=indicators[0])
+    if levels_of is not None:
+        allowed, why = levels_of(out.indicator)
+        if out.level not in allowed and allowed:
+            if params.get("level") == out.level:
+                notices.append(f"URL parameter 'level' asked for {out.level.upper()}: {why} "
+                               f"Showing {allowed[0]}s instead.")
+            out = out.with_(level=allowed[0])
     take("measure", MEASURES)
     row = catalogue.set_index("indicator").loc[out.indicator]
     if out.measure == "rate" and not has_denominator(row.get("denominator")):

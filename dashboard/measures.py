@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard import catalogue, disclosure, geography, vintage
+from dashboard import access, catalogue, disclosure, geography, vintage
+from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter, has_denominator
 from dashboard.store import Store
 from loaders import Region
@@ -18,18 +19,24 @@ COLUMNS = ["area_code", "area_name", "level", "indicator", "period_start", "peri
            "value", "denominator", "rate_per_1000", "rank", "suppressed"]
 
 
-def indicator_meta(store: Store, indicator: str) -> dict:
+def indicator_meta(store: Store, indicator: str, grants: dict | None = None) -> dict:
     """The catalogue entry of one indicator.
+
+    With a viewer's ``grants`` (``access.rules``), an indicator the viewer may not
+    see is reported as unknown, and only visible ones are listed.
 
     Raises
     ------
     FilterError
-        If the indicator is not in the catalogue.
+        If the indicator is not in the catalogue (or not visible).
     """
     row = store.query("SELECT * FROM catalogue WHERE indicator = ?", [indicator])
-    if row.empty:
+    if row.empty or (grants is not None and indicator not in grants):
         known = store.query("SELECT indicator FROM catalogue ORDER BY 1")["indicator"].tolist()
-        raise FilterError("indicator", f"{indicator!r} is not in the catalogue; known: {known}")
+        error = FilterError
+        if grants is not None:  # unknown and not shared read alike: nothing is given away
+            known, error = [i for i in known if i in grants], access.AccessDenied
+        raise error("indicator", f"{indicator!r} is not in the catalogue; known: {known[:40]}")
     return row.iloc[0].to_dict()
 
 
@@ -127,10 +134,14 @@ def rank_areas(measure: pd.Series, polarity: str) -> pd.Series:
     return measure.rank(method="min", ascending=ascending).astype("Int64")
 
 
-def indicator_view(store: Store, region: Region, flt: ViewFilter, *,
-                   lookup: pd.DataFrame | None = None,
+def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Viewer,
+                   grants: dict | None = None, lookup: pd.DataFrame | None = None,
                    lsoa: pd.DataFrame | None = None) -> pd.DataFrame:
     """The figures behind a map: one row per area of the region at the filter's level.
+
+    This is the chokepoint. The ``viewer`` must be allowed the indicator at the
+    filter's level (``dashboard.access``; pass their ``grants`` when already
+    read), and small counts are suppressed (``dashboard.disclosure``).
 
     Returns
     -------
@@ -147,8 +158,12 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *,
     FilterError
         If the indicator is unknown, is on another geography, or the measure is
         a rate for an indicator without a denominator.
+    AccessDenied
+        If the viewer may not see the indicator, or not at this level.
     """
-    meta = indicator_meta(store, flt.indicator)
+    grants = access.rules(store, viewer) if grants is None else grants
+    meta = indicator_meta(store, flt.indicator, grants)
+    access.require(viewer, grants, flt.indicator, flt.level, meta["title"])
     if flt.measure == "rate" and not has_denominator(meta["denominator"]):
         raise FilterError("measure", f"{flt.indicator} has no population denominator; "
                           "use --measure count")
@@ -207,14 +222,14 @@ def has_rate(meta: dict) -> bool:
 
 
 def filter_for(store: Store, flt: ViewFilter, indicator: str, *,
-               prefer_rate: bool = True) -> ViewFilter:
+               prefer_rate: bool = True, grants: dict | None = None) -> ViewFilter:
     """The filter for one indicator among several (a profile, an overlap, an export).
 
     The measure is the rate where the indicator has one (and ``prefer_rate``),
     else its value; the period is the filter's where the indicator has those
     months, else the indicator's own (a single-period index, say).
     """
-    meta = indicator_meta(store, indicator)
+    meta = indicator_meta(store, indicator, grants)
     months = catalogue.months(store, indicator)
     start, end = (flt.period_start, flt.period_end) if (
         flt.period_start in months and flt.period_end in months) else (months[0], months[-1])
@@ -239,7 +254,7 @@ def pooled(lsoa: pd.DataFrame, *, additive: bool, rated: bool) -> float:
 
 
 def region_summary(store: Store, region: Region, start: str, end: str,
-                   catalogue: pd.DataFrame) -> pd.DataFrame:
+                   catalogue: pd.DataFrame, *, viewer: Viewer) -> pd.DataFrame:
     """One headline figure per indicator for the whole region.
 
     Counts are summed over the region and the months ``start``..``end`` (an
@@ -254,7 +269,8 @@ def region_summary(store: Store, region: Region, start: str, end: str,
     """
     rows = []
     lookup = geography.lsoa_lookup(store, region)  # read once, not once per indicator
-    for meta in catalogue.to_dict("records"):
+    grants = access.rules(store, viewer)
+    for meta in catalogue[catalogue["indicator"].isin(grants)].to_dict("records"):
         if meta["geography"] not in vintage.GEOGRAPHY.values():
             continue  # ward-level uploads have no LSOA figures to sum
         monthly = meta["frequency"] == "monthly"
@@ -271,7 +287,8 @@ def region_summary(store: Store, region: Region, start: str, end: str,
     return pd.DataFrame(rows)
 
 
-def region_monthly(store: Store, region: Region, start: str, end: str) -> pd.DataFrame:
+def region_monthly(store: Store, region: Region, start: str, end: str, *,
+                   viewer: Viewer) -> pd.DataFrame:
     """Monthly regional totals of every monthly count indicator, for trend sparklines.
 
     Totals are taken on each indicator's own vintage (a regional total does not
@@ -283,7 +300,8 @@ def region_monthly(store: Store, region: Region, start: str, end: str) -> pd.Dat
         ``indicator, period_start, value``, months ``start``..``end`` in order.
     """
     where, params = geography._lad_clause(region, "l.lad_code")
-    return store.query(
+    visible = list(access.rules(store, viewer))
+    out = store.query(
         f"SELECT o.indicator, o.period_start, sum(o.value) AS value FROM observations o "
         f"JOIN lsoa_ward l ON l.lsoa_code = o.area_code "
         f"AND l.vintage = CASE o.geography WHEN 'LSOA11' THEN 2011 ELSE 2021 END "
@@ -292,3 +310,4 @@ def region_monthly(store: Store, region: Region, start: str, end: str) -> pd.Dat
         f"AND o.period_start >= ? AND o.period_end <= ? AND {where} "
         f"GROUP BY ALL ORDER BY 1, 2",
         [start, end, *params])
+    return out[out["indicator"].isin(visible)].reset_index(drop=True)

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
 
-from dashboard import hotspots, measures
+from dashboard import access, hotspots, measures
+from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.store import Store
 from loaders import Region
@@ -31,13 +32,15 @@ DRAWS = 200
 SEED = 20240601
 
 
-def indicator_filters(store: Store, flt: ViewFilter, indicators: list[str]) -> list[ViewFilter]:
+def indicator_filters(store: Store, flt: ViewFilter, indicators: list[str],
+                      grants: dict | None = None) -> list[ViewFilter]:
     """One filter per indicator (``measures.filter_for``: rates where there are some)."""
-    return [measures.filter_for(store, flt, i) for i in indicators]
+    return [measures.filter_for(store, flt, i, grants=grants) for i in indicators]
 
 
 def overlap(store: Store, region: Region, flt: ViewFilter, indicators: list[str],
-            graph: Graph, settings: hotspots.Settings = hotspots.DEFAULT) -> pd.DataFrame:
+            graph: Graph, settings: hotspots.Settings = hotspots.DEFAULT, *,
+            viewer: Viewer) -> pd.DataFrame:
     """Where the chosen indicators' hot spots of need coincide.
 
     Returns
@@ -51,9 +54,10 @@ def overlap(store: Store, region: Region, flt: ViewFilter, indicators: list[str]
     if len(indicators) < 2:
         raise FilterError("indicator", "choose at least two indicators to compare")
     frames, titles, partners = [], {}, {}
-    for one in indicator_filters(store, flt, indicators):
-        meta = measures.indicator_meta(store, one.indicator)
-        view = measures.indicator_view(store, region, one)
+    grants = access.rules(store, viewer)
+    for one in indicator_filters(store, flt, indicators, grants):
+        meta = measures.indicator_meta(store, one.indicator, grants)
+        view = measures.indicator_view(store, region, one, viewer=viewer, grants=grants)
         result = hotspots.hotspots(view, graph, measure=one.measure, settings=settings)
         need = set(hotspots.COLD.values()) if meta["polarity"] == "low_is_bad" else \
             set(hotspots.HOT.values())
@@ -73,15 +77,17 @@ def overlap(store: Store, region: Region, flt: ViewFilter, indicators: list[str]
 
 
 def need_scores(store: Store, region: Region, flt: ViewFilter,
-                indicators: list[str]) -> pd.DataFrame:
+                indicators: list[str], *, viewer: Viewer) -> pd.DataFrame:
     """Each indicator as a need score per area: its percentile, 0 least need, 100 most.
 
     Areas without a figure for an indicator (no data, or suppressed) have NaN.
     """
     cols, names = {}, None
-    for one in indicator_filters(store, flt, indicators):
-        meta = measures.indicator_meta(store, one.indicator)
-        view = measures.indicator_view(store, region, one).set_index("area_code")
+    grants = access.rules(store, viewer)
+    for one in indicator_filters(store, flt, indicators, grants):
+        meta = measures.indicator_meta(store, one.indicator, grants)
+        view = measures.indicator_view(store, region, one, viewer=viewer, grants=grants) \
+            .set_index("area_code")
         figure = view[measures.measure_column(one)]
         ascending = meta["polarity"] != "low_is_bad"
         cols[one.indicator] = figure.rank(pct=True, ascending=ascending) * 100

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from dashboard import catalogue, geography, measures, weights
+from dashboard import access, catalogue, geography, measures, weights
+from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.store import Store
 from loaders import Region
@@ -98,19 +99,22 @@ def _comparators(lsoa: pd.DataFrame, additive: bool, rated: bool) -> pd.Series:
 
 
 def _ward_and_lsoas(store: Store, region: Region, ward: str, flt: ViewFilter,
-                    lookup: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+                    lookup: pd.DataFrame, viewer: Viewer, grants: dict
+                    ) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
     """The ward's row of the ward view, the view, and the LSOA values behind it
     (read once: the view is built from them, the comparators sum them)."""
-    meta = measures.indicator_meta(store, flt.indicator)
+    meta = measures.indicator_meta(store, flt.indicator, grants)
     lsoa = measures.lsoa_values(store, region, meta, flt.period_start, flt.period_end, lookup)
-    view = measures.indicator_view(store, region, flt, lookup=lookup, lsoa=lsoa)
+    view = measures.indicator_view(store, region, flt, viewer=viewer, grants=grants,
+                                   lookup=lookup, lsoa=lsoa)
     match = view[view["area_code"] == ward]
     if match.empty:
         raise FilterError("ward", f"{ward!r} is not a ward of {region.title}")
     return match.iloc[0], view, lsoa
 
 
-def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter) -> pd.DataFrame:
+def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
+                 viewer: Viewer) -> pd.DataFrame:
     """Every indicator for one ward, with its rank among the region's wards.
 
     Monthly indicators use the filter's months; the others their own period.
@@ -132,15 +136,20 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter) -> pd
     FilterError
         If the ward is not one of the region's.
     """
+    grants = access.rules(store, viewer)
     cat = catalogue.catalogue(store)
     cat = cat[cat["geography"].isin(["LSOA11", "LSOA21"])]
+    # Only what the viewer may see at ward level is listed (never even the title).
+    cat = cat[cat["indicator"].map(lambda i: i in grants and access.allows(
+        grants[i].finest_level, "ward"))]
     lookup = geography.lsoa_lookup(store, region)  # read once, not once per indicator
     rows = []
     for meta in cat.to_dict("records"):
-        one = measures.filter_for(store, flt.with_(level="ward"), meta["indicator"])
+        one = measures.filter_for(store, flt.with_(level="ward"), meta["indicator"],
+                                  grants=grants)
         start, end = one.period_start, one.period_end
         rated = one.measure == "rate"
-        row, view, lsoa = _ward_and_lsoas(store, region, ward, one, lookup)
+        row, view, lsoa = _ward_and_lsoas(store, region, ward, one, lookup, viewer, grants)
         column = measures.measure_column(one)
         comp = _comparators(lsoa, bool(meta["additive"]), rated)
         district = comp.get(row["lad_code"], np.nan)
@@ -172,7 +181,8 @@ def _need_position(figures: pd.Series, polarity: str):
     return position
 
 
-def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter) -> pd.DataFrame:
+def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter, *,
+               viewer: Viewer) -> pd.DataFrame:
     """The ward's figure in each month of the filter's period, beside the region's.
 
     Returns
@@ -181,7 +191,8 @@ def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter) -> pd.D
         ``period, area`` (the ward's name or "Region") and ``figure`` (rate per
         1,000 where the indicator has one, else the value; NaN if suppressed).
     """
-    meta = measures.indicator_meta(store, flt.indicator)
+    grants = access.rules(store, viewer)
+    meta = measures.indicator_meta(store, flt.indicator, grants)
     rated = measures.has_rate(meta)
     lookup = geography.lsoa_lookup(store, region)
     rows = []
@@ -190,7 +201,7 @@ def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter) -> pd.D
             continue
         one = flt.with_(level="ward", period_start=month, period_end=month,
                         measure="rate" if rated else "count")
-        row, _, lsoa = _ward_and_lsoas(store, region, ward, one, lookup)
+        row, _, lsoa = _ward_and_lsoas(store, region, ward, one, lookup, viewer, grants)
         rows.append({"period": month, "area": row["area_name"],
                      "figure": row[measures.measure_column(one)]})
         rows.append({"period": month, "area": "Region",

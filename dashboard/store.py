@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from loaders import StoreMissingError, store_path
+from loaders.governance import governance_path
 
 
 class Store:
@@ -28,6 +29,8 @@ class Store:
     ----------
     path : path-like, optional
         The store file; ``ODA_STORE`` or ``geodata/oda.duckdb`` by default.
+    governance : path-like, optional
+        The governance register; ``ODA_GOVERNANCE`` or beside the store.
 
     Raises
     ------
@@ -35,8 +38,11 @@ class Store:
         If the file does not exist or is not a built store.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike | None = None,
+                 governance: str | os.PathLike | None = None) -> None:
         self.path = Path(store_path(path))
+        # The governance register (accounts, agreements, audit) beside the store.
+        self.governance = governance_path(governance, store=self.path)
         if not self.path.exists():
             raise StoreMissingError(
                 str(self.path), "the store has not been built; run `make run` or "

@@ -7,11 +7,14 @@ a malformed parameter falls back to its default with a visible notice.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-from dashboard import cached, export, filters, hexes, hotspots
+from dashboard import access, cached, export, filters, hexes, hotspots
 from dashboard.classify import SCHEME_LABELS
 from dashboard.filters import ViewFilter
 from dashboard.regions import default_region
@@ -22,10 +25,24 @@ MEASURE_LABELS = {"count": "Count", "rate": "Rate per 1,000 residents"}
 
 
 def catalogue_for(region_name: str):
-    """Indicators that can be mapped by LSOA (either vintage; the other is converted)."""
+    """Indicators the viewer may map: by LSOA (either vintage; the other is converted),
+    at ward level or finer."""
     del region_name  # every region can show both LSOA vintages
     cat = cached.catalogue(cached.version())
-    return cat[cat["geography"].isin(["LSOA11", "LSOA21"])].reset_index(drop=True)
+    mappable = cat["geography"].isin(["LSOA11", "LSOA21"]) & \
+        cat["finest_level"].map(lambda f: access.allows(f, "ward"))
+    return cat[mappable].reset_index(drop=True)
+
+
+def allowed_levels(cat, indicator: str) -> tuple[list[str], str]:
+    """The map levels (finest first) the viewer may see of an indicator, and why no finer.
+
+    ``cat`` is :func:`catalogue_for`'s frame.
+    """
+    row = cat.set_index("indicator").loc[indicator]
+    levels = [lvl for lvl in LEVEL_LABELS if access.allows(row["finest_level"], lvl)]
+    grant = access.Grant(indicator, row["finest_level"], row["agreement_id"], "")
+    return levels, access.why_not_finer(cached.viewer(), grant, row["title"])
 
 
 def _default_view() -> ViewFilter:
@@ -33,6 +50,28 @@ def _default_view() -> ViewFilter:
     months = cached.months("crime_all", cached.version())
     return ViewFilter(region=region.name, level="ward", indicator="crime_all",
                       period_start=months[0], period_end=months[-1], measure="rate")
+
+
+def plain(text: object) -> str:
+    """Text from a partner, a URL or an account, safe to put inside Markdown: every
+    Markdown and HTML character is escaped, so it shows as typed (no links, images
+    or tags)."""
+    return re.sub(r"([\\`*_{}\[\]<>#!|~:$&])", r"\\\1", str(text))
+
+
+def account_status() -> None:
+    """The sidebar line saying who is signed in, with a link to sign in or out."""
+    who = cached.viewer()
+    if who.signed_in:
+        st.sidebar.caption(f"Signed in as **{plain(who.name)}** ({who.rules.title}"
+                           + (f", {plain(who.org)}" if who.org else "") + ")")
+        label = "Account and sign out"
+    else:
+        st.sidebar.caption("Public view: open data, ward level and above.")
+        label = "Sign in"
+    # A page run on its own (as in a page test) has no navigation to link into.
+    with contextlib.suppress(StreamlitAPIException):
+        st.sidebar.page_link("pages/signin.py", label=label, icon=":material/login:")
 
 
 def page_setup() -> None:
@@ -58,9 +97,11 @@ def current_view() -> ViewFilter:
         default = _default_view()
         region = params.get("region") if params.get("region") in cached.regions() \
             else default.region
+        cat = catalogue_for(region)
         view, notices = filters.from_params(
-            params, regions=list(cached.regions()), catalogue=catalogue_for(region),
-            periods_of=lambda i: cached.months(i, cached.version()), default=default)
+            params, regions=list(cached.regions()), catalogue=cat,
+            periods_of=lambda i: cached.months(i, cached.version()), default=default,
+            levels_of=lambda i: allowed_levels(cat, i))
         st.session_state["view"] = view
         st.session_state["notices"] = notices
     return st.session_state["view"]
@@ -135,12 +176,9 @@ def view_controls(key: str, pick_indicator: bool = True) -> tuple[ViewFilter, ob
     chooses several, such as Export, asks for them itself).
     """
     view = region_picker()
-    cat = catalogue_for(view.region).set_index("indicator")
+    frame = catalogue_for(view.region)
+    cat = frame.set_index("indicator")
     c1, c2 = st.columns([1, 2])
-    level = c1.segmented_control(
-        "Level", list(LEVEL_LABELS), default=view.level, format_func=LEVEL_LABELS.get,
-        key=f"{key}_level", help="Wards sum their LSOAs' counts and populations "
-        "through the ONS best-fit lookup.") or view.level
     ids = cat.index.tolist()
     indicator = view.indicator if view.indicator in ids else ids[0]
     if pick_indicator:
@@ -148,6 +186,15 @@ def view_controls(key: str, pick_indicator: bool = True) -> tuple[ViewFilter, ob
             "Indicator", ids, index=ids.index(indicator),
             format_func=lambda i: f"{cat.at[i, 'title']} · {cat.at[i, 'partner']}",
             key=f"{key}_indicator")
+    levels, why = allowed_levels(frame, indicator)
+    if f"{key}_level" in st.session_state and st.session_state[f"{key}_level"] not in levels:
+        del st.session_state[f"{key}_level"]  # e.g. an indicator shared at ward level only
+    level = c1.segmented_control(
+        "Level", levels, default=view.level if view.level in levels else levels[0],
+        format_func=LEVEL_LABELS.get, key=f"{key}_level",
+        help="Wards sum their LSOAs' counts and populations through the ONS best-fit "
+        "lookup." + ("" if "lsoa" in levels else " " + why)) or \
+        (view.level if view.level in levels else levels[0])
     view = view.with_(level=level, indicator=indicator)
     c3, c4, c5 = st.columns([2, 2, 2])
     with c3:
@@ -330,12 +377,18 @@ def overlap_controls(key: str = "ovl") -> tuple[ViewFilter, list[str], dict[str,
     if f"{key}_indicators" not in st.session_state:
         st.session_state[f"{key}_indicators"] = [i for i in OVERLAP_DEFAULTS if i in ids]
     c1, c2 = st.columns([1, 3])
-    level = c1.segmented_control(
-        "Level", list(LEVEL_LABELS), default=view.level, format_func=LEVEL_LABELS.get,
-        key=f"{key}_level") or view.level
     chosen = c2.multiselect(
         "Indicators to compare", ids, key=f"{key}_indicators", format_func=titles.get,
         max_selections=6, help="One or more per partner. Each is tested on its own.")
+    # Only the levels every chosen indicator may be seen at.
+    levels = [lvl for lvl in LEVEL_LABELS
+              if all(lvl in allowed_levels(cat, i)[0] for i in chosen)] or ["ward"]
+    if f"{key}_level" in st.session_state and st.session_state[f"{key}_level"] not in levels:
+        del st.session_state[f"{key}_level"]
+    level = c1.segmented_control(
+        "Level", levels, default=view.level if view.level in levels else levels[0],
+        format_func=LEVEL_LABELS.get, key=f"{key}_level") or \
+        (view.level if view.level in levels else levels[0])
     view = period_picker(view.with_(level=level), key)
     return _set(view), chosen, titles
 
@@ -381,7 +434,6 @@ def clickable_map(deck, key: str, height: int, view: ViewFilter, container=None)
 def link_to_profile(view: ViewFilter, ward: str, label: str, where=None) -> None:
     """A link to a ward's profile: in-app navigation when the app's menu is running,
     a plain link when a page runs on its own (as in a page test)."""
-    from streamlit.errors import StreamlitAPIException
     where = where or st
     try:
         where.page_link("pages/profile.py", label=label,

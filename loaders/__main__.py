@@ -1,7 +1,8 @@
 """Command line.
 
 ``python -m loaders build [--region NAME|all] [--store PATH] [--force]``
-``python -m loaders ingest FILE [--partner NAME] [--meta META] [--store PATH] [--report F]``
+``python -m loaders ingest FILE [--partner NAME] [--meta META] [--store PATH] [--report F]
+[--agreement ID] [--replace]``: run by the operator, and audited as such.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--meta", help="catalogue metadata for new indicators (TOML or JSON)")
     q.add_argument("--store", help="store file (default geodata/oda.duckdb, or $ODA_STORE)")
     q.add_argument("--report", help="write the full report as JSON to this file")
+    q.add_argument("--agreement", help="the information-sharing agreement (its id in the "
+                   "register) the file's indicators belong to")
+    q.add_argument("--replace", action="store_true",
+                   help="a corrected version: replace the rows of the earlier file of the "
+                   "same name and partner")
     q.add_argument("--first-year", type=int, default=FIRST_YEAR,
                    help=f"periods before this year are quarantined (default {FIRST_YEAR})")
     q.add_argument("--max-mb", type=float, default=MAX_BYTES / 2**20,
@@ -52,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     from loaders.ingest import ingest
     report = ingest(args.file, partner=args.partner, meta=args.meta, store=args.store,
-                    first_year=args.first_year, max_bytes=int(args.max_mb * 2**20))
+                    first_year=args.first_year, max_bytes=int(args.max_mb * 2**20),
+                    agreement=args.agreement, replace=args.replace)
     if args.report:
         Path(args.report).write_text(report.to_json(), encoding="utf-8")
     if report.refused:

@@ -22,8 +22,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from loaders import governance, policeuk
 from loaders import partner as pt
-from loaders import policeuk
 from loaders.config import store_path
 from loaders.errors import LoaderError
 from loaders.readfile import MAX_BYTES, display_name, peek_header, read_partner_table
@@ -35,6 +35,10 @@ META_KEYS = {"title", "partner", "unit", "polarity", "denominator", "suppression
 DEFAULTS = {"unit": "count", "polarity": "high_is_bad", "denominator": "population",
             "suppression_k": 5, "licence": "partner data, not for onward publication"}
 NEGATIVE_UNITS = {"score", "change"}
+UNITS = ("count", "rate", "score", "rank", "percent", "change")
+POLARITIES = ("high_is_bad", "low_is_bad")
+MAX_INDICATORS = 50  # per file; more is almost always a wide file read the wrong way
+MAX_K = 100
 
 
 @dataclass
@@ -83,12 +87,37 @@ def read_meta(path: Path | None) -> dict[str, dict]:
         raise LoaderError(display_name(path.name), f"cannot be read as catalogue metadata: "
                           f"{err}") from err
     if META_KEYS & set(meta):
-        return {"*": meta}
+        meta = {"*": meta}
     unknown = {k for v in meta.values() if isinstance(v, dict) for k in v} - META_KEYS
     if unknown:
         raise LoaderError(display_name(path.name), f"has unknown catalogue keys {sorted(unknown)}; "
                           f"allowed: {sorted(META_KEYS)}")
+    problems = [p for ident, entry in meta.items() for p in _meta_problems(ident, entry)]
+    if problems:
+        raise LoaderError(display_name(path.name), problems)
     return meta
+
+
+def _meta_problems(ident: str, entry: object) -> list[str]:
+    """What is wrong with one catalogue entry of a sidecar."""
+    where = "the file's entries" if ident == "*" else f"[{ident}]"
+    if not isinstance(entry, dict):
+        return [f"{where} must be a table of catalogue keys"]
+    out = []
+    if "unit" in entry and entry["unit"] not in UNITS:
+        out.append(f"{where} unit was {entry['unit']!r}; it must be one of {list(UNITS)}")
+    if "polarity" in entry and entry["polarity"] not in POLARITIES:
+        out.append(f"{where} polarity was {entry['polarity']!r}; it must be one of "
+                   f"{list(POLARITIES)}")
+    if "suppression_k" in entry:
+        k = entry["suppression_k"]
+        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= MAX_K:
+            out.append(f"{where} suppression_k was {k!r}; it must be a whole number from 0 to "
+                       f"{MAX_K}")
+    for key in META_KEYS - {"suppression_k"}:
+        if key in entry and not isinstance(entry[key], str):
+            out.append(f"{where} {key} must be text, not {type(entry[key]).__name__}")
+    return out
 
 
 def _connect(store: Path) -> duckdb.DuckDBPyConnection:
@@ -167,10 +196,27 @@ def _months_already_loaded(con: duckdb.DuckDBPyConnection, counts: pd.DataFrame,
     return seen.loc[seen["seen"] > 0.5 * seen["n"], "period"].tolist()
 
 
+@dataclass(frozen=True)
+class Uploader:
+    """Who loads a file: their name and role for the audit log, the organisation a
+    data steward uploads for (forced as the partner), and whether they may set
+    catalogue entries' suppression threshold (administrators only)."""
+
+    name: str = "operator"
+    role: str = "administrator"
+    org: str | None = None
+    may_set_k: bool = True
+
+
+OPERATOR = Uploader()
+
+
 def ingest(path: str | Path, *, name: str | None = None, partner: str | None = None,
            meta: str | Path | None = None, store: str | Path | None = None,
            max_bytes: int = MAX_BYTES, first_year: int = pt.FIRST_YEAR,
-           today: dt.date | None = None) -> Report:
+           today: dt.date | None = None, agreement: str | None = None,
+           uploader: Uploader = OPERATOR, replace: bool = False,
+           governance_file: str | Path | None = None) -> Report:
     """Validate one partner file and load its good rows into the store.
 
     Parameters
@@ -185,6 +231,17 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
         A catalogue sidecar for new indicators (TOML or JSON).
     store : path-like, optional
         The store file.
+    agreement : str, optional
+        The information-sharing agreement the file's indicators belong to; it must
+        be in the register, and the indicators are assigned to it.
+    uploader : Uploader
+        Who loads the file (the operator by default). A steward's organisation is
+        the partner of every row; rows naming another partner are quarantined.
+    replace : bool
+        Allow a file with the same name and partner as an earlier one to replace
+        that file's rows. Without it such a file is refused.
+    governance_file : path-like, optional
+        The governance register (agreements, audit); beside the store by default.
 
     Returns
     -------
@@ -193,6 +250,7 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
     """
     path = Path(path)
     report = Report(file=display_name(name or path.name))
+    gov = governance.governance_path(governance_file, store=store)
     try:
         meta_map = read_meta(Path(meta) if meta else None)
         size = path.stat().st_size if path.exists() else -1
@@ -204,19 +262,94 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
         # general reader; anything else is read (and checked) as a partner table.
         raw = None if size <= max_bytes and policeuk.is_policeuk_header(peek_header(path)) \
             else read_partner_table(path, report.file, REQUIRED, (POLICE_HEADER,), max_bytes)
+        if agreement is not None and agreement not in governance.agreement_ids(gov):
+            raise LoaderError("--agreement", f"{agreement!r} is not in the agreements register")
+        if uploader.org:
+            if partner and partner != uploader.org:
+                raise LoaderError("partner", f"you upload for {uploader.org}, not {partner}; "
+                                  "a data steward loads their own organisation's files only")
+            partner = uploader.org
+        if not uploader.may_set_k and any("suppression_k" in m for m in meta_map.values()):
+            meta_map = {i: {k: v for k, v in m.items() if k != "suppression_k"}
+                        for i, m in meta_map.items()}
+            report.notes.append("suppression_k in the catalogue details was ignored: only an "
+                                "administrator sets a suppression threshold (new indicators "
+                                f"get k = {DEFAULTS['suppression_k']})")
     except LoaderError as err:
         report.refused, report.reason = True, "; ".join(err.problems)
+        _audit_upload(gov, uploader, report, agreement)
         return report
     report.notes += raw.notes if raw else []
     con = _connect(store_path(store))
     try:
-        return _load(con, path, raw, report, partner=partner, meta_map=meta_map,
-                     first_year=first_year, today=today)
+        report = _load(con, path, raw, report, partner=partner, meta_map=meta_map,
+                       first_year=first_year, today=today, agreement=agreement,
+                       uploader=uploader, replace=replace)
     finally:
         con.close()
+    if agreement and not report.refused and not report.already_loaded:
+        try:
+            governance.assign(agreement, report.indicators, gov)
+        except LoaderError as err:
+            report.notes.append(f"not assigned to {agreement}: {err.problems[0]}")
+    _audit_upload(gov, uploader, report, agreement)
+    return report
 
 
-def _load(con, path, raw, report, *, partner, meta_map, first_year, today) -> Report:
+def _audit_upload(gov, uploader: Uploader, report: Report, agreement: str | None) -> None:
+    """Record an upload (or its refusal) in the audit log."""
+    governance.append_audit(uploader.name, uploader.role, "upload", {
+        "file": report.file, "sha256": report.sha256, "partner": report.partner,
+        "rows_read": report.rows_read, "rows_loaded": report.rows_loaded,
+        "rows_quarantined": report.rows_quarantined, "refused": report.refused,
+        "reason": report.reason, "replaced_rows": report.replaced_rows,
+        "already_loaded": report.already_loaded, "indicators": report.indicators,
+        "agreement": agreement}, path=gov)
+
+
+def _foreign(con, good: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Rows that would add to someone else's figures: ``row, column, reason``.
+
+    An indicator that is open data or another partner's cannot take rows from this
+    file; nor can an area and period already loaded from another file of the same
+    indicator (figures are never summed across files).
+    """
+    owners = con.execute("SELECT indicator, partner, origin FROM catalogue").df() \
+        .set_index("indicator")
+    reasons = pd.Series("", index=good.index, dtype=object)
+    for ident, part in good.groupby("indicator"):
+        if ident not in owners.index:
+            continue
+        origin, owner = owners.at[ident, "origin"], owners.at[ident, "partner"]
+        if origin != "partner":
+            reasons[part.index] = (f"indicator {ident} is {owner}'s open data; a partner file "
+                                   "cannot add to it (choose another indicator id)")
+        elif set(part["partner"]) != {owner}:
+            wrong = part["partner"] != owner
+            reasons[part.index[wrong]] = (f"indicator {ident} belongs to {owner}; it cannot "
+                                          "take rows from another partner")
+    keys = good[reasons == ""][["indicator", "area_code", "period"]]
+    if len(keys):
+        con.register("_keys", keys.reset_index())
+        seen = con.execute(
+            "SELECT k.index, min(o.source) AS source FROM _keys k JOIN observations o "
+            "ON o.indicator = k.indicator AND o.area_code = k.area_code "
+            "AND o.period_start = k.period AND o.source <> ? GROUP BY k.index",
+            [source]).df()
+        con.unregister("_keys")
+        for idx, other in zip(seen["index"], seen["source"], strict=True):
+            reasons[idx] = (f"this area, period and indicator are already loaded from "
+                            f"{other}; figures from two files are never added together")
+    bad = good[reasons != ""]
+    return pd.DataFrame({"row": bad["row"].astype(int), "column": "indicator",
+                         "reason": reasons[bad.index],
+                         "record": [",".join(map(str, r)) for r in bad[
+                             ["area_code", "period", "indicator", "value"]]
+                             .itertuples(index=False)]})
+
+
+def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agreement,
+          uploader, replace) -> Report:
     # Any earlier load of the same bytes counts, open data included: a police.uk
     # month the store was built with must not be added a second time.
     done = con.execute("SELECT rows_read, rows_loaded, rows_quarantined FROM ingest_log "
@@ -266,6 +399,28 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today) -> Re
             [checked.quarantine[~checked.quarantine["row"].isin(ragged_rows)], ragged],
             ignore_index=True).sort_values("row", kind="stable")
         good = good.assign(geography=_vintages(con, good["area_code"]))
+        if uploader.org:
+            other = good["partner"].ne(uploader.org) & good["partner"].ne("")
+            if other.any():
+                bad = good[other]
+                quarantine = pd.concat([quarantine, pd.DataFrame({
+                    "row": bad["row"].astype(int), "column": "partner",
+                    "reason": f"names another partner; you upload for {uploader.org} only",
+                    "record": bad["partner"]})], ignore_index=True)
+                good = good[~other]
+            good = good.assign(partner=uploader.org)
+        new = sorted(set(good["indicator"]))
+        if len(new) > MAX_INDICATORS:
+            report.refused = True
+            report.reason = (f"the file holds {len(new)} indicators; one file may hold at most "
+                             f"{MAX_INDICATORS}. Is it a wide file whose columns are areas or "
+                             "dates?")
+            return report
+        foreign = _foreign(con, good, report.file)
+        if len(foreign):
+            good = good[~good["row"].isin(set(foreign["row"]))]
+            quarantine = pd.concat([quarantine, foreign], ignore_index=True) \
+                .sort_values("row", kind="stable")
     if good.empty:
         report.refused = True
         report.reason = (f"no valid rows: all {report.rows_read} rows have problems"
@@ -280,8 +435,8 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today) -> Re
     periods = {p: pt.parse_period(p) for p in good["period"].unique()}
     ingest_id = uuid.uuid4().hex
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    agreement = next((m["agreement"] for m in meta_map.values() if "agreement" in m),
-                     "partner upload (no agreement recorded)")
+    agreement = agreement or next((m["agreement"] for m in meta_map.values()
+                                   if "agreement" in m), "")
     obs = pd.DataFrame({
         "indicator": good["indicator"], "geography": good["geography"],
         "area_code": good["area_code"], "period_start": good["period"].map(
@@ -292,6 +447,16 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today) -> Re
         "value": good["value"].astype(float), "denominator": good["denominator"].astype(float),
         "source": report.file, "agreement": agreement, "origin": "partner",
         "ingest_id": ingest_id})
+    earlier = con.execute(
+        "SELECT count(*) FROM observations WHERE origin = 'partner' AND source = ? AND "
+        "ingest_id IN (SELECT ingest_id FROM ingest_log WHERE partner = ?)",
+        [report.file, report.partner]).fetchone()[0]
+    if earlier and not replace:
+        report.refused = True
+        report.reason = (f"a file called {report.file} from {report.partner} is already loaded "
+                         f"({earlier:,} rows). If this is a corrected version, load it again "
+                         "with 'replace the earlier version' (--replace); otherwise rename it")
+        return report
     con.execute("BEGIN TRANSACTION")
     try:
         report.replaced_rows = con.execute(
@@ -355,3 +520,39 @@ def quarantine_csv(report: Report) -> bytes:
     from loaders.safety import neutralise_formulae
     frame = pd.DataFrame(report.quarantine, columns=["row", "column", "reason"])
     return neutralise_formulae(frame).to_csv(index=False).encode("utf-8")
+
+
+def delete_indicator(indicator: str, *, store: str | Path | None = None,
+                     uploader: Uploader = OPERATOR,
+                     governance_file: str | Path | None = None) -> int:
+    """Delete a partner indicator: its catalogue entry, observations and quarantine.
+
+    Open data cannot be deleted (it is rebuilt from its files). The deletion is
+    audited. Returns the number of observations removed.
+
+    Raises
+    ------
+    LoaderError
+        If the indicator is unknown or is open data.
+    """
+    con = _connect(store_path(store))
+    try:
+        row = con.execute("SELECT origin FROM catalogue WHERE indicator = ?",
+                          [indicator]).fetchone()
+        if row is None:
+            raise LoaderError("indicator", f"{indicator!r} is not in the catalogue")
+        if row[0] != "partner":
+            raise LoaderError("indicator", f"{indicator} is open data; it is rebuilt from its "
+                              "files and cannot be deleted here")
+        con.execute("BEGIN TRANSACTION")
+        removed = con.execute("DELETE FROM observations WHERE indicator = ?",
+                              [indicator]).fetchone()[0]
+        con.execute("DELETE FROM catalogue WHERE indicator = ?", [indicator])
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    governance.append_audit(uploader.name, uploader.role, "indicator",
+                            {"action": "delete", "indicator": indicator,
+                             "observations": int(removed)},
+                            path=governance.governance_path(governance_file, store=store))
+    return int(removed)

@@ -21,6 +21,7 @@ import pandas as pd
 from loaders.errors import LoaderError
 
 MAX_BYTES = 50 * 1024 * 1024  # a partner file larger than this is refused unread
+MAX_COLUMNS = 250  # wide files: 20 years of months, or many indicators; more is not a table
 MAX_XLSX_RATIO = 100  # uncompressed / compressed; above this an XLSX is a bomb
 HEADER_SEARCH_ROWS = 20  # title rows above the header that a spreadsheet may carry
 DELIMITERS = ",;\t|"
@@ -106,6 +107,10 @@ def _table(rows: pd.DataFrame, name: str, required: tuple[str, ...], notes: list
            alternatives: tuple[tuple[str, ...], ...] = ()) -> RawTable:
     if rows.empty:
         raise LoaderError(name, "is empty: it has no header and no rows")
+    if rows.shape[1] > MAX_COLUMNS:
+        raise LoaderError(name, f"has {rows.shape[1]:,} columns; a partner file may have at "
+                          f"most {MAX_COLUMNS} (one per month or per indicator). Split it, "
+                          "or send it as one row per area, period and indicator")
     at = None
     for needed in (required, *alternatives):
         at = _find_header(rows, needed)

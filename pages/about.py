@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import cached, widgets
+from dashboard import catalogue as cat_module
 
 widgets.page_setup()
 st.title("About the data")
@@ -83,9 +84,7 @@ st.dataframe(cat[["indicator", "title", "partner", "unit", "polarity", "geograph
              hide_index=True, width="stretch")
 
 st.markdown("### Rows kept aside when loading")
-kept = cached.store().query(
-    "SELECT source, rows_read, rows_loaded, rows_quarantined AS rows_kept_aside, summary "
-    "FROM ingest_log ORDER BY source")
+kept = cat_module.load_log(cached.store(), cached.viewer().rules.administer)
 st.dataframe(kept, hide_index=True, width="stretch")
 
 st.caption(f"Store built {info.get('built_at', '?')} UTC in {info.get('build_seconds', '?')} s "

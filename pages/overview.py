@@ -36,13 +36,16 @@ for partner, group in summary.groupby("partner", sort=False):
 
 st.subheader("Areas with the highest rates")
 cat = cached.catalogue(v)
-rated = cat[cat["geography"].isin(["LSOA11", "LSOA21"]) & cat["denominator"].notna()]
+mappable = widgets.catalogue_for(view.region)
+rated = mappable[mappable["denominator"].notna()]
 ids = rated["indicator"].tolist()
 titles = rated.set_index("indicator")["title"]
 c1, c2 = st.columns([3, 1])
 indicator = c1.selectbox("Indicator", ids, index=ids.index("crime_all") if "crime_all" in ids
                          else 0, format_func=titles.get, key="overview_indicator")
-level = c2.segmented_control("Level", ["ward", "lsoa"], default="ward",
+levels = [lvl for lvl in ("ward", "lsoa")
+          if lvl in widgets.allowed_levels(widgets.catalogue_for(view.region), indicator)[0]]
+level = c2.segmented_control("Level", levels, default="ward",
                              format_func=widgets.LEVEL_LABELS.get, key="overview_level") or "ward"
 flt = view.with_(indicator=indicator, level=level, measure="rate",
                  period_start=start if len(cached.months(indicator, v)) > 1 else

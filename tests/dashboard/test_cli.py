@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from dashboard import measures
+from dashboard.access import OPERATOR
 from dashboard.filters import ViewFilter
 from tests.conftest import REPO
 
@@ -26,7 +27,7 @@ def test_export_writes_the_map_data(tmp_path, store, regions):
     got["suppressed"] = got["suppressed"].fillna("")
     assert list(got.columns) == measures.COLUMNS
     flt = ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-03", "2022-03", "rate")
-    expected = measures.indicator_view(store, regions["avon_and_somerset"], flt)
+    expected = measures.indicator_view(store, regions["avon_and_somerset"], flt, viewer=OPERATOR)
     pd.testing.assert_frame_equal(got, expected[measures.COLUMNS].astype({"rank": float}),
                                   check_dtype=False)
 
@@ -58,7 +59,7 @@ def test_hotspots_writes_one_row_per_area_as_the_model_does(tmp_path, store, reg
     assert list(got.columns[:8]) == ["area_code", "area_name", "value", "rate_per_1000", "z",
                                      "p_sim", "significant", "class"]
     flt = ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-01", "2022-11", "rate")
-    expected = analysis.hotspot_view(store, regions["avon_and_somerset"], flt)
+    expected = analysis.hotspot_view(store, regions["avon_and_somerset"], flt, viewer=OPERATOR)
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     assert set(got["class"]) <= set(hotspots.ORDER["gi"])
 

@@ -11,6 +11,7 @@ import pyogrio
 import pytest
 
 from dashboard import export
+from dashboard.access import OPERATOR
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.measures import COLUMNS
 from tests.dashboard.test_cli import run
@@ -23,7 +24,8 @@ def case(store, regions):
     region = regions["avon_and_somerset"]
     flt = ViewFilter(region.name, "ward", "crime_all", "2022-01", "2022-03", "rate")
     indicators = ["crime_all", "crime_burglary", "imd2019_rank"]
-    return store, region, flt, indicators, export.export_frame(store, region, flt, indicators)
+    return store, region, flt, indicators, export.export_frame(store, region, flt, indicators,
+            viewer=OPERATOR)
 
 
 def same_figures(got: pd.DataFrame, view: pd.DataFrame) -> None:
@@ -37,7 +39,7 @@ def same_figures(got: pd.DataFrame, view: pd.DataFrame) -> None:
 
 def test_csv_round_trip_and_its_metadata_sidecar(case):
     store, region, flt, indicators, view = case
-    files = export.write(store, region, flt, indicators, "csv")
+    files = export.write(store, region, flt, indicators, "csv", viewer=OPERATOR)
     assert list(files) == [".csv", ".metadata.json"]
     got = pd.read_csv(io.BytesIO(files[".csv"]), dtype={"period_start": str, "period_end": str})
     assert list(got.columns) == COLUMNS
@@ -52,7 +54,7 @@ def test_csv_round_trip_and_its_metadata_sidecar(case):
 
 def test_xlsx_round_trip_with_a_metadata_sheet(case):
     store, region, flt, indicators, view = case
-    data = export.write(store, region, flt, indicators, "xlsx")[".xlsx"]
+    data = export.write(store, region, flt, indicators, "xlsx", viewer=OPERATOR)[".xlsx"]
     sheets = pd.read_excel(io.BytesIO(data), sheet_name=None)
     assert list(sheets) == ["data", "metadata"]
     same_figures(sheets["data"], view)
@@ -62,7 +64,7 @@ def test_xlsx_round_trip_with_a_metadata_sheet(case):
 def test_geopackage_has_valid_geometry_a_crs_and_a_metadata_table(case, tmp_path):
     store, region, flt, indicators, view = case
     path = tmp_path / "x.gpkg"
-    path.write_bytes(export.write(store, region, flt, indicators, "gpkg")[".gpkg"])
+    path.write_bytes(export.write(store, region, flt, indicators, "gpkg", viewer=OPERATOR)[".gpkg"])
     layers = dict(pyogrio.list_layers(path))
     assert set(layers) == {"data", "metadata"}
     geo = pyogrio.read_dataframe(path, layer="data")
@@ -76,7 +78,8 @@ def test_geopackage_has_valid_geometry_a_crs_and_a_metadata_table(case, tmp_path
 
 def test_geojson_is_wgs84_and_carries_its_metadata(case):
     store, region, flt, indicators, view = case
-    doc = json.loads(export.write(store, region, flt, indicators, "geojson")[".geojson"])
+    doc = json.loads(export.write(store, region, flt, indicators, "geojson",
+            viewer=OPERATOR)[".geojson"])
     assert doc["metadata"]["filters"]["region"] == "avon_and_somerset"
     geo = gpd.GeoDataFrame.from_features(doc["features"], crs=4326)
     minx, miny, maxx, maxy = geo.total_bounds
@@ -98,9 +101,9 @@ def test_formula_text_is_neutralised_in_xlsx():
 def test_wrong_format_and_no_indicator_are_refused(case):
     store, region, flt, _, _ = case
     with pytest.raises(FilterError, match="'pdf' is not one of"):
-        export.write(store, region, flt, ["crime_all"], "pdf")
+        export.write(store, region, flt, ["crime_all"], "pdf", viewer=OPERATOR)
     with pytest.raises(FilterError, match="at least one indicator"):
-        export.export_frame(store, region, flt, [])
+        export.export_frame(store, region, flt, [], viewer=OPERATOR)
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "xlsx"])

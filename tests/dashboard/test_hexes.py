@@ -4,6 +4,7 @@ import h3
 import pytest
 
 from dashboard import analysis, hexes, hotspots
+from dashboard.access import OPERATOR
 from dashboard.filters import FilterError, ViewFilter
 
 
@@ -35,7 +36,7 @@ def test_hex_counts_are_the_stored_points_and_quiet_hexagons_are_zero(store, reg
 def test_gi_star_on_hexagons_finds_central_bristol(store, regions):
     region = regions["avon_and_somerset"]
     flt = ViewFilter(region.name, "lsoa", "crime_all", "2022-01", "2022-11")
-    result, _ = analysis.hex_hotspot_view(store, region, flt, 7)
+    result, _ = analysis.hex_hotspot_view(store, region, flt, 7, viewer=OPERATOR)
     bristol = h3.latlng_to_cell(51.4545, -2.5879, 7)
     row = result.set_index("area_code").loc[bristol]
     assert row["class"] in hotspots.HOT.values()

@@ -8,6 +8,7 @@ import pytest
 import shapely
 
 from dashboard import analysis, hotspots, weights
+from dashboard.access import OPERATOR
 from dashboard.filters import ViewFilter
 from dashboard.hotspots import COLD, HOT, LISA, NO_DATA, NO_NEIGHBOURS, NOT_SIGNIFICANT
 
@@ -125,7 +126,8 @@ def avon(store, regions):
 
 def test_real_region_matches_a_direct_esda_call_and_the_textbook(avon):
     store, region, flt, graph = avon
-    res = analysis.hotspot_view(store, region, flt, graph=graph).set_index("area_code")
+    res = analysis.hotspot_view(store, region, flt, graph=graph,
+            viewer=OPERATOR).set_index("area_code")
     tested = res[res["z"].notna()].sort_index()  # the app tests areas in code order
     assert len(tested) == 1005
     sub = weights.restrict(graph, tested.index)
@@ -145,7 +147,7 @@ def test_real_region_matches_a_direct_esda_call_and_the_textbook(avon):
 def test_real_region_local_moran_matches_esda(avon):
     store, region, flt, graph = avon
     settings = hotspots.Settings(method="lisa", correction="none")
-    res = analysis.hotspot_view(store, region, flt, settings, graph=graph)
+    res = analysis.hotspot_view(store, region, flt, settings, graph=graph, viewer=OPERATOR)
     res = res.set_index("area_code").sort_index()
     sub = weights.restrict(graph, res.index[res["z"].notna()])
     y = res.loc[sub.unique_ids, "value"].to_numpy()
@@ -159,7 +161,8 @@ def test_real_region_local_moran_matches_esda(avon):
 
 def test_rate_measure_tests_smoothed_rates(avon):
     store, region, flt, graph = avon
-    res = analysis.hotspot_view(store, region, flt.with_(measure="rate"), graph=graph)
+    res = analysis.hotspot_view(store, region, flt.with_(measure="rate"), graph=graph,
+            viewer=OPERATOR)
     raw = res["value"] / (res["value"] / res["rate_per_1000"])
     assert not np.allclose(res["tested"], raw)
     assert res["tested"].corr(res["rate_per_1000"]) > 0.99
@@ -168,7 +171,7 @@ def test_rate_measure_tests_smoothed_rates(avon):
 def test_isles_of_scilly_have_no_neighbours_in_england_and_wales(store, regions):
     region = regions["england_and_wales"]
     flt = ViewFilter(region.name, "lsoa", "imd2019_rank", "2019", "2019", "count")
-    res = analysis.hotspot_view(store, region, flt).set_index("area_code")
+    res = analysis.hotspot_view(store, region, flt, viewer=OPERATOR).set_index("area_code")
     assert res.loc["E01019077", "class"] == NO_NEIGHBOURS  # Isles of Scilly
     assert res["class"].notna().all()
     assert set(res["class"]) <= set(hotspots.ORDER["gi"])

@@ -8,6 +8,7 @@ import pytest
 import shapely
 
 from dashboard import classify, geography, maps, measures
+from dashboard.access import OPERATOR
 from dashboard.filters import ViewFilter
 
 
@@ -31,7 +32,7 @@ def test_view_state_fits_bounds():
 
 def map_of(store, region, flt):
     """The deck, view and classes the map page draws for a filter."""
-    view = measures.indicator_view(store, region, flt)
+    view = measures.indicator_view(store, region, flt, viewer=OPERATOR)
     deck, classes = maps.view_map(
         geography.map_shapes(store, region, flt.level), geography.lad_outlines(store, region),
         view, measure=flt.measure, scheme=flt.scheme, k=flt.classes, level=flt.level,

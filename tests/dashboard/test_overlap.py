@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from dashboard import hotspots, measures, overlap, weights
+from dashboard.access import OPERATOR
 from dashboard.filters import FilterError, ViewFilter
 
 
@@ -22,15 +23,17 @@ def avon(store, regions):
 def test_overlap_counts_partners_whose_hot_spots_of_need_coincide(avon):
     store, region, flt, graph = avon
     ids = ["crime_all", "crime_burglary", "homelessness", "imd2019_rank"]
-    result = overlap.overlap(store, region, flt, ids, graph).set_index("area_code")
+    result = overlap.overlap(store, region, flt, ids, graph, viewer=OPERATOR).set_index("area_code")
     # Each column is that indicator's own Gi* hot spots of need.
     burglary = flt.with_(indicator="crime_burglary")
-    direct = hotspots.hotspots(measures.indicator_view(store, region, burglary), graph,
+    direct = hotspots.hotspots(measures.indicator_view(store, region, burglary,
+            viewer=OPERATOR), graph,
                                measure="rate").set_index("area_code")
     assert (result["crime_burglary"].reindex(direct.index)
             == direct["class"].isin(hotspots.HOT.values())).all()
     imd = measures.indicator_view(store, region, flt.with_(
-        indicator="imd2019_rank", measure="count", period_start="2019", period_end="2019"))
+        indicator="imd2019_rank", measure="count", period_start="2019", period_end="2019"),
+                viewer=OPERATOR)
     imd_hot = hotspots.hotspots(imd, graph, measure="count").set_index("area_code")
     assert (result["imd2019_rank"].reindex(imd_hot.index)
             == imd_hot["class"].isin(hotspots.COLD.values())).all()
@@ -46,7 +49,7 @@ def test_overlap_counts_partners_whose_hot_spots_of_need_coincide(avon):
 def test_overlap_needs_two_indicators(avon):
     store, region, flt, graph = avon
     with pytest.raises(FilterError, match="at least two"):
-        overlap.overlap(store, region, flt, ["crime_all"], graph)
+        overlap.overlap(store, region, flt, ["crime_all"], graph, viewer=OPERATOR)
 
 
 @settings(max_examples=100, deadline=None)
@@ -81,9 +84,10 @@ def test_a_zero_weight_drops_an_indicator_and_stability_is_reported():
 
 def test_need_scores_follow_polarity(avon):
     store, region, flt, _ = avon
-    scores = overlap.need_scores(store, region, flt, ["crime_all", "imd2019_rank"])
+    scores = overlap.need_scores(store, region, flt, ["crime_all", "imd2019_rank"], viewer=OPERATOR)
     imd = measures.indicator_view(store, region, flt.with_(
-        indicator="imd2019_rank", measure="count", period_start="2019", period_end="2019"))
+        indicator="imd2019_rank", measure="count", period_start="2019", period_end="2019"),
+                viewer=OPERATOR)
     most_deprived = imd.loc[imd["value"].idxmin(), "area_code"]  # rank 1 = most deprived
     assert scores.loc[most_deprived, "imd2019_rank"] == scores["imd2019_rank"].max()
     assert scores["crime_all"].idxmax() == "E05010892"  # Central Bristol

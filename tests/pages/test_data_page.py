@@ -31,7 +31,7 @@ def upload(at, name, data, partner=""):
 
 
 def test_good_file_loads_and_joins_the_catalogue(private_store):
-    at = app("pages/data.py").run()
+    at = app("pages/data.py", user="t_admin").run()
     assert not at.exception
     data = (b"area_code,period,indicator,value\n"
             b"E01014399,2022-01,fire_deliberate,3\nE01014400,2022-01,fire_deliberate,1\n")
@@ -49,7 +49,7 @@ def test_good_file_loads_and_joins_the_catalogue(private_store):
 
 
 def test_bad_rows_are_reported_with_a_quarantine_download(private_store):
-    at = app("pages/data.py").run()
+    at = app("pages/data.py", user="t_admin").run()
     at = upload(at, "negative_values.csv", (FIX / "negative_values.csv").read_bytes())
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
@@ -60,7 +60,7 @@ def test_bad_rows_are_reported_with_a_quarantine_download(private_store):
 
 
 def test_unusable_file_is_refused_with_its_reason(private_store):
-    at = app("pages/data.py").run()
+    at = app("pages/data.py", user="t_admin").run()
     at = upload(at, "empty.csv", b"")
     assert not at.exception
     assert any("Refused: is empty (0 bytes)" in e.value for e in at.error)

@@ -1,0 +1,46 @@
+"""Access: who may see what (roles, agreements), accounts, sign-in and the audit log.
+
+``rules(store, viewer)`` gives the viewer's grants; the model's chokepoint
+(``measures.indicator_view``) and every list of indicators obey them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from dashboard.access.policy import (
+    OPERATOR,
+    PUBLIC,
+    AccessDenied,
+    Grant,
+    Viewer,
+    grants,
+    require,
+    visible_catalogue,
+    why_not_finer,
+)
+from dashboard.access.roles import allows
+from loaders import governance
+
+
+def partner_catalogue(store) -> pd.DataFrame:
+    """``indicator, title, partner, origin`` of every indicator in the store."""
+    return store.query("SELECT indicator, title, partner, origin FROM catalogue")
+
+
+def rules(store, viewer: Viewer, today: dt.date | None = None) -> dict[str, Grant]:
+    """The viewer's grants over the store's catalogue and the agreements register."""
+    return grants(viewer, partner_catalogue(store), governance.agreements(store.governance),
+                  today)
+
+
+def partner_indicators(store) -> set[str]:
+    """Ids of the partner (non-open) indicators, which agreements cover."""
+    cat = partner_catalogue(store)
+    return set(cat.loc[cat["origin"] == "partner", "indicator"])
+
+
+__all__ = ["allows", "OPERATOR", "PUBLIC", "AccessDenied", "Grant", "Viewer", "partner_indicators",
+           "require", "rules", "visible_catalogue", "why_not_finer"]

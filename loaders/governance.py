@@ -1,0 +1,215 @@
+"""The governance register: accounts, information-sharing agreements and the audit log.
+
+Open data can always be rebuilt from its files; governance cannot. So it lives
+in its own small file beside the store (``geodata/governance.sqlite``, or
+``ODA_GOVERNANCE``), which a store rebuild never touches. It is SQLite, not
+DuckDB, because several programs write to it at once (the app's sign-ins and
+audit entries, ``python -m dashboard`` and ``python -m loaders`` runs): SQLite
+lets many processes read while one writes, and a writer waits its turn (up to
+:data:`WAIT_SECONDS`) instead of failing, where DuckDB admits one process only.
+
+The audit log is append-only and hash-chained: each entry's ``hash`` is the
+SHA-256 of the entry before it and its own fields, so editing or deleting a
+row breaks the chain (:func:`verify_chain`).
+
+This module is storage only; the rules (who may see what) are
+``dashboard.access``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+
+import pandas as pd
+
+from loaders.config import store_path
+from loaders.errors import LoaderError
+
+DDL = """
+PRAGMA journal_mode = WAL;
+CREATE TABLE IF NOT EXISTS accounts (name TEXT PRIMARY KEY, role TEXT NOT NULL,
+    org TEXT NOT NULL DEFAULT '', password_hash TEXT, active INTEGER DEFAULT 1,
+    failed_logins INTEGER DEFAULT 0, locked_until TEXT, last_login TEXT,
+    created_at TEXT, created_by TEXT);
+CREATE TABLE IF NOT EXISTS agreements (id TEXT PRIMARY KEY, title TEXT NOT NULL,
+    parties TEXT NOT NULL, purpose TEXT, lawful_basis TEXT,
+    indicators TEXT NOT NULL, roles TEXT NOT NULL, orgs TEXT NOT NULL,
+    level TEXT NOT NULL, start_date TEXT, review_date TEXT, expires TEXT NOT NULL,
+    status TEXT NOT NULL, created_at TEXT, updated_at TEXT);
+CREATE TABLE IF NOT EXISTS audit_log (seq INTEGER PRIMARY KEY,
+    logged_at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL,
+    event TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL);
+"""
+LIST_COLUMNS = ("parties", "indicators", "roles", "orgs")
+GENESIS = "0" * 64
+WAIT_SECONDS = 15.0
+_writing: ContextVar[bool] = ContextVar("governance_writing", default=False)
+_ready: set[Path] = set()
+_ready_lock = threading.Lock()
+
+
+def governance_path(path: str | os.PathLike | None = None,
+                    store: str | os.PathLike | None = None) -> Path:
+    """The governance file: ``path``, else ``ODA_GOVERNANCE``, else beside the store."""
+    if path:
+        return Path(path)
+    env = os.environ.get("ODA_GOVERNANCE")
+    return Path(env) if env else store_path(store).with_name("governance.sqlite")
+
+
+@contextmanager
+def connect(path: str | os.PathLike | None = None) -> Iterator[sqlite3.Connection]:
+    """A short-lived connection to the governance file, created on first use.
+
+    The ``with`` block is one transaction: committed at its end, rolled back
+    on an error.
+
+    Raises
+    ------
+    LoaderError
+        If another program holds the write lock for longer than :data:`WAIT_SECONDS`.
+    """
+    file = governance_path(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(file, timeout=WAIT_SECONDS, isolation_level=None)
+    try:
+        if file not in _ready:
+            with _ready_lock:
+                con.executescript(DDL)
+                _ready.add(file)
+        con.execute("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
+        try:
+            yield con
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    except sqlite3.OperationalError as err:
+        if "locked" in str(err) or "busy" in str(err):
+            raise LoaderError(str(file), "the governance register is busy (another program "
+                              "is writing to it); try again") from err
+        raise
+    finally:
+        con.close()
+
+
+def now() -> str:
+    """The current time in UTC as stored: ISO 8601 to the microsecond, no zone."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+def _param(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="microseconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def read(sql: str, params: list | None = None, path=None) -> pd.DataFrame:
+    """Run a query on the governance file and return a frame."""
+    with connect(path) as con:
+        return pd.read_sql_query(sql, con, params=[_param(p) for p in params or []])
+
+
+def execute(sql: str, params: list | None = None, path=None) -> int:
+    """Run one statement on the governance file; return the rows it changed."""
+    token = _writing.set(True)
+    try:
+        with connect(path) as con:
+            return con.execute(sql, [_param(p) for p in params or []]).rowcount
+    finally:
+        _writing.reset(token)
+
+
+def agreements(path=None) -> pd.DataFrame:
+    """Every agreement, its list columns as Python lists."""
+    frame = read("SELECT * FROM agreements ORDER BY id", path=path)
+    for col in LIST_COLUMNS:
+        frame[col] = frame[col].map(json.loads)
+    return frame
+
+
+def agreement_ids(path=None) -> set[str]:
+    """The ids of every agreement (a loader checks ``--agreement`` against them)."""
+    return set(read("SELECT id FROM agreements", path=path)["id"])
+
+
+def _entry_hash(prev: str, seq: int, at: str, actor: str, role: str, event: str,
+                detail: str) -> str:
+    body = json.dumps([seq, at, actor, role, event, detail],
+                      ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev + body).encode("utf-8")).hexdigest()
+
+
+def append_audit(actor: str, role: str, event: str, detail: dict, path=None) -> int:
+    """Append one entry to the audit log, chained to the one before; return its number."""
+    text = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
+    token = _writing.set(True)  # BEGIN IMMEDIATE: no two appends read the same last entry
+    try:
+        with connect(path) as con:
+            last = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") \
+                .fetchone()
+            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            at = now()
+            con.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [seq, at, actor, role, event, text, prev,
+                         _entry_hash(prev, seq, at, actor, role, event, text)])
+    finally:
+        _writing.reset(token)
+    return seq
+
+
+def verify_chain(path=None) -> list[str]:
+    """Check the audit log's chain; return one line per broken entry (empty: intact)."""
+    log = read("SELECT * FROM audit_log ORDER BY seq", path=path)
+    problems, prev, expected = [], GENESIS, 1
+    for row in log.itertuples(index=False):
+        if row.seq != expected:
+            problems.append(f"entry {expected} is missing (the next is {row.seq})")
+        if row.prev_hash != prev:
+            problems.append(f"entry {row.seq} does not follow the entry before it")
+        if _entry_hash(row.prev_hash, row.seq, row.logged_at, row.actor, row.role, row.event,
+                       row.detail) != row.hash:
+            problems.append(f"entry {row.seq} ({row.event} by {row.actor}) was changed")
+        prev, expected = row.hash, row.seq + 1
+    return problems
+
+
+def assign(agreement_id: str, indicators: list[str], path=None) -> None:
+    """Add indicators to an agreement (an upload loaded under it).
+
+    Raises
+    ------
+    LoaderError
+        If the agreement is unknown, or an indicator already belongs to another.
+    """
+    token = _writing.set(True)
+    try:
+        with connect(path) as con:
+            rows = con.execute("SELECT id, indicators FROM agreements").fetchall()
+            have = {i: json.loads(ind) for i, ind in rows}
+            if agreement_id not in have:
+                raise LoaderError("--agreement", f"{agreement_id!r} is not in the register")
+            taken = {i: a for a, ind in have.items() if a != agreement_id for i in ind}
+            clash = sorted(i for i in indicators if i in taken)
+            if clash:
+                raise LoaderError("--agreement", f"indicators {clash} already belong to the "
+                                  f"agreement {taken[clash[0]]}")
+            merged = sorted(set(have[agreement_id]) | set(indicators))
+            con.execute("UPDATE agreements SET indicators = ?, updated_at = ? WHERE id = ?",
+                        [json.dumps(merged), now(), agreement_id])
+    finally:
+        _writing.reset(token)
