@@ -269,3 +269,56 @@ def test_first_year_and_size_limit_are_configurable_on_the_command_line(store):
                             "--store", str(store), "--max-mb", "0.00001"], cwd=REPO,
                            capture_output=True, text=True, timeout=120)
     assert small.returncode == 2 and "over the 10-byte limit" in small.stderr
+
+
+def test_a_partner_file_cannot_add_to_open_data_or_to_another_file(store, tmp_path):
+    path = tmp_path / "sneaky.csv"
+    path.write_text("area_code,period,indicator,value\n"
+                    "E01014399,2022-01,crime_all,5000\n"
+                    "E01014400,2022-01,fire_deliberate,3\n")
+    report = ingest(path, store=store, today=TODAY, partner="fire")
+    assert report.rows_loaded == 1
+    assert "open data; a partner file cannot add to it" in report.quarantine[0]["reason"]
+    again = tmp_path / "second.csv"
+    again.write_text("area_code,period,indicator,value\nE01014400,2022-01,fire_deliberate,9\n")
+    second = ingest(again, store=store, today=TODAY, partner="fire")
+    assert second.refused and "already loaded from sneaky.csv" in \
+        second.quarantine[0]["reason"]
+    other = tmp_path / "other.csv"
+    other.write_text("area_code,period,indicator,value\nE01014401,2022-01,fire_deliberate,9\n")
+    third = ingest(other, store=store, today=TODAY, partner="health")
+    assert third.refused and "belongs to fire" in third.quarantine[0]["reason"]
+
+
+def test_a_steward_uploads_for_their_own_organisation_only(store, tmp_path):
+    from loaders.ingest import Uploader
+    steward = Uploader(name="sam", role="data_steward", org="fire", may_set_k=False)
+    path = tmp_path / "fires.csv"
+    path.write_text("area_code,period,indicator,value,partner\n"
+                    "E01014399,2022-01,fire_small,3,fire\n"
+                    "E01014400,2022-01,fire_small,3,police\n")
+    meta = tmp_path / "meta.toml"
+    meta.write_text("suppression_k = 0\n")
+    report = ingest(path, store=store, today=TODAY, uploader=steward, meta=meta)
+    assert report.rows_loaded == 1 and report.quarantine[0]["column"] == "partner"
+    assert any("only an administrator sets" in n for n in report.notes)
+    with duckdb.connect(str(store)) as con:
+        k = con.execute("SELECT suppression_k FROM catalogue WHERE indicator = 'fire_small'")
+        assert k.fetchone() == (5,)
+    refused = ingest(path, store=store, today=TODAY, uploader=steward, partner="police")
+    assert refused.refused and "you upload for fire, not police" in refused.reason
+
+
+def test_limits_on_columns_indicators_and_catalogue_values(store, tmp_path):
+    wide = tmp_path / "wide.csv"
+    wide.write_text("area_code," + ",".join(f"c{i}" for i in range(300)) + "\n"
+                    "E01014399," + ",".join("1" for _ in range(300)) + "\n")
+    report = ingest(wide, store=store, today=TODAY)
+    assert report.refused and "301 columns" in report.reason
+    bad = tmp_path / "meta.toml"
+    bad.write_text('suppression_k = "none"\nunit = "change"\npolarity = "sideways"\n')
+    path = tmp_path / "x.csv"
+    path.write_text("area_code,period,indicator,value\nE01014399,2022-01,x_one,3\n")
+    report = ingest(path, store=store, today=TODAY, meta=bad)
+    assert report.refused and "suppression_k was 'none'" in report.reason
+    assert "polarity was 'sideways'" in report.reason and "unit was" not in report.reason
