@@ -162,7 +162,8 @@ def levels_for(grant: Grant | None, offered: tuple[str, ...]) -> list[str]:
 
 def why_not_finer(viewer: Viewer, grant: Grant, title: str) -> str:
     """Plain words on why a viewer cannot see an indicator finer than its grant."""
-    who = (f"your role, {viewer.rules.title}," if grant.finest_level ==
+    who = (f"the {viewer.rules.title} role" if grant.finest_level ==
            viewer.rules.finest_level else f"the agreement {grant.agreement}")
     return (f"{title} is available to you at {LEVEL_WORDS[grant.finest_level]} level and "
-            f"above ({who}).") + ("" if viewer.signed_in else " Sign in for finer detail.")
+            f"above; {who} allows no finer.") + (
+                "" if viewer.signed_in else " Sign in for finer detail.")
