@@ -8,6 +8,7 @@ from dashboard import cached, widgets
 def run() -> None:
     """Route to the pages (a function so a browser test can start the app)."""
     st.set_page_config(page_title="ODA Dashboard", layout="wide")
+    cached.refresh()  # who is looking, read once before the menu is built
     pages = [
         st.Page("pages/overview.py", title="Overview", default=True),
         st.Page("pages/map.py", title="Map"),

@@ -8,13 +8,18 @@ stale cache, and users of different scopes never share a cached figure. Shared
 geometry is keyed by the store's build alone. Objects from ``cache_resource``
 are shared by every session and must not be mutated.
 
-The viewer is read here (:func:`viewer`): from Streamlit's OIDC sign-in when
-``[auth]`` is configured, else from the local sign-in form, else the public.
+The viewer is read here: from Streamlit's OIDC sign-in when ``[auth]`` is
+configured, else from the local sign-in form, else the public. :func:`refresh`
+works out the viewer and the context once per script run (``widgets.page_setup``
+calls it first on every page); :func:`viewer` and :func:`version` then read them
+from the session without touching the governance register again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -81,10 +86,10 @@ def oidc_configured() -> bool:
         return False
 
 
-def viewer() -> Viewer:
-    """Who is using this session, checked against the account register on every run.
+def _resolve_viewer() -> Viewer:
+    """Who is using this session, checked against the account register.
 
-    A disabled account loses access at once; a local sign-in idle for
+    A disabled account loses access on its next run; a local sign-in idle for
     ``accounts.IDLE_MINUTES`` is signed out.
     """
     if oidc_configured() and st.user.is_logged_in:
@@ -118,6 +123,7 @@ def sign_in(name: str, password: str) -> Viewer:
     st.session_state["last_seen"] = time.time()
     for key in ("view", "audited"):  # the next view is built for the new role
         st.session_state.pop(key, None)
+    refresh()
     return found
 
 
@@ -131,11 +137,32 @@ def sign_out(reason: str = "") -> None:
         audit.record(who, "sign-out", store().governance, reason=reason or "by the user")
         if reason:
             st.session_state["signed_out_because"] = reason
+    st.session_state["run_viewer"] = PUBLIC
+    st.session_state.pop("run_context", None)
+
+
+def refresh() -> Context:
+    """Work out this run's viewer and context (one read of the governance register
+    each); every page calls it first, through ``widgets.page_setup``."""
+    who = _resolve_viewer()
+    context = Context(_store_version(), _rules_stamp(), who.scope())
+    st.session_state["run_viewer"] = who
+    st.session_state["run_context"] = context
+    return context
+
+
+def viewer() -> Viewer:
+    """Who is using this session (as :func:`refresh` found at the start of the run)."""
+    if "run_viewer" not in st.session_state:
+        refresh()
+    return st.session_state["run_viewer"]
 
 
 def version() -> Context:
-    """The session's context: store build, agreements state and access scope."""
-    return Context(_store_version(), _rules_stamp(), viewer().scope())
+    """The session's context: store build (checked on every call, so an upload in this
+    run is seen at once), and the agreements state and access scope of this run."""
+    run = st.session_state.get("run_context") or refresh()
+    return dataclasses.replace(run, store=_store_version())
 
 
 def audit_view(what: str, flt: ViewFilter, **detail) -> None:
@@ -155,7 +182,6 @@ def audit_view(what: str, flt: ViewFilter, **detail) -> None:
 def audit_export(flt: ViewFilter, indicators: tuple[str, ...], fmt: str, rows: int,
                  data: bytes) -> None:
     """Record a download (an ``on_click`` callback of a download button)."""
-    import hashlib
     audit.record(viewer(), "export", store().governance, format=fmt, rows=rows,
                  indicators=list(indicators), filters=flt.to_params(),
                  sha256=hashlib.sha256(data).hexdigest())
@@ -298,13 +324,19 @@ def _hotspot_result(flt: ViewFilter, settings: hotspots.Settings, v: Context
                                  viewer=v.viewer)
 
 
-@st.cache_data(show_spinner="Testing every month (Gi* per month, then the trend)…",
-               max_entries=16)
 def emerging_result(flt: ViewFilter, settings: hotspots.Settings, v: Context
                     ) -> pd.DataFrame:
-    """Emerging hot spot categories of a view (see ``analysis.emerging_view``)."""
-    engine()
+    """Emerging hot spot categories of a view (see ``analysis.emerging_view``); audited."""
+    out = _emerging_result(flt, settings, v)
     audit_view("emerging", flt)
+    return out
+
+
+@st.cache_data(show_spinner="Testing every month (Gi* per month, then the trend)…",
+               max_entries=16)
+def _emerging_result(flt: ViewFilter, settings: hotspots.Settings, v: Context
+                     ) -> pd.DataFrame:
+    engine()
     return analysis.emerging_view(store(), view_region(flt.region, flt.vintage), flt, settings,
                                   graph=graph(flt.region, flt.level, flt.vintage, v),
                                   viewer=v.viewer)
@@ -318,7 +350,7 @@ def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str,
     region = view_region(flt.region, flt.vintage)
     areas = shapes(flt.region, flt.level, flt.vintage, v)
     if mode == "emerging":
-        result = emerging_result(flt, settings, v)
+        result = _emerging_result(flt, settings, v)
     else:
         result = _hotspot_result(flt, settings, v)
     deck = maps.class_map(areas, lad_outlines(flt.region, flt.vintage, v), result,
@@ -330,8 +362,9 @@ def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str,
 
 def has_points(indicator: str, v: Context) -> bool:
     """Whether an indicator has point locations (police.uk) the viewer may see."""
-    grant = access.rules(store(), v.viewer).get(indicator)
-    return bool(grant and access.allows(grant.finest_level, "point")) and \
+    cat = catalogue(v).set_index("indicator")
+    return indicator in cat.index and access.allows(cat.at[indicator, "finest_level"],
+                                                    "point") and \
         _has_points(indicator, v.store)
 
 
@@ -340,12 +373,17 @@ def _has_points(indicator: str, store_version: int) -> bool:
     return hexes.has_points(store(), indicator)
 
 
+def hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v: Context):
+    """Hot spots on H3 hexagons (see ``analysis.hex_hotspot_view``); audited."""
+    out = _hex_result(flt, settings, resolution, v)
+    audit_view("hexagons", flt, resolution=resolution)
+    return out
+
+
 @st.cache_data(show_spinner="Counting records into hexagons and testing them…",
                max_entries=32)
-def hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v: Context):
-    """Hot spots on H3 hexagons (see ``analysis.hex_hotspot_view``)."""
+def _hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v: Context):
     engine()
-    audit_view("hexagons", flt, resolution=resolution)
     return analysis.hex_hotspot_view(store(), view_region(flt.region, flt.vintage), flt,
                                      resolution, settings, viewer=v.viewer)
 
@@ -354,7 +392,7 @@ def hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v:
 def hex_map(flt: ViewFilter, settings: hotspots.Settings, resolution: int,
             draw: tuple[bool, bool], v: Context) -> maps.LeanDeck:
     """The class map of a hexagon analysis."""
-    result, cells = hex_result(flt, settings, resolution, v)
+    result, cells = _hex_result(flt, settings, resolution, v)
     deck = maps.class_map(cells, lad_outlines(flt.region, flt.vintage, v), result,
                           mode="hotspots", method=settings.method,
                           detail=view_region(flt.region, flt.vintage).map_detail,

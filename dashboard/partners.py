@@ -11,6 +11,11 @@ from loaders.ingest import Report, Uploader, delete_indicator, ingest, quarantin
 from loaders.readfile import display_name
 
 
+def may_upload(viewer: Viewer) -> bool:
+    """Whether the viewer may load partner files (see :func:`uploader`)."""
+    return viewer.rules.upload and (viewer.rules.administer or bool(viewer.org))
+
+
 def uploader(viewer: Viewer) -> Uploader:
     """The viewer as an uploader: a steward for their own organisation only.
 
@@ -23,7 +28,7 @@ def uploader(viewer: Viewer) -> Uploader:
     if not role.upload:
         raise AccessDenied("upload", f"a {role.title} cannot load partner files; data "
                            "stewards load their own organisation's files")
-    if not role.administer and not viewer.org:
+    if not may_upload(viewer):
         raise AccessDenied("upload", "your account has no organisation; ask an "
                            "administrator to set one")
     return Uploader(name=viewer.name, role=viewer.role,
@@ -63,4 +68,4 @@ def delete(store: Store, indicator: str, *, viewer: Viewer) -> int:
                                 governance_file=store.governance)
 
 
-__all__ = ["Report", "delete", "ingest_upload", "quarantine_csv", "uploader"]
+__all__ = ["Report", "delete", "may_upload", "ingest_upload", "quarantine_csv", "uploader"]

@@ -75,7 +75,8 @@ def account_status() -> None:
 
 
 def page_setup() -> None:
-    """Run first on every page: make a deep link open inside the app's navigation.
+    """Run first on every page: work out who is looking (``cached.refresh``), and
+    make a deep link open inside the app's navigation.
 
     The app keeps its pages in ``pages/``. On a server's very first request,
     Streamlit treats that folder as an old-style multipage app and runs a
@@ -88,6 +89,7 @@ def page_setup() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+    cached.refresh()  # who is looking, and the context, read once for this run
 
 
 def current_view() -> ViewFilter:
@@ -169,6 +171,18 @@ def period_picker(view: ViewFilter, key: str) -> ViewFilter:
     return view
 
 
+def _level_control(where, key: str, levels: list[str], current: str,
+                   help: str | None = None) -> str:
+    """A level picker offering only the ``levels`` the viewer may see; a remembered
+    choice that is no longer allowed (another indicator, say) is dropped."""
+    if st.session_state.get(f"{key}_level", levels[0]) not in levels:
+        del st.session_state[f"{key}_level"]
+    fallback = current if current in levels else levels[0]
+    return where.segmented_control("Level", levels, default=fallback,
+                                   format_func=LEVEL_LABELS.get, key=f"{key}_level",
+                                   help=help) or fallback
+
+
 def view_controls(key: str, pick_indicator: bool = True) -> tuple[ViewFilter, object]:
     """Region, level, indicator, period and measure; returns the view and a spare column.
 
@@ -187,14 +201,9 @@ def view_controls(key: str, pick_indicator: bool = True) -> tuple[ViewFilter, ob
             format_func=lambda i: f"{cat.at[i, 'title']} · {cat.at[i, 'partner']}",
             key=f"{key}_indicator")
     levels, why = allowed_levels(frame, indicator)
-    if f"{key}_level" in st.session_state and st.session_state[f"{key}_level"] not in levels:
-        del st.session_state[f"{key}_level"]  # e.g. an indicator shared at ward level only
-    level = c1.segmented_control(
-        "Level", levels, default=view.level if view.level in levels else levels[0],
-        format_func=LEVEL_LABELS.get, key=f"{key}_level",
-        help="Wards sum their LSOAs' counts and populations through the ONS best-fit "
-        "lookup." + ("" if "lsoa" in levels else " " + why)) or \
-        (view.level if view.level in levels else levels[0])
+    level = _level_control(c1, key, levels, view.level,
+                           "Wards sum their LSOAs' counts and populations through the ONS "
+                           "best-fit lookup." + ("" if "lsoa" in levels else " " + why))
     view = view.with_(level=level, indicator=indicator)
     c3, c4, c5 = st.columns([2, 2, 2])
     with c3:
@@ -383,12 +392,7 @@ def overlap_controls(key: str = "ovl") -> tuple[ViewFilter, list[str], dict[str,
     # Only the levels every chosen indicator may be seen at.
     levels = [lvl for lvl in LEVEL_LABELS
               if all(lvl in allowed_levels(cat, i)[0] for i in chosen)] or ["ward"]
-    if f"{key}_level" in st.session_state and st.session_state[f"{key}_level"] not in levels:
-        del st.session_state[f"{key}_level"]
-    level = c1.segmented_control(
-        "Level", levels, default=view.level if view.level in levels else levels[0],
-        format_func=LEVEL_LABELS.get, key=f"{key}_level") or \
-        (view.level if view.level in levels else levels[0])
+    level = _level_control(c1, key, levels, view.level)
     view = period_picker(view.with_(level=level), key)
     return _set(view), chosen, titles
 

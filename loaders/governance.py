@@ -26,7 +26,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
 
 import pandas as pd
@@ -53,7 +52,6 @@ CREATE TABLE IF NOT EXISTS audit_log (seq INTEGER PRIMARY KEY,
 LIST_COLUMNS = ("parties", "indicators", "roles", "orgs")
 GENESIS = "0" * 64
 WAIT_SECONDS = 15.0
-_writing: ContextVar[bool] = ContextVar("governance_writing", default=False)
 _ready: set[Path] = set()
 _ready_lock = threading.Lock()
 
@@ -68,11 +66,13 @@ def governance_path(path: str | os.PathLike | None = None,
 
 
 @contextmanager
-def connect(path: str | os.PathLike | None = None) -> Iterator[sqlite3.Connection]:
+def connect(path: str | os.PathLike | None = None, *, write: bool = False
+            ) -> Iterator[sqlite3.Connection]:
     """A short-lived connection to the governance file, created on first use.
 
     The ``with`` block is one transaction: committed at its end, rolled back
-    on an error.
+    on an error. With ``write`` it takes the write lock at once (``BEGIN
+    IMMEDIATE``), so two writers never both read the same last audit entry.
 
     Raises
     ------
@@ -87,7 +87,7 @@ def connect(path: str | os.PathLike | None = None) -> Iterator[sqlite3.Connectio
             with _ready_lock:
                 con.executescript(DDL)
                 _ready.add(file)
-        con.execute("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
+        con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield con
             con.execute("COMMIT")
@@ -126,12 +126,8 @@ def read(sql: str, params: list | None = None, path=None) -> pd.DataFrame:
 
 def execute(sql: str, params: list | None = None, path=None) -> int:
     """Run one statement on the governance file; return the rows it changed."""
-    token = _writing.set(True)
-    try:
-        with connect(path) as con:
-            return con.execute(sql, [_param(p) for p in params or []]).rowcount
-    finally:
-        _writing.reset(token)
+    with connect(path, write=True) as con:
+        return con.execute(sql, [_param(p) for p in params or []]).rowcount
 
 
 def agreements(path=None) -> pd.DataFrame:
@@ -157,18 +153,14 @@ def _entry_hash(prev: str, seq: int, at: str, actor: str, role: str, event: str,
 def append_audit(actor: str, role: str, event: str, detail: dict, path=None) -> int:
     """Append one entry to the audit log, chained to the one before; return its number."""
     text = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
-    token = _writing.set(True)  # BEGIN IMMEDIATE: no two appends read the same last entry
-    try:
-        with connect(path) as con:
-            last = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") \
-                .fetchone()
-            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-            at = now()
-            con.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [seq, at, actor, role, event, text, prev,
-                         _entry_hash(prev, seq, at, actor, role, event, text)])
-    finally:
-        _writing.reset(token)
+    with connect(path, write=True) as con:
+        last = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") \
+            .fetchone()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        at = now()
+        con.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [seq, at, actor, role, event, text, prev,
+                     _entry_hash(prev, seq, at, actor, role, event, text)])
     return seq
 
 
@@ -196,20 +188,16 @@ def assign(agreement_id: str, indicators: list[str], path=None) -> None:
     LoaderError
         If the agreement is unknown, or an indicator already belongs to another.
     """
-    token = _writing.set(True)
-    try:
-        with connect(path) as con:
-            rows = con.execute("SELECT id, indicators FROM agreements").fetchall()
-            have = {i: json.loads(ind) for i, ind in rows}
-            if agreement_id not in have:
-                raise LoaderError("--agreement", f"{agreement_id!r} is not in the register")
-            taken = {i: a for a, ind in have.items() if a != agreement_id for i in ind}
-            clash = sorted(i for i in indicators if i in taken)
-            if clash:
-                raise LoaderError("--agreement", f"indicators {clash} already belong to the "
-                                  f"agreement {taken[clash[0]]}")
-            merged = sorted(set(have[agreement_id]) | set(indicators))
-            con.execute("UPDATE agreements SET indicators = ?, updated_at = ? WHERE id = ?",
-                        [json.dumps(merged), now(), agreement_id])
-    finally:
-        _writing.reset(token)
+    with connect(path, write=True) as con:
+        rows = con.execute("SELECT id, indicators FROM agreements").fetchall()
+        have = {i: json.loads(ind) for i, ind in rows}
+        if agreement_id not in have:
+            raise LoaderError("--agreement", f"{agreement_id!r} is not in the register")
+        taken = {i: a for a, ind in have.items() if a != agreement_id for i in ind}
+        clash = sorted(i for i in indicators if i in taken)
+        if clash:
+            raise LoaderError("--agreement", f"indicators {clash} already belong to the "
+                              f"agreement {taken[clash[0]]}")
+        merged = sorted(set(have[agreement_id]) | set(indicators))
+        con.execute("UPDATE agreements SET indicators = ?, updated_at = ? WHERE id = ?",
+                    [json.dumps(merged), now(), agreement_id])

@@ -13,7 +13,7 @@ who = cached.viewer()
 if who.rules.administer:
     for warning in agreements.warnings(path=cached.store().governance):
         st.warning(widgets.plain(warning), icon=":material/gavel:")
-may_upload = who.rules.upload and (who.rules.administer or bool(who.org))
+may_upload = partners.may_upload(who)
 if not may_upload:
     st.info("Data stewards load their organisation's files here once signed in. Below is "
             "the catalogue of the indicators you may see.", icon=":material/info:")

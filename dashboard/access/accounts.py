@@ -37,12 +37,14 @@ def check_new(name: str, role: str, org: str, password: str | None) -> list[str]
     problems = []
     if not NAME.match(name or ""):
         problems.append(f"name {name!r} must be 2-64 letters, digits or . _ @ + -")
-    if role not in load_roles():
-        problems.append(f"role {role!r} is not a role; known: {list(load_roles())}")
+    roles = load_roles()
+    if role not in roles:
+        problems.append(f"role {role!r} is not a role; known: {list(roles)}")
     if org and not ORG.match(org):
         problems.append(f"organisation {org!r} must be lower-case letters, digits and _")
-    if role in ("data_steward",) and not org:
-        problems.append("a data steward must belong to an organisation (--org)")
+    if role in roles and roles[role].partner_data == "own" and not org:
+        problems.append(f"a {roles[role].title} sees their own organisation's data, so must "
+                        "belong to one (--org)")
     if password is not None and len(password) < MIN_PASSWORD:
         problems.append(f"the password must be at least {MIN_PASSWORD} characters")
     return problems
