@@ -44,6 +44,10 @@ def _free_port() -> int:
 def server():
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is not installed; `make test` installs it")
+    # Compile esda's kernels into numba's disk cache first, so the server's first
+    # hotspot map does not compile them while the rest of the suite holds the CPUs.
+    subprocess.run([sys.executable, "-c", "from dashboard import hotspots; hotspots.warm_up()"],
+                   cwd=REPO, check=True, timeout=600)
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port",

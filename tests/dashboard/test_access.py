@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import subprocess
 import sys
 
 import pytest
@@ -17,7 +16,7 @@ from dashboard.filters import FilterError, ViewFilter
 from dashboard.regions import get_region
 from dashboard.store import Store
 from loaders import governance
-from tests.conftest import PASSWORD, REPO
+from tests.conftest import PASSWORD
 
 REGION = get_region("avon_and_somerset")
 VIEWERS = {
@@ -187,10 +186,25 @@ def test_audit_verify_fails_when_a_row_is_edited_or_deleted(tmp_path):
 
 
 def cli(*args, stdin: str = "", env_gov=None):
+    """Run ``python -m dashboard`` in this process (as the module's ``main``), with its
+    own governance register, standard input and captured output."""
+    import contextlib
+    import io
     import os
-    env = {**os.environ, **({"ODA_GOVERNANCE": str(env_gov)} if env_gov else {})}
-    return subprocess.run([sys.executable, "-m", "dashboard", *args], input=stdin,
-                          capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    from types import SimpleNamespace
+
+    from dashboard.__main__ import main
+    err, out = io.StringIO(), io.StringIO()
+    before = os.environ.get("ODA_GOVERNANCE")
+    os.environ["ODA_GOVERNANCE"] = str(env_gov)
+    old_stdin, sys.stdin = sys.stdin, io.StringIO(stdin)
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            code = main(list(args))
+    finally:
+        sys.stdin = old_stdin
+        os.environ["ODA_GOVERNANCE"] = before
+    return SimpleNamespace(returncode=code, stderr=err.getvalue(), stdout=out.getvalue())
 
 
 def test_command_line_users_agreements_as_and_audit(partner_world, tmp_path):
