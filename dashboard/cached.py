@@ -180,11 +180,15 @@ def audit_view(what: str, flt: ViewFilter, **detail) -> None:
 
 
 def audit_export(flt: ViewFilter, indicators: tuple[str, ...], fmt: str, rows: int,
-                 data: bytes) -> None:
-    """Record a download (an ``on_click`` callback of a download button)."""
+                 data) -> None:
+    """Record a download: the ``on_click`` callback of every download button of data.
+
+    ``data`` is the file's bytes, or the function the button calls for them.
+    """
+    payload = data() if callable(data) else data
     audit.record(viewer(), "export", store().governance, format=fmt, rows=rows,
-                 indicators=list(indicators), filters=flt.to_params(),
-                 sha256=hashlib.sha256(data).hexdigest())
+                 indicators=list(indicators), filters=flt.to_params(), via="app",
+                 sha256=hashlib.sha256(payload).hexdigest())
 
 
 @st.cache_data(show_spinner="Checking coverage…", max_entries=8)

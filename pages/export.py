@@ -45,7 +45,9 @@ c1, c2 = st.columns(2)
 size = f"{len(data) / 1e6:.1f} MB" if len(data) >= 1e5 else f"{len(data) / 1e3:.0f} kB"
 c1.download_button(f"Download {export.FORMATS[fmt][0]} ({size})",
                    data, file_name=name + suffix, mime=export.FORMATS[fmt][1],
-                   key="exp_download", on_click="ignore", type="primary")
+                   key="exp_download", type="primary", on_click=cached.audit_export,
+                   args=(view, tuple(indicators), fmt,
+                         len(cached.export_frame(view, tuple(indicators), v)), data))
 for extra, more in sidecars:
     c2.download_button("Download its metadata (JSON)", more, file_name=name + extra,
                        mime="application/json", key="exp_sidecar", on_click="ignore")

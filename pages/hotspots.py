@@ -122,4 +122,6 @@ name = f"{mode}_{view.indicator}_{level}_{view.period}".replace(":", "_")
 st.download_button("Download every area (CSV)",
                    lambda: export.to_csv(result, list(result.columns)),
                    file_name=f"{name}.csv", mime="text/csv", key="hot_download",
-                   on_click="ignore")
+                   on_click=cached.audit_export,
+                   args=(view, (view.indicator,), "csv", len(result),
+                         lambda: export.to_csv(result, list(result.columns))))

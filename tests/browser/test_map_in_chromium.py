@@ -6,6 +6,7 @@ request that leaves this machine (the map must need no tile server).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -21,13 +22,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from tests.browser.conftest import CHROMIUM, SHOTS
 from tests.conftest import REPO
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = REPO / "benchmarks" / "results"  # git-ignored; screenshots to look at
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--no-first-run"]
-LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
 HOTSPOTS = ("{server}/hotspots?region=avon_and_somerset&level=ward&indicator=crime_all"
             "&period=2022-01:2022-11&measure=count")
 
@@ -40,8 +37,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+@contextlib.contextmanager
+def serve(**env):
+    """A real Streamlit server of the app on a free loopback port, with ``env`` added
+    to its environment (``ODA_STORE``, say); yields its URL."""
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is not installed; `make test` installs it")
     # Compile esda's kernels into numba's disk cache first, so the server's first
@@ -52,7 +51,8 @@ def server():
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port",
          str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -69,17 +69,10 @@ def server():
         proc.wait(timeout=20)
 
 
-@pytest.fixture()
-def page(server):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1400})
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        pg.outside = []
-        pg.on("request", lambda r: None if r.url.startswith(LOCAL) else pg.outside.append(r.url))
-        yield pg
-        browser.close()
+@pytest.fixture(scope="module")
+def server():
+    with serve() as url:
+        yield url
 
 
 def _pixel(box: dict, view: dict, lon: float, lat: float) -> tuple[float, float]:
