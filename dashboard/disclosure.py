@@ -14,6 +14,15 @@ which passes its figures through :func:`protect`. The rules partners sign up to:
   (the other areas are ranked among themselves).
 * A hidden cell is a distinct class on maps and legends and a marker in
   tables and exports (``suppressed`` says why). It is never shown as zero.
+* **Across views.** Small counts are hidden where they are stored, at the
+  finest grain (an LSOA in one month), before anything is added up: every
+  total over months, wards, districts, the region and the monthly trends is
+  built from the protected cells, in which each hidden count stands in as
+  k/2 (2.5 for k = 5) whatever its true value (:func:`cell_sql`). So no
+  difference of two views the app offers (overlapping periods, a ward less
+  its LSOAs, a district or region less the rest) depends on a hidden value,
+  and none can reveal one. A total that includes hidden cells is an estimate,
+  and ``estimated`` says how many cells it includes.
 """
 
 from __future__ import annotations
@@ -24,6 +33,22 @@ import pandas as pd
 PRIMARY = "primary"
 SECONDARY = "secondary"
 DERIVED = ("value", "rate_per_1000")
+
+
+def cell_sql(value: str, k: str) -> str:
+    """SQL for a stored count as every figure uses it: a count from 1 to k-1 stands in
+    as k/2, so no figure depends on its true value (``k`` of 0 or 1 hides nothing)."""
+    return f"(CASE WHEN {small_sql(value, k)} THEN {k} / 2.0 ELSE {value} END)"
+
+
+def small_sql(value: str, k: str) -> str:
+    """SQL that is true for a stored count from 1 to k-1 (one that is hidden)."""
+    return f"({k} > 1 AND {value} > 0 AND {value} < {k})"
+
+
+def whole(values: pd.Series) -> pd.Series:
+    """Totals that include stand-ins, rounded half up to whole counts."""
+    return np.floor(values + 0.5)
 
 
 def primary(values: pd.Series, k: int) -> pd.Series:

@@ -118,7 +118,11 @@ def metadata(store: Store, region: Region, flt: ViewFilter, indicators: list[str
         "suppression": ("Counts from 1 to k-1 are suppressed (k per indicator above; 0 means "
                         "none), with secondary suppression within each district and the "
                         "rates and ranks of suppressed cells hidden. Suppressed cells are "
-                        "empty, and the 'suppressed' column says why; never zero."),
+                        "empty, and the 'suppressed' column says why; never zero. Small "
+                        "counts are hidden where they are stored (an LSOA in one month) and "
+                        "every total over months or areas counts each of them as k/2, "
+                        "whatever its true value, so no two exports can be subtracted to "
+                        "recover one; such totals are estimates."),
         "attribution": ATTRIBUTION,
         "rows": rows,
         "generated_at": (now or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat(),

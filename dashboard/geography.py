@@ -135,13 +135,16 @@ def aggregate_to_ward(lsoa: pd.DataFrame, lookup: pd.DataFrame, *, additive: boo
         ``code, value, denominator`` per ward. A ward whose LSOAs all lack a
         value has NaN, never zero.
     """
+    extra = ["hidden"] if "hidden" in lsoa else []
     merged = lookup[["lsoa_code", "ward_code"]].merge(
-        lsoa[["code", "value", "denominator"]], left_on="lsoa_code", right_on="code",
+        lsoa[["code", "value", "denominator", *extra]], left_on="lsoa_code", right_on="code",
         how="left", validate="one_to_one")
     groups = merged.groupby("ward_code", sort=True)
     if additive:
         out = pd.DataFrame({"value": groups["value"].sum(min_count=1),
                             "denominator": groups["denominator"].sum(min_count=1)})
+        if extra:  # how many suppressed cells stand in inside each ward's total
+            out["hidden"] = groups["hidden"].sum()
     else:
         has = merged["value"].notna()
         weight = merged["denominator"].where(has).fillna(0.0)

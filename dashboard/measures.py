@@ -51,18 +51,25 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
     frame's ``attrs["conversion"]`` says how. Pass the region's ``lookup``
     (``geography.lsoa_lookup``) when it is already read.
 
+    Counts an indicator suppresses (k > 1) are protected here, cell by cell as
+    stored, before they are summed (``disclosure.cell_sql``): ``hidden`` counts
+    the small cells inside each figure.
+
     Returns
     -------
     DataFrame
-        ``code, name, lad_code, value, denominator``.
+        ``code, name, lad_code, value, denominator, hidden``.
     """
     areas = geography.region_areas(store, region, "lsoa", lookup)
+    k = int(meta.get("suppression_k") or 0) if meta["additive"] else 0
     agg = "sum" if meta["additive"] else "avg"
     obs = store.query(
-        f"SELECT area_code AS code, {agg}(value) AS value FROM observations "
-        f"WHERE indicator = ? AND geography = ? AND period_start >= ? AND period_end <= ? "
-        f"GROUP BY area_code",
+        f"SELECT area_code AS code, {agg}({disclosure.cell_sql('value', str(k))}) AS value, "
+        f"count(*) FILTER (WHERE {disclosure.small_sql('value', str(k))}) AS hidden "
+        f"FROM observations WHERE indicator = ? AND geography = ? AND period_start >= ? "
+        f"AND period_end <= ? GROUP BY area_code",
         [meta["indicator"], meta["geography"], start, end])
+    obs["value"] = obs["value"].where(obs["hidden"] == 0, disclosure.whole(obs["value"]))
     conversion = None
     if meta["geography"] != region.lsoa_geography:
         if meta["geography"] not in vintage.GEOGRAPHY.values():
@@ -93,7 +100,8 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
             partial = (f"{short['lad_code'].nunique()} districts of this region have data "
                        f"for only {int(short['months'].min())} of the {months} months "
                        "chosen; their totals cover those months only.")
-    out = out[["code", "name", "lad_code", "value", "denominator"]]
+    out["hidden"] = out["hidden"].fillna(0).astype(int) if "hidden" in out else 0
+    out = out[["code", "name", "lad_code", "value", "denominator", "hidden"]]
     out.attrs["conversion"] = conversion.describe() if conversion else ""
     out.attrs["partial"] = partial
     return out
@@ -178,6 +186,7 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
         wards = geography.region_areas(store, region, "ward", lookup)
         agg = geography.aggregate_to_ward(lsoa, lookup, additive=bool(meta["additive"]))
         view = wards.merge(agg, on="code", how="left", validate="one_to_one")
+    view = view.assign(hidden=view["hidden"].fillna(0).astype(int) if "hidden" in view else 0)
     names = lookup[["lad_code", "lad_name"]].drop_duplicates("lad_code")
     view = view.drop(columns=[c for c in ("lad_name",) if c in view]).merge(
         names, on="lad_code", how="left")
@@ -192,13 +201,14 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
         "period_end": flt.period_end, "value": view["value"],
         "denominator": view["denominator"], "rate_per_1000": rate,
         "rank": rank_areas(chosen, meta["polarity"]),
-        "lad_code": view["lad_code"], "lad_name": view["lad_name"]})
+        "lad_code": view["lad_code"], "lad_name": view["lad_name"],
+        "estimated": view["hidden"]})
     # The disclosure chokepoint: nothing below reaches a page or a file unprotected.
     out = disclosure.protect(out, int(meta.get("suppression_k") or 0),
                              additive=bool(meta["additive"]), polarity=meta["polarity"],
                              measure_column="rate_per_1000" if flt.measure == "rate"
                              else "value")
-    out = out[COLUMNS + ["lad_code", "lad_name"]].sort_values("area_code") \
+    out = out[COLUMNS + ["lad_code", "lad_name", "estimated"]].sort_values("area_code") \
         .reset_index(drop=True)
     out.attrs["suppression_k"] = int(meta.get("suppression_k") or 0)
     out.attrs["partial"] = lsoa.attrs.get("partial", "")
@@ -292,7 +302,8 @@ def region_monthly(store: Store, region: Region, start: str, end: str, *,
     """Monthly regional totals of every monthly count indicator, for trend sparklines.
 
     Totals are taken on each indicator's own vintage (a regional total does not
-    depend on the LSOA vintage it is drawn with).
+    depend on the LSOA vintage it is drawn with), from protected cells: a small
+    count stands in as k/2, as in every other figure (``disclosure.cell_sql``).
 
     Returns
     -------
@@ -301,8 +312,10 @@ def region_monthly(store: Store, region: Region, start: str, end: str, *,
     """
     where, params = geography._lad_clause(region, "l.lad_code")
     visible = list(access.rules(store, viewer))
+    cell = disclosure.cell_sql("o.value", "coalesce(c.suppression_k, 0)")
     out = store.query(
-        f"SELECT o.indicator, o.period_start, sum(o.value) AS value FROM observations o "
+        f"SELECT o.indicator, o.period_start, floor(sum({cell}) + 0.5) AS value "
+        f"FROM observations o "
         f"JOIN lsoa_ward l ON l.lsoa_code = o.area_code "
         f"AND l.vintage = CASE o.geography WHEN 'LSOA11' THEN 2011 ELSE 2021 END "
         f"JOIN catalogue c ON c.indicator = o.indicator "

@@ -69,7 +69,12 @@ st.markdown("""
   openly published data such as police.uk, 5 by default for partner data); where a
   district would have a single suppressed cell, its smallest other cell is suppressed
   too, and rates and ranks of suppressed cells are hidden. Suppressed cells are shown
-  as such, never as zero, on every map, table and export.
+  as such, never as zero, on every map, table and export. Small counts are hidden where
+  they are stored (an LSOA in one month), before anything is added up: every total over
+  months, wards, districts and the region, and every monthly trend, counts each hidden
+  cell as k/2 (2.5 for k = 5) whatever its true value. Such totals are estimates, and no
+  difference between two views (overlapping periods, a ward less its LSOAs, a district
+  or region less the rest) can recover a hidden count.
 - **Composite demand index.** Each indicator becomes the area's need percentile (0 least
   need, 100 most); the index is the weighted mean, and each indicator's contribution is
   its weight times its percentile over the sum of the weights.

@@ -95,7 +95,9 @@ def partner_store(tmp_path_factory, store):
     return Store(copy), rows
 
 
-@pytest.mark.parametrize("level", ["lsoa", "ward"])
+# LSOAs are the grain small counts are hidden at; a ward's total that includes them is
+# an estimate (test_a_total_that_includes_hidden_cells_says_how_many), not suppressed.
+@pytest.mark.parametrize("level", ["lsoa"])
 def test_partner_counts_are_suppressed_on_maps_tables_and_exports(partner_store, regions,
                                                                   level):
     store, rows = partner_store
@@ -124,3 +126,106 @@ def test_partner_counts_are_suppressed_on_maps_tables_and_exports(partner_store,
     assert set(hot.loc[hot["area_code"].isin(view.loc[hidden, "area_code"]), "class"]) == \
         {"Suppressed"}
 
+
+
+MONTHS = ["2022-01", "2022-02", "2022-03", "2022-04"]
+
+
+@pytest.fixture(scope="module")
+def monthly_small_counts(tmp_path_factory, store):
+    """A copy of the store with four months of small counts (Poisson(2), k = 5) for
+    every LSOA of two districts: about half the LSOA-month cells are hidden."""
+    tmp = tmp_path_factory.mktemp("differencing")
+    copy = tmp / "store.duckdb"
+    shutil.copy(store.path, copy)
+    with duckdb.connect(str(copy)) as con:
+        codes = [r[0] for r in con.execute(
+            "SELECT lsoa_code FROM lsoa_ward WHERE vintage = 2011 AND lad_code IN "
+            "('E06000022', 'E06000024') ORDER BY lsoa_code").fetchall()]
+    rng = np.random.default_rng(3)
+    rows = pd.DataFrame([(c, m, "fire_monthly_small", int(rng.poisson(2.0)))
+                         for c in codes for m in MONTHS],
+                        columns=["area_code", "period", "indicator", "value"])
+    path = tmp / "fire_monthly_small.csv"
+    rows.to_csv(path, index=False)
+    report = ingest(path, store=copy, partner="fire", today=dt.date(2026, 11, 1))
+    assert not report.refused
+    return Store(copy), rows
+
+
+def every_view(store: Store, region) -> dict:
+    """Every figure of the indicator the app can show: the map, table and export of each
+    month range at LSOA and ward level, the region's headline and monthly trend, two
+    wards' profiles (with their district and region) and trends, and a hotspot test."""
+    from dashboard import catalogue, hotspots, profile
+    out = {}
+    for i, a in enumerate(MONTHS):
+        for b in MONTHS[i:]:
+            for level in ("lsoa", "ward"):
+                flt = ViewFilter(region.name, level, "fire_monthly_small", a, b, "rate")
+                out[(level, a, b)] = measures.indicator_view(store, region, flt,
+                                                             viewer=OPERATOR)
+    out["monthly"] = measures.region_monthly(store, region, MONTHS[0], MONTHS[-1],
+                                             viewer=OPERATOR)
+    cat = catalogue.catalogue(store)
+    out["summary"] = measures.region_summary(store, region, MONTHS[0], MONTHS[1],
+                                             cat[cat["indicator"] == "fire_monthly_small"],
+                                             viewer=OPERATOR)
+    ward = out[("ward", MONTHS[0], MONTHS[-1])]
+    flt = ViewFilter(region.name, "ward", "fire_monthly_small", MONTHS[0], MONTHS[-1],
+                     "rate")
+    for code in ward.dropna(subset=["lad_code"])["area_code"].iloc[[0, -1]]:
+        out[("profile", code)] = profile.ward_profile(store, region, code, flt,
+                                                      viewer=OPERATOR)
+        out[("trend", code)] = profile.ward_trend(store, region, code, flt, viewer=OPERATOR)
+    out["hotspots"] = analysis.hotspot_view(
+        store, region, flt.with_(level="lsoa"), hotspots.Settings(permutations=99),
+        viewer=OPERATOR)
+    return out
+
+
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_no_pair_of_views_can_be_differenced_to_a_hidden_cell(monthly_small_counts, regions,
+                                                             seed):
+    """Non-interference: redrawing every hidden cell's true value (any 1 to 4) leaves
+    every view the app offers exactly as it was. So no difference between any two
+    views (overlapping periods, a ward less its LSOAs, district, region and monthly
+    figures) depends on a hidden value, and none can recover one."""
+    store, rows = monthly_small_counts
+    region = regions["avon_and_somerset"]
+    if not hasattr(store, "_views"):
+        store._views = every_view(store, region)
+    hidden = rows[rows["value"].between(1, 4)]
+    assert len(hidden) > 100
+    redrawn = hidden.assign(value=np.random.default_rng(seed).integers(1, 5, len(hidden)))
+    with store.writing() as path, duckdb.connect(str(path)) as con:
+        con.register("_new", redrawn)
+        con.execute("UPDATE observations o SET value = n.value FROM _new n WHERE "
+                    "o.indicator = n.indicator AND o.area_code = n.area_code AND "
+                    "o.period_start = n.period")
+    again = every_view(store, region)
+    for key, before in store._views.items():
+        pd.testing.assert_frame_equal(again[key], before, obj=str(key))
+
+
+def test_a_total_that_includes_hidden_cells_says_how_many(monthly_small_counts, regions):
+    store, rows = monthly_small_counts
+    region = regions["avon_and_somerset"]
+    flt = ViewFilter(region.name, "ward", "fire_monthly_small", MONTHS[0], MONTHS[-1], "count")
+    view = measures.indicator_view(store, region, flt, viewer=OPERATOR)
+    lookup = geography.lsoa_lookup(store, region)
+    small = rows[rows["value"].between(1, 4)].merge(lookup, left_on="area_code",
+                                                    right_on="lsoa_code")
+    expected = small.groupby("ward_code").size()
+    got = view.set_index("area_code")["estimated"]
+    assert (got.reindex(expected.index) == expected).all()
+    assert not view["value"].between(1, 4).any()
+    # Each hidden cell stands in as k/2 = 2.5 and each LSOA's total is rounded half up;
+    # the other cells are exact, and a ward adds up its LSOAs.
+    cells = rows.merge(lookup, left_on="area_code", right_on="lsoa_code")
+    cells["stand_in"] = cells["value"].where(~cells["value"].between(1, 4), 2.5)
+    lsoa = cells.groupby(["ward_code", "lsoa_code"])["stand_in"].sum()
+    lsoa = lsoa.where(lsoa == lsoa.round(), np.floor(lsoa + 0.5))
+    one = expected.index[0]
+    assert view.set_index("area_code").at[one, "value"] == lsoa[one].sum()
