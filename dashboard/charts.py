@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 UNIT_WORDS = {"count": "", "rank": "mean rank", "score": "mean score", "ratio": "mean ratio",
-              "rate": "mean rate", "proportion": "mean share"}
+              "rate": "mean rate", "proportion": "mean share", "change": "mean change"}
 
 
 def headline_value(row: dict) -> str:
@@ -38,7 +38,7 @@ def headline_help(row: dict) -> str:
     period = row["period_start"] if row["period_start"] == row["period_end"] else \
         f"{row['period_start']} to {row['period_end']}"
     how = "Total over the region" if row["unit"] == "count" else \
-        f"Population-weighted {UNIT_WORDS[row['unit']]} of the region's LSOAs"
+        f"Population-weighted {UNIT_WORDS.get(row['unit'], 'mean')} of the region's LSOAs"
     rate = "" if row["rate_per_1000"] != row["rate_per_1000"] else \
         f"; {row['rate_per_1000']:,.1f} per 1,000 residents"
     return (f"{how}, {period}{rate}. Data for {row['areas_with_data']:,} of "

@@ -189,6 +189,9 @@ HOTSPOT_OPTIONS: dict[str, tuple] = {
 }
 HOTSPOT_DEFAULTS = {"method": "gi", "analysis": "hotspots", "permutations": 999,
                     "correction": "fdr", "hex": 0}
+# Hexagons are many (tens of thousands at resolution 9): 9,999 permutations on them took
+# 47 s and 1 GB, so a link (or a choice) asks for at most this many there.
+MAX_HEX_PERMUTATIONS = 999
 
 
 def hotspot_options(params: dict[str, str]) -> tuple[dict, list[str]]:
@@ -214,4 +217,8 @@ def hotspot_options(params: dict[str, str]) -> tuple[dict, list[str]]:
         else:
             notices.append(f"URL parameter '{key}' was {raw!r}; it must be one of "
                            f"{list(allowed)}. Showing the default instead.")
+    if out["hex"] and out["permutations"] > MAX_HEX_PERMUTATIONS:
+        notices.append(f"URL parameter 'permutations' was {out['permutations']:,}; on "
+                       f"hexagons at most {MAX_HEX_PERMUTATIONS:,} are run.")
+        out["permutations"] = MAX_HEX_PERMUTATIONS
     return out, notices

@@ -17,6 +17,7 @@ are drawn as layers, so the map reads without a tile server.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 
@@ -229,14 +230,17 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
 
 
 def legend_html(title: str, entries: list[LegendEntry]) -> str:
-    """An HTML legend: one swatch, class bounds and area count per row."""
+    """An HTML legend: one swatch, class bounds and area count per row. Titles and
+    labels can come from partners' catalogue entries, so they are escaped."""
     rows = "".join(
         f"<div style='display:flex;align-items:center;gap:.5em;margin:2px 0'>"
-        f"<span style='display:inline-block;width:22px;height:14px;background:{e.colour};"
-        f"border:1px solid #888'></span><span style='flex:1'>{e.label}</span>"
+        f"<span style='display:inline-block;width:22px;height:14px;"
+        f"background:{html.escape(e.colour)};border:1px solid #888'></span>"
+        f"<span style='flex:1'>{html.escape(e.label)}</span>"
         f"<span style='opacity:.65'>{e.count:,}</span></div>" for e in entries)
     return (f"<div role='list' aria-label='Map legend' style='font-size:.9em'>"
-            f"<div style='font-weight:600;margin-bottom:.3em'>{title}</div>{rows}</div>")
+            f"<div style='font-weight:600;margin-bottom:.3em'>{html.escape(title)}</div>"
+            f"{rows}</div>")
 
 
 def view_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, view: pd.DataFrame, *,

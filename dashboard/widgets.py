@@ -314,6 +314,10 @@ def hotspot_controls(key: str = "hot") -> HotspotChoice:
                          "(or high-high clusters) instead of the whole region.")
         st.caption(f"Random seed {hotspots.SEED}: the same choices always give the same "
                    "result.")
+    if resolution and perms > filters.MAX_HEX_PERMUTATIONS:
+        st.caption(f"On hexagons at most {filters.MAX_HEX_PERMUTATIONS:,} permutations are "
+                   "run: there are too many hexagons for more.")
+        perms = filters.MAX_HEX_PERMUTATIONS
     settings = hotspots.Settings(method=method if mode == "hotspots" else "gi",
                                  permutations=perms, correction=correction)
     st.query_params.update({"method": method, "analysis": mode, "permutations": str(perms),

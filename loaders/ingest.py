@@ -35,7 +35,7 @@ META_KEYS = {"title", "partner", "unit", "polarity", "denominator", "suppression
 DEFAULTS = {"unit": "count", "polarity": "high_is_bad", "denominator": "population",
             "suppression_k": 5, "licence": "partner data, not for onward publication"}
 NEGATIVE_UNITS = {"score", "change"}
-UNITS = ("count", "rate", "score", "rank", "percent", "change")
+UNITS = ("count", "rate", "score", "rank", "ratio", "proportion", "change")
 POLARITIES = ("high_is_bad", "low_is_bad")
 MAX_INDICATORS = 50  # per file; more is almost always a wide file read the wrong way
 MAX_K = 100

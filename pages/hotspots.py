@@ -51,7 +51,7 @@ if resolution:
                f"{hexes.RESOLUTIONS[resolution]}); hexagons have no population, so no rates")
 if mode == "emerging":
     months = result.attrs.get("periods", [])
-    st.subheader(f"Emerging hot spots: {meta['title']}, {len(months)} months to "
+    st.subheader(f"Emerging hot spots: {widgets.plain(meta['title'])}, {len(months)} months to "
                  f"{view.period_end}")
     found = emerging.with_pattern(result)
     st.markdown(f"**{len(found):,} of {len(result):,} {noun} show a pattern over "
@@ -63,7 +63,8 @@ if mode == "emerging":
                "Mann-Kendall test on each area's monthly z-scores.")
     title = "Pattern over the months"
 else:
-    st.subheader(f"{hotspots.METHODS[settings.method]}: {meta['title']}, {period}")
+    st.subheader(f"{hotspots.METHODS[settings.method]}: {widgets.plain(meta['title'])}, "
+                 f"{period}")
     st.markdown(f"**{result.attrs.get('summary', '')}**")
     shared = "hexagons sharing an edge" if resolution else \
         "queen contiguity (shared edge or corner)"

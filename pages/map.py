@@ -23,7 +23,7 @@ except LoaderError as err:
 measure = "rate per 1,000 residents" if view.measure == "rate" else meta["unit"]
 period = view.period_start if view.period_start == view.period_end else \
     f"{view.period_start} to {view.period_end}"
-st.subheader(f"{meta['title']}, {period}")
+st.subheader(f"{widgets.plain(meta['title'])}, {period}")
 for note in ("conversion", "partial"):
     if data.attrs.get(note):
         st.caption(data.attrs[note])

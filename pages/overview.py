@@ -25,11 +25,11 @@ if summary.empty:
 
 st.subheader(f"{region.title}: headline figures")
 for partner, group in summary.groupby("partner", sort=False):
-    st.markdown(f"**{partner.capitalize()}**")
+    st.markdown(f"**{widgets.plain(partner.capitalize())}**")
     cols = st.columns(4)
     for i, row in enumerate(group.to_dict("records")):
         cols[i % 4].metric(
-            charts.short_title(row["title"]), charts.headline_value(row),
+            widgets.plain(charts.short_title(row["title"])), charts.headline_value(row),
             delta=charts.headline_rate(row), delta_color="off", delta_arrow="off",
             help=charts.headline_help(row), border=True,
             chart_data=trends.get(row["indicator"]), chart_type="area")

@@ -60,8 +60,8 @@ def test_search_areas_matches_every_word_in_name_or_code():
 
 def test_hotspot_options_from_the_url_fall_back_one_by_one():
     from dashboard.filters import HOTSPOT_DEFAULTS, hotspot_options
-    opts, notices = hotspot_options({"method": "lisa", "permutations": "9999", "hex": "8"})
-    assert opts == {**HOTSPOT_DEFAULTS, "method": "lisa", "permutations": 9999, "hex": 8}
+    opts, notices = hotspot_options({"method": "lisa", "permutations": "499", "hex": "8"})
+    assert opts == {**HOTSPOT_DEFAULTS, "method": "lisa", "permutations": 499, "hex": 8}
     assert notices == []
     opts, notices = hotspot_options({"method": "kriging", "permutations": "lots",
                                      "correction": "fdr", "hex": "12"})
@@ -69,3 +69,11 @@ def test_hotspot_options_from_the_url_fall_back_one_by_one():
     assert len(notices) == 3
     assert "'method' was 'kriging'" in notices[0] and "['gi', 'lisa']" in notices[0]
     assert "'permutations' was 'lots'" in notices[1]
+
+
+def test_a_link_cannot_ask_for_9999_permutations_on_hexagons():
+    from dashboard.filters import MAX_HEX_PERMUTATIONS, hotspot_options
+    opts, notices = hotspot_options({"hex": "9", "permutations": "9999"})
+    assert opts["permutations"] == MAX_HEX_PERMUTATIONS and "at most 999" in notices[0]
+    opts, notices = hotspot_options({"hex": "0", "permutations": "9999"})
+    assert opts["permutations"] == 9999 and notices == []

@@ -1,6 +1,7 @@
 """Maps: a readable deck with no basemap request, lean JSON, and correct polygons."""
 
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -115,3 +116,13 @@ def test_national_no_data_areas_are_drawn_as_one_merged_shape(store, regions):
     assert len({o["code"] for o in layers["areas"]["data"]}) == with_data
     assert layers["no-data"]["pickable"] is False
     assert len(deck.to_json()) < 2_000_000  # against ~8 MB with every area drawn
+
+
+def test_partner_text_is_escaped_in_legends_and_markdown():
+    from dashboard.classify import LegendEntry
+    from dashboard.widgets import plain
+    legend = maps.legend_html("<img src=x onerror=alert(1)>",
+                              [LegendEntry("#ffffff", "<a href='http://e'>x</a>", 3)])
+    assert "<img" not in legend and "<a " not in legend and "&lt;img" in legend
+    text = plain("![x](http://evil.example/x.png) [link](http://e) <b>bold</b>")
+    assert not re.search(r"(?<!\\)[\[\]<>!]", text)  # every one escaped: no link, image, tag
