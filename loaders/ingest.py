@@ -27,6 +27,7 @@ from loaders import partner as pt
 from loaders.config import store_path
 from loaders.errors import LoaderError
 from loaders.readfile import MAX_BYTES, display_name, peek_header, read_partner_table
+from loaders.safety import looks_like_formula
 
 REQUIRED = ("area_code",)
 POLICE_HEADER = ("month", "lsoa code", "crime type")
@@ -114,9 +115,13 @@ def _meta_problems(ident: str, entry: object) -> list[str]:
         if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= MAX_K:
             out.append(f"{where} suppression_k was {k!r}; it must be a whole number from 0 to "
                        f"{MAX_K}")
-    for key in META_KEYS - {"suppression_k"}:
+    for key in sorted(META_KEYS - {"suppression_k"}):
         if key in entry and not isinstance(entry[key], str):
             out.append(f"{where} {key} must be text, not {type(entry[key]).__name__}")
+        elif key in entry and looks_like_formula(entry[key].strip()):
+            # Catalogue text reaches tables whose own download a spreadsheet opens.
+            out.append(f"{where} {key} starts like a spreadsheet formula "
+                       f"({entry[key][:20]!r}); remove the leading =, +, - or @")
     return out
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from loaders.errors import LoaderError
+from loaders.safety import looks_like_formula
 
 MAX_BYTES = 50 * 1024 * 1024  # a partner file larger than this is refused unread
 MAX_COLUMNS = 250  # wide files: 20 years of months, or many indicators; more is not a table
@@ -42,9 +43,13 @@ class RawTable:
 
 
 def display_name(name: str) -> str:
-    """A file name safe to show: the last path part, printable characters only."""
+    """A file name safe to show: the last path part, printable characters only, and
+    never starting like a spreadsheet formula (it is shown in tables a user can
+    download)."""
     base = re.split(r"[\\/]", str(name))[-1]
     clean = "".join(ch if ch.isprintable() else "?" for ch in base).strip()
+    if looks_like_formula(clean):
+        clean = "_" + clean
     return clean[:120] or "(unnamed file)"
 
 

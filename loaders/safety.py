@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?"  # a signed number is not a formula
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether text would run as a spreadsheet formula (a signed number would not)."""
+    return text.startswith(FORMULA_START) and not re.fullmatch(NUMBER, text)
 
 
 def neutralise_formulae(frame: pd.DataFrame) -> pd.DataFrame:
@@ -15,6 +23,6 @@ def neutralise_formulae(frame: pd.DataFrame) -> pd.DataFrame:
         if s.dtype == object or pd.api.types.is_string_dtype(s):
             text = s.astype(str)
             risky = s.notna() & text.str.startswith(FORMULA_START) & \
-                ~text.str.fullmatch(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?")
+                ~text.str.fullmatch(NUMBER)
             out[col] = s.where(~risky, "'" + text)
     return out

@@ -322,3 +322,13 @@ def test_limits_on_columns_indicators_and_catalogue_values(store, tmp_path):
     report = ingest(path, store=store, today=TODAY, meta=bad)
     assert report.refused and "suppression_k was 'none'" in report.reason
     assert "polarity was 'sideways'" in report.reason and "unit was" not in report.reason
+
+
+def test_formula_text_never_reaches_the_catalogue_or_a_file_name(store, tmp_path):
+    meta = tmp_path / "meta.toml"
+    meta.write_text('title = "=HYPERLINK(\\"http://evil.example\\",\\"click\\")"\n')
+    path = tmp_path / "x.csv"
+    path.write_text("area_code,period,indicator,value\nE01014399,2022-01,x_one,3\n")
+    report = ingest(path, store=store, today=TODAY, meta=meta)
+    assert report.refused and "title starts like a spreadsheet formula" in report.reason
+    assert display_name("=cmd|' -C calc'!A0.csv").startswith("_=")
