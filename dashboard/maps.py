@@ -120,6 +120,12 @@ def _tooltip_fields(view: pd.DataFrame, unit: str) -> pd.DataFrame:
         "r": [_fmt(v, 2) for v in view["rate_per_1000"]],
         "k": [f"{int(r)} of {n}" if pd.notna(r) else "not ranked" for r in view["rank"]],
     })
+    if "estimated" in view:  # a total that counts suppressed cells as stand-ins
+        some = (view["estimated"] > 0).to_numpy() & view["value"].notna().to_numpy()
+        out.loc[some, "v"] = [f"about {v} (includes {n:,} suppressed small "
+                              f"count{'s' if n > 1 else ''})"
+                              for v, n in zip(out.loc[some, "v"],
+                                              view.loc[some, "estimated"], strict=True)]
     if "suppressed" in view:
         hidden = (view["suppressed"] != "").to_numpy()
         out.loc[hidden, ["v", "r"]] = "suppressed (small count)"

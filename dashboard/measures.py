@@ -16,7 +16,7 @@ from dashboard.store import Store
 from loaders import Region
 
 COLUMNS = ["area_code", "area_name", "level", "indicator", "period_start", "period_end",
-           "value", "denominator", "rate_per_1000", "rank", "suppressed"]
+           "value", "denominator", "rate_per_1000", "rank", "estimated", "suppressed"]
 
 
 def indicator_meta(store: Store, indicator: str, grants: dict | None = None) -> dict:
@@ -208,7 +208,7 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
                              additive=bool(meta["additive"]), polarity=meta["polarity"],
                              measure_column="rate_per_1000" if flt.measure == "rate"
                              else "value")
-    out = out[COLUMNS + ["lad_code", "lad_name", "estimated"]].sort_values("area_code") \
+    out = out[COLUMNS + ["lad_code", "lad_name"]].sort_values("area_code") \
         .reset_index(drop=True)
     out.attrs["suppression_k"] = int(meta.get("suppression_k") or 0)
     out.attrs["partial"] = lsoa.attrs.get("partial", "")
