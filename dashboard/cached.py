@@ -195,7 +195,8 @@ def audit_export(flt: ViewFilter, indicators: tuple[str, ...], fmt: str, rows: i
 def catalogue_coverage(region: str, v: Context) -> pd.DataFrame:
     """The catalogue, as the viewer may see it, with each indicator's coverage of a region."""
     cov = cat.coverage(store(), get_region(region))
-    return access.visible_catalogue(cov, access.rules(store(), v.viewer))
+    return access.visible_catalogue(cov, access.rules(store(), v.viewer),
+                                    governance.agreements(store().governance))
 
 
 @st.cache_data(show_spinner=False)

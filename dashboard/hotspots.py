@@ -255,14 +255,19 @@ def hotspots(view: pd.DataFrame, graph: Graph, *, measure: str,
         (no data, or no neighbour).
     """
     settings = settings or DEFAULT
+    stand_in = view.attrs.get("stand_in") or {}
     view = view.reset_index(drop=True)
+    # A suppressed small count is tested as its stand-in (``measures.indicator_view``),
+    # so the test sees no hole where it is; its own z and class are not shown.
+    values = view["value"].fillna(view["area_code"].map(stand_in)) if stand_in \
+        else view["value"]
     if measure == "rate":
-        usable = view["value"].notna() & (view["denominator"] > 0)
+        usable = values.notna() & (view["denominator"] > 0)
         tested = pd.Series(np.nan, index=view.index)
         if usable.any():
-            tested[usable] = eb_rate(view.loc[usable, "value"], view.loc[usable, "denominator"])
+            tested[usable] = eb_rate(values[usable], view.loc[usable, "denominator"])
     else:
-        tested = view["value"].astype(float)
+        tested = values.astype(float)
     has = tested.notna().to_numpy()
     n = len(view)
     z, p = np.full(n, np.nan), np.full(n, np.nan)
@@ -286,8 +291,11 @@ def hotspots(view: pd.DataFrame, graph: Graph, *, measure: str,
         significant[ok] = p[ok] <= threshold(p[ok], settings.alpha, settings.correction)
     else:
         labels[rows] = NO_NEIGHBOURS
-    if "suppressed" in view:  # hidden by disclosure control: untested, and said so
-        labels[(view["suppressed"] != "").to_numpy()] = SUPPRESSED
+    if "suppressed" in view:  # hidden by disclosure control: no figure shown, said so
+        hidden = (view["suppressed"] != "").to_numpy()
+        labels[hidden] = SUPPRESSED
+        z[hidden], p[hidden], significant[hidden] = np.nan, np.nan, False
+        tested = tested.where(~hidden)
     out = pd.DataFrame({
         "area_code": view["area_code"].to_numpy(), "area_name": view["area_name"].to_numpy(),
         "value": view["value"].to_numpy(), "rate_per_1000": view["rate_per_1000"].to_numpy(),
@@ -346,7 +354,8 @@ def summary(result: pd.DataFrame, graph: Graph, *, level: str, method: str,
     """One plain-English line, e.g. "12 wards form 3 hot-spot clusters, mostly in Bristol"."""
     noun = {"lsoa": ("LSOA", "LSOAs"), "ward": ("ward", "wards"),
             "hex": ("hexagon", "hexagons")}[level]
-    tested = result["z"].notna().sum()
+    # Suppressed areas are tested as their stand-ins, though their figures are not shown.
+    tested = (result["z"].notna() | (result["class"] == SUPPRESSED)).sum()
     if tested == 0:
         return f"No {noun[1]} could be tested: none has both data and a neighbour."
     if method == "gi":

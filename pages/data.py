@@ -81,11 +81,17 @@ if report is not None:
 st.subheader("Indicator catalogue")
 cat = cached.catalogue_coverage(view.region, cached.version())
 st.dataframe(
-    cat[["indicator", "title", "partner", "area_coverage", "first_period", "last_period",
-         "loaded_at", "unit", "polarity", "geography", "source", "licence"]],
+    cat[["indicator", "title", "partner", "standing", "agreement_id", "area_coverage",
+         "first_period", "last_period", "loaded_at", "unit", "polarity", "geography",
+         "source", "licence"]],
     hide_index=True, width="stretch",
     column_config={"area_coverage": st.column_config.ProgressColumn(
         "Area coverage", help="Share of the region's areas with data", format="percent",
         min_value=0, max_value=1),
         "loaded_at": st.column_config.DatetimeColumn("Last loaded", format="YYYY-MM-DD HH:mm"),
-        "geography": st.column_config.TextColumn("Vintage")})
+        "geography": st.column_config.TextColumn("Vintage"),
+        "standing": st.column_config.TextColumn(
+            "Agreement", help="Open data; a partner upload with no agreement yet (seen by "
+            "its own stewards only); live until its expiry; or expired or suspended "
+            "(hidden from everyone but administrators)."),
+        "agreement_id": st.column_config.TextColumn("Agreement id")})

@@ -82,6 +82,21 @@ def live(agreement: dict, today: dt.date) -> bool:
     return pd.Timestamp(agreement["expires"]).date() >= today
 
 
+def standing(agreement: dict | None, origin: str, today: dt.date) -> str:
+    """An indicator's standing in plain words: open data, no agreement yet, live until
+    its expiry, or expired or suspended (flagged on the Partner data page)."""
+    if origin != "partner":
+        return "open data"
+    if agreement is None:
+        return "no agreement yet"
+    if live(agreement, today):
+        return f"live until {pd.Timestamp(agreement['expires']):%Y-%m-%d}"
+    if agreement["status"] == "active":
+        expires = pd.Timestamp(agreement["expires"]).date()
+        return "expired" if expires < today else "not started"
+    return agreement["status"]
+
+
 def agreement_of(agreements: pd.DataFrame) -> dict[str, dict]:
     """Each indicator's agreement (the register keeps it to one)."""
     out = {}
@@ -113,7 +128,8 @@ def grants(viewer: Viewer, catalogue: pd.DataFrame, agreements: pd.DataFrame,
             out[row.indicator] = Grant(row.indicator, role.finest_level, ag_id, "open")
         elif role.partner_data == "all":
             out[row.indicator] = Grant(row.indicator, role.finest_level, ag_id, "administrator")
-        elif role.partner_data == "own" and viewer.org and viewer.org == row.partner:
+        elif role.partner_data == "own" and viewer.org and viewer.org == row.partner \
+                and (ag is None or live(ag, today)):  # expiry binds its own stewards too
             out[row.indicator] = Grant(row.indicator, role.finest_level, ag_id,
                                        "own organisation")
         elif ag is not None and role.partner_data in ("agreements", "own") and live(ag, today) \
@@ -123,11 +139,19 @@ def grants(viewer: Viewer, catalogue: pd.DataFrame, agreements: pd.DataFrame,
     return out
 
 
-def visible_catalogue(catalogue: pd.DataFrame, grant: dict[str, Grant]) -> pd.DataFrame:
-    """The catalogue rows the viewer may see, with ``finest_level`` and ``agreement_id``."""
+def visible_catalogue(catalogue: pd.DataFrame, grant: dict[str, Grant],
+                      agreements: pd.DataFrame | None = None,
+                      today: dt.date | None = None) -> pd.DataFrame:
+    """The catalogue rows the viewer may see, with ``finest_level`` and
+    ``agreement_id`` (and, given the register, ``standing``: see :func:`standing`)."""
     out = catalogue[catalogue["indicator"].isin(grant)].copy()
     out["finest_level"] = out["indicator"].map(lambda i: grant[i].finest_level)
     out["agreement_id"] = out["indicator"].map(lambda i: grant[i].agreement)
+    if agreements is not None:
+        by = agreement_of(agreements)
+        today = today or dt.date.today()
+        out["standing"] = [standing(by.get(i), o, today)
+                           for i, o in zip(out["indicator"], out["origin"], strict=True)]
     return out.reset_index(drop=True)
 
 

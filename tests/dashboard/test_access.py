@@ -36,7 +36,7 @@ EXPECTED = {
     "analyst": {"crime_all": "point", "test_in": "lsoa", "test_out": None, "test_gone": None},
     "planner": {"crime_all": "point", "test_in": None, "test_out": None, "test_gone": None},
     "steward": {"crime_all": "lsoa", "test_in": "lsoa", "test_out": "lsoa",
-                "test_gone": "lsoa"},
+                "test_gone": None},  # expired: hidden from its own stewards too
     "other_steward": {"crime_all": "lsoa", "test_in": None, "test_out": None,
                       "test_gone": None},
     "admin": {"crime_all": "point", "test_in": "point", "test_out": "point",
@@ -251,3 +251,31 @@ def test_command_line_users_agreements_as_and_audit(partner_world, tmp_path):
     assert broken.returncode == 1 and "was changed" in broken.stderr
     missing = cli("audit", "--out", str(tmp_path / "no" / "a.csv"), *store, env_gov=gov)
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_uploads_are_the_stewards_own_and_audited(store, tmp_path):
+    import shutil
+
+    from dashboard import partners
+    copy = tmp_path / "store.duckdb"
+    shutil.copy(store.path, copy)
+    gov = tmp_path / "gov.sqlite"
+    local = Store(copy, governance=gov)
+    steward = VIEWERS["steward"]
+    data = (b"area_code,period,indicator,value,partner\n"
+            b"E01014399,2022-01,steward_fires,7,test_partner\n"
+            b"E01014400,2022-01,steward_fires,9,someone_else\n")
+    report = partners.ingest_upload(local, data, "fires.csv", viewer=steward,
+                                    partner="someone_else")
+    assert report.refused and "you upload for test_partner" in report.reason
+    report = partners.ingest_upload(local, data, "fires.csv", viewer=steward)
+    assert report.rows_loaded == 1 and report.quarantine[0]["column"] == "partner"
+    with pytest.raises(AccessDenied, match="cannot load partner files"):
+        partners.ingest_upload(local, data, "fires.csv", viewer=VIEWERS["analyst"])
+    log = audit.entries(event="upload", path=gov)
+    assert list(log["actor"]) == ["t_steward", "t_steward"]
+    assert '"refused": true' in log["detail"].iat[0] and '"sha256"' in log["detail"].iat[1]
+    # Unassigned, the upload is its own stewards' (and administrators') only.
+    assert "steward_fires" in access.rules(local, steward)
+    assert "steward_fires" not in access.rules(local, VIEWERS["analyst"])
+    assert "steward_fires" not in access.rules(local, VIEWERS["other_steward"])

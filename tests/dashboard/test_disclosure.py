@@ -229,3 +229,25 @@ def test_a_total_that_includes_hidden_cells_says_how_many(monthly_small_counts, 
     lsoa = lsoa.where(lsoa == lsoa.round(), np.floor(lsoa + 0.5))
     one = expected.index[0]
     assert view.set_index("area_code").at[one, "value"] == lsoa[one].sum()
+
+
+def test_suppressed_cells_leave_no_holes_that_make_false_hot_spots(monthly_small_counts,
+                                                                   regions):
+    """Random small counts have no clusters. Left untested, suppressed cells punch holes
+    among the zeros and fives that Gi* reads as clusters; tested as their stand-ins,
+    they do not."""
+    from dashboard import hotspots, weights
+    store, _ = monthly_small_counts
+    region = regions["avon_and_somerset"]
+    flt = ViewFilter(region.name, "lsoa", "fire_monthly_small", MONTHS[0], MONTHS[0], "count")
+    view = measures.indicator_view(store, region, flt, viewer=OPERATOR)
+    graph = weights.region_graph(store, region, "lsoa")
+    settings = hotspots.Settings(permutations=999)
+    now = hotspots.hotspots(view, graph, measure="count", settings=settings)
+    holes = view.copy()
+    holes.attrs = {}
+    before = hotspots.hotspots(holes, graph, measure="count", settings=settings)
+    assert before["significant"].sum() >= 10  # the artefact, as it was
+    assert now["significant"].sum() <= 2
+    hidden = view.loc[view["suppressed"] != "", "area_code"]
+    assert now.loc[now["area_code"].isin(hidden), "z"].isna().all()
