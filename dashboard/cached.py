@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -179,16 +180,20 @@ def audit_view(what: str, flt: ViewFilter, **detail) -> None:
                  level=flt.level, region=flt.region, period=flt.period, **detail)
 
 
-def audit_export(flt: ViewFilter, indicators: tuple[str, ...], fmt: str, rows: int,
-                 data) -> None:
-    """Record a download: the ``on_click`` callback of every download button of data.
+def audited_download(flt: ViewFilter, indicators: tuple[str, ...], fmt: str, rows: int,
+                     make: Callable[[], bytes]) -> Callable[[], bytes]:
+    """A download button's data that is made, and recorded in the audit log, when the
+    user clicks: Streamlit calls it then (deferred data), outside the page's run, so
+    the viewer and the register are taken now."""
+    who, gov = viewer(), store().governance
 
-    ``data`` is the file's bytes, or the function the button calls for them.
-    """
-    payload = data() if callable(data) else data
-    audit.record(viewer(), "export", store().governance, format=fmt, rows=rows,
-                 indicators=list(indicators), filters=flt.to_params(), via="app",
-                 sha256=hashlib.sha256(payload).hexdigest())
+    def build() -> bytes:
+        data = make()
+        audit.record(who, "export", gov, format=fmt, rows=rows, indicators=list(indicators),
+                     filters=flt.to_params(), via="app",
+                     sha256=hashlib.sha256(data).hexdigest())
+        return data
+    return build
 
 
 @st.cache_data(show_spinner="Checking coverage…", max_entries=8)

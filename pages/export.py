@@ -44,10 +44,11 @@ name = f"oda_{view.region}_{view.level}_{view.period}".replace(":", "_")
 c1, c2 = st.columns(2)
 size = f"{len(data) / 1e6:.1f} MB" if len(data) >= 1e5 else f"{len(data) / 1e3:.0f} kB"
 c1.download_button(f"Download {export.FORMATS[fmt][0]} ({size})",
-                   data, file_name=name + suffix, mime=export.FORMATS[fmt][1],
-                   key="exp_download", type="primary", on_click=cached.audit_export,
-                   args=(view, tuple(indicators), fmt,
-                         len(cached.export_frame(view, tuple(indicators), v)), data))
+                   cached.audited_download(
+                       view, tuple(indicators), fmt,
+                       len(cached.export_frame(view, tuple(indicators), v)), lambda: data),
+                   file_name=name + suffix, mime=export.FORMATS[fmt][1],
+                   key="exp_download", type="primary", on_click="ignore")
 for extra, more in sidecars:
     c2.download_button("Download its metadata (JSON)", more, file_name=name + extra,
                        mime="application/json", key="exp_sidecar", on_click="ignore")

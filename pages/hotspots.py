@@ -121,8 +121,7 @@ else:
 level = f"h3r{resolution}" if resolution else view.level
 name = f"{mode}_{view.indicator}_{level}_{view.period}".replace(":", "_")
 st.download_button("Download every area (CSV)",
-                   lambda: export.to_csv(result, list(result.columns)),
+                   cached.audited_download(view, (view.indicator,), "csv", len(result),
+                                           lambda: export.to_csv(result, list(result.columns))),
                    file_name=f"{name}.csv", mime="text/csv", key="hot_download",
-                   on_click=cached.audit_export,
-                   args=(view, (view.indicator,), "csv", len(result),
-                         lambda: export.to_csv(result, list(result.columns))))
+                   on_click="ignore")

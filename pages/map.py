@@ -82,8 +82,8 @@ else:
 if st.toggle("Show the figures behind the map as a table", key="map_table",
              help="The same figures as the map, for screen readers and for checking."):
     st.dataframe(data.drop(columns=["lad_code"]), hide_index=True, width="stretch")
-st.download_button("Download these figures (CSV)", lambda: export.to_csv(data),
+st.download_button("Download these figures (CSV)",
+                   cached.audited_download(view, (view.indicator,), "csv", len(data),
+                                           lambda: export.to_csv(data)),
                    file_name=f"{view.indicator}_{view.level}_{view.period}.csv".replace(":", "_"),
-                   mime="text/csv", key="map_download", on_click=cached.audit_export,
-                   args=(view, (view.indicator,), "csv", len(data),
-                         lambda: export.to_csv(data)))
+                   mime="text/csv", key="map_download", on_click="ignore")
