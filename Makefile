@@ -12,11 +12,12 @@ STAMP := $(VENV)/.installed
 ODA_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export ODA_DATA_DIR
 
-.PHONY: run test store chromium lint bench clean help
+.PHONY: run run-postgres test store chromium postgres lint bench clean help
 
 help:
 	@echo "make run    start the app on http://127.0.0.1:8501 (default region)"
-	@echo "make test   run the whole test suite"
+	@echo "make test   run the whole test suite (both store backends)"
+	@echo "make run-postgres  the app on a throwaway local PostgreSQL store"
 	@echo "make store  build the embedded store (geodata/oda.duckdb) if out of date"
 	@echo "make bench  run the benchmarks in benchmarks/"
 
@@ -33,6 +34,17 @@ chromium:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# PostgreSQL 15 + PostGIS 3 for the second store backend (tests start a throwaway
+# cluster from these binaries), and nginx for the replicas of the load benchmark.
+postgres:
+	@test -x /usr/lib/postgresql/15/bin/initdb -a -f /usr/share/postgresql/15/extension/postgis.control \
+	  -a -x /usr/sbin/nginx || { \
+	  echo "installing Debian's postgresql-15-postgis-3 and nginx"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql-15 \
+	    postgresql-15-postgis-3 postgresql-client-15 nginx-light >/dev/null; }
+
 store: $(STAMP)
 	@test -n "$(ODA_DATA_DIR)" || { echo "Set ODA_DATA_DIR to the open data folder (../shared/data)"; exit 2; }
 	$(PY) -m loaders build
@@ -40,9 +52,16 @@ store: $(STAMP)
 run: store
 	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
 
-test: store chromium
+# The app on the PostgreSQL backend: a throwaway local cluster, the store published
+# into it, then the app (the cluster is deleted when the app stops).
+run-postgres: store postgres
+	$(PY) -m deploy.pgcluster run -- bash -c 'export ODA_DATABASE_URL=$$ODA_TEST_DATABASE_URL; \
+	  $(PY) -m loaders build && $(VENV)/bin/streamlit run streamlit_app.py \
+	  --server.address 127.0.0.1 --server.port 8501'
+
+test: store chromium postgres
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -n 2 --dist loadgroup -q
+	$(PY) -m deploy.pgcluster run -- $(PY) -m pytest -n 2 --dist loadgroup -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -136,6 +136,8 @@ def _users(store: Store, args: argparse.Namespace) -> int:
         accounts.set_active(args.name, True, by=args.viewer, path=store.governance)
         print(f"enabled {args.name}", file=sys.stderr)
         return 0
+    if args.action == "sql-login":
+        return _sql_login(store, args)
     if not args.role:
         raise FilterError("--role", f"'users add' needs --role, one of {list(load_roles())}")
     password = None if args.no_password else sys.stdin.readline().rstrip("\r\n")
@@ -145,6 +147,27 @@ def _users(store: Store, args: argparse.Namespace) -> int:
     accounts.add_user(args.name, args.role, args.org or "", password, by=args.viewer,
                       path=store.governance)
     print(f"added {args.name} ({args.role}{', ' + args.org if args.org else ''})",
+          file=sys.stderr)
+    return 0
+
+
+def _sql_login(store: Store, args: argparse.Namespace) -> int:
+    """A PostgreSQL login for an account (QGIS, psql), bound by row-level security."""
+    if store.backend != "postgres":
+        raise FilterError("users", "SQL logins exist only on the PostgreSQL store "
+                          "(ODA_DATABASE_URL); the DuckDB file is read through the app")
+    who = accounts.viewer_of(args.name, store.governance)
+    if who is None:
+        raise FilterError("users", f"{args.name!r} is not an active account; add it first")
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise FilterError("password", "give the SQL login's password on standard input")
+    from loaders.db.postgres import add_sql_login
+    add_sql_login(str(store.target), args.name, who.role, password)
+    audit.record(args.viewer, "account", store.governance, action="sql-login",
+                 account=args.name, role=who.role)
+    print(f"{args.name} may now connect to the database as a {who.rules.title}; the "
+          "row-level security policies show only what their role and agreements allow",
           file=sys.stderr)
     return 0
 
@@ -212,7 +235,8 @@ def _audit(store: Store, args: argparse.Namespace) -> int:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--store", help="store file (default geodata/oda.duckdb, or $ODA_STORE)")
+    p.add_argument("--store", help="store file or PostgreSQL URL (default $ODA_DATABASE_URL, "
+                   "else $ODA_STORE, else geodata/oda.duckdb)")
     p.add_argument("--as", dest="as_user", metavar="NAME",
                    help="apply this account's rules (and audit the run under its name); "
                    "without it the command runs as the operator, an administrator")
@@ -258,8 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     _test_options(p)
     p.set_defaults(run=_emerging)
     p = sub.add_parser("users", help="accounts: add (password on standard input), list, "
-                       "disable, enable")
-    p.add_argument("action", choices=["add", "list", "disable", "enable"])
+                       "disable, enable; sql-login gives an account a PostgreSQL login "
+                       "(password on standard input) for QGIS or psql")
+    p.add_argument("action", choices=["add", "list", "disable", "enable", "sql-login"])
     p.add_argument("name", nargs="?", help="the account name (an e-mail address for OIDC)")
     p.add_argument("--role", help=f"one of {list(load_roles())}")
     p.add_argument("--org", help="the organisation (partner) the account belongs to")

@@ -46,7 +46,8 @@ from dashboard.access import PUBLIC, Viewer, accounts, audit
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.regions import get_region, load_regions, view_region
 from dashboard.store import Store
-from loaders import governance, store_path
+from loaders import governance
+from loaders.db import store_target
 
 
 @st.cache_resource(show_spinner=False)
@@ -56,21 +57,20 @@ def _store(path: str) -> Store:
 
 def store() -> Store:
     """The store, opened once per process (queries reopen it after a rebuild or upload)."""
-    return _store(str(store_path()))
+    return _store(str(store_target()))
 
 
 @dataclass(frozen=True)
 class Context:
     """What every cached figure depends on besides its filter."""
 
-    store: int  # the store file's build (mtime)
+    store: str  # the store's state (a build or write changes it)
     rules: str  # the agreements register's state and today's date (expiry)
     viewer: Viewer  # the access scope: role and organisation, no name
 
 
-def _store_version() -> int:
-    path = store_path()
-    return path.stat().st_mtime_ns if path.exists() else 0
+def _store_version() -> str:
+    return store().version()
 
 
 def _rules_stamp() -> str:

@@ -12,11 +12,13 @@ PARTNER_ORDER = ("police", "fire", "health", "council", "context")
 def catalogue(store: Store) -> pd.DataFrame:
     """Every indicator with its metadata and period coverage, police first."""
     frame = store.query("""
-        SELECT c.*, min(o.period_start) AS first_period, max(o.period_end) AS last_period,
-               count(DISTINCT o.period_start) AS n_periods,
-               count(DISTINCT o.area_code) AS n_areas
-        FROM catalogue c LEFT JOIN observations o USING (indicator)
-        GROUP BY ALL""")
+        SELECT c.*, o.first_period, o.last_period, coalesce(o.n_periods, 0) AS n_periods,
+               coalesce(o.n_areas, 0) AS n_areas
+        FROM catalogue c LEFT JOIN (
+            SELECT indicator, min(period_start) AS first_period,
+                   max(period_end) AS last_period, count(DISTINCT period_start) AS n_periods,
+                   count(DISTINCT area_code) AS n_areas
+            FROM observations GROUP BY indicator) o USING (indicator)""")
     order = {p: i for i, p in enumerate(PARTNER_ORDER)}
     frame["_p"] = frame["partner"].map(order).fillna(len(order))
     frame["_all"] = frame["indicator"] != "crime_all"

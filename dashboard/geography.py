@@ -20,8 +20,9 @@ ANALYSIS_CRS = 27700
 
 
 def _from_wkb(blobs: pd.Series) -> np.ndarray:
-    """DuckDB returns BLOBs as bytearray; shapely wants bytes."""
-    return shapely.from_wkb([bytes(b) for b in blobs])
+    """Geometry as stored: WKB (DuckDB returns BLOBs as bytearray; shapely wants
+    bytes) or hex EWKB text (PostGIS geometry, as psycopg returns it)."""
+    return shapely.from_wkb([b if isinstance(b, str) else bytes(b) for b in blobs])
 
 
 def _lad_clause(region: Region, column: str = "lad_code") -> tuple[str, list]:

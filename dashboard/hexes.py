@@ -28,7 +28,7 @@ DEFAULT_RESOLUTION = 7
 def has_points(store: Store, indicator: str) -> bool:
     """True when the indicator has point locations (police.uk crime types)."""
     return bool(store.query("SELECT count(*) AS n FROM (SELECT 1 FROM crime_points "
-                            "WHERE indicator = ? OR ? = 'crime_all' LIMIT 1)",
+                            "WHERE indicator = ? OR ? = 'crime_all' LIMIT 1) AS one",
                             [indicator, indicator])["n"].iat[0])
 
 

@@ -123,10 +123,13 @@ def covered_districts(store: Store, indicator: str, start: str, end: str) -> pd.
                          "WHERE indicator = ? AND period_start >= ? AND period_end <= ?",
                          [indicator, start, end])["n"].iat[0]
     cov = store.query(
-        "SELECT unnest([k.lad_code, k.lad_code_active]) AS lad_code, c.period "
-        "FROM coverage c JOIN lad_codes k ON c.lad_code IN (k.lad_code, k.lad_code_active) "
-        "WHERE c.indicator = ? AND (c.period IS NULL OR (c.period >= ? AND c.period <= ?))",
-        [indicator, start, end]).drop_duplicates()
+        "SELECT k.lad_code, c.period FROM coverage c JOIN lad_codes k "
+        "ON c.lad_code IN (k.lad_code, k.lad_code_active) WHERE c.indicator = ? "
+        "AND (c.period IS NULL OR (c.period >= ? AND c.period <= ?)) "
+        "UNION SELECT k.lad_code_active, c.period FROM coverage c JOIN lad_codes k "
+        "ON c.lad_code IN (k.lad_code, k.lad_code_active) WHERE c.indicator = ? "
+        "AND (c.period IS NULL OR (c.period >= ? AND c.period <= ?))",
+        [indicator, start, end] * 2).drop_duplicates()
     per = cov.groupby("lad_code").agg(always=("period", lambda p: p.isna().any()),
                                       months=("period", "nunique")).reset_index()
     per["months"] = per["months"].where(~per["always"], months)
@@ -327,6 +330,6 @@ def region_monthly(store: Store, region: Region, start: str, end: str, *,
         f"JOIN catalogue c ON c.indicator = o.indicator "
         f"WHERE c.frequency = 'monthly' AND c.additive "
         f"AND o.period_start >= ? AND o.period_end <= ? AND {where} "
-        f"GROUP BY ALL ORDER BY 1, 2",
+        f"GROUP BY o.indicator, o.period_start ORDER BY 1, 2",
         [start, end, *params])
     return out[out["indicator"].isin(visible)].reset_index(drop=True)

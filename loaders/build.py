@@ -25,6 +25,7 @@ import shapely
 from loaders import boundaries as bnd
 from loaders import policeuk, sources
 from loaders.config import REGIONS_FILE, REPO, Region, data_dir, load_regions, store_path
+from loaders.db import describe, is_url, store_target
 from loaders.errors import LoaderError
 
 SCHEMA_VERSION = "4"
@@ -80,7 +81,7 @@ def fingerprint(data: Path, regions: list[str]) -> str:
     for p in _inputs(data):
         st = p.stat()
         h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns}".encode())
-    for p in [REGIONS_FILE, sources.CATALOGUE_FILE, *sorted((REPO / "loaders").glob("*.py"))]:
+    for p in [REGIONS_FILE, sources.CATALOGUE_FILE, *sorted((REPO / "loaders").rglob("*.py"))]:
         h.update(p.read_bytes())
     h.update(",".join(sorted(regions)).encode())
     return h.hexdigest()
@@ -329,8 +330,10 @@ def build(store: str | os.PathLike | None = None, regions: list[str] | None = No
 
     Parameters
     ----------
-    store : path-like, optional
-        The store file; see :func:`loaders.config.store_path`.
+    store : path-like or str, optional
+        The store file, or a PostgreSQL URL; see :func:`loaders.db.store_target`.
+        For PostgreSQL the DuckDB file is built first (``ODA_STORE`` or the
+        default) and published into the database.
     regions : list of str, optional
         Region presets to prepare; all of them by default.
     force : bool
@@ -338,15 +341,16 @@ def build(store: str | os.PathLike | None = None, regions: list[str] | None = No
 
     Returns
     -------
-    Path
-        The store file.
+    Path or str
+        The store file, or the URL.
 
     Raises
     ------
     LoaderError
         If a region is unknown or a source file cannot be used.
     """
-    path = store_path(store)
+    target = store_target(store)
+    path = store_path(None if is_url(target) else target)
     data = data_dir()
     presets = load_regions()
     names = regions or list(presets)
@@ -355,6 +359,8 @@ def build(store: str | os.PathLike | None = None, regions: list[str] | None = No
         raise LoaderError("--region", f"unknown region {unknown}; known: {list(presets)}")
     chosen: list[Region] = [presets[n] for n in names]
     fp = fingerprint(data, names)
+    if is_url(target):
+        return _build_postgres(path, str(target), names, force, log)
     if not force and stored_fingerprint(path) == fp:
         log(f"store {path} is up to date")
         return path
@@ -393,3 +399,20 @@ def build(store: str | os.PathLike | None = None, regions: list[str] | None = No
     os.replace(tmp, path)
     log(f"store built in {time.perf_counter() - started:.1f} s: {path}")
     return path
+
+
+def _build_postgres(path: Path, url: str, regions: list[str], force: bool,
+                    log: Callable[[str], None]) -> str:
+    """Build (or reuse) the DuckDB build, then publish it into PostgreSQL if the
+    database holds another build. Returns the URL."""
+    from loaders.db import postgres
+    build(path, regions=regions, force=force, log=log)
+    fp = stored_fingerprint(path)
+    if not force and postgres.stored_fingerprint(url) == fp:
+        log(f"store {describe(url)} is up to date")
+        return url
+    started = time.perf_counter()
+    log(f"publishing {path.name} into {describe(url)}")
+    postgres.publish(path, url, log)
+    log(f"published in {time.perf_counter() - started:.1f} s")
+    return url

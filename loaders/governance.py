@@ -12,6 +12,11 @@ The audit log is append-only and hash-chained: each entry's ``hash`` is the
 SHA-256 of the entry before it and its own fields, so editing or deleting a
 row breaks the chain (:func:`verify_chain`).
 
+When the store is PostgreSQL (``ODA_DATABASE_URL``), the register is the
+``governance`` schema of the same database instead: every app replica shares it,
+and its row-level security policies read the agreements from it. Writers there
+take an advisory lock in turn, as SQLite's writers take its write lock.
+
 This module is storage only; the rules (who may see what) are
 ``dashboard.access``.
 """
@@ -31,10 +36,10 @@ from pathlib import Path
 import pandas as pd
 
 from loaders.config import store_path
+from loaders.db import database_url, is_url
 from loaders.errors import LoaderError
 
-DDL = """
-PRAGMA journal_mode = WAL;
+TABLES = """
 CREATE TABLE IF NOT EXISTS accounts (name TEXT PRIMARY KEY, role TEXT NOT NULL,
     org TEXT NOT NULL DEFAULT '', password_hash TEXT, active INTEGER DEFAULT 1,
     failed_logins INTEGER DEFAULT 0, locked_until TEXT, last_login TEXT,
@@ -49,26 +54,70 @@ CREATE TABLE IF NOT EXISTS audit_log (seq INTEGER PRIMARY KEY,
     event TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL);
 """
+DDL = "PRAGMA journal_mode = WAL;\n" + TABLES
+# PostgreSQL: the same tables in their own schema, and the roles the policies read.
+PG_DDL = ("CREATE SCHEMA IF NOT EXISTS governance;\nSET search_path = governance;\n" + TABLES
+          + "CREATE TABLE IF NOT EXISTS roles (name TEXT PRIMARY KEY, finest_level TEXT, "
+          "partner_data TEXT);\n")
 LIST_COLUMNS = ("parties", "indicators", "roles", "orgs")
 GENESIS = "0" * 64
 WAIT_SECONDS = 15.0
-_ready: set[Path] = set()
+_ready: set[Path | str] = set()
 _ready_lock = threading.Lock()
 
 
 def governance_path(path: str | os.PathLike | None = None,
-                    store: str | os.PathLike | None = None) -> Path:
-    """The governance file: ``path``, else ``ODA_GOVERNANCE``, else beside the store."""
+                    store: str | os.PathLike | None = None) -> Path | str:
+    """The governance register: ``path``, else ``ODA_GOVERNANCE``; else the store's
+    own database when it is PostgreSQL, or the file beside the DuckDB store."""
     if path:
-        return Path(path)
+        return str(path) if is_url(str(path)) else Path(path)
+    if is_url(str(store or "")):
+        return str(store)
     env = os.environ.get("ODA_GOVERNANCE")
-    return Path(env) if env else store_path(store).with_name("governance.sqlite")
+    if env:
+        return env if is_url(env) else Path(env)
+    if not store and database_url():
+        return database_url()
+    return store_path(store).with_name("governance.sqlite")
+
+
+class _Pg:
+    """A psycopg connection that takes the register's ``?`` placeholders."""
+
+    def __init__(self, con) -> None:
+        self.con = con
+
+    def execute(self, sql: str, params: list | tuple = ()):
+        from loaders.db.postgres import dialect
+        return self.con.execute(dialect(sql), list(params))
+
+
+def ensure(url: str) -> None:
+    """Create the register's schema in a PostgreSQL store (idempotent)."""
+    from loaders.db.postgres import open_connection
+    with open_connection(url) as con:
+        con.execute(PG_DDL)
+    _ready.add(url)
+
+
+@contextmanager
+def _connect_pg(url: str, write: bool) -> Iterator[_Pg]:
+    from loaders.db.postgres import GOVERNANCE_LOCK, open_connection
+    if url not in _ready:
+        ensure(url)
+    with open_connection(url, autocommit=False) as con:
+        con.execute("SET search_path = governance")
+        if write:
+            con.execute("SELECT pg_advisory_xact_lock(%s)", [GOVERNANCE_LOCK])
+        yield _Pg(con)
+        con.commit()
 
 
 @contextmanager
 def connect(path: str | os.PathLike | None = None, *, write: bool = False
-            ) -> Iterator[sqlite3.Connection]:
-    """A short-lived connection to the governance file, created on first use.
+            ) -> Iterator[sqlite3.Connection | _Pg]:
+    """A short-lived connection to the governance register, created on first use.
 
     The ``with`` block is one transaction: committed at its end, rolled back
     on an error. With ``write`` it takes the write lock at once (``BEGIN
@@ -80,6 +129,10 @@ def connect(path: str | os.PathLike | None = None, *, write: bool = False
         If another program holds the write lock for longer than :data:`WAIT_SECONDS`.
     """
     file = governance_path(path)
+    if isinstance(file, str):
+        with _connect_pg(file, write) as con:
+            yield con
+        return
     file.parent.mkdir(parents=True, exist_ok=True)
     con = sqlite3.connect(file, timeout=WAIT_SECONDS, isolation_level=None)
     try:
@@ -119,9 +172,11 @@ def _param(value):
 
 
 def read(sql: str, params: list | None = None, path=None) -> pd.DataFrame:
-    """Run a query on the governance file and return a frame."""
+    """Run a query on the governance register and return a frame."""
     with connect(path) as con:
-        return pd.read_sql_query(sql, con, params=[_param(p) for p in params or []])
+        cur = con.execute(sql, [_param(p) for p in params or []])
+        names = [d[0] for d in cur.description]
+        return pd.DataFrame.from_records(cur.fetchall(), columns=names)
 
 
 def execute(sql: str, params: list | None = None, path=None) -> int:

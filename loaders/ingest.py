@@ -19,12 +19,10 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
-from loaders import governance, policeuk
+from loaders import db, governance, policeuk
 from loaders import partner as pt
-from loaders.config import store_path
 from loaders.errors import LoaderError
 from loaders.readfile import MAX_BYTES, display_name, peek_header, read_partner_table
 from loaders.safety import looks_like_formula
@@ -125,21 +123,9 @@ def _meta_problems(ident: str, entry: object) -> list[str]:
     return out
 
 
-def _connect(store: Path) -> duckdb.DuckDBPyConnection:
-    if not store.exists():
-        raise LoaderError(str(store), "the store has not been built; run `make run` or "
-                          "`python -m loaders build` first")
-    try:
-        return duckdb.connect(str(store))
-    except duckdb.IOException as err:
-        raise LoaderError(str(store), "the store is in use by another program (is the app "
-                          "running?); upload through its Data page, or stop it and retry") \
-            from err
-
-
-def _vintages(con: duckdb.DuckDBPyConnection, codes: pd.Series) -> pd.Series:
+def _vintages(con: db.Connection, codes: pd.Series) -> pd.Series:
     """Each code's geography. A code valid in both vintages takes the file's majority."""
-    lk = con.execute("SELECT DISTINCT vintage, lsoa_code, ward_code FROM lsoa_ward").df()
+    lk = con.frame("SELECT DISTINCT vintage, lsoa_code, ward_code FROM lsoa_ward")
     sets = {
         "LSOA11": set(lk.loc[lk.vintage == 2011, "lsoa_code"]),
         "LSOA21": set(lk.loc[lk.vintage == 2021, "lsoa_code"]),
@@ -157,17 +143,15 @@ def _vintages(con: duckdb.DuckDBPyConnection, codes: pd.Series) -> pd.Series:
     return out
 
 
-def known_codes(con: duckdb.DuckDBPyConnection) -> set[str]:
+def known_codes(con: db.Connection) -> set[str]:
     """Every LSOA and ward code of both vintages."""
-    rows = con.execute("SELECT lsoa_code FROM lsoa_ward UNION SELECT ward_code FROM lsoa_ward "
-                       "UNION SELECT code FROM areas WHERE level = 'ward'").fetchall()
+    rows = con.rows("SELECT lsoa_code FROM lsoa_ward UNION SELECT ward_code FROM lsoa_ward "
+                    "UNION SELECT code FROM areas WHERE level = 'ward'")
     return {r[0] for r in rows}
 
 
-def _police(raw_path: Path, con: duckdb.DuckDBPyConnection
-            ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    known = {r[0] for r in con.execute(
-        "SELECT lsoa_code FROM lsoa_ward WHERE vintage = 2011").fetchall()}
+def _police(raw_path: Path, con: db.Connection) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    known = {r[0] for r in con.rows("SELECT lsoa_code FROM lsoa_ward WHERE vintage = 2011")}
     pf = policeuk.read_policeuk_file(raw_path, known)
     counts = pf.counts.assign(indicator=pf.counts["crime_type"].map(policeuk.crime_indicator))
     total = counts.groupby(["lsoa_code", "month"], as_index=False)["count"].sum() \
@@ -182,7 +166,7 @@ def _police(raw_path: Path, con: duckdb.DuckDBPyConnection
     return tidy, quarantine, pf.rows_read
 
 
-def _months_already_loaded(con: duckdb.DuckDBPyConnection, counts: pd.DataFrame,
+def _months_already_loaded(con: db.Connection, counts: pd.DataFrame,
                            name: str) -> list[str]:
     """Months of a police.uk file whose areas already have crime counts from another file.
 
@@ -191,14 +175,16 @@ def _months_already_loaded(con: duckdb.DuckDBPyConnection, counts: pd.DataFrame,
     earlier upload) means it is a repeat, not new data.
     """
     totals = counts[counts["indicator"] == policeuk.ALL_CRIME][["area_code", "period"]]
-    con.register("_new", totals)
-    seen = con.execute(
-        "SELECT n.period, count(*) AS n, count(o.area_code) AS seen FROM _new n "
-        "LEFT JOIN observations o ON o.indicator = ? AND o.area_code = n.area_code "
-        "AND o.period_start = n.period AND o.source <> ? GROUP BY n.period ORDER BY 1",
-        [policeuk.ALL_CRIME, name]).df()
-    con.unregister("_new")
-    return seen.loc[seen["seen"] > 0.5 * seen["n"], "period"].tolist()
+    months = sorted(totals["period"].unique())
+    marks = ", ".join("?" * len(months))
+    have = con.frame(
+        f"SELECT DISTINCT area_code, period_start AS period FROM observations "
+        f"WHERE indicator = ? AND source <> ? AND period_start IN ({marks})",
+        [policeuk.ALL_CRIME, name, *months]) if months else pd.DataFrame(
+            columns=["area_code", "period"])
+    seen = totals.merge(have.assign(seen=1), on=["area_code", "period"], how="left") \
+        .groupby("period").agg(n=("area_code", "size"), seen=("seen", "count"))
+    return sorted(seen.index[seen["seen"] > 0.5 * seen["n"]])
 
 
 @dataclass(frozen=True)
@@ -285,11 +271,14 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
         _audit_upload(gov, uploader, report, agreement)
         return report
     report.notes += raw.notes if raw else []
-    con = _connect(store_path(store))
+    con = db.connect(db.store_target(store), purpose=f"loading {report.file}")
     try:
-        report = _load(con, path, raw, report, partner=partner, meta_map=meta_map,
-                       first_year=first_year, today=today, agreement=agreement,
-                       uploader=uploader, replace=replace)
+        # One transaction a file: checks and writes together, so two loads at once
+        # (the same file, or files of one indicator) take turns and never both pass.
+        with con.transaction():
+            report = _load(con, path, raw, report, partner=partner, meta_map=meta_map,
+                           first_year=first_year, today=today, agreement=agreement,
+                           uploader=uploader, replace=replace)
     finally:
         con.close()
     if agreement and not report.refused and not report.already_loaded:
@@ -319,8 +308,7 @@ def _foreign(con, good: pd.DataFrame, source: str) -> pd.DataFrame:
     file; nor can an area and period already loaded from another file of the same
     indicator (figures are never summed across files).
     """
-    owners = con.execute("SELECT indicator, partner, origin FROM catalogue").df() \
-        .set_index("indicator")
+    owners = con.frame("SELECT indicator, partner, origin FROM catalogue").set_index("indicator")
     reasons = pd.Series("", index=good.index, dtype=object)
     for ident, part in good.groupby("indicator"):
         if ident not in owners.index:
@@ -335,13 +323,13 @@ def _foreign(con, good: pd.DataFrame, source: str) -> pd.DataFrame:
                                           "take rows from another partner")
     keys = good[reasons == ""][["indicator", "area_code", "period"]]
     if len(keys):
-        con.register("_keys", keys.reset_index())
-        seen = con.execute(
-            "SELECT k.index, min(o.source) AS source FROM _keys k JOIN observations o "
-            "ON o.indicator = k.indicator AND o.area_code = k.area_code "
-            "AND o.period_start = k.period AND o.source <> ? GROUP BY k.index",
-            [source]).df()
-        con.unregister("_keys")
+        indicators = sorted(keys["indicator"].unique())
+        have = con.frame(
+            f"SELECT indicator, area_code, period_start AS period, min(source) AS source "
+            f"FROM observations WHERE indicator IN ({', '.join('?' * len(indicators))}) "
+            f"AND source <> ? GROUP BY indicator, area_code, period_start",
+            [*indicators, source])
+        seen = keys.reset_index().merge(have, on=["indicator", "area_code", "period"])
         for idx, other in zip(seen["index"], seen["source"], strict=True):
             reasons[idx] = (f"this area, period and indicator are already loaded from "
                             f"{other}; figures from two files are never added together")
@@ -357,9 +345,9 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
           uploader, replace) -> Report:
     # Any earlier load of the same bytes counts, open data included: a police.uk
     # month the store was built with must not be added a second time.
-    done = con.execute("SELECT rows_read, rows_loaded, rows_quarantined FROM ingest_log "
-                       "WHERE sha256 = ? AND NOT refused "
-                       "ORDER BY loaded_at DESC LIMIT 1", [report.sha256]).fetchone()
+    done = db.first(con, "SELECT rows_read, rows_loaded, rows_quarantined FROM ingest_log "
+                    "WHERE sha256 = ? AND NOT refused ORDER BY loaded_at DESC LIMIT 1",
+                    [report.sha256])
     if done:
         report.rows_read, report.rows_loaded, report.rows_quarantined = done
         report.already_loaded = True
@@ -452,52 +440,43 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         "value": good["value"].astype(float), "denominator": good["denominator"].astype(float),
         "source": report.file, "agreement": agreement, "origin": "partner",
         "ingest_id": ingest_id})
-    earlier = con.execute(
+    earlier = con.rows(
         "SELECT count(*) FROM observations WHERE origin = 'partner' AND source = ? AND "
         "ingest_id IN (SELECT ingest_id FROM ingest_log WHERE partner = ?)",
-        [report.file, report.partner]).fetchone()[0]
+        [report.file, report.partner])[0][0]
     if earlier and not replace:
         report.refused = True
         report.reason = (f"a file called {report.file} from {report.partner} is already loaded "
                          f"({earlier:,} rows). If this is a corrected version, load it again "
                          "with 'replace the earlier version' (--replace); otherwise rename it")
         return report
-    con.execute("BEGIN TRANSACTION")
-    try:
-        report.replaced_rows = con.execute(
-            "DELETE FROM observations WHERE origin = 'partner' AND source = ? AND ingest_id "
-            "IN (SELECT ingest_id FROM ingest_log WHERE partner = ?)",
-            [report.file, report.partner]).fetchone()[0]
-        if report.replaced_rows:
-            report.notes.append(f"replaced {report.replaced_rows} rows loaded earlier from a "
-                                "previous version of this file")
-        con.register("_obs", obs)
-        con.execute("INSERT INTO observations BY NAME SELECT * FROM _obs")
-        report.indicators = sorted(obs["indicator"].unique())
-        _catalogue(con, obs, good, meta_map, report)
-        if len(quarantine):
-            con.register("_q", quarantine.assign(source=report.file, origin="partner",
-                                                 ingest_id=ingest_id))
-            con.execute('INSERT INTO quarantine BY NAME SELECT source, "row", "column", reason, '
-                        "record, origin, ingest_id FROM _q")
-        report.rows_loaded = int(report.rows_read - len(quarantine))
-        report.rows_quarantined = len(quarantine)
-        report.quarantine = quarantine[["row", "column", "reason"]].to_dict("records")
-        con.execute("INSERT INTO ingest_log (source, sha256, rows_read, rows_loaded, "
-                    "rows_quarantined, loaded_at, summary, origin, ingest_id, partner, refused, "
-                    "report) VALUES (?, ?, ?, ?, ?, ?, ?, 'partner', ?, ?, false, ?)",
-                    [report.file, report.sha256, report.rows_read, report.rows_loaded,
-                     report.rows_quarantined, now, report.summary(), ingest_id, report.partner,
-                     report.to_json()])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    report.replaced_rows = con.run(
+        "DELETE FROM observations WHERE origin = 'partner' AND source = ? AND ingest_id "
+        "IN (SELECT ingest_id FROM ingest_log WHERE partner = ?)",
+        [report.file, report.partner])
+    if report.replaced_rows:
+        report.notes.append(f"replaced {report.replaced_rows} rows loaded earlier from a "
+                            "previous version of this file")
+    con.insert("observations", obs)
+    report.indicators = sorted(obs["indicator"].unique())
+    _catalogue(con, obs, good, meta_map, report)
+    if len(quarantine):
+        con.insert("quarantine", quarantine[["row", "column", "reason", "record"]].assign(
+            source=report.file, origin="partner", ingest_id=ingest_id))
+    report.rows_loaded = int(report.rows_read - len(quarantine))
+    report.rows_quarantined = len(quarantine)
+    report.quarantine = quarantine[["row", "column", "reason"]].to_dict("records")
+    con.run("INSERT INTO ingest_log (source, sha256, rows_read, rows_loaded, "
+            "rows_quarantined, loaded_at, summary, origin, ingest_id, partner, refused, "
+            "report) VALUES (?, ?, ?, ?, ?, ?, ?, 'partner', ?, ?, false, ?)",
+            [report.file, report.sha256, report.rows_read, report.rows_loaded,
+             report.rows_quarantined, now, report.summary(), ingest_id, report.partner,
+             report.to_json()])
     return report
 
 
 def _catalogue(con, obs, good, meta_map, report) -> None:
-    existing = {r[0] for r in con.execute("SELECT indicator FROM catalogue").fetchall()}
+    existing = {r[0] for r in con.rows("SELECT indicator FROM catalogue")}
     for ident in sorted(set(obs["indicator"]) - existing):
         given = {**meta_map.get("*", {}), **meta_map.get(ident, {})}
         entry = {**DEFAULTS, **given}
@@ -509,7 +488,7 @@ def _catalogue(con, obs, good, meta_map, report) -> None:
         geography = obs.loc[obs["indicator"] == ident, "geography"].mode().iat[0]
         monthly = obs.loc[obs["indicator"] == ident, "period_start"].str.match(
             r"^\d{4}-\d{2}$").all()
-        con.execute(
+        con.run(
             "INSERT INTO catalogue (indicator, title, partner, unit, polarity, additive, "
             "denominator, geography, vintage, frequency, source, licence, suppression_k, "
             "description, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'partner')",
@@ -540,20 +519,17 @@ def delete_indicator(indicator: str, *, store: str | Path | None = None,
     LoaderError
         If the indicator is unknown or is open data.
     """
-    con = _connect(store_path(store))
+    con = db.connect(db.store_target(store), purpose=f"deleting {indicator}")
     try:
-        row = con.execute("SELECT origin FROM catalogue WHERE indicator = ?",
-                          [indicator]).fetchone()
-        if row is None:
-            raise LoaderError("indicator", f"{indicator!r} is not in the catalogue")
-        if row[0] != "partner":
-            raise LoaderError("indicator", f"{indicator} is open data; it is rebuilt from its "
-                              "files and cannot be deleted here")
-        con.execute("BEGIN TRANSACTION")
-        removed = con.execute("DELETE FROM observations WHERE indicator = ?",
-                              [indicator]).fetchone()[0]
-        con.execute("DELETE FROM catalogue WHERE indicator = ?", [indicator])
-        con.execute("COMMIT")
+        with con.transaction():
+            row = db.first(con, "SELECT origin FROM catalogue WHERE indicator = ?", [indicator])
+            if row is None:
+                raise LoaderError("indicator", f"{indicator!r} is not in the catalogue")
+            if row[0] != "partner":
+                raise LoaderError("indicator", f"{indicator} is open data; it is rebuilt from "
+                                  "its files and cannot be deleted here")
+            removed = con.run("DELETE FROM observations WHERE indicator = ?", [indicator])
+            con.run("DELETE FROM catalogue WHERE indicator = ?", [indicator])
     finally:
         con.close()
     governance.append_audit(uploader.name, uploader.role, "indicator",

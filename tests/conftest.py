@@ -30,19 +30,53 @@ PEOPLE = [("t_councillor", "councillor", ""), ("t_analyst", "analyst", "avon_pol
 REPO = Path(__file__).resolve().parent.parent
 
 
+BACKENDS = ("duckdb", "postgres")
+
+
+def pytest_generate_tests(metafunc):
+    """Tests marked ``backends`` run once on each store backend, with the same
+    assertions: the figures must not depend on the database."""
+    if metafunc.definition.get_closest_marker("backends"):
+        name = "partner_store" if "partner_store" in metafunc.fixturenames else "store"
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, BACKENDS, indirect=True, scope="session")
+
+
+def _add_people(governance_target=None) -> None:
+    have = set(accounts.users(governance_target)["name"])
+    for name, role, org in PEOPLE:
+        if name not in have:
+            accounts.add_user(name, role, org, PASSWORD, by=OPERATOR, path=governance_target)
+
+
 @pytest.fixture(scope="session")
-def store() -> Store:
-    """The built store (``make test`` builds it first)."""
+def postgres():
+    """Throwaway PostgreSQL databases, each a copy of the published store.
+
+    ``make test`` runs the suite inside a throwaway cluster
+    (``ODA_TEST_DATABASE_URL``); run alone, this process starts its own.
+    """
+    from tests.postgres import Databases
+    dbs = Databases.start()
+    yield dbs
+    dbs.stop()
+
+
+@pytest.fixture(scope="session")
+def store(request) -> Store:
+    """The built store (``make test`` builds it first): the DuckDB file, or (for tests
+    marked ``backends``) also the same build published into PostgreSQL."""
+    if getattr(request, "param", "duckdb") == "postgres":
+        url = request.getfixturevalue("postgres").database("store")
+        _add_people(url)
+        return Store(url)
     return Store(os.environ.get("ODA_STORE"))
 
 
 @pytest.fixture(scope="session", autouse=True)
 def people() -> dict[str, str]:
     """An account for every role in this process's governance register."""
-    have = set(accounts.users()["name"])
-    for name, role, org in PEOPLE:
-        if name not in have:
-            accounts.add_user(name, role, org, PASSWORD, by=OPERATOR)
+    _add_people()
     return {name: role for name, role, _ in PEOPLE}
 
 
@@ -68,7 +102,7 @@ def lattice() -> gpd.GeoDataFrame:
 
 
 @pytest.fixture(scope="session")
-def partner_world(tmp_path_factory, store):
+def partner_world(tmp_path_factory):
     """A private store with three hand-made partner indicators, each with a different
     standing in the agreements register:
 
@@ -80,41 +114,52 @@ def partner_world(tmp_path_factory, store):
     2022, all at least 10 (no small counts: access, not disclosure, is tested here).
     Returns the store path; point ``ODA_STORE`` at it to use it from a page.
     """
-    import datetime as dt
     import shutil
 
     import duckdb
-    import numpy as np
-    import pandas as pd
 
-    from dashboard.access import agreements
-    from loaders.ingest import ingest
-
+    store = Store(os.environ.get("ODA_STORE"))
     folder = tmp_path_factory.mktemp("partner_world")
+    _partner_world_files(store, folder)
     copy = folder / "store.duckdb"
     shutil.copy(store.path, copy)
     with duckdb.connect(str(copy)) as con:
         for table in ("observations", "catalogue", "quarantine", "ingest_log"):
             con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
-        codes = [r[0] for r in con.execute(
-            "SELECT DISTINCT lsoa_code FROM lsoa_ward l JOIN lad_codes d "
-            "ON l.lad_code IN (d.lad_code, d.lad_code_active) WHERE l.vintage = 2011 "
-            "AND d.lad_code_active IN ('E06000022', 'E06000023', 'E06000024', 'E06000025') "
-            "ORDER BY 1").fetchall()]
+    _partner_world_in(copy, None, folder)
+    return copy
+
+
+def _partner_world_files(store, folder: Path) -> None:
+    """The partner file and catalogue details of the partner world, in ``folder``."""
+    import numpy as np
+    import pandas as pd
+    codes = store.query(
+        "SELECT DISTINCT lsoa_code FROM lsoa_ward l JOIN lad_codes d "
+        "ON l.lad_code IN (d.lad_code, d.lad_code_active) WHERE l.vintage = 2011 "
+        "AND d.lad_code_active IN ('E06000022', 'E06000023', 'E06000024', 'E06000025') "
+        "ORDER BY 1")["lsoa_code"].tolist()
     rng = np.random.default_rng(7)
     rows = [(code, f"2022-{m:02d}", ind, int(rng.integers(10, 40)))
             for ind in ("test_in", "test_out", "test_gone") for code in codes
             for m in range(1, 13)]
-    path = folder / "partner.csv"
     pd.DataFrame(rows, columns=["area_code", "period", "indicator", "value"]) \
-        .to_csv(path, index=False)
-    meta = folder / "meta.toml"
-    meta.write_text('[test_in]\ntitle = "Test: shared indicator"\n'
-                    '[test_out]\ntitle = "Test: unshared indicator"\n'
-                    '[test_gone]\ntitle = "Test: expired indicator"\n')
-    report = ingest(path, partner="test_partner", meta=meta, store=copy)
+        .to_csv(folder / "partner.csv", index=False)
+    (folder / "meta.toml").write_text('[test_in]\ntitle = "Test: shared indicator"\n'
+                                      '[test_out]\ntitle = "Test: unshared indicator"\n'
+                                      '[test_gone]\ntitle = "Test: expired indicator"\n')
+
+
+def _partner_world_in(target, governance_target, folder: Path) -> None:
+    """Load the partner world's file into a store and register its agreements."""
+    import datetime as dt
+
+    from dashboard.access import agreements
+    from loaders.ingest import ingest
+    report = ingest(folder / "partner.csv", partner="test_partner", meta=folder / "meta.toml",
+                    store=target, governance_file=governance_target)
     assert not report.refused, report.reason
-    have = set(agreements.register()["id"])
+    have = set(agreements.register(governance_target)["id"])
     today = dt.date.today()
     for spec in ({"id": "ISA-IN", "indicators": ["test_in"], "expires": today.replace(
                   year=today.year + 2)},
@@ -123,5 +168,39 @@ def partner_world(tmp_path_factory, store):
         if spec["id"] not in have:
             agreements.add({"title": f"Test agreement {spec['id']}", "parties": "test_partner",
                             "roles": "councillor,analyst", "level": "lsoa", **spec},
-                           {"test_in", "test_out", "test_gone"}, by=OPERATOR)
-    return copy
+                           {"test_in", "test_out", "test_gone"}, by=OPERATOR,
+                           path=governance_target)
+
+
+@pytest.fixture(scope="session")
+def partner_store(request, partner_world, tmp_path_factory):
+    """The partner world as a Store: the DuckDB copy, or (for tests marked
+    ``backends``) the same file and agreements loaded into a PostgreSQL copy."""
+    if getattr(request, "param", "duckdb") != "postgres":
+        return Store(partner_world)
+    url = request.getfixturevalue("postgres").database("partner_world")
+    _add_people(url)
+    _partner_world_in(url, url, partner_world.parent)
+    return Store(url)
+
+
+@pytest.fixture()
+def private_store(store, tmp_path, request):
+    """A writable copy of ``store`` on the same backend, with a governance register of
+    its own (the test accounts included): a test may load and delete freely."""
+    import shutil
+    if store.backend == "postgres":
+        url = request.getfixturevalue("postgres").database(
+            "private_" + request.node.name.split("[")[0][-30:])
+        _add_people(url)
+        local = Store(url)
+        yield local
+        local.close()
+        return
+    copy = tmp_path / "store.duckdb"
+    shutil.copy(store.path, copy)
+    gov = tmp_path / "gov.sqlite"
+    _add_people(gov)
+    local = Store(copy, governance=gov)
+    yield local
+    local.close()

@@ -67,7 +67,7 @@ def add_user(name: str, role: str, org: str, password: str | None, *, by: Viewer
         raise FilterError("account", f"{name!r} already exists")
     governance.execute(
         "INSERT INTO accounts (name, role, org, password_hash, active, created_at, created_by) "
-        "VALUES (?, ?, ?, ?, true, ?, ?)",
+        "VALUES (?, ?, ?, ?, 1, ?, ?)",
         [name, role, org, _hasher.hash(password) if password else None, governance.now(),
          by.name], path)
     audit.record(by, "account", path, action="add", account=name, role=role, org=org)
@@ -91,7 +91,7 @@ def set_active(name: str, active: bool, *, by: Viewer, path=None) -> None:
 def viewer_of(name: str, path=None) -> Viewer | None:
     """The viewer of an active account (an OIDC sign-in is matched by e-mail)."""
     row = governance.read("SELECT name, role, org FROM accounts WHERE lower(name) = lower(?) "
-                          "AND active", [name], path)
+                          "AND active = 1", [name], path)
     return None if row.empty else Viewer(*row.iloc[0].tolist())
 
 

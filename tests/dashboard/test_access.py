@@ -44,9 +44,12 @@ EXPECTED = {
 }
 
 
+pytestmark = pytest.mark.backends
+
+
 @pytest.fixture(scope="module")
-def world(partner_world):
-    return Store(partner_world)
+def world(partner_store):
+    return partner_store
 
 
 def flt(indicator: str, level: str) -> ViewFilter:
@@ -253,14 +256,9 @@ def test_command_line_users_agreements_as_and_audit(partner_world, tmp_path):
     assert missing.returncode == 2 and "does not exist" in missing.stderr
 
 
-def test_uploads_are_the_stewards_own_and_audited(store, tmp_path):
-    import shutil
-
+def test_uploads_are_the_stewards_own_and_audited(private_store):
     from dashboard import partners
-    copy = tmp_path / "store.duckdb"
-    shutil.copy(store.path, copy)
-    gov = tmp_path / "gov.sqlite"
-    local = Store(copy, governance=gov)
+    local, gov = private_store, private_store.governance
     steward = VIEWERS["steward"]
     data = (b"area_code,period,indicator,value,partner\n"
             b"E01014399,2022-01,steward_fires,7,test_partner\n"

@@ -16,6 +16,8 @@ from dashboard.filters import FilterError, ViewFilter
 from dashboard.measures import COLUMNS
 from tests.dashboard.test_cli import run
 
+pytestmark = pytest.mark.backends
+
 FIGURES = ["value", "denominator", "rate_per_1000", "rank"]
 
 

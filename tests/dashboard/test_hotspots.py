@@ -12,7 +12,8 @@ from dashboard.access import OPERATOR
 from dashboard.filters import ViewFilter
 from dashboard.hotspots import COLD, HOT, LISA, NO_DATA, NO_NEIGHBOURS, NOT_SIGNIFICANT
 
-pytestmark = pytest.mark.xdist_group("hotspots")  # one worker compiles esda's kernels
+pytestmark = [pytest.mark.xdist_group("hotspots"),  # one worker compiles esda's kernels
+              pytest.mark.backends]
 
 
 def grid(rows: int, cols: int, *, gap: tuple[int, int] | None = None) -> gpd.GeoDataFrame:

@@ -7,6 +7,8 @@ from dashboard import measures
 from dashboard.access import OPERATOR
 from dashboard.filters import FilterError, ViewFilter
 
+pytestmark = pytest.mark.backends
+
 REGION = "avon_and_somerset"
 
 

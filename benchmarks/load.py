@@ -1,0 +1,272 @@
+"""Concurrent sessions: script time per page for K = 1, 5, 10 and 20 sessions.
+
+Each session is a real Streamlit websocket client. It speaks the app's own
+protocol (protobuf BackMsg and ForwardMsg on ``/_stcore/stream``) the way a
+browser does, without drawing anything, so the figures are the server's. A
+session signs in through the Sign in page's form (a councillor or a police
+planner), then walks its journey: Map, Hotspots, Ward profile, Export. The time
+of a page is from asking for it (``rerun_script``) to the server's
+``script_finished``.
+
+The runs, each against K = 1 measured in the same run:
+
+1. one app on the DuckDB store;
+2. one app on a PostgreSQL store (a throwaway local cluster);
+3. two app replicas on that PostgreSQL, behind nginx with sticky sessions
+   (``deploy/nginx.conf``).
+
+A warm-up pass fills the caches first, so the figures are for a working day's
+second visitor onwards. Everything listens on loopback and each run is bounded
+in time. Usage::
+
+    .venv/bin/python benchmarks/load.py [--ks 1,5,10,20] [--rounds 2]
+        [--backends duckdb,postgres] [--no-replicas]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from page_ready import Server, free_port  # noqa: E402
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+from websockets.asyncio.client import connect  # noqa: E402
+
+from deploy.pgcluster import Cluster  # noqa: E402
+
+PASSWORD = "load test password"
+PEOPLE = {"councillor": ("load_councillor", "councillor", ""),
+          "planner": ("load_planner", "police_planner", "avon_police")}
+PERIOD = "region=avon_and_somerset&indicator=crime_all&period=2022-01:2022-11"
+JOURNEYS = {
+    "councillor": [("map", f"{PERIOD}&level=ward&measure=rate"),
+                   ("hotspots", f"{PERIOD}&level=ward"),
+                   ("profile", "region=avon_and_somerset&ward=E05010896"),
+                   ("export", f"{PERIOD}&level=ward")],
+    "planner": [("map", f"{PERIOD}&level=lsoa&measure=rate"),
+                ("hotspots", f"{PERIOD}&level=lsoa"),
+                ("profile", "region=avon_and_somerset&ward=E05010896"),
+                ("export", f"{PERIOD}&level=lsoa")],
+}
+PAGES = ["map", "hotspots", "profile", "export"]
+PAGE_TIMEOUT_S = 300.0
+FINISHED = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
+
+
+class Session:
+    """One browser tab's worth of protocol: a websocket and its script runs."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.ws = None
+        self.widgets: dict[str, str] = {}
+        self.texts: list[str] = []
+
+    async def open(self) -> None:
+        # A first HTTP request, as a browser makes: behind nginx it sets the route cookie.
+        def get():
+            with urllib.request.urlopen(self.base + "/", timeout=30) as r:
+                return r.headers.get_all("Set-Cookie") or []
+        cookies = await asyncio.to_thread(get)
+        cookie = "; ".join(c.split(";", 1)[0] for c in cookies)
+        ws = self.base.replace("http://", "ws://") + "/_stcore/stream"
+        self.ws = await connect(ws, subprotocols=["streamlit"], max_size=None,
+                                additional_headers={"Cookie": cookie} if cookie else None,
+                                open_timeout=30)
+
+    async def run(self, page: str, query: str = "", widgets=()) -> float:
+        """Ask for a page; return seconds until its script finished."""
+        msg = BackMsg()
+        msg.rerun_script.page_name = page
+        msg.rerun_script.query_string = query
+        for w in widgets:
+            msg.rerun_script.widget_states.widgets.append(w)
+        self.widgets, self.texts = {}, []
+        started = time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        async with asyncio.timeout(PAGE_TIMEOUT_S):
+            while True:
+                fwd = ForwardMsg()
+                fwd.ParseFromString(await self.ws.recv())
+                kind = fwd.WhichOneof("type")
+                if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                    self._note(fwd.delta.new_element)
+                elif kind == "script_finished" and fwd.script_finished == FINISHED:
+                    return time.perf_counter() - started
+
+    def _note(self, el) -> None:
+        kind = el.WhichOneof("type")
+        if kind in ("text_input", "button"):
+            widget = getattr(el, kind)
+            self.widgets[widget.label] = widget.id
+        elif kind == "alert":
+            self.texts.append(el.alert.body)
+        elif kind == "exception":
+            raise RuntimeError(f"the page raised: {el.exception.message}")
+
+    async def sign_in(self, name: str) -> None:
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+        await self.run("signin")
+        states = []
+        for label, value in (("Account name", name), ("Password", PASSWORD)):
+            w = WidgetState(id=self.widgets[label], string_value=value)
+            states.append(w)
+        states.append(WidgetState(id=self.widgets["Sign in"], trigger_value=True))
+        await self.run("signin", widgets=states)
+        if not any("Signed in as" in t for t in self.texts):
+            await self.run("signin")
+        if not any("Signed in as" in t for t in self.texts):
+            raise RuntimeError(f"{name} could not sign in: {self.texts}")
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+async def journey(base: str, role: str, rounds: int, times: dict[str, list[float]]) -> None:
+    s = Session(base)
+    await s.open()
+    try:
+        await s.sign_in(PEOPLE[role][0])
+        for _ in range(rounds):
+            for page, query in JOURNEYS[role]:
+                times[page].append(await s.run(page, query))
+    finally:
+        await s.close()
+
+
+async def load(base: str, k: int, rounds: int) -> dict[str, list[float]]:
+    """K sessions at once, half councillors and half planners."""
+    times: dict[str, list[float]] = {p: [] for p in PAGES}
+    roles = ["councillor" if i % 2 == 0 else "planner" for i in range(k)]
+    await asyncio.gather(*(journey(base, r, rounds, times) for r in roles))
+    return times
+
+
+def accounts(governance) -> None:
+    from dashboard.access import OPERATOR
+    from dashboard.access import accounts as acc
+    have = set(acc.users(governance)["name"])
+    for name, role, org in PEOPLE.values():
+        if name not in have:
+            acc.add_user(name, role, org, PASSWORD, by=OPERATOR, path=governance)
+
+
+def report(label: str, ks: list[int], rounds: int, base: str) -> dict:
+    asyncio.run(load(base, 2, 1))  # warm-up: both journeys once, caches filled
+    out = {}
+    for k in ks:
+        started = time.perf_counter()
+        times = asyncio.run(load(base, k, rounds))
+        out[k] = {p: (np.percentile(v, 50), np.percentile(v, 95), len(v))
+                  for p, v in times.items()}
+        print(f"  {label}: K = {k:>2} done in {time.perf_counter() - started:.1f} s",
+              flush=True)
+    return out
+
+
+def show(label: str, res: dict) -> None:
+    ks = sorted(res)
+    print(f"\n{label}: script time per page, seconds (p50 / p95; x: p95 against K = 1)")
+    print(f"{'page':<10}" + "".join(f"{'K = ' + str(k):>22}" for k in ks))
+    for p in PAGES:
+        base95 = res[ks[0]][p][1]
+        cells = []
+        for k in ks:
+            p50, p95, _ = res[k][p]
+            cells.append(f"{p50:6.2f} / {p95:6.2f} {p95 / base95:4.1f}x")
+        print(f"{p:<10}" + "".join(f"{c:>22}" for c in cells))
+
+
+def nginx(prefix: Path, upstreams: list[int]) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    conf = (REPO / "deploy" / "nginx.conf").read_text()
+    conf = conf.replace("@PREFIX@", str(prefix)).replace("@PORT@", str(port)).replace(
+        "@SERVERS@", " ".join(f"server 127.0.0.1:{p};" for p in upstreams))
+    (prefix / "nginx.conf").write_text(conf)
+    proc = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(prefix),
+                             "-c", str(prefix / "nginx.conf")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+            return proc, port
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nginx did not start; see {prefix / 'error.log'}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--ks", default="1,5,10,20")
+    ap.add_argument("--rounds", type=int, default=2, help="journeys per session")
+    ap.add_argument("--backends", default="duckdb,postgres")
+    ap.add_argument("--no-replicas", action="store_true")
+    args = ap.parse_args()
+    ks = [int(k) for k in args.ks.split(",")]
+    backends = args.backends.split(",")
+    print(f"load: {os.cpu_count()} cores; K = {ks}; {args.rounds} journeys per session; "
+          "Avon and Somerset, crime 2022-01..2022-11", flush=True)
+    results = {}
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="oda-load-")))
+        servers: list[Server] = []
+        stack.callback(lambda: [s.stop() for s in servers])
+        if "duckdb" in backends:
+            gov = tmp / "governance.sqlite"
+            accounts(gov)
+            env = {**os.environ, "ODA_GOVERNANCE": str(gov)}
+            env.pop("ODA_DATABASE_URL", None)
+            srv = Server(REPO / "streamlit_app.py", env, tmp, "duckdb")
+            servers.append(srv)
+            srv.wait_ready()
+            results["DuckDB, one app"] = report("duckdb", ks, args.rounds, srv.url)
+            srv.stop()
+        if "postgres" in backends:
+            cluster = stack.enter_context(Cluster())
+            url = cluster.url()
+            from loaders.build import build
+            build(url, log=lambda _line: None)
+            accounts(url)
+            env = {**os.environ, "ODA_DATABASE_URL": url}
+            env.pop("ODA_GOVERNANCE", None)
+            srv = Server(REPO / "streamlit_app.py", env, tmp, "postgres")
+            servers.append(srv)
+            srv.wait_ready()
+            results["PostgreSQL, one app"] = report("postgres", ks, args.rounds, srv.url)
+            srv.stop()
+            if not args.no_replicas:
+                pair = [Server(REPO / "streamlit_app.py", env, tmp, f"replica{i}")
+                        for i in (1, 2)]
+                servers.extend(pair)
+                for s in pair:
+                    s.wait_ready()
+                prefix = tmp / "nginx"
+                prefix.mkdir()
+                proc, port = nginx(prefix, [s.port for s in pair])
+                stack.callback(proc.terminate)
+                results["PostgreSQL, two replicas behind nginx"] = report(
+                    "replicas", ks, args.rounds, f"http://127.0.0.1:{port}")
+    for label, res in results.items():
+        show(label, res)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

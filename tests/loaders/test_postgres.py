@@ -1,0 +1,153 @@
+"""The PostgreSQL store: publishing a build, loads that take turns in one transaction a
+file, and the agreements enforced by the database itself for any SQL client."""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import subprocess
+from concurrent.futures import ProcessPoolExecutor
+
+import pandas as pd
+from psycopg.conninfo import conninfo_to_dict
+
+from dashboard import __main__ as cli
+from dashboard.store import Store
+from deploy.pgcluster import BIN
+from loaders.build import build
+from loaders.ingest import ingest
+from tests.conftest import _add_people, _partner_world_in
+from tests.workers import ingest_as, read_while
+
+
+def _areas(store, n: int) -> list[str]:
+    return store.query("SELECT lsoa_code FROM lsoa_ward WHERE vintage = 2011 "
+                       "AND lad_code = 'E06000023' ORDER BY 1 LIMIT ?", [n])["lsoa_code"].tolist()
+
+
+def _file(path, indicator: str, codes: list[str], months: int = 24, base: int = 10):
+    rows = [(c, f"20{20 + m // 12}-{m % 12 + 1:02d}", indicator, base + (i + m) % 30)
+            for i, c in enumerate(codes) for m in range(months)]
+    pd.DataFrame(rows, columns=["area_code", "period", "indicator", "value"]).to_csv(
+        path, index=False)
+    return path
+
+
+def test_the_build_is_published_with_postgis_geometry_and_kept_up_to_date(postgres, tmp_path):
+    url = postgres.database("publish")
+    store = Store(url)
+    assert store.backend == "postgres"
+    geo = store.query("SELECT geography, ST_SRID(geom) AS bng, ST_SRID(map_fine) AS wgs, "
+                      "count(*) AS n FROM areas GROUP BY 1, 2, 3 ORDER BY 1")
+    assert set(geo["bng"]) == {27700} and set(geo["wgs"]) == {4326}
+    assert dict(zip(geo["geography"], geo["n"], strict=True))["WD19"] == 8071
+    # A partner upload survives a rebuild: it exists only in the database.
+    codes = _areas(store, 20)
+    report = ingest(_file(tmp_path / "fires.csv", "pg_fires", codes), partner="fire",
+                    store=url)
+    assert report.rows_loaded == 20 * 24 and not report.refused
+    said = []
+    build(url, log=said.append)
+    assert said[-1].endswith("is up to date")
+    build(url, force=True, log=said.append)
+    assert any("kept" in line and "partner rows" in line for line in said)
+    after = Store(url)
+    assert after.query("SELECT count(*) AS n FROM observations WHERE indicator = 'pg_fires'"
+                       )["n"].iat[0] == 20 * 24
+    assert after.query("SELECT count(*) AS n FROM catalogue WHERE indicator = 'pg_fires'"
+                       )["n"].iat[0] == 1
+    store.close()
+    after.close()
+
+
+def test_parallel_loads_lose_nothing_and_no_reader_sees_half_a_file(postgres, tmp_path):
+    url = postgres.database("parallel")
+    store = Store(url)
+    codes = _areas(store, 60)
+    files = [_file(tmp_path / "a.csv", "par_a", codes[:30]),
+             _file(tmp_path / "b.csv", "par_b", codes[30:]),
+             _file(tmp_path / "c.csv", "par_c", codes, months=12)]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=6, mp_context=ctx) as pool:
+        reader = pool.submit(read_while, url, 25.0)
+        loads = [pool.submit(ingest_as, str(files[0]), url, "s_one", "fire"),
+                 pool.submit(ingest_as, str(files[1]), url, "s_two", "health"),
+                 # the same file sent twice at once
+                 pool.submit(ingest_as, str(files[2]), url, "s_one", "fire"),
+                 pool.submit(ingest_as, str(files[2]), url, "s_one", "fire")]
+        reports = [f.result(timeout=120) for f in loads]
+        reads = reader.result(timeout=120)
+    assert not any(r["refused"] for r in reports), reports
+    twice = reports[2:]
+    assert sorted(r["already_loaded"] for r in twice) == [False, True]
+    loaded = sum(r["rows_loaded"] for r in reports if not r["already_loaded"])
+    assert loaded == 30 * 24 + 30 * 24 + 60 * 12
+    got = store.query("SELECT count(*) AS n FROM observations WHERE origin = 'partner'")
+    assert got["n"].iat[0] == loaded
+    dupes = store.query("SELECT indicator, area_code, period_start, count(*) AS n "
+                        "FROM observations WHERE origin = 'partner' "
+                        "GROUP BY 1, 2, 3 HAVING count(*) > 1")
+    assert dupes.empty
+    logged = store.query("SELECT sum(rows_loaded) AS n, count(*) AS loads FROM ingest_log "
+                         "WHERE origin = 'partner'")
+    assert (logged["n"].iat[0], logged["loads"].iat[0]) == (loaded, 3)
+    assert reads["reads"] > 10 and reads["torn"] == [], reads
+    store.close()
+
+
+def _psql(url: str, user: str, sql: str) -> str:
+    """What psql prints when it connects as ``user`` (or ERROR and why)."""
+    info = conninfo_to_dict(url)
+    out = subprocess.run([str(BIN / "psql"), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                          "-h", info["host"], "-p", str(info["port"]), "-U", user,
+                          "-d", info["dbname"], "-c", sql], capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else "ERROR: " + out.stderr.strip()
+
+
+def test_psql_as_a_partners_role_reads_only_what_its_agreements_allow(
+        postgres, tmp_path, partner_world, monkeypatch):
+    url = postgres.database("rls")
+    _add_people(url)
+    _partner_world_in(url, url, partner_world.parent)
+    store = Store(url)
+    code = store.query("SELECT min(area_code) AS c FROM observations "
+                       "WHERE indicator = 'test_in'")["c"].iat[0]
+    # One small count (3, under the default k of 5) in the shared indicator.
+    small = tmp_path / "small.csv"
+    small.write_text(f"area_code,period,indicator,value\n{code},2023-01,test_in,3\n")
+    assert ingest(small, partner="test_partner", store=url).rows_loaded == 1
+    for name in ("t_analyst", "t_steward", "t_councillor", "t_admin"):
+        monkeypatch.setattr("sys.stdin", io.StringIO("sql password\n"))
+        assert cli.main(["users", "sql-login", name, "--store", url]) == 0
+    count = ("SELECT indicator || ':' || count(*) FROM oda.observations "
+             "WHERE origin = 'partner' GROUP BY indicator ORDER BY 1")
+    full = 12 * len(store.query("SELECT DISTINCT area_code FROM observations "
+                                "WHERE indicator = 'test_in'"))
+    # The analyst's role is named by ISA-IN (LSOA level): test_in only, small count hidden.
+    assert _psql(url, "t_analyst", count) == f"test_in:{full}"
+    # The steward's organisation owns test_in and test_out (its own small count too);
+    # test_gone's agreement has expired.
+    assert _psql(url, "t_steward", count).split("\n") == [f"test_in:{full + 1}",
+                                                          f"test_out:{full}"]
+    # Councillors may see ward level and above; the file is at LSOA level.
+    assert _psql(url, "t_councillor", count) == ""
+    assert _psql(url, "t_admin", count).count("\n") == 2
+    # Open data: LSOA crime for the analyst, nothing finer than ward for a councillor.
+    crime = "SELECT count(*) > 0 FROM oda.observations WHERE indicator = 'crime_all'"
+    assert (_psql(url, "t_analyst", crime), _psql(url, "t_councillor", crime)) == ("t", "f")
+    # The catalogue shows only what may be read; the register is out of reach.
+    assert _psql(url, "t_analyst", "SELECT string_agg(indicator, ',') FROM oda.catalogue "
+                 "WHERE origin = 'partner'") == "test_in"
+    assert _psql(url, "t_analyst", "SELECT count(*) FROM governance.accounts") \
+        .startswith("ERROR")
+    # A disabled account reads as the public: no partner data at all.
+    from dashboard.access import OPERATOR, accounts
+    accounts.set_active("t_analyst", False, by=OPERATOR, path=url)
+    assert _psql(url, "t_analyst", count) == ""
+    store.close()
+
+
+def test_sql_logins_are_refused_on_the_duckdb_store(store, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
+    assert cli.main(["users", "sql-login", "t_analyst", "--store", str(store.path)]) == 2
+    assert "only on the PostgreSQL store" in capsys.readouterr().err
