@@ -212,6 +212,24 @@ def nginx(prefix: Path, upstreams: list[int]) -> tuple[subprocess.Popen, int]:
     raise RuntimeError(f"nginx did not start; see {prefix / 'error.log'}")
 
 
+def _env(name: str, value: str, unset: str) -> dict[str, str]:
+    env = {**os.environ, name: value}
+    env.pop(unset, None)
+    return env
+
+
+def _single(label: str, env: dict, tmp: Path, servers: list, ks: list[int],
+            rounds: int) -> dict:
+    """One app server under each K in turn."""
+    srv = Server(REPO / "streamlit_app.py", env, tmp, label)
+    servers.append(srv)
+    srv.wait_ready()
+    try:
+        return report(label, ks, rounds, srv.url)
+    finally:
+        srv.stop()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ks", default="1,5,10,20")
@@ -231,26 +249,17 @@ def main() -> int:
         if "duckdb" in backends:
             gov = tmp / "governance.sqlite"
             accounts(gov)
-            env = {**os.environ, "ODA_GOVERNANCE": str(gov)}
-            env.pop("ODA_DATABASE_URL", None)
-            srv = Server(REPO / "streamlit_app.py", env, tmp, "duckdb")
-            servers.append(srv)
-            srv.wait_ready()
-            results["DuckDB, one app"] = report("duckdb", ks, args.rounds, srv.url)
-            srv.stop()
+            env = _env("ODA_GOVERNANCE", str(gov), "ODA_DATABASE_URL")
+            results["DuckDB, one app"] = _single("duckdb", env, tmp, servers, ks, args.rounds)
         if "postgres" in backends:
             cluster = stack.enter_context(Cluster())
             url = cluster.url()
             from loaders.build import build
             build(url, log=lambda _line: None)
             accounts(url)
-            env = {**os.environ, "ODA_DATABASE_URL": url}
-            env.pop("ODA_GOVERNANCE", None)
-            srv = Server(REPO / "streamlit_app.py", env, tmp, "postgres")
-            servers.append(srv)
-            srv.wait_ready()
-            results["PostgreSQL, one app"] = report("postgres", ks, args.rounds, srv.url)
-            srv.stop()
+            env = _env("ODA_DATABASE_URL", url, "ODA_GOVERNANCE")
+            results["PostgreSQL, one app"] = _single("postgres", env, tmp, servers, ks,
+                                                     args.rounds)
             if not args.no_replicas:
                 pair = [Server(REPO / "streamlit_app.py", env, tmp, f"replica{i}")
                         for i in (1, 2)]
