@@ -35,6 +35,7 @@ class Databases:
         self.url, self.cluster = url, cluster
         self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         self.made: list[str] = []
+        self._template: str | None = None
 
     @classmethod
     def start(cls) -> Databases:
@@ -48,7 +49,10 @@ class Databases:
         return psycopg.connect(with_database(self.url, "postgres"), autocommit=True)
 
     def template(self) -> str:
-        """The published store's template database (publishing it when out of date)."""
+        """The published store's template database (publishing it when out of date),
+        checked once per process."""
+        if self._template:
+            return self._template
         url = with_database(self.url, TEMPLATE)
         with self._admin() as con:
             con.execute("SELECT pg_advisory_lock(%s)", [LOCK])
@@ -61,6 +65,7 @@ class Databases:
                 build(url, log=lambda _line: None)
             finally:
                 con.execute("SELECT pg_advisory_unlock(%s)", [LOCK])
+        self._template = url
         return url
 
     def database(self, name: str) -> str:
