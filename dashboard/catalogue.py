@@ -40,7 +40,8 @@ def coverage(store: Store, region) -> pd.DataFrame:
     -------
     DataFrame
         The catalogue columns plus ``area_coverage`` (0-1: the share of the region's
-        LSOAs, or wards for ward-level data, with at least one value) and ``loaded_at``.
+        LSOAs, or wards for ward-level data, with at least one value, a true zero
+        in a district the source covers included) and ``loaded_at``.
     """
     from dashboard import geography
     cat = catalogue(store)
@@ -48,7 +49,13 @@ def coverage(store: Store, region) -> pd.DataFrame:
     areas = set(lsoas["lsoa_code"]) | set(lsoas["ward_code"])
     n_lsoa, n_ward = lsoas["lsoa_code"].nunique(), lsoas["ward_code"].nunique()
     codes = store.query("SELECT DISTINCT indicator, area_code, geography FROM observations")
-    codes = codes[codes["area_code"].isin(areas)]
+    covered = store.query(
+        "SELECT DISTINCT c.indicator, k.lad_code FROM coverage c JOIN lad_codes k "
+        "ON c.lad_code IN (k.lad_code, k.lad_code_active)")
+    zeros = covered.merge(lsoas[["lad_code", "lsoa_code"]].drop_duplicates(), on="lad_code")
+    codes = pd.concat([codes[codes["area_code"].isin(areas)], pd.DataFrame({
+        "indicator": zeros["indicator"], "area_code": zeros["lsoa_code"],
+        "geography": "LSOA"})], ignore_index=True)
     counted = codes.assign(ward=codes["geography"].str.startswith("WD")) \
         .groupby(["indicator", "ward"])["area_code"].nunique().unstack(fill_value=0) \
         .reindex(columns=[False, True], fill_value=0)

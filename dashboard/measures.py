@@ -15,6 +15,9 @@ from dashboard.filters import FilterError, ViewFilter, has_denominator
 from dashboard.store import Store
 from loaders import Region
 
+# Periods inside start..end. ``period_start <= end`` follows from the other two, and
+# is said so that a store partitioned by period reads only the partitions in range.
+IN_RANGE = "period_end <= ? AND period_start <= ?"
 COLUMNS = ["area_code", "area_name", "level", "indicator", "period_start", "period_end",
            "value", "denominator", "rate_per_1000", "rank", "estimated", "suppressed"]
 
@@ -67,8 +70,8 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
         f"SELECT area_code AS code, {agg}({disclosure.cell_sql('value', str(k))}) AS value, "
         f"count(*) FILTER (WHERE {disclosure.small_sql('value', str(k))}) AS hidden "
         f"FROM observations WHERE indicator = ? AND geography = ? AND period_start >= ? "
-        f"AND period_end <= ? GROUP BY area_code",
-        [meta["indicator"], meta["geography"], start, end])
+        f"AND {IN_RANGE} GROUP BY area_code",
+        [meta["indicator"], meta["geography"], start, end, end])
     obs["value"] = obs["value"].where(obs["hidden"] == 0, disclosure.whole(obs["value"]))
     conversion = None
     if meta["geography"] != region.lsoa_geography:
@@ -120,8 +123,8 @@ def covered_districts(store: Store, indicator: str, start: str, end: str) -> pd.
         ``attrs["months"]`` is how many periods the range holds.
     """
     months = store.query("SELECT count(DISTINCT period_start) AS n FROM observations "
-                         "WHERE indicator = ? AND period_start >= ? AND period_end <= ?",
-                         [indicator, start, end])["n"].iat[0]
+                         f"WHERE indicator = ? AND period_start >= ? AND {IN_RANGE}",
+                         [indicator, start, end, end])["n"].iat[0]
     cov = store.query(
         "SELECT k.lad_code, c.period FROM coverage c JOIN lad_codes k "
         "ON c.lad_code IN (k.lad_code, k.lad_code_active) WHERE c.indicator = ? "
@@ -329,7 +332,7 @@ def region_monthly(store: Store, region: Region, start: str, end: str, *,
         f"AND l.vintage = CASE o.geography WHEN 'LSOA11' THEN 2011 ELSE 2021 END "
         f"JOIN catalogue c ON c.indicator = o.indicator "
         f"WHERE c.frequency = 'monthly' AND c.additive "
-        f"AND o.period_start >= ? AND o.period_end <= ? AND {where} "
+        f"AND o.period_start >= ? AND {IN_RANGE.replace('period_', 'o.period_')} AND {where} "
         f"GROUP BY o.indicator, o.period_start ORDER BY 1, 2",
-        [start, end, *params])
+        [start, end, end, *params])
     return out[out["indicator"].isin(visible)].reset_index(drop=True)

@@ -25,7 +25,7 @@ import shapely
 from loaders import boundaries as bnd
 from loaders import policeuk, sources
 from loaders.config import REGIONS_FILE, REPO, Region, data_dir, load_regions, store_path
-from loaders.db import describe, is_url, store_target
+from loaders.db import PARTNER_TABLES, describe, is_url, store_target
 from loaders.errors import LoaderError
 
 SCHEMA_VERSION = "4"
@@ -52,7 +52,8 @@ CREATE TABLE observations (indicator VARCHAR, geography VARCHAR, area_code VARCH
     period_start VARCHAR, period_end VARCHAR, date_start DATE, date_end DATE,
     value DOUBLE, source VARCHAR, agreement VARCHAR, denominator DOUBLE,
     origin VARCHAR DEFAULT 'open', ingest_id VARCHAR);
-CREATE TABLE coverage (indicator VARCHAR, lad_code VARCHAR, period VARCHAR);
+CREATE TABLE coverage (indicator VARCHAR, lad_code VARCHAR, period VARCHAR,
+    origin VARCHAR DEFAULT 'open', ingest_id VARCHAR);
 -- period NULL: the source covers the district in every period it has
 CREATE TABLE crime_points (indicator VARCHAR, month VARCHAR, lon DOUBLE, lat DOUBLE,
     lsoa_code VARCHAR, n INTEGER, source VARCHAR);
@@ -228,8 +229,7 @@ class _Builder:
         # they hold: an LSOA there with no rows in such a month had no recorded crime,
         # a true zero; in a month the force has no file for, it has no data.
         covered = pd.concat([
-            pfa[pfa["pfa_name"].apply(lambda n, f=force: f.startswith(n))]
-            .assign(period=month)
+            policeuk.force_districts(pfa, force).assign(period=month)
             for force, months in forces.items() for month in sorted(months)],
             ignore_index=True)
         types = sorted(allc["crime_type"].unique())
@@ -287,9 +287,6 @@ class _Builder:
                     "indicator": ident, "lad_code": lads["lad_code_active"].unique()}))
 
 
-PARTNER_TABLES = ("catalogue", "observations", "quarantine", "ingest_log")
-
-
 def _carry_partner_data(con: duckdb.DuckDBPyConnection, old: Path,
                         log: Callable[[str], None]) -> None:
     """Copy partner uploads from the store being replaced into the new one.
@@ -308,10 +305,10 @@ def _carry_partner_data(con: duckdb.DuckDBPyConnection, old: Path,
         cols = {t: [r[0] for r in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE database_name = 'old' "
             "AND table_name = ?", [t]).fetchall()] for t in PARTNER_TABLES}
-        if not all("origin" in c for c in cols.values()):
-            return  # a store from before partner uploads existed holds none
         moved = 0
         for table in PARTNER_TABLES:
+            if "origin" not in cols[table]:
+                continue  # a store from before this table took partner rows holds none
             shared = [c for c in cols[table] if c in {r[0] for r in con.execute(
                 "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
                 "AND table_name = ?", [table]).fetchall()}]

@@ -150,7 +150,11 @@ def known_codes(con: db.Connection) -> set[str]:
     return {r[0] for r in rows}
 
 
-def _police(raw_path: Path, con: db.Connection) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+def _police(raw_path: Path, con: db.Connection
+            ) -> tuple[pd.DataFrame, pd.DataFrame, int, pd.DataFrame]:
+    """A police.uk street-level file as tidy rows, its rows kept aside, the rows read,
+    and its coverage: the force's districts in each month of the file, for every
+    police.uk indicator (an LSOA there without a row had no crime of that type)."""
     known = {r[0] for r in con.rows("SELECT lsoa_code FROM lsoa_ward WHERE vintage = 2011")}
     pf = policeuk.read_policeuk_file(raw_path, known)
     counts = pf.counts.assign(indicator=pf.counts["crime_type"].map(policeuk.crime_indicator))
@@ -163,7 +167,15 @@ def _police(raw_path: Path, con: db.Connection) -> tuple[pd.DataFrame, pd.DataFr
     fields = pf.kept_aside.drop(columns=["row", "column", "reason"]).astype(str)
     quarantine = pf.kept_aside[["row", "column", "reason"]].assign(
         record=[",".join(r) for r in fields.itertuples(index=False)])
-    return tidy, quarantine, pf.rows_read
+    districts = policeuk.force_districts(
+        con.frame("SELECT lad_code, pfa_name FROM lad_pfa"), pf.force)["lad_code"].unique()
+    indicators = sorted(set(tidy["indicator"]) | {r[0] for r in con.rows(
+        "SELECT indicator FROM catalogue WHERE partner = 'police' AND indicator LIKE 'crime%'")})
+    coverage = pd.DataFrame(
+        [(i, lad, month) for i in indicators for lad in districts
+         for month in sorted(pf.counts["month"].unique())],
+        columns=["indicator", "lad_code", "period"])
+    return tidy, quarantine, pf.rows_read, coverage
 
 
 def _months_already_loaded(con: db.Connection, counts: pd.DataFrame,
@@ -354,7 +366,7 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         report.notes.append("this exact file was loaded before; nothing changed")
         return report
     if raw is None or policeuk.is_policeuk_header([str(c).strip() for c in raw.frame.columns]):
-        good, quarantine, report.rows_read = _police(path, con)
+        good, quarantine, report.rows_read, coverage = _police(path, con)
         report.notes.append("recognised as a police.uk street-level file: rows are counted by "
                             "LSOA, month and crime type")
         good["geography"] = "LSOA11"
@@ -366,6 +378,7 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
                              "count the same crimes twice")
             return report
     else:
+        coverage = pd.DataFrame(columns=["indicator", "lad_code", "period"])
         if "area_code" not in [str(c).strip().lower() for c in raw.frame.columns]:
             report.refused, report.reason = True, "no area_code column"
             return report
@@ -454,10 +467,17 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         "DELETE FROM observations WHERE origin = 'partner' AND source = ? AND ingest_id "
         "IN (SELECT ingest_id FROM ingest_log WHERE partner = ?)",
         [report.file, report.partner])
+    con.run("DELETE FROM coverage WHERE origin = 'partner' AND ingest_id IN (SELECT ingest_id "
+            "FROM ingest_log WHERE source = ? AND partner = ?)", [report.file, report.partner])
     if report.replaced_rows:
         report.notes.append(f"replaced {report.replaced_rows} rows loaded earlier from a "
                             "previous version of this file")
     con.insert("observations", obs)
+    if len(coverage):
+        con.insert("coverage", coverage.assign(origin="partner", ingest_id=ingest_id))
+        report.notes.append(
+            f"coverage: {coverage['lad_code'].nunique()} districts in "
+            f"{coverage['period'].nunique()} month(s); an LSOA there without a row is zero")
     report.indicators = sorted(obs["indicator"].unique())
     _catalogue(con, obs, good, meta_map, report)
     if len(quarantine):
@@ -529,6 +549,7 @@ def delete_indicator(indicator: str, *, store: str | Path | None = None,
                 raise LoaderError("indicator", f"{indicator} is open data; it is rebuilt from "
                                   "its files and cannot be deleted here")
             removed = con.run("DELETE FROM observations WHERE indicator = ?", [indicator])
+            con.run("DELETE FROM coverage WHERE indicator = ?", [indicator])
             con.run("DELETE FROM catalogue WHERE indicator = ?", [indicator])
     finally:
         con.close()

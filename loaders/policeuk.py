@@ -39,6 +39,15 @@ def crime_indicator(crime_type: str) -> str:
     return f"crime_{slug}"
 
 
+def force_districts(pfa: pd.DataFrame, force: str) -> pd.DataFrame:
+    """The rows of ``lad_pfa`` for the districts a force's files cover.
+
+    A file's ``Falls within`` names the force ("Avon and Somerset Constabulary");
+    the police force area is named without the title ("Avon and Somerset").
+    """
+    return pfa[pfa["pfa_name"].map(lambda name: force.startswith(name))]
+
+
 def is_policeuk_header(columns: list[str]) -> bool:
     """True when the columns are those of a police.uk street-level file."""
     return {"Crime ID", "Month", "LSOA code", "Crime type", "Falls within"} <= set(columns)

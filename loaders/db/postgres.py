@@ -38,6 +38,7 @@ import pandas as pd
 import psycopg
 
 from loaders.config import REPO
+from loaders.db import PARTNER_TABLES
 from loaders.errors import LoaderError
 
 SEARCH_PATH = "oda,public"
@@ -68,7 +69,8 @@ CREATE TABLE observations (indicator text, geography text, area_code text,
     period_start text, period_end text, date_start date, date_end date,
     value double precision, source text, agreement text, denominator double precision,
     origin text DEFAULT 'open', ingest_id text);
-CREATE TABLE coverage (indicator text, lad_code text, period text);
+CREATE TABLE coverage (indicator text, lad_code text, period text,
+    origin text DEFAULT 'open', ingest_id text);
 CREATE TABLE crime_points (indicator text, month text, lon double precision,
     lat double precision, lsoa_code text, n integer, source text,
     geom geometry(Point, 4326) GENERATED ALWAYS AS
@@ -98,7 +100,6 @@ CREATE INDEX ON ingest_log (sha256);
 """
 
 GEOMETRY = {"geom": 27700, "map_fine": 4326, "map_coarse": 4326}
-PARTNER_TABLES = ("catalogue", "observations", "quarantine", "ingest_log")
 TABLES = ("areas", "lsoa_ward", "lsoa11_lsoa21", "lad_codes", "lad_pfa", "population",
           "catalogue", "observations", "coverage", "crime_points", "quarantine", "ingest_log",
           "regions", "build_info")

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from loaders.ingest import ingest, quarantine_csv
@@ -30,7 +31,7 @@ def store(tmp_path, store):  # noqa: F811 - a private copy of the session store
     copy = tmp_path / "store.duckdb"
     shutil.copy(store.path, copy)
     with duckdb.connect(str(copy)) as con:
-        for table in ("observations", "catalogue", "quarantine", "ingest_log"):
+        for table in ("observations", "catalogue", "coverage", "quarantine", "ingest_log"):
             con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
     return copy
 
@@ -248,6 +249,36 @@ def test_a_police_month_downloaded_again_is_not_counted_twice(store, data, tmp_p
     report = ingest(again, store=store, today=TODAY)
     assert report.refused
     assert "2022-03 are already in the store" in report.reason
+
+
+def test_an_ingested_police_month_is_zero_where_the_force_recorded_no_crime(store, data,
+                                                                          tmp_path, regions):
+    """A new month of police.uk (the force's November rows, re-dated 2023-01) loads
+    with the force's coverage: an LSOA of its districts without a row is 0, not No data."""
+    import gzip
+
+    from dashboard.access import OPERATOR
+    from dashboard.filters import ViewFilter
+    from dashboard.measures import indicator_view
+    from dashboard.store import Store
+    source = data / "policeuk" / "avon-and-somerset" / "2022-11-avon-and-somerset-street.csv.gz"
+    month = tmp_path / "2023-01-avon-and-somerset-street.csv"
+    month.write_text(gzip.decompress(source.read_bytes()).decode()
+                     .replace(",2022-11,", ",2023-01,"))
+    report = ingest(month, store=store, today=TODAY)
+    assert not report.refused, report.reason
+    assert any("coverage: 5 districts in 1 month(s)" in n for n in report.notes), report.notes
+    region = regions["avon_and_somerset"]
+
+    def view(month):
+        flt = ViewFilter(region.name, "lsoa", "crime_all", month, month, "count")
+        return indicator_view(Store(store), region, flt, viewer=OPERATOR) \
+            .set_index("area_code")["value"]
+
+    new, built = view("2023-01"), view("2022-11")  # the same crimes, ingested and built
+    assert len(new) == 1005 and new.notna().all(), new[new.isna()]
+    assert (new == 0).sum() > 0
+    pd.testing.assert_series_equal(new, built)
 
 
 def test_gzip_bomb_is_refused_without_unpacking_it_all(store, tmp_path):
