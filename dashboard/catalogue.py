@@ -27,10 +27,15 @@ def catalogue(store: Store) -> pd.DataFrame:
 
 
 def months(store: Store, indicator: str) -> list[str]:
-    """The periods an indicator has, oldest first (``YYYY-MM`` for monthly data)."""
-    frame = store.query("SELECT DISTINCT period_start FROM observations WHERE indicator = ? "
-                        "ORDER BY 1", [indicator])
-    return frame["period_start"].tolist()
+    """The periods an indicator has, oldest first (``YYYY-MM`` for monthly data).
+
+    A figure for several periods together (a total over 25 months) adds its first
+    and its last, so a period range can take it whole.
+    """
+    frame = store.query("SELECT period_start AS p FROM observations WHERE indicator = ? "
+                        "UNION SELECT period_end FROM observations WHERE indicator = ? "
+                        "ORDER BY 1", [indicator, indicator])
+    return frame["p"].tolist()
 
 
 def coverage(store: Store, region) -> pd.DataFrame:

@@ -66,28 +66,43 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
     areas = geography.region_areas(store, region, "lsoa", lookup)
     k = int(meta.get("suppression_k") or 0) if meta["additive"] else 0
     agg = "sum" if meta["additive"] else "avg"
+    if meta["geography"] not in vintage.GEOGRAPHY.values():
+        raise FilterError("indicator", f"{meta['indicator']} is published on "
+                          f"{meta['geography']} geography, which cannot be shown by LSOA")
+    # A long series may change vintage part-way (LSOA 2011 codes until 2023, 2021
+    # after): each vintage's rows are converted on their own, then added together.
+    vintages = sorted(set(vintage.GEOGRAPHY.values()))
+    marks = ", ".join("?" * len(vintages))
     obs = store.query(
-        f"SELECT area_code AS code, {agg}({disclosure.cell_sql('value', str(k))}) AS value, "
+        f"SELECT geography, area_code AS code, "
+        f"{agg}({disclosure.cell_sql('value', str(k))}) AS value, "
         f"count(*) FILTER (WHERE {disclosure.small_sql('value', str(k))}) AS hidden "
-        f"FROM observations WHERE indicator = ? AND geography = ? AND period_start >= ? "
-        f"AND {IN_RANGE} GROUP BY area_code",
-        [meta["indicator"], meta["geography"], start, end, end])
+        f"FROM observations WHERE indicator = ? AND geography IN ({marks}) "
+        f"AND period_start >= ? AND {IN_RANGE} GROUP BY geography, area_code",
+        [meta["indicator"], *vintages, start, end, end])
     obs["value"] = obs["value"].where(obs["hidden"] == 0, disclosure.whole(obs["value"]))
-    conversion = None
-    if meta["geography"] != region.lsoa_geography:
-        if meta["geography"] not in vintage.GEOGRAPHY.values():
-            raise FilterError("indicator", f"{meta['indicator']} is published on "
-                              f"{meta['geography']} geography, which cannot be shown by LSOA")
-        w = vintage.weights(store, meta["geography"], region.lsoa_geography)
-        source_pop = store.query("SELECT code, population FROM population WHERE geography = ?",
-                                 [meta["geography"]]).set_index("code")["population"]
-        # Convert only what reaches the region, so the report speaks of the region.
-        w = w[w["target_code"].isin(set(areas["code"]))]
-        obs = obs[obs["code"].isin(set(w["source_code"]))]
-        obs, conversion = vintage.convert(obs, w, additive=bool(meta["additive"]),
-                                          source=meta["geography"],
-                                          target=region.lsoa_geography,
-                                          source_population=source_pop)
+    parts, conversions = [], []
+    for geo, part in obs.groupby("geography", sort=True):
+        part = part.drop(columns="geography")
+        if geo != region.lsoa_geography:
+            w = vintage.weights(store, geo, region.lsoa_geography)
+            source_pop = store.query("SELECT code, population FROM population "
+                                     "WHERE geography = ?", [geo]).set_index("code")["population"]
+            # Convert only what reaches the region, so the report speaks of the region.
+            w = w[w["target_code"].isin(set(areas["code"]))]
+            part, conversion = vintage.convert(
+                part[part["code"].isin(set(w["source_code"]))], w,
+                additive=bool(meta["additive"]), source=geo, target=region.lsoa_geography,
+                source_population=source_pop)
+            conversions.append(conversion)
+        parts.append(part)
+    if len(parts) > 1:
+        both = pd.concat(parts, ignore_index=True)
+        obs = both.groupby("code", as_index=False).agg(
+            value=("value", "sum" if meta["additive"] else "mean"),
+            **({"hidden": ("hidden", "sum")} if "hidden" in both else {}))
+    else:
+        obs = parts[0] if parts else obs.drop(columns="geography")
     pop = store.query("SELECT code, population AS denominator FROM population "
                       "WHERE geography = ?", [region.lsoa_geography])
     out = areas.merge(obs, on="code", how="left", validate="one_to_one") \
@@ -105,7 +120,7 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
                        "chosen; their totals cover those months only.")
     out["hidden"] = out["hidden"].fillna(0).astype(int) if "hidden" in out else 0
     out = out[["code", "name", "lad_code", "value", "denominator", "hidden"]]
-    out.attrs["conversion"] = conversion.describe() if conversion else ""
+    out.attrs["conversion"] = " ".join(c.describe() for c in conversions)
     out.attrs["partial"] = partial
     return out
 

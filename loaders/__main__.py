@@ -2,7 +2,8 @@
 
 ``python -m loaders build [--region NAME|all] [--store PATH] [--force]``
 ``python -m loaders ingest FILE [--partner NAME] [--meta META] [--store PATH] [--report F]
-[--agreement ID] [--replace]``: run by the operator, and audited as such.
+[--agreement ID] [--replace] [--code COL] [--period COL|PERIOD] [--indicator COL|ID]
+[--value COL[,COL...]]``: run by the operator, and audited as such.
 """
 
 from __future__ import annotations
@@ -38,6 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--replace", action="store_true",
                    help="a corrected version: replace the rows of the earlier file of the "
                    "same name and partner")
+    q.add_argument("--code", help="the column of area codes, where the file's name for it "
+                   "is not recognised")
+    q.add_argument("--period", help="the period column, or the period every row is for: "
+                   "2024, 2024-Q1, 2024/25, 2024-03, or a run of months 2024-04:2026-04")
+    q.add_argument("--indicator", help="the indicator column, or the indicator id of every "
+                   "row (lower_snake_case)")
+    q.add_argument("--value", help="the value column (several, comma-separated: one "
+                   "indicator each)")
     q.add_argument("--first-year", type=int, default=FIRST_YEAR,
                    help=f"periods before this year are quarantined (default {FIRST_YEAR})")
     q.add_argument("--max-mb", type=float, default=MAX_BYTES / 2**20,
@@ -59,7 +68,8 @@ def _ingest(args: argparse.Namespace) -> int:
     from loaders.ingest import ingest
     report = ingest(args.file, partner=args.partner, meta=args.meta, store=args.store,
                     first_year=args.first_year, max_bytes=int(args.max_mb * 2**20),
-                    agreement=args.agreement, replace=args.replace)
+                    agreement=args.agreement, replace=args.replace, code=args.code,
+                    period=args.period, indicator=args.indicator, value=args.value)
     if args.report:
         Path(args.report).write_text(report.to_json(), encoding="utf-8")
     if report.refused:

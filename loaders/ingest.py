@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import tomllib
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -23,14 +24,18 @@ import pandas as pd
 
 from loaders import db, governance, policeuk
 from loaders import partner as pt
+from loaders import reading as rd
+from loaders.config import load_regions
 from loaders.errors import LoaderError
 from loaders.readfile import MAX_BYTES, display_name, peek_header, read_partner_table
 from loaders.safety import looks_like_formula
 
 REQUIRED = ("area_code",)
-POLICE_HEADER = ("month", "lsoa code", "crime type")
+POLICE_HEADER = ("month", "lsoa_code", "crime_type")
+# Other header rows a partner table may have: police.uk's, or any area code column.
+HEADERS = (POLICE_HEADER, *((name,) for name in rd.CODE_NAMES))
 META_KEYS = {"title", "partner", "unit", "polarity", "denominator", "suppression_k", "licence",
-             "source", "description", "agreement"}
+             "source", "description", "agreement", "coverage"}
 DEFAULTS = {"unit": "count", "polarity": "high_is_bad", "denominator": "population",
             "suppression_k": 5, "licence": "partner data, not for onward publication"}
 NEGATIVE_UNITS = {"score", "change"}
@@ -113,7 +118,13 @@ def _meta_problems(ident: str, entry: object) -> list[str]:
         if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= MAX_K:
             out.append(f"{where} suppression_k was {k!r}; it must be a whole number from 0 to "
                        f"{MAX_K}")
-    for key in sorted(META_KEYS - {"suppression_k"}):
+    if "coverage" in entry:
+        cover, regions = entry["coverage"], load_regions()
+        if not (cover == "all" or cover in regions or (isinstance(cover, list) and all(
+                isinstance(c, str) and re.match(r"^[EW]0[6-9]\d{6}$", c) for c in cover))):
+            out.append(f"{where} coverage was {cover!r}; it must be 'all', a region "
+                       f"({', '.join(sorted(regions))}) or a list of district codes")
+    for key in sorted(META_KEYS - {"suppression_k", "coverage"}):
         if key in entry and not isinstance(entry[key], str):
             out.append(f"{where} {key} must be text, not {type(entry[key]).__name__}")
         elif key in entry and looks_like_formula(entry[key].strip()):
@@ -123,8 +134,10 @@ def _meta_problems(ident: str, entry: object) -> list[str]:
     return out
 
 
-def _vintages(con: db.Connection, codes: pd.Series) -> pd.Series:
-    """Each code's geography. A code valid in both vintages takes the file's majority."""
+def _vintages(con: db.Connection, codes: pd.Series, periods: pd.Series) -> pd.Series:
+    """Each code's geography, row by row. A code valid in both vintages (most LSOAs did
+    not change in 2021) takes the majority of the codes its period has only in one: a
+    series that moves from LSOA 2011 to LSOA 2021 codes loads each month on its own."""
     lk = con.frame("SELECT DISTINCT vintage, lsoa_code, ward_code FROM lsoa_ward")
     sets = {
         "LSOA11": set(lk.loc[lk.vintage == 2011, "lsoa_code"]),
@@ -136,10 +149,12 @@ def _vintages(con: db.Connection, codes: pd.Series) -> pd.Series:
     for old, new in (("LSOA11", "LSOA21"), ("WD19", "WD24")):
         in_old, in_new = codes.isin(sets[old]), codes.isin(sets[new])
         only_old, only_new = in_old & ~in_new, in_new & ~in_old
-        majority = new if only_new.sum() > only_old.sum() else old
+        newer = only_new.groupby(periods).transform("sum") > \
+            only_old.groupby(periods).transform("sum")
         out[only_old] = old
         out[only_new] = new
-        out[in_old & in_new] = majority
+        both = in_old & in_new
+        out[both] = newer[both].map({True: new, False: old})
     return out
 
 
@@ -162,7 +177,8 @@ def _police(raw_path: Path, con: db.Connection
         .assign(indicator=policeuk.ALL_CRIME)
     both = pd.concat([counts, total], ignore_index=True)
     tidy = pd.DataFrame({"area_code": both["lsoa_code"], "period": both["month"],
-                         "indicator": both["indicator"], "value": both["count"].astype(float),
+                         "period_end": both["month"], "indicator": both["indicator"],
+                         "value": both["count"].astype(float),
                          "denominator": float("nan"), "partner": "police", "row": 0})
     fields = pf.kept_aside.drop(columns=["row", "column", "reason"]).astype(str)
     quarantine = pf.kept_aside[["row", "column", "reason"]].assign(
@@ -219,7 +235,9 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
            max_bytes: int = MAX_BYTES, first_year: int = pt.FIRST_YEAR,
            today: dt.date | None = None, agreement: str | None = None,
            uploader: Uploader = OPERATOR, replace: bool = False,
-           governance_file: str | Path | None = None) -> Report:
+           governance_file: str | Path | None = None, code: str | None = None,
+           period: str | None = None, indicator: str | None = None,
+           value: str | None = None, reading: rd.Reading | None = None) -> Report:
     """Validate one partner file and load its good rows into the store.
 
     Parameters
@@ -245,6 +263,12 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
         that file's rows. Without it such a file is refused.
     governance_file : path-like, optional
         The governance register (agreements, audit); beside the store by default.
+    code, period, indicator, value : str, optional
+        How to read the file where it does not say (``loaders.reading.infer``): the
+        area code column, a period column or the period of the whole file
+        (``2024-04:2026-04``), an indicator column or id, the value column(s).
+    reading : Reading, optional
+        A reading already settled (the Partner data page's); overrides the four above.
 
     Returns
     -------
@@ -264,7 +288,7 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
         # A police.uk file goes straight to its adapter, which reads it faster than the
         # general reader; anything else is read (and checked) as a partner table.
         raw = None if size <= max_bytes and policeuk.is_policeuk_header(peek_header(path)) \
-            else read_partner_table(path, report.file, REQUIRED, (POLICE_HEADER,), max_bytes)
+            else read_partner_table(path, report.file, REQUIRED, HEADERS, max_bytes)
         if agreement is not None and agreement not in governance.agreement_ids(gov):
             raise LoaderError("--agreement", f"{agreement!r} is not in the agreements register")
         if uploader.org:
@@ -290,7 +314,9 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
         with con.transaction():
             report = _load(con, path, raw, report, partner=partner, meta_map=meta_map,
                            first_year=first_year, today=today, agreement=agreement,
-                           uploader=uploader, replace=replace)
+                           uploader=uploader, replace=replace, reading=reading,
+                           choices={"code": code, "period": period, "indicator": indicator,
+                                    "value": value})
     finally:
         con.close()
     if agreement and not report.refused and not report.already_loaded:
@@ -354,7 +380,7 @@ def _foreign(con, good: pd.DataFrame, source: str) -> pd.DataFrame:
 
 
 def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agreement,
-          uploader, replace) -> Report:
+          uploader, replace, reading, choices) -> Report:
     # Any earlier load of the same bytes counts, open data included: a police.uk
     # month the store was built with must not be added a second time.
     done = db.first(con, "SELECT rows_read, rows_loaded, rows_quarantined FROM ingest_log "
@@ -367,6 +393,7 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         return report
     if raw is None or policeuk.is_policeuk_header([str(c).strip() for c in raw.frame.columns]):
         good, quarantine, report.rows_read, coverage = _police(path, con)
+        titles: dict[str, str] = {}
         report.notes.append("recognised as a police.uk street-level file: rows are counted by "
                             "LSOA, month and crime type")
         good["geography"] = "LSOA11"
@@ -379,13 +406,15 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
             return report
     else:
         coverage = pd.DataFrame(columns=["indicator", "lad_code", "period"])
-        if "area_code" not in [str(c).strip().lower() for c in raw.frame.columns]:
-            report.refused, report.reason = True, "no area_code column"
-            return report
         one = next(iter(meta_map.values()), {}) if len(meta_map) == 1 else {}
-        tidy, notes = pt.to_tidy(raw, indicator=one.get("indicator"),
-                                 partner=partner or one.get("partner"))
-        report.notes += notes
+        try:
+            reading = reading or rd.infer(raw, **choices)
+            tidy, titles = rd.to_tidy(raw, reading, partner=partner or one.get("partner"))
+        except LoaderError as err:
+            report.refused, report.reason = True, "; ".join(err.problems)
+            report.notes += reading.decisions if reading else []
+            return report
+        report.notes += reading.decisions
         report.rows_read = len(tidy)
         if len(tidy) != len(raw.frame):
             report.notes.append(f"rows are counted after reshaping: {len(raw.frame)} file rows "
@@ -404,7 +433,7 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         quarantine = pd.concat(
             [checked.quarantine[~checked.quarantine["row"].isin(ragged_rows)], ragged],
             ignore_index=True).sort_values("row", kind="stable")
-        good = good.assign(geography=_vintages(con, good["area_code"]))
+        good = good.assign(geography=_vintages(con, good["area_code"], good["period"]))
         if uploader.org:
             other = good["partner"].ne(uploader.org) & good["partner"].ne("")
             if other.any():
@@ -438,7 +467,8 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         report.notes.append("no partner column and no --partner given: recorded as 'unknown'")
         good.loc[good["partner"] == "", "partner"] = "unknown"
     report.partner = ", ".join(sorted(good["partner"].unique()))
-    periods = {p: pt.parse_period(p) for p in good["period"].unique()}
+    periods = {p: pt.parse_period(p) for p in
+               set(good["period"].unique()) | set(good["period_end"].unique())}
     ingest_id = uuid.uuid4().hex
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     agreement = agreement or next((m["agreement"] for m in meta_map.values()
@@ -446,10 +476,10 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
     obs = pd.DataFrame({
         "indicator": good["indicator"], "geography": good["geography"],
         "area_code": good["area_code"], "period_start": good["period"].map(
-            lambda p: periods[p].label), "period_end": good["period"].map(
+            lambda p: periods[p].label), "period_end": good["period_end"].map(
             lambda p: periods[p].label),
         "date_start": good["period"].map(lambda p: periods[p].start),
-        "date_end": good["period"].map(lambda p: periods[p].end),
+        "date_end": good["period_end"].map(lambda p: periods[p].end),
         "value": good["value"].astype(float), "denominator": good["denominator"].astype(float),
         "source": report.file, "agreement": agreement, "origin": "partner",
         "ingest_id": ingest_id})
@@ -473,13 +503,14 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         report.notes.append(f"replaced {report.replaced_rows} rows loaded earlier from a "
                             "previous version of this file")
     con.insert("observations", obs)
+    coverage = pd.concat([coverage, _declared_coverage(con, obs, meta_map)], ignore_index=True)
     if len(coverage):
         con.insert("coverage", coverage.assign(origin="partner", ingest_id=ingest_id))
         report.notes.append(
             f"coverage: {coverage['lad_code'].nunique()} districts in "
             f"{coverage['period'].nunique()} month(s); an LSOA there without a row is zero")
     report.indicators = sorted(obs["indicator"].unique())
-    _catalogue(con, obs, good, meta_map, report)
+    _catalogue(con, obs, good, meta_map, report, titles)
     if len(quarantine):
         con.insert("quarantine", quarantine[["row", "column", "reason", "record"]].assign(
             source=report.file, origin="partner", ingest_id=ingest_id))
@@ -495,7 +526,36 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
     return report
 
 
-def _catalogue(con, obs, good, meta_map, report) -> None:
+def _declared_coverage(con, obs: pd.DataFrame, meta_map: dict[str, dict]) -> pd.DataFrame:
+    """Coverage a partner declares (``coverage`` in the catalogue details).
+
+    In a declared district, an area without a row in a period had nothing to report
+    (a zero), but only in the periods the file reports that district at all: a
+    month a partner did not send for a district stays No data there.
+    """
+    active = dict(con.rows("SELECT lad_code, lad_code_active FROM lad_codes"))
+    home = dict(con.rows("SELECT lsoa_code, lad_code FROM lsoa_ward UNION "
+                         "SELECT ward_code, lad_code FROM lsoa_ward"))
+    reported = obs.assign(lad=obs["area_code"].map(home).map(active)) \
+        .dropna(subset=["lad"]).groupby("period_start")["lad"].agg(set)
+    rows = []
+    for ident in sorted(obs["indicator"].unique()):
+        declared = {**meta_map.get("*", {}), **meta_map.get(ident, {})}.get("coverage")
+        if not declared:
+            continue
+        if isinstance(declared, list):
+            lads = set(declared)
+        elif declared == "all":
+            lads = set(active)
+        else:
+            lads = set(load_regions()[declared].lads or active)
+        lads = {active.get(lad, lad) for lad in lads}
+        rows += [(ident, lad, period) for period, there in reported.items()
+                 for lad in sorted(lads & there)]
+    return pd.DataFrame(rows, columns=["indicator", "lad_code", "period"])
+
+
+def _catalogue(con, obs, good, meta_map, report, titles=None) -> None:
     existing = {r[0] for r in con.rows("SELECT indicator FROM catalogue")}
     for ident in sorted(set(obs["indicator"]) - existing):
         given = {**meta_map.get("*", {}), **meta_map.get(ident, {})}
@@ -506,13 +566,15 @@ def _catalogue(con, obs, good, meta_map, report) -> None:
                                 f"{', '.join(missing)} (a catalogue details file sets them)")
         partner = entry.get("partner") or good.loc[good["indicator"] == ident, "partner"].iat[0]
         geography = obs.loc[obs["indicator"] == ident, "geography"].mode().iat[0]
-        monthly = obs.loc[obs["indicator"] == ident, "period_start"].str.match(
-            r"^\d{4}-\d{2}$").all()
+        mine = obs[obs["indicator"] == ident]
+        monthly = (mine["period_start"].str.match(r"^\d{4}-\d{2}$")
+                   & (mine["period_start"] == mine["period_end"])).all()
         con.run(
             "INSERT INTO catalogue (indicator, title, partner, unit, polarity, additive, "
             "denominator, geography, vintage, frequency, source, licence, suppression_k, "
             "description, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'partner')",
-            [ident, entry.get("title", ident.replace("_", " ").capitalize()), partner,
+            [ident, entry.get("title", (titles or {}).get(ident)
+                              or ident.replace("_", " ").capitalize()), partner,
              entry["unit"], entry["polarity"], entry["unit"] == "count",
              entry["denominator"] or None, geography, f"partner upload {dt.date.today()}",
              "monthly" if monthly else "single period", entry.get("source", report.file),

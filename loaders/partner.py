@@ -1,10 +1,11 @@
-"""Partner files: adapt to the tidy contract, validate with pandera, quarantine bad rows.
+"""Partner files on the tidy contract: periods, and row checks with pandera.
 
 The contract (DESIGN.md): one row per ``area_code`` x ``period`` x ``indicator``
-with a ``value``; optional ``denominator`` and ``partner``. Wide files (one
-column per period, or one per indicator) are melted onto it; police.uk
-street-level files go through the police.uk adapter. Every row either loads or
-is kept in the quarantine with its file row, column and reason.
+with a ``value``; optional ``denominator`` and ``partner``. ``loaders.reading``
+lays a file out on it (wide files, other column names, a period for the whole
+file); police.uk street-level files go through the police.uk adapter. Every
+row either loads or is kept in the quarantine with its file row, column and
+reason.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-
-from loaders.readfile import RawTable
 
 CODE = r"^[EW]0[15]\d{6}$"
 INDICATOR = r"^[a-z][a-z0-9_]{1,63}$"
@@ -75,57 +74,11 @@ class Validated:
     notes: list[str] = field(default_factory=list)
 
 
-def to_tidy(raw: RawTable, *, indicator: str | None = None, partner: str | None = None
-            ) -> tuple[pd.DataFrame, list[str]]:
-    """Map a file's columns onto the tidy contract, melting wide layouts.
-
-    Returns
-    -------
-    (DataFrame, list of str)
-        Columns ``row, area_code, period, indicator, value, denominator, partner``
-        (text) and notes on what was adapted.
-    """
-    notes = []
-    frame = raw.frame.copy()
-    frame.columns = [str(c).strip() for c in frame.columns]
-    lower = {c.lower(): c for c in frame.columns}
-    frame = frame.rename(columns={orig: low for low, orig in lower.items()
-                                  if low in ("area_code", "period", "indicator", "value",
-                                             "denominator", "partner")})
-    frame["row"] = [raw.file_row(i) for i in frame.index]
-    if "value" not in frame.columns:
-        keys = [c for c in ("area_code", "period", "indicator", "denominator", "partner", "row")
-                if c in frame.columns]
-        periods = [c for c in frame.columns if c not in keys and looks_like_period(c)]
-        others = [c for c in frame.columns if c not in keys and c not in periods]
-        if periods and "period" not in frame.columns:
-            frame = frame.melt(id_vars=keys + others, value_vars=periods, var_name="period",
-                               value_name="value")
-            notes.append(f"a wide file with one column per period ({len(periods)} periods) "
-                         "was read as one row per area and period")
-        elif others and "period" in frame.columns and "indicator" not in frame.columns:
-            frame = frame.melt(id_vars=keys, value_vars=others, var_name="indicator",
-                               value_name="value")
-            notes.append(f"a wide file with one column per indicator ({len(others)}) was "
-                         "read as one row per area, period and indicator")
-    if "indicator" not in frame.columns:
-        frame["indicator"] = indicator or ""
-    elif indicator:
-        frame["indicator"] = frame["indicator"].where(frame["indicator"] != "", indicator)
-    if "partner" not in frame.columns:
-        frame["partner"] = partner or ""
-    elif partner:
-        frame["partner"] = frame["partner"].where(frame["partner"] != "", partner)
-    for col in ("area_code", "period", "value", "denominator"):
-        if col not in frame.columns:
-            frame[col] = ""
-    text_cols = ("area_code", "period", "indicator", "value", "denominator", "partner")
-    frame = frame.astype(dict.fromkeys(text_cols, str))
-    for col in ("area_code", "period", "indicator", "partner"):
-        frame[col] = frame[col].str.strip()
-    frame["area_code"] = frame["area_code"].str.upper()
-    frame["indicator"] = frame["indicator"].str.lower()
-    return frame.sort_values("row", kind="stable").reset_index(drop=True), notes
+def by_value(s: pd.Series, test) -> pd.Series:
+    """``test`` of each cell, worked out once per distinct value (a long series repeats
+    each period for every area)."""
+    values = pd.unique(s)
+    return s.map(dict(zip(values, map(test, values), strict=True))).astype(bool)
 
 
 def _schema(known_codes: set[str], first_year: int, today: dt.date,
@@ -137,7 +90,7 @@ def _schema(known_codes: set[str], first_year: int, today: dt.date,
         def ok(text: str) -> bool:
             p = parse_period(text)
             return p is None or (p.start.year >= first_year and p.start <= today)
-        return s.map(ok).astype(bool)
+        return by_value(s, ok)
 
     def formula(s: pd.Series) -> pd.Series:
         return ~s.str.startswith(FORMULA_START)
@@ -153,7 +106,7 @@ def _schema(known_codes: set[str], first_year: int, today: dt.date,
             pa.Check(known, element_wise=False, error="area code is not a known LSOA or ward"),
         ]),
         "period": pa.Column(str, [
-            pa.Check(lambda s: s.map(looks_like_period).astype(bool),
+            pa.Check(lambda s: by_value(s, looks_like_period),
                      error="period is not YYYY-MM, YYYY-Qn, YYYY or YYYY/YY"),
             pa.Check(plausible, error=f"period is in the future or before {first_year}"),
         ]),

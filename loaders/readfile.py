@@ -42,6 +42,13 @@ class RawTable:
         return self.header_row + 1 + index
 
 
+def normal(column: object) -> str:
+    """A column name compared without case, spaces or punctuation: ``"LSOA code"`` ->
+    ``lsoa_code``; a spreadsheet's ``"Sum of IndicatorValue"`` -> ``indicatorvalue``."""
+    text = re.sub(r"^sum of\s+", "", str(column).strip().lower())
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
 def display_name(name: str) -> str:
     """A file name safe to show: the last path part, printable characters only, and
     never starting like a spreadsheet formula (it is shown in tables a user can
@@ -101,9 +108,9 @@ def _sniff_delimiter(text: str) -> str:
 
 def _find_header(rows: pd.DataFrame, required: tuple[str, ...]) -> int | None:
     """Index of the first row that holds every required column name, or None."""
+    wanted = {normal(c) for c in required}
     for i in range(min(HEADER_SEARCH_ROWS, len(rows))):
-        cells = {str(c).strip().lower() for c in rows.iloc[i].tolist()}
-        if set(required) <= cells:
+        if wanted <= {normal(c) for c in rows.iloc[i].tolist()}:
             return i
     return None
 
@@ -122,9 +129,9 @@ def _table(rows: pd.DataFrame, name: str, required: tuple[str, ...], notes: list
         if at is not None:
             break
     if at is None:
-        first = [str(c) for c in rows.iloc[0].tolist()]
-        raise LoaderError(name, f"no header row with the columns {list(required)} was found "
-                          f"in its first {HEADER_SEARCH_ROWS} rows (the first row is {first[:8]})")
+        # No known column name anywhere near the top: the first row is the header, and
+        # how its columns are read is decided (and explained) by ``loaders.reading``.
+        at = 0
     if at:
         notes.append(f"{at} title row(s) above the header were skipped")
     header = [str(c).strip() for c in rows.iloc[at].tolist()]
