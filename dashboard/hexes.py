@@ -62,7 +62,8 @@ def hex_view(store: Store, region: Region, flt: ViewFilter, resolution: int
     if districts.empty:
         raise FilterError("indicator", f"{flt.indicator} has no point locations in "
                           f"{region.title}; choose LSOA or ward areas")
-    where = "TRUE" if flt.indicator == "crime_all" else "indicator = ?"
+    # All crime is every police.uk type's points, never a partner's incidents.
+    where = "left(indicator, 6) = 'crime_'" if flt.indicator == "crime_all" else "indicator = ?"
     params = [] if flt.indicator == "crime_all" else [flt.indicator]
     minx, miny, maxx, maxy = districts.total_bounds
     pts = store.query(

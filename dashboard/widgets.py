@@ -276,8 +276,9 @@ def hotspot_controls(key: str = "hot") -> HotspotChoice:
         shape = h1.radio(
             "Draw on", ["areas", "hexagons"], horizontal=True, key=f"{key}_shape",
             format_func={"areas": "LSOAs or wards", "hexagons": "H3 hexagons"}.get,
-            help="police.uk records carry snapped locations. Counted into equal-area "
-            "hexagons, they avoid LSOAs' very unequal sizes.")
+            help="This indicator has a location for each record (police.uk's snapped "
+            "points, or a partner's incidents). Counted into equal-area hexagons, they "
+            "avoid LSOAs' very unequal sizes.")
         if shape == "hexagons":
             resolution = h2.select_slider(
                 "Hexagon size", list(hexes.RESOLUTIONS),

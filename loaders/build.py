@@ -56,7 +56,8 @@ CREATE TABLE coverage (indicator VARCHAR, lad_code VARCHAR, period VARCHAR,
     origin VARCHAR DEFAULT 'open', ingest_id VARCHAR);
 -- period NULL: the source covers the district in every period it has
 CREATE TABLE crime_points (indicator VARCHAR, month VARCHAR, lon DOUBLE, lat DOUBLE,
-    lsoa_code VARCHAR, n INTEGER, source VARCHAR);
+    lsoa_code VARCHAR, n INTEGER, source VARCHAR, origin VARCHAR DEFAULT 'open',
+    ingest_id VARCHAR);
 CREATE TABLE quarantine (source VARCHAR, "row" INTEGER, "column" VARCHAR, reason VARCHAR,
     record VARCHAR, origin VARCHAR DEFAULT 'open', ingest_id VARCHAR);
 CREATE TABLE ingest_log (source VARCHAR, sha256 VARCHAR, rows_read INTEGER,

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from loaders import db, governance, policeuk
+from loaders import incidents as inc
 from loaders import partner as pt
 from loaders import reading as rd
 from loaders.config import load_regions
@@ -120,7 +121,8 @@ def _meta_problems(ident: str, entry: object) -> list[str]:
                        f"{MAX_K}")
     if "coverage" in entry:
         cover, regions = entry["coverage"], load_regions()
-        if not (cover == "all" or cover in regions or (isinstance(cover, list) and all(
+        if not ((isinstance(cover, str) and (cover == "all" or cover in regions)) or (
+                isinstance(cover, list) and all(
                 isinstance(c, str) and re.match(r"^[EW]0[6-9]\d{6}$", c) for c in cover))):
             out.append(f"{where} coverage was {cover!r}; it must be 'all', a region "
                        f"({', '.join(sorted(regions))}) or a list of district codes")
@@ -192,6 +194,137 @@ def _police(raw_path: Path, con: db.Connection
          for month in sorted(pf.counts["month"].unique())],
         columns=["indicator", "lad_code", "period"])
     return tidy, quarantine, pf.rows_read, coverage
+
+
+def _incident_position(raw, choices: dict) -> inc.Position | None:
+    """How an incident file gives positions; None for a file of area figures.
+
+    A file with coordinates and no column of area codes lists incidents.
+    """
+    position = inc.find_position(raw.frame)
+    if position is None or choices.get("code"):
+        return None
+    try:
+        if rd.infer(raw, **choices).code:
+            return None
+    except LoaderError:
+        pass
+    return position
+
+
+def _incidents(con, raw, position: inc.Position, choices: dict, partner: str | None, report):
+    """An incident file counted by LSOA, month and category, and its points kept.
+
+    Returns
+    -------
+    (good, quarantine, coverage, titles, points, rows read)
+        ``good`` is on the tidy contract (``row`` 0: a count of many file rows).
+
+    Raises
+    ------
+    LoaderError
+        When the file has no usable positions, date column or indicator id.
+    """
+    frame = raw.frame
+    report.notes.append("recognised as an incident file (one row per incident, with a "
+                        "position): incidents are counted by LSOA and month")
+    report.notes += position.notes
+    if position.kind == "none":
+        raise LoaderError("the file", "its coordinates are masked and it has no other "
+                          "position; incidents cannot be placed")
+    report.notes.append(position.describe())
+    base = choices.get("indicator")
+    problems = []
+    if not base or not rd.INDICATOR_ID.match(base):
+        problems.append("name the indicator its incidents are counted as, in "
+                        "lower_snake_case (--indicator fire_incidents)")
+    date_column = choices.get("period")
+    if date_column and date_column not in frame.columns:
+        problems.append(f"the date column {date_column!r} is not in the file")
+    dated = inc.find_date(frame, date_column) if not problems else None
+    if not problems and dated is None:
+        problems.append("no date column could be read; choose it (--period COLUMN)")
+    if problems:
+        raise LoaderError("the file", problems)
+    date_column, fmt = dated
+    report.notes.append(f"'{date_column}' is read as the date ({fmt}); incidents are "
+                        "counted by calendar month")
+    category = inc.find_category(frame, choices.get("value"))
+    pts, why = inc.points(frame, position)
+    month = inc.months(frame, date_column, fmt)
+    why[(why == "") & (month == "")] = "date cannot be read"
+    polygons = inc.lsoa_polygons(con.rows(
+        "SELECT code, geom FROM areas WHERE geography = 'LSOA11' AND detail = 'bgc'"))
+    code = pd.Series("", index=frame.index, dtype=object)
+    code[why == ""] = inc.place(pts[why == ""], polygons)
+    why[(why == "") & (code == "")] = "outside the dashboard's areas"
+    ok = why == ""
+    kinds = frame[category].astype(str).str.strip() if category else None
+    titles = {}
+    counted = pd.DataFrame({"area_code": code[ok], "period": month[ok]})
+    parts = [counted.assign(indicator=base)]
+    if category:
+        report.notes.append(f"'{category}' splits the counts: one indicator per kind, and "
+                            f"{base} for them all")
+        ids = kinds.map(lambda k: f"{base}_{rd.indicator_id(k)}"[:64] if k else "")
+        titles = {i: f"{base.replace('_', ' ').capitalize()}: {k}"
+                  for i, k in zip(ids[ok], kinds[ok], strict=True) if i}
+        parts.append(counted.assign(indicator=ids[ok])[ids[ok] != ""])
+    tidy = pd.concat(parts, ignore_index=True).groupby(
+        ["area_code", "period", "indicator"], as_index=False).size() \
+        .rename(columns={"size": "value"})
+    good = tidy.assign(period_end=tidy["period"], value=tidy["value"].astype(float),
+                       denominator=float("nan"), partner=partner or "", row=0,
+                       geography="LSOA11")
+    column = {"no position": position.columns[0], "position is masked": position.columns[0],
+              "position is not a number": position.columns[0],
+              "position is not a real place": position.columns[0],
+              "outside the dashboard's areas": position.columns[0],
+              "date cannot be read": date_column}
+    bad = frame.index[~ok]
+    quarantine = pd.DataFrame({
+        "row": [raw.file_row(i) for i in bad], "column": why[bad].map(column).values,
+        "reason": why[bad].values,
+        "record": [",".join(r) for r in frame.loc[bad, [date_column, *position.columns]]
+                   .astype(str).itertuples(index=False)]})
+    here = pts[ok].to_crs(4326)
+    points = pd.DataFrame({"lon": here.x.round(6), "lat": here.y.round(6),
+                           "lsoa_code": code[ok], "month": month[ok]})
+    point_parts = [points.assign(indicator=base)]
+    if category:
+        point_parts.append(points.assign(indicator=ids[ok])[ids[ok] != ""])
+    points = pd.concat(point_parts, ignore_index=True).groupby(
+        ["indicator", "month", "lon", "lat", "lsoa_code"], as_index=False).size() \
+        .rename(columns={"size": "n"})
+    # The service covers a district where its incidents reach at least half the LSOAs
+    # (a crew sent over the border now and then does not make the next district
+    # covered); there, a month with incidents is a month it reported, and an LSOA
+    # without one had none (zero). Other months and districts are No data.
+    lookup = pd.DataFrame(con.rows("SELECT DISTINCT lsoa_code, lad_code, lad_name FROM "
+                                   "lsoa_ward WHERE vintage = 2011"),
+                          columns=["lsoa_code", "lad_code", "lad_name"])
+    reached = lookup.assign(hit=lookup["lsoa_code"].isin(set(counted["area_code"]))) \
+        .groupby(["lad_code", "lad_name"])["hit"].agg(["sum", "mean"]).reset_index()
+    reached = reached[reached["sum"] > 0]
+    covers = reached[reached["mean"] >= inc.COVERED_SHARE]
+    if len(covers) < len(reached):
+        others = reached[reached["mean"] < inc.COVERED_SHARE]
+        report.notes.append(
+            "incidents in " + ", ".join(f"{n} ({s:.0%} of its LSOAs)" for n, s in zip(
+                others["lad_name"], others["mean"], strict=True))
+            + " are counted, but those districts are not taken as covered: there, an LSOA "
+            "without an incident is No data, not zero (declare coverage in the catalogue "
+            "details to say otherwise)")
+    home = lookup.set_index("lsoa_code")["lad_code"]
+    reported = counted.assign(lad_code=counted["area_code"].map(home)) \
+        .drop_duplicates(["lad_code", "period"])
+    reported = reported[reported["lad_code"].isin(set(covers["lad_code"]))]
+    coverage = pd.concat([reported[["lad_code", "period"]].assign(indicator=i)
+                          for i in sorted(good["indicator"].unique())], ignore_index=True)
+    report.notes.append(f"{int(ok.sum()):,} incidents placed in "
+                        f"{counted['area_code'].nunique():,} LSOAs; {int((~ok).sum()):,} "
+                        "kept aside")
+    return good, quarantine, coverage, titles, points, len(frame)
 
 
 def _months_already_loaded(con: db.Connection, counts: pd.DataFrame,
@@ -381,6 +514,7 @@ def _foreign(con, good: pd.DataFrame, source: str) -> pd.DataFrame:
 
 def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agreement,
           uploader, replace, reading, choices) -> Report:
+    points = pd.DataFrame()  # incident positions, for hexagons
     # Any earlier load of the same bytes counts, open data included: a police.uk
     # month the store was built with must not be added a second time.
     done = db.first(con, "SELECT rows_read, rows_loaded, rows_quarantined FROM ingest_log "
@@ -403,6 +537,17 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
             report.reason = (f"police.uk month(s) {', '.join(overlap)} are already in the store "
                              "for these areas (from another file); loading them again would "
                              "count the same crimes twice")
+            return report
+    elif reading is None and (position := _incident_position(raw, choices)) is not None:
+        try:
+            good, quarantine, coverage, titles, points, report.rows_read = _incidents(
+                con, raw, position, choices, partner, report)
+        except LoaderError as err:
+            report.refused, report.reason = True, "; ".join(err.problems)
+            return report
+        foreign = _foreign(con, good, report.file)
+        if len(foreign):  # counts of many rows: the file is refused whole, never half-added
+            report.refused, report.reason = True, foreign["reason"].iat[0]
             return report
     else:
         coverage = pd.DataFrame(columns=["indicator", "lad_code", "period"])
@@ -497,17 +642,22 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         "DELETE FROM observations WHERE origin = 'partner' AND source = ? AND ingest_id "
         "IN (SELECT ingest_id FROM ingest_log WHERE partner = ?)",
         [report.file, report.partner])
-    con.run("DELETE FROM coverage WHERE origin = 'partner' AND ingest_id IN (SELECT ingest_id "
-            "FROM ingest_log WHERE source = ? AND partner = ?)", [report.file, report.partner])
+    for table in ("coverage", "crime_points"):
+        con.run(f"DELETE FROM {table} WHERE origin = 'partner' AND ingest_id IN (SELECT "
+                "ingest_id FROM ingest_log WHERE source = ? AND partner = ?)",
+                [report.file, report.partner])
     if report.replaced_rows:
         report.notes.append(f"replaced {report.replaced_rows} rows loaded earlier from a "
                             "previous version of this file")
     con.insert("observations", obs)
+    if len(points):
+        con.insert("crime_points", points.assign(source=report.file, origin="partner",
+                                                 ingest_id=ingest_id))
     coverage = pd.concat([coverage, _declared_coverage(con, obs, meta_map)], ignore_index=True)
     if len(coverage):
         con.insert("coverage", coverage.assign(origin="partner", ingest_id=ingest_id))
         report.notes.append(
-            f"coverage: {coverage['lad_code'].nunique()} districts in "
+            f"coverage: {_count(coverage['lad_code'].nunique(), 'district')} in "
             f"{coverage['period'].nunique()} month(s); an LSOA there without a row is zero")
     report.indicators = sorted(obs["indicator"].unique())
     _catalogue(con, obs, good, meta_map, report, titles)
@@ -524,6 +674,10 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
              report.rows_quarantined, now, report.summary(), ingest_id, report.partner,
              report.to_json()])
     return report
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _declared_coverage(con, obs: pd.DataFrame, meta_map: dict[str, dict]) -> pd.DataFrame:
@@ -612,6 +766,7 @@ def delete_indicator(indicator: str, *, store: str | Path | None = None,
                                   "its files and cannot be deleted here")
             removed = con.run("DELETE FROM observations WHERE indicator = ?", [indicator])
             con.run("DELETE FROM coverage WHERE indicator = ?", [indicator])
+            con.run("DELETE FROM crime_points WHERE indicator = ?", [indicator])
             con.run("DELETE FROM catalogue WHERE indicator = ?", [indicator])
     finally:
         con.close()

@@ -135,7 +135,9 @@ def _table(rows: pd.DataFrame, name: str, required: tuple[str, ...], notes: list
     if at:
         notes.append(f"{at} title row(s) above the header were skipped")
     header = [str(c).strip() for c in rows.iloc[at].tolist()]
-    named = [c.lower() for c in header if c != "" and c.lower() != "nan"]
+    # Names that differ only in case ("ward" and "Ward") are two columns; the reading
+    # refuses such a pair only if it would have to choose between them.
+    named = [c for c in header if c != "" and c.lower() != "nan"]
     repeated = sorted({c for c in named if named.count(c) > 1})
     if repeated:
         raise LoaderError(name, f"the header (row {at + 1}) repeats the columns {repeated}; "

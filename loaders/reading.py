@@ -231,6 +231,16 @@ def infer(raw: RawTable, *, code: str | None = None, period: str | None = None,
                 said(f"'{r.values[0]}' is read as the value")
     elif len(r.values) == 1 and normal(r.values[0]) != "value":
         said(f"'{r.values[0]}' is read as the value")
+    twins = {}
+    for c in columns:
+        twins.setdefault(normal(c), []).append(c)
+    given = {code, period, indicator, *(r.values if value is not None else [])}
+    for role, chosen in (("area code", r.code), ("period", r.period),
+                         ("indicator", r.indicator), *(("value", v) for v in r.values)):
+        if chosen and chosen not in given and len(twins[normal(chosen)]) > 1:
+            both = " and ".join(repr(c) for c in twins[normal(chosen)])
+            raise LoaderError("the file", f"the columns {both} differ only in case; say "
+                              f"which holds the {role} (--{role.split()[-1]} COLUMN)")
     used = taken | set(r.values) | set(r.wide_periods)
     r.ignored = [c for c in columns if c not in used]
     if r.ignored:

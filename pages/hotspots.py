@@ -47,7 +47,8 @@ period = view.period_start if view.period_start == view.period_end else \
 measure = "EB-smoothed rate per 1,000 residents" if view.measure == "rate" else \
     ("count" if meta["unit"] == "count" else meta["unit"])
 if resolution:
-    measure = (f"count of police.uk records per H3 hexagon (resolution {resolution}, "
+    measure = (f"count of {widgets.plain(meta['title'])} points per H3 hexagon "
+               f"(resolution {resolution}, "
                f"{hexes.RESOLUTIONS[resolution]}); hexagons have no population, so no rates")
 if mode == "emerging":
     months = result.attrs.get("periods", [])
@@ -84,7 +85,7 @@ else:
                    "settings for finer classes.")
 if result.attrs.get("points_outside"):
     st.caption(f"{result.attrs['points_outside']:,} records fall outside the region's "
-               "hexagons (near its edge, or in a neighbouring force's area) and are not "
+               "hexagons (near its edge, or in a district the source does not cover) and are not "
                "counted.")
 for note in ("conversion", "partial"):
     if result.attrs.get(note):

@@ -6,7 +6,9 @@ in a temporary folder, so tests never touch the one beside the store.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -20,6 +22,8 @@ import shapely
 from dashboard.access import OPERATOR, accounts
 from dashboard.store import Store
 from loaders import data_dir, load_regions
+
+atexit.register(shutil.rmtree, Path(os.environ["ODA_GOVERNANCE"]).parent, ignore_errors=True)
 
 PASSWORD = "test password 123"
 # One account per role: (name, role, organisation).

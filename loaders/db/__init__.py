@@ -25,7 +25,8 @@ from loaders.config import store_path
 URL_SCHEMES = ("postgresql://", "postgres://")
 # Tables that hold partner uploads beside open data (``origin = 'partner'``). Partner
 # rows exist only in the store, so a rebuild carries them across.
-PARTNER_TABLES = ("catalogue", "observations", "coverage", "quarantine", "ingest_log")
+PARTNER_TABLES = ("catalogue", "observations", "coverage", "crime_points", "quarantine",
+                  "ingest_log")
 
 
 def is_url(target: object) -> bool:

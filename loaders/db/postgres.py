@@ -73,6 +73,7 @@ CREATE TABLE coverage (indicator text, lad_code text, period text,
     origin text DEFAULT 'open', ingest_id text);
 CREATE TABLE crime_points (indicator text, month text, lon double precision,
     lat double precision, lsoa_code text, n integer, source text,
+    origin text DEFAULT 'open', ingest_id text,
     geom geometry(Point, 4326) GENERATED ALWAYS AS
         (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED);
 CREATE TABLE quarantine (source text, "row" integer, "column" text, reason text,
@@ -292,7 +293,8 @@ def publish(duck_path: Path, url: str, log: Callable[[str], None] = print) -> No
                         "SELECT column_name FROM information_schema.columns WHERE "
                         "table_schema = 'oda' AND table_name = %s INTERSECT SELECT column_name "
                         "FROM information_schema.columns WHERE table_schema = 'oda_next' AND "
-                        "table_name = %s", [table, table]).fetchall())
+                        "table_name = %s AND is_generated = 'NEVER'",  # not crime_points.geom
+                        [table, table]).fetchall())
                     moved += con.execute(f"INSERT INTO oda_next.{table} ({cols}) SELECT {cols} "
                                          f"FROM oda.{table} WHERE origin = 'partner'").rowcount
                 if moved:

@@ -52,7 +52,8 @@ REFUSED = [
     ("all_rows_bad.csv", "no valid rows: all 2 rows have problems"),
     ("compression_bomb.xlsx", "possible compression bomb"),
     ("broken.xlsx", "cannot be opened"),
-    ("repeated_columns.csv", "the header (row 1) repeats the columns ['value']"),
+    ("repeated_columns.csv", "the columns 'value' and 'Value' differ only in case; say "
+                             "which holds the value (--value COLUMN)"),
 ]
 
 

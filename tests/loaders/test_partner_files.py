@@ -191,3 +191,11 @@ def test_the_command_line_takes_the_reading_choices(store):
     assert done.returncode == 0, done.stderr
     assert "3 rows read, 2 loaded, 1 quarantined" in done.stdout
     assert "note: every row is for the period 2024-04:2026-04" in done.stdout
+
+
+def test_a_coverage_that_names_nothing_known_is_refused(store, tmp_path):
+    meta = tmp_path / "bad.toml"
+    meta.write_text('coverage = "nowhere"\n')
+    report = ingest(FIX / "named_types.csv", store=store, meta=meta, today=TODAY)
+    assert report.refused
+    assert "coverage was 'nowhere'; it must be 'all', a region (" in report.reason
