@@ -32,6 +32,8 @@ import pandas as pd
 
 PRIMARY = "primary"
 SECONDARY = "secondary"
+PARTNER = "partner"  # a cell the partner hid before sending ("under 5"), and totals with one
+WITHHELD = ("withheld", "low", "high")
 DERIVED = ("value", "rate_per_1000")
 
 
@@ -44,6 +46,45 @@ def cell_sql(value: str, k: str) -> str:
 def small_sql(value: str, k: str) -> str:
     """SQL that is true for a stored count from 1 to k-1 (one that is hidden)."""
     return f"({k} > 1 AND {value} > 0 AND {value} < {k})"
+
+
+def withheld_sql(cell: str) -> str:
+    """SQL columns for cells a partner hid: how many (``withheld``) and the range of the
+    total (``low``, ``high``: each hidden cell at the ends of its range)."""
+    mark = "(value IS NULL AND value_low IS NOT NULL)"
+    return (f"count(*) FILTER (WHERE {mark}) AS withheld, "
+            f"sum(CASE WHEN {mark} THEN value_low ELSE {cell} END) AS low, "
+            f"sum(CASE WHEN {mark} THEN value_high ELSE {cell} END) AS high")
+
+
+def is_withheld(frame: pd.DataFrame) -> pd.Series:
+    """True for figures that include a cell the partner hid."""
+    if "withheld" not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame["withheld"].fillna(0).gt(0)
+
+
+def with_withheld(frame: pd.DataFrame) -> pd.DataFrame:
+    """A figure that includes a partner-hidden cell is hidden too: never a total that
+    counts the hidden cell as zero. Its range stays in ``low`` and ``high``."""
+    out = frame.copy()
+    for col in WITHHELD:
+        if col not in out:
+            out[col] = 0 if col == "withheld" else np.nan
+    out["withheld"] = out["withheld"].fillna(0).astype(int)
+    out.loc[is_withheld(out), "value"] = np.nan
+    return out
+
+
+def withheld_label(view: pd.DataFrame, suppressed: pd.Series) -> pd.Series:
+    """The ``suppressed`` marker with partner-hidden figures as ``partner (12 to 18)``."""
+    out = suppressed.copy()
+    hid = is_withheld(view).to_numpy()
+    ranges = [f"{PARTNER} ({lo:g} to {hi:g})" if hi == hi else f"{PARTNER} (range not known)"
+              for lo, hi in zip(view["low"].to_numpy()[hid], view["high"].to_numpy()[hid],
+                                strict=True)]
+    out.iloc[hid] = ranges
+    return out
 
 
 def whole(values: pd.Series) -> pd.Series:

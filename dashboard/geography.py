@@ -136,7 +136,7 @@ def aggregate_to_ward(lsoa: pd.DataFrame, lookup: pd.DataFrame, *, additive: boo
         ``code, value, denominator`` per ward. A ward whose LSOAs all lack a
         value has NaN, never zero.
     """
-    extra = ["hidden"] if "hidden" in lsoa else []
+    extra = [c for c in ("hidden", "withheld", "low", "high") if c in lsoa]
     merged = lookup[["lsoa_code", "ward_code"]].merge(
         lsoa[["code", "value", "denominator", *extra]], left_on="lsoa_code", right_on="code",
         how="left", validate="one_to_one")
@@ -144,8 +144,8 @@ def aggregate_to_ward(lsoa: pd.DataFrame, lookup: pd.DataFrame, *, additive: boo
     if additive:
         out = pd.DataFrame({"value": groups["value"].sum(min_count=1),
                             "denominator": groups["denominator"].sum(min_count=1)})
-        if extra:  # how many suppressed cells stand in inside each ward's total
-            out["hidden"] = groups["hidden"].sum()
+        for c in extra:  # suppressed cells inside each ward's total, and partner-hidden ones
+            out[c] = groups[c].sum()
     else:
         has = merged["value"].notna()
         weight = merged["denominator"].where(has).fillna(0.0)
@@ -154,4 +154,6 @@ def aggregate_to_ward(lsoa: pd.DataFrame, lookup: pd.DataFrame, *, additive: boo
         w = groups["_w"].sum()
         out = pd.DataFrame({"value": (groups["_wv"].sum() / w.replace(0, np.nan)),
                             "denominator": groups["denominator"].sum(min_count=1)})
+        if "withheld" in extra:
+            out["withheld"] = groups["withheld"].sum()
     return out.rename_axis("code").reset_index()

@@ -129,6 +129,9 @@ def _tooltip_fields(view: pd.DataFrame, unit: str) -> pd.DataFrame:
     if "suppressed" in view:
         hidden = (view["suppressed"] != "").to_numpy()
         out.loc[hidden, ["v", "r"]] = "suppressed (small count)"
+        partner = view["suppressed"].astype(str).str.startswith("partner").to_numpy()
+        out.loc[partner, "v"] = [f"hidden by the partner{s[len('partner'):]}"
+                                 for s in view["suppressed"].to_numpy()[partner]]
     return out
 
 

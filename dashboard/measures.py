@@ -76,7 +76,8 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
     obs = store.query(
         f"SELECT geography, area_code AS code, "
         f"{agg}({disclosure.cell_sql('value', str(k))}) AS value, "
-        f"count(*) FILTER (WHERE {disclosure.small_sql('value', str(k))}) AS hidden "
+        f"count(*) FILTER (WHERE {disclosure.small_sql('value', str(k))}) AS hidden, "
+        f"{disclosure.withheld_sql(disclosure.cell_sql('value', str(k)))} "
         f"FROM observations WHERE indicator = ? AND geography IN ({marks}) "
         f"AND period_start >= ? AND {IN_RANGE} GROUP BY geography, area_code",
         [meta["indicator"], *vintages, start, end, end])
@@ -90,17 +91,24 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
                                      "WHERE geography = ?", [geo]).set_index("code")["population"]
             # Convert only what reaches the region, so the report speaks of the region.
             w = w[w["target_code"].isin(set(areas["code"]))]
+            moved = part[part["code"].isin(set(w["source_code"]))]
             part, conversion = vintage.convert(
-                part[part["code"].isin(set(w["source_code"]))], w,
-                additive=bool(meta["additive"]), source=geo, target=region.lsoa_geography,
-                source_population=source_pop)
+                moved, w, additive=bool(meta["additive"]), source=geo,
+                target=region.lsoa_geography, source_population=source_pop)
             conversions.append(conversion)
+            if moved["withheld"].gt(0).any():  # partner-hidden cells go where they go
+                for col in disclosure.WITHHELD:
+                    shares, _ = vintage.convert(
+                        moved[["code", col]].rename(columns={col: "value"}), w, additive=True,
+                        source=geo, target=region.lsoa_geography)
+                    part = part.merge(shares.rename(columns={"value": col}), on="code",
+                                      how="outer")
         parts.append(part)
     if len(parts) > 1:
         both = pd.concat(parts, ignore_index=True)
         obs = both.groupby("code", as_index=False).agg(
             value=("value", "sum" if meta["additive"] else "mean"),
-            **({"hidden": ("hidden", "sum")} if "hidden" in both else {}))
+            **{c: (c, "sum") for c in ("hidden", *disclosure.WITHHELD) if c in both})
     else:
         obs = parts[0] if parts else obs.drop(columns="geography")
     pop = store.query("SELECT code, population AS denominator FROM population "
@@ -110,7 +118,8 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
     partial = ""
     if meta["additive"]:
         cover = covered_districts(store, meta["indicator"], start, end)
-        zero = out["value"].isna() & out["lad_code"].isin(set(cover["lad_code"]))
+        zero = out["value"].isna() & out["lad_code"].isin(set(cover["lad_code"])) & \
+            ~disclosure.is_withheld(out)
         out.loc[zero, "value"] = 0.0
         short = cover[~cover["full"] & cover["lad_code"].isin(set(out["lad_code"]))]
         if len(short):
@@ -119,7 +128,9 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
                        f"for only {int(short['months'].min())} of the {months} months "
                        "chosen; their totals cover those months only.")
     out["hidden"] = out["hidden"].fillna(0).astype(int) if "hidden" in out else 0
-    out = out[["code", "name", "lad_code", "value", "denominator", "hidden"]]
+    out = disclosure.with_withheld(out)
+    out = out[["code", "name", "lad_code", "value", "denominator", "hidden",
+               *disclosure.WITHHELD]]
     out.attrs["conversion"] = " ".join(c.describe() for c in conversions)
     out.attrs["partial"] = partial
     return out
@@ -208,6 +219,7 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
         agg = geography.aggregate_to_ward(lsoa, lookup, additive=bool(meta["additive"]))
         view = wards.merge(agg, on="code", how="left", validate="one_to_one")
     view = view.assign(hidden=view["hidden"].fillna(0).astype(int) if "hidden" in view else 0)
+    view = disclosure.with_withheld(view)  # a total with a partner-hidden cell is hidden
     names = lookup[["lad_code", "lad_name"]].drop_duplicates("lad_code")
     view = view.drop(columns=[c for c in ("lad_name",) if c in view]).merge(
         names, on="lad_code", how="left")
@@ -230,6 +242,7 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
                              additive=bool(meta["additive"]), polarity=meta["polarity"],
                              measure_column="rate_per_1000" if flt.measure == "rate"
                              else "value")
+    out["suppressed"] = disclosure.withheld_label(view, out["suppressed"])
     out = out[COLUMNS + ["lad_code", "lad_name"]].sort_values("area_code") \
         .reset_index(drop=True)
     out.attrs["suppression_k"] = int(meta.get("suppression_k") or 0)
@@ -278,7 +291,7 @@ def pooled(lsoa: pd.DataFrame, *, additive: bool, rated: bool) -> float:
     """One figure for a set of LSOAs (a district, a region): counts summed (as a rate per
     1,000 if ``rated``), other measures as their population-weighted mean."""
     part = lsoa[lsoa["value"].notna()]
-    if part.empty:
+    if part.empty or disclosure.is_withheld(lsoa).any():  # never a total without a hidden cell
         return np.nan
     if additive:
         total = part["value"].sum()

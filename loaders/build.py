@@ -51,7 +51,8 @@ CREATE TABLE catalogue (indicator VARCHAR PRIMARY KEY, title VARCHAR, partner VA
 CREATE TABLE observations (indicator VARCHAR, geography VARCHAR, area_code VARCHAR,
     period_start VARCHAR, period_end VARCHAR, date_start DATE, date_end DATE,
     value DOUBLE, source VARCHAR, agreement VARCHAR, denominator DOUBLE,
-    origin VARCHAR DEFAULT 'open', ingest_id VARCHAR);
+    origin VARCHAR DEFAULT 'open', ingest_id VARCHAR, value_low DOUBLE, value_high DOUBLE);
+-- value NULL with value_low set: a cell the partner hid ("under 5": 1 to 4)
 CREATE TABLE coverage (indicator VARCHAR, lad_code VARCHAR, period VARCHAR,
     origin VARCHAR DEFAULT 'open', ingest_id VARCHAR);
 -- period NULL: the source covers the district in every period it has

@@ -20,6 +20,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from loaders import db, governance, policeuk
@@ -56,6 +57,7 @@ class Report:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_suppressed: int = 0  # loaded as cells the partner hid ("under 5")
     refused: bool = False
     reason: str = ""
     already_loaded: bool = False
@@ -74,8 +76,10 @@ class Report:
             return f"{self.file}: refused: {self.reason}"
         if self.already_loaded:
             return f"{self.file}: already loaded (same contents); nothing changed"
-        return (f"{self.file}: {self.rows_read} rows read, {self.rows_loaded} loaded, "
-                f"{self.rows_quarantined} quarantined")
+        hidden = (f", {self.rows_suppressed} hidden by the partner" if self.rows_suppressed
+                  else "")
+        return (f"{self.file}: {self.rows_read} rows read, {self.rows_loaded} loaded"
+                f"{hidden}, {self.rows_quarantined} quarantined")
 
 
 def read_meta(path: Path | None) -> dict[str, dict]:
@@ -565,8 +569,9 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
             report.notes.append(f"rows are counted after reshaping: {len(raw.frame)} file rows "
                                 f"became {len(tidy)}")
         negatives = {i for i, m in meta_map.items() if m.get("unit") in NEGATIVE_UNITS}
+        k = int({**DEFAULTS, **meta_map.get("*", {})}["suppression_k"])
         checked = pt.validate(tidy, known_codes=known_codes(con), negatives=negatives,
-                              first_year=first_year, today=today)
+                              first_year=first_year, today=today, hidden_k=k)
         ragged_rows = {raw.file_row(i): why for i, why in raw.ragged.items()}
         from_ragged = tidy[tidy["row"].isin(ragged_rows)]
         ragged = pd.DataFrame({
@@ -626,6 +631,7 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         "date_start": good["period"].map(lambda p: periods[p].start),
         "date_end": good["period_end"].map(lambda p: periods[p].end),
         "value": good["value"].astype(float), "denominator": good["denominator"].astype(float),
+        "value_low": good.get("value_low", np.nan), "value_high": good.get("value_high", np.nan),
         "source": report.file, "agreement": agreement, "origin": "partner",
         "ingest_id": ingest_id})
     earlier = con.rows(
@@ -664,8 +670,16 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
     if len(quarantine):
         con.insert("quarantine", quarantine[["row", "column", "reason", "record"]].assign(
             source=report.file, origin="partner", ingest_id=ingest_id))
-    report.rows_loaded = int(report.rows_read - len(quarantine))
+    report.rows_suppressed = int(good["hidden"].sum()) if "hidden" in good else 0
+    report.rows_loaded = int(report.rows_read - len(quarantine) - report.rows_suppressed)
     report.rows_quarantined = len(quarantine)
+    if report.rows_suppressed:
+        shown = good.loc[good["hidden"], ["value_low", "value_high"]].drop_duplicates()
+        report.notes.append(
+            f"{report.rows_suppressed} cells were hidden by the partner; they are kept as "
+            "hidden cells of a known range (" + ", ".join(
+                f"{lo:g} to {hi:g}" if lo == lo else "range not known"
+                for lo, hi in shown.itertuples(index=False)) + "), never as zero")
     report.quarantine = quarantine[["row", "column", "reason"]].to_dict("records")
     con.run("INSERT INTO ingest_log (source, sha256, rows_read, rows_loaded, "
             "rows_quarantined, loaded_at, summary, origin, ingest_id, partner, refused, "

@@ -26,6 +26,23 @@ YEAR = re.compile(r"^(\d{4})$")
 FINANCIAL = re.compile(r"^(\d{4})/(\d{2})$")
 FORMULA_START = ("=", "+", "-", "@")
 FIRST_YEAR = 2000
+# Cells a partner has hidden itself: "under 5", "<5", or a mark with no number.
+UNDER = re.compile(r"^(?:under|less than|fewer than|<)\s*(\d+)$", re.I)
+HIDDEN_MARKS = frozenset({"*", "c", "[c]", "x", "[x]", "..", "suppressed", "[low]", "~"})
+
+
+def hidden_range(text: str, k: int = 5) -> tuple[float, float] | None:
+    """The range of a cell the partner hid, or None for any other text.
+
+    ``under 5`` and ``<5`` are 1 to 4; a mark without a number (``*``, ``c``, ``x``,
+    ``..``, ``suppressed``) is 1 to k-1 for the partner's threshold k.
+    """
+    t = str(text).strip().lower()
+    if m := UNDER.match(t):
+        return (1.0, float(int(m[1]) - 1)) if int(m[1]) > 1 else None
+    if t in HIDDEN_MARKS:
+        return (1.0, float(k - 1)) if k > 1 else (0.0, np.nan)  # hidden, range not known
+    return None
 
 
 @dataclass(frozen=True)
@@ -74,11 +91,16 @@ class Validated:
     notes: list[str] = field(default_factory=list)
 
 
-def by_value(s: pd.Series, test) -> pd.Series:
-    """``test`` of each cell, worked out once per distinct value (a long series repeats
-    each period for every area)."""
+def by_value_of(fn, s: pd.Series) -> dict:
+    """``fn`` of each distinct value of ``s`` (a long series repeats each period and
+    value for every area), for ``s.map``."""
     values = pd.unique(s)
-    return s.map(dict(zip(values, map(test, values), strict=True))).astype(bool)
+    return dict(zip(values, map(fn, values), strict=True))
+
+
+def by_value(s: pd.Series, test) -> pd.Series:
+    """``test`` of each cell, worked out once per distinct value."""
+    return s.map(by_value_of(test, s)).astype(bool)
 
 
 def _schema(known_codes: set[str], first_year: int, today: dt.date,
@@ -122,16 +144,24 @@ def _schema(known_codes: set[str], first_year: int, today: dt.date,
 
 
 def validate(tidy: pd.DataFrame, *, known_codes: set[str], negatives: set[str] = frozenset(),
-             first_year: int = FIRST_YEAR, today: dt.date | None = None) -> Validated:
+             first_year: int = FIRST_YEAR, today: dt.date | None = None,
+             hidden_k: int = 5) -> Validated:
     """Check every row against the contract; quarantine, never drop, the failures.
 
     Duplicate (area, period, indicator) rows are all quarantined, never summed.
+    A cell the partner hid (:func:`hidden_range`) is kept as hidden: ``value`` NaN,
+    with ``value_low`` and ``value_high`` (``hidden_k`` is the partner's threshold
+    for marks without a number).
     """
     today = today or dt.date.today()
     frame = tidy.copy()
     frame["value_num"] = pd.to_numeric(frame["value"].str.replace(",", "", regex=False),
                                        errors="coerce")
     frame.loc[~np.isfinite(frame["value_num"].fillna(0)), "value_num"] = np.nan
+    ranges = frame["value"].map(by_value_of(lambda t: hidden_range(t, hidden_k),
+                                            frame["value"]))
+    hidden = ranges.notna() & frame["value_num"].isna()
+    frame.loc[hidden, "value_num"] = 0.0  # passes the value checks; hidden again below
     frame["denominator_num"] = pd.to_numeric(frame["denominator"], errors="coerce")
     problems: list[tuple[int, str, str]] = []
     try:
@@ -169,6 +199,11 @@ def validate(tidy: pd.DataFrame, *, known_codes: set[str], negatives: set[str] =
         "record": [",".join(frame.loc[i, record_cols].astype(str)) for i in idx],
     })
     good = frame.drop(index=idx)
-    good = good.assign(value=good["value_num"], denominator=good["denominator_num"])
+    kept = hidden[good.index]
+    low = ranges[good.index].map(lambda r: r[0] if isinstance(r, tuple) else np.nan)
+    high = ranges[good.index].map(lambda r: r[1] if isinstance(r, tuple) else np.nan)
+    good = good.assign(value=good["value_num"].where(~kept), denominator=good["denominator_num"],
+                       value_low=low.where(kept).astype(float),
+                       value_high=high.where(kept).astype(float), hidden=kept)
     return Validated(good=good.drop(columns=["value_num", "denominator_num"]),
                      quarantine=quarantine)
