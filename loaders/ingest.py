@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from loaders import db, governance, policeuk
+from loaders import db, governance, policeuk, wardnames
 from loaders import incidents as inc
 from loaders import partner as pt
 from loaders import reading as rd
@@ -64,6 +64,7 @@ class Report:
     replaced_rows: int = 0
     indicators: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    matches: list[dict] = field(default_factory=list)  # ward names matched to codes
     quarantine: list[dict] = field(default_factory=list)
 
     def to_json(self) -> str:
@@ -198,6 +199,38 @@ def _police(raw_path: Path, con: db.Connection
          for month in sorted(pf.counts["month"].unique())],
         columns=["indicator", "lad_code", "period"])
     return tidy, quarantine, pf.rows_read, coverage
+
+
+def _match_wards(con, tidy: pd.DataFrame, column: str, report
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Ward names to ward codes: the rows with a code, the unmatched rows' quarantine,
+    and a refusal when a name is ambiguous (with its candidates)."""
+    wards = con.frame("SELECT DISTINCT vintage, ward_code, ward_name, lad_code, lad_name "
+                      "FROM lsoa_ward")
+    found = wardnames.match(tidy["ward_name"], wards)
+    if not found.codes:
+        examples = ", ".join(repr(n) for n in found.unmatched[:3])
+        return tidy, pd.DataFrame(), (
+            f"no column of area codes was found, and no name in '{column}' is a ward "
+            f"({examples}...); choose the column of area codes (--code COLUMN)")
+    if found.ambiguous:
+        return tidy, pd.DataFrame(), "ward names match more than one ward in " + \
+            ", ".join(found.districts) + ": " + "; ".join(
+                f"{name!r} could be {' or '.join(c)}" for name, c in found.ambiguous.items()) \
+            + ". Give codes for these rows, or send each district's wards in its own file"
+    report.notes.append(found.describe())
+    names = wards.drop_duplicates("ward_code").set_index("ward_code")["ward_name"]
+    report.matches = [{"name": n, "ward_code": c, "ward_name": names.get(c, "")}
+                      for n, c in sorted(found.codes.items())]
+    tidy = tidy.assign(area_code=tidy["ward_name"].str.strip().map(found.codes).fillna(""))
+    lost = tidy[tidy["area_code"] == ""]
+    where = ", ".join(found.districts) or "any district"
+    unmatched = pd.DataFrame({
+        "row": lost["row"].astype(int), "column": column,
+        "reason": [f"ward name {n!r} matches no ward in {where}" for n in lost["ward_name"]],
+        "record": [",".join(map(str, r)) for r in lost[
+            ["ward_name", "period", "indicator", "value"]].itertuples(index=False)]})
+    return tidy[tidy["area_code"] != ""], unmatched, ""
 
 
 def _incident_position(raw, choices: dict) -> inc.Position | None:
@@ -565,6 +598,12 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
             return report
         report.notes += reading.decisions
         report.rows_read = len(tidy)
+        unmatched = pd.DataFrame(columns=["row", "column", "reason", "record"])
+        if reading.names:
+            tidy, unmatched, refusal = _match_wards(con, tidy, reading.names, report)
+            if refusal:
+                report.refused, report.reason = True, refusal
+                return report
         if len(tidy) != len(raw.frame):
             report.notes.append(f"rows are counted after reshaping: {len(raw.frame)} file rows "
                                 f"became {len(tidy)}")
@@ -581,8 +620,9 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
                 ["area_code", "period", "indicator", "value"]].itertuples(index=False)]})
         good = checked.good[~checked.good["row"].isin(ragged_rows)]
         quarantine = pd.concat(
-            [checked.quarantine[~checked.quarantine["row"].isin(ragged_rows)], ragged],
-            ignore_index=True).sort_values("row", kind="stable")
+            [checked.quarantine[~checked.quarantine["row"].isin(ragged_rows)], ragged,
+             unmatched], ignore_index=True).astype({"row": int}) \
+            .sort_values("row", kind="stable")
         good = good.assign(geography=_vintages(con, good["area_code"], good["period"]))
         if uploader.org:
             other = good["partner"].ne(uploader.org) & good["partner"].ne("")

@@ -30,6 +30,9 @@ CODE_NAMES = ("area_code", "areacode", "code", "geography_code", "lsoa_code", "l
               "lsoa11cd", "lsoa21cd", "lsoa_11_code", "lsoa_21_code", "lsoa_2011_code",
               "lsoa_2021_code", "ward_code", "wd19cd", "wd22cd", "wd23cd", "wd24cd",
               "wd25cd", "area_cd", "ons_code")
+WARD_NAME_NAMES = ("ward", "ward_name", "wardname", "ward_nm", "wd19nm", "wd22nm", "wd23nm",
+                   "wd24nm", "wd25nm", "aggregationlabel", "area_name", "areaname", "area",
+                   "name", "place")
 PERIOD_NAMES = ("period", "month", "year", "time_period", "financial_year", "quarter",
                 "date", "reporting_period")
 INDICATOR_NAMES = ("indicator", "indicator_id", "indicatorname", "indicator_name", "measure",
@@ -70,7 +73,8 @@ def parse_span(text: str) -> tuple[str, str] | None:
 class Reading:
     """Every choice about how a file is read. Each can be changed before loading."""
 
-    code: str | None = None  # the column of area codes
+    code: str | None = None  # the column of area codes...
+    names: str | None = None  # ...or of ward names, matched to codes (``loaders.wardnames``)
     period: str | None = None  # the column of periods...
     fixed_period: str | None = None  # ...or one period (or START:END) for the whole file
     indicator: str | None = None  # the column of indicator ids or names...
@@ -86,8 +90,9 @@ class Reading:
     def problems(self) -> list[str]:
         """What still stops the file loading, for the steward to settle."""
         out = []
-        if not self.code:
-            out.append("no column of area codes was found; choose one (--code COLUMN)")
+        if not (self.code or self.names):
+            out.append("no column of area codes or ward names was found; choose one "
+                       "(--code COLUMN)")
         if not (self.period or self.fixed_period or self.wide_periods):
             out.append("no period column was found; give the period the file covers "
                        "(--period 2024 or --period 2024-04:2026-04)")
@@ -174,8 +179,14 @@ def infer(raw: RawTable, *, code: str | None = None, period: str | None = None,
         r.code = next((c for c in columns if _codes(frame[c])), None)
         if r.code:
             said(f"'{r.code}' holds area codes, so it is read as the area code")
+    elif code is not None and not _codes(frame[r.code]) and not _numeric(frame[r.code]):
+        r.names, r.code = r.code, None  # the column chosen as the code holds names
     elif normal(r.code) != "area_code":
         said(f"'{r.code}' is read as the area code")
+    if r.code is None and r.names is None:
+        r.names = _find(by_name, WARD_NAME_NAMES)
+    if r.names:
+        said(f"'{r.names}' holds ward names; each is matched to its ward code")
 
     if period is not None and period in columns:
         r.period = period
@@ -204,7 +215,7 @@ def infer(raw: RawTable, *, code: str | None = None, period: str | None = None,
 
     r.denominator = _find(by_name, DENOMINATOR_NAMES)
     r.partner = _find(by_name, PARTNER_NAMES)
-    taken = {r.code, r.period, r.indicator, r.denominator, r.partner} - {None}
+    taken = {r.code, r.names, r.period, r.indicator, r.denominator, r.partner} - {None}
     if value is not None:
         names = value if isinstance(value, list) else [v.strip() for v in value.split(",")]
         r.values = [_choose(v, columns, "value") for v in names if v]
@@ -255,9 +266,10 @@ def to_tidy(raw: RawTable, reading: Reading, *, partner: str | None = None
     Returns
     -------
     (DataFrame, dict)
-        Columns ``row, area_code, period, period_end, indicator, value,
+        Columns ``row, area_code, ward_name, period, period_end, indicator, value,
         denominator, partner`` (text; ``period_end`` differs from ``period`` only
-        for a total over several periods), and each indicator id's title where
+        for a total over several periods; ``ward_name`` is set, and ``area_code``
+        empty, where the file names wards), and each indicator id's title where
         the file names indicators in words.
 
     Raises
@@ -276,6 +288,7 @@ def to_tidy(raw: RawTable, reading: Reading, *, partner: str | None = None
         return frame[name].astype(str)
 
     base = pd.DataFrame({"row": rows, "area_code": column(reading.code),
+                         "ward_name": column(reading.names),
                          "denominator": column(reading.denominator),
                          "partner": column(reading.partner, partner or "")})
     if reading.partner and partner:
