@@ -233,20 +233,16 @@ def _match_wards(con, tidy: pd.DataFrame, column: str, report
     return tidy[tidy["area_code"] != ""], unmatched, ""
 
 
-def _incident_position(raw, choices: dict) -> inc.Position | None:
+def _incident_position(raw, choices: dict, inferred: rd.Reading | None
+                       ) -> inc.Position | None:
     """How an incident file gives positions; None for a file of area figures.
 
-    A file with coordinates and no column of area codes lists incidents.
+    A file with coordinates and no column of area codes (``inferred`` found none,
+    or could not be made) lists incidents.
     """
-    position = inc.find_position(raw.frame)
-    if position is None or choices.get("code"):
+    if choices.get("code") or (inferred is not None and inferred.code):
         return None
-    try:
-        if rd.infer(raw, **choices).code:
-            return None
-    except LoaderError:
-        pass
-    return position
+    return inc.find_position(raw.frame)
 
 
 def _incidents(con, raw, position: inc.Position, choices: dict, partner: str | None, report):
@@ -313,14 +309,11 @@ def _incidents(con, raw, position: inc.Position, choices: dict, partner: str | N
     good = tidy.assign(period_end=tidy["period"], value=tidy["value"].astype(float),
                        denominator=float("nan"), partner=partner or "", row=0,
                        geography="LSOA11")
-    column = {"no position": position.columns[0], "position is masked": position.columns[0],
-              "position is not a number": position.columns[0],
-              "position is not a real place": position.columns[0],
-              "outside the dashboard's areas": position.columns[0],
-              "date cannot be read": date_column}
     bad = frame.index[~ok]
+    dateless = why[bad] == "date cannot be read"
     quarantine = pd.DataFrame({
-        "row": [raw.file_row(i) for i in bad], "column": why[bad].map(column).values,
+        "row": [raw.file_row(i) for i in bad],
+        "column": dateless.map({True: date_column, False: position.columns[0]}).values,
         "reason": why[bad].values,
         "record": [",".join(r) for r in frame.loc[bad, [date_column, *position.columns]]
                    .astype(str).itertuples(index=False)]})
@@ -562,7 +555,14 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         report.already_loaded = True
         report.notes.append("this exact file was loaded before; nothing changed")
         return report
-    if raw is None or policeuk.is_policeuk_header([str(c).strip() for c in raw.frame.columns]):
+    police = raw is None or policeuk.is_policeuk_header([str(c).strip() for c in raw.frame.columns])
+    inferred, misread = reading, None
+    if not police and reading is None:  # read once: for incident detection and the table
+        try:
+            inferred = rd.infer(raw, **choices)
+        except LoaderError as err:
+            misread = err
+    if police:
         good, quarantine, report.rows_read, coverage = _police(path, con)
         titles: dict[str, str] = {}
         report.notes.append("recognised as a police.uk street-level file: rows are counted by "
@@ -575,7 +575,7 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
                              "for these areas (from another file); loading them again would "
                              "count the same crimes twice")
             return report
-    elif reading is None and (position := _incident_position(raw, choices)) is not None:
+    elif reading is None and (position := _incident_position(raw, choices, inferred)):
         try:
             good, quarantine, coverage, titles, points, report.rows_read = _incidents(
                 con, raw, position, choices, partner, report)
@@ -590,7 +590,9 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         coverage = pd.DataFrame(columns=["indicator", "lad_code", "period"])
         one = next(iter(meta_map.values()), {}) if len(meta_map) == 1 else {}
         try:
-            reading = reading or rd.infer(raw, **choices)
+            if misread:
+                raise misread
+            reading = inferred
             tidy, titles = rd.to_tidy(raw, reading, partner=partner or one.get("partner"))
         except LoaderError as err:
             report.refused, report.reason = True, "; ".join(err.problems)

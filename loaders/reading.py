@@ -16,7 +16,7 @@ indicator.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -304,11 +304,8 @@ def to_tidy(raw: RawTable, reading: Reading, *, partner: str | None = None
         parts = [base.assign(period=p, period_end=p, value=frame[p].astype(str))
                  for p in reading.wide_periods]
         tidy = pd.concat(parts, ignore_index=True)
-        tidy["indicator"] = reading.fixed_indicator or (
-            column(reading.indicator).reindex(tidy.index) if reading.indicator else "")
-        if reading.indicator:
-            tidy["indicator"] = pd.concat([column(reading.indicator)] * len(parts),
-                                          ignore_index=True)
+        tidy["indicator"] = pd.concat([column(reading.indicator, reading.fixed_indicator or "")]
+                                      * len(parts), ignore_index=True)
     elif len(reading.values) > 1:
         parts = []
         for v in reading.values:
@@ -332,7 +329,3 @@ def to_tidy(raw: RawTable, reading: Reading, *, partner: str | None = None
     tidy["indicator"] = tidy["indicator"].str.lower()
     return tidy.sort_values("row", kind="stable").reset_index(drop=True), titles
 
-
-def with_choices(reading: Reading, **choices) -> Reading:
-    """The reading with some choices changed (the Partner data page's edits)."""
-    return replace(reading, **choices)

@@ -8,7 +8,6 @@ boundary file; hand-made files cover each rule with its expected report.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -25,14 +24,8 @@ FIRE = "avon_fire_incidents_banes_2009-2014.csv.gz"
 
 
 @pytest.fixture()
-def store(tmp_path, store):  # noqa: F811 - a private copy of the session store
-    copy = tmp_path / "store.duckdb"
-    shutil.copy(store.path, copy)
-    with duckdb.connect(str(copy)) as con:
-        for table in ("observations", "catalogue", "coverage", "crime_points", "quarantine",
-                      "ingest_log"):
-            con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
-    return copy
+def store(loader_store):  # noqa: F811 - a private copy, without partner rows
+    return loader_store
 
 
 def table(store: Path, sql: str, params=()) -> pd.DataFrame:

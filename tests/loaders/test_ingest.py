@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,13 +26,8 @@ TODAY = dt.date(2026, 11, 1)
 
 
 @pytest.fixture()
-def store(tmp_path, store):  # noqa: F811 - a private copy of the session store
-    copy = tmp_path / "store.duckdb"
-    shutil.copy(store.path, copy)
-    with duckdb.connect(str(copy)) as con:
-        for table in ("observations", "catalogue", "coverage", "quarantine", "ingest_log"):
-            con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
-    return copy
+def store(loader_store):  # noqa: F811 - a private copy, without partner rows
+    return loader_store
 
 
 def run(store, name, **kw):

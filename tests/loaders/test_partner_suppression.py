@@ -5,7 +5,6 @@ total that includes one is hidden too, with its range."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -26,9 +25,8 @@ HIDDEN = ["E01014399", "E01014400", "E01014401", "E01014402", "E01014403", "E010
 
 
 @pytest.fixture()
-def loaded(tmp_path, store):
-    copy = tmp_path / "store.duckdb"
-    shutil.copy(store.path, copy)
+def loaded(tmp_path, loader_store):
+    copy = loader_store
     meta = tmp_path / "meta.toml"
     meta.write_text('coverage = ["E06000022"]\n')
     report = ingest(FIX / "partner_hidden.csv", store=copy, partner="health_test", meta=meta,

@@ -5,7 +5,6 @@ ambiguous name refuses the file with its candidates."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -20,10 +19,8 @@ TODAY = dt.date(2026, 12, 1)
 
 
 @pytest.fixture()
-def store(tmp_path, store):  # noqa: F811 - a private copy of the session store
-    copy = tmp_path / "store.duckdb"
-    shutil.copy(store.path, copy)
-    return copy
+def store(loader_store):  # noqa: F811 - a private copy, without partner rows
+    return loader_store
 
 
 def test_ward_names_are_matched_to_codes_and_the_report_shows_every_match(store):
