@@ -45,8 +45,15 @@ def _filter(store: Store, args: argparse.Namespace, indicator: str | None = None
     indicator = indicator or args.indicator
     measures.indicator_meta(store, indicator, access.rules(store, args.viewer))
     start, end = parse_period(args.period, catalogue.months(store, indicator))
+    breakdown = getattr(args, "breakdown", None) or ""
+    if breakdown:
+        known = catalogue.breakdowns(store, indicator)
+        if breakdown not in known:
+            raise FilterError("breakdown", f"{breakdown!r} is not a breakdown of {indicator}; "
+                              f"it has {known or 'none'}")
     return ViewFilter(region=region.name, level=args.level, indicator=indicator,
-                      period_start=start, period_end=end, measure=args.measure)
+                      period_start=start, period_end=end, measure=args.measure,
+                      breakdown=breakdown)
 
 
 def _settings(args: argparse.Namespace) -> hotspots.Settings:
@@ -248,6 +255,8 @@ def _view_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--indicator", required=True, help="indicator id, e.g. crime_all")
     p.add_argument("--period", required=True, help="START:END inclusive, e.g. 2022-03:2022-05")
     p.add_argument("--measure", choices=MEASURES, default="count")
+    p.add_argument("--breakdown", help="one breakdown value, e.g. 'IMD: Q1' (default: the "
+                   "total)")
     p.add_argument("--out", required=True, help="output file, or - for standard output")
     _common(p)
 

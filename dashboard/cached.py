@@ -233,6 +233,16 @@ def _months(indicator: str, store_version: int) -> list[str]:
     return cat.months(store(), indicator)
 
 
+def breakdowns(indicator: str, v: Context) -> list[str]:
+    """The breakdown values an indicator has (empty when it has none)."""
+    return _breakdowns(indicator, v.store)
+
+
+@st.cache_data(show_spinner=False)
+def _breakdowns(indicator: str, store_version: int) -> list[str]:
+    return cat.breakdowns(store(), indicator)
+
+
 def view(flt: ViewFilter, v: Context) -> pd.DataFrame:
     """The figures behind a map (see ``measures.indicator_view``); audited."""
     out = _view(flt, v)

@@ -38,6 +38,22 @@ def months(store: Store, indicator: str) -> list[str]:
     return frame["p"].tolist()
 
 
+def breakdowns(store: Store, indicator: str) -> list[str]:
+    """The breakdown values an indicator has (``"IMD: Q1"``), in order; empty when its
+    figures are not broken down."""
+    frame = store.query("SELECT DISTINCT breakdown AS b FROM observations WHERE indicator = ? "
+                        "AND breakdown IS NOT NULL ORDER BY 1", [indicator])
+    return frame["b"].tolist()
+
+
+WARD_GEOGRAPHIES = ("WD19", "WD24")
+
+
+def ward_level(meta: dict) -> bool:
+    """Whether an indicator is published by ward (it has no LSOA figures)."""
+    return meta.get("geography") in WARD_GEOGRAPHIES
+
+
 def coverage(store: Store, region) -> pd.DataFrame:
     """Every indicator with its share of the region's areas and when it was last loaded.
 

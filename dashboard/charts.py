@@ -80,6 +80,10 @@ def profile_chart(profile: pd.DataFrame, ward_name: str) -> alt.Chart:
     """
     data = profile[profile["position"].notna()].copy()
     data["label"] = data["title"].str.replace("Police: ", "", regex=False)
+    data["interval"] = [f"{lo:,.2f} to {hi:,.2f}" if pd.notna(lo) and pd.notna(hi)
+                        else "not published" for lo, hi in zip(
+                            data["lower_95"], data["upper_95"], strict=True)] \
+        if "lower_95" in data else "not published"
     worse = data["position"] > data["region_position"]
     data["compared"] = np.where(worse, "more need than the region",
                                 "less need than the region")
@@ -104,6 +108,7 @@ def profile_chart(profile: pd.DataFrame, ward_name: str) -> alt.Chart:
             range=["#d7301f", "#2171b5"]), legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("label:N", title="Indicator"),
                  alt.Tooltip("figure:Q", title=ward_name, format=",.2f"),
+                 alt.Tooltip("interval:N", title="95% confidence interval"),
                  alt.Tooltip("district:Q", title="District", format=",.2f"),
                  alt.Tooltip("region:Q", title="Region", format=",.2f"),
                  alt.Tooltip("measure:N", title="Compared"),

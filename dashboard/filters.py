@@ -43,6 +43,7 @@ class ViewFilter:
     scheme: Scheme = "quantiles"
     classes: int = 5
     vintage: int | None = None  # None: the region preset's own vintage
+    breakdown: str = ""  # one breakdown value ("Sex: Female"); "" is the total
 
     @property
     def period(self) -> str:
@@ -56,6 +57,8 @@ class ViewFilter:
                   "classes": str(self.classes)}
         if self.vintage:
             params["vintage"] = str(self.vintage)
+        if self.breakdown:
+            params["breakdown"] = self.breakdown
         return params
 
     def with_(self, **changes) -> ViewFilter:
@@ -92,7 +95,7 @@ def parse_period(text: str, available: list[str]) -> tuple[str, str]:
 
 
 def from_params(params: dict[str, str], *, regions: list[str], catalogue: pd.DataFrame,
-                periods_of, default: ViewFilter, levels_of=None
+                periods_of, default: ViewFilter, levels_of=None, breakdowns_of=None
                 ) -> tuple[ViewFilter, list[str]]:
     """Build a filter from URL query parameters, falling back per parameter.
 
@@ -111,6 +114,8 @@ def from_params(params: dict[str, str], *, regions: list[str], catalogue: pd.Dat
     levels_of : callable, optional
         ``indicator -> (levels the viewer may see, why not finer)``; a link
         cannot widen access, so a finer level falls back with that reason.
+    breakdowns_of : callable, optional
+        ``indicator -> list of its breakdown values``.
 
     Returns
     -------
@@ -150,7 +155,8 @@ def from_params(params: dict[str, str], *, regions: list[str], catalogue: pd.Dat
             out = out.with_(level=allowed[0])
     take("measure", MEASURES)
     row = catalogue.set_index("indicator").loc[out.indicator]
-    if out.measure == "rate" and not has_denominator(row.get("denominator")):
+    if out.measure == "rate" and not (row.get("additive", True)
+                                      and has_denominator(row.get("denominator"))):
         if params.get("measure") == "rate":
             notices.append(f"URL parameter 'measure' was 'rate', but {out.indicator} has no "
                            "population denominator. Showing its value instead.")
@@ -158,6 +164,8 @@ def from_params(params: dict[str, str], *, regions: list[str], catalogue: pd.Dat
     take("scheme", SCHEMES)
     take("classes", list(CLASSES), int)
     take("vintage", [2011, 2021], int)
+    if breakdowns_of is not None:
+        take("breakdown", breakdowns_of(out.indicator))
     available = periods_of(out.indicator)
     if "period" in params:
         try:

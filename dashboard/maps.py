@@ -120,6 +120,12 @@ def _tooltip_fields(view: pd.DataFrame, unit: str) -> pd.DataFrame:
         "r": [_fmt(v, 2) for v in view["rate_per_1000"]],
         "k": [f"{int(r)} of {n}" if pd.notna(r) else "not ranked" for r in view["rank"]],
     })
+    if "value_lower_95" in view:  # published 95 % limits, shown beside the value
+        lo, hi = view["value_lower_95"].to_numpy(), view["value_upper_95"].to_numpy()
+        has = pd.notna(lo) & pd.notna(hi) & view["value"].notna().to_numpy()
+        out.loc[has, "v"] = [f"{v} (95% CI {a:,.{digits or 2}f} to {b:,.{digits or 2}f})"
+                             for v, a, b in zip(out.loc[has, "v"], lo[has], hi[has],
+                                                strict=True)]
     if "estimated" in view:  # a total that counts suppressed cells as stand-ins
         some = (view["estimated"] > 0).to_numpy() & view["value"].notna().to_numpy()
         out.loc[some, "v"] = [f"about {v} (includes {n:,} suppressed small "

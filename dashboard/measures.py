@@ -11,6 +11,7 @@ import pandas as pd
 
 from dashboard import access, catalogue, disclosure, geography, vintage
 from dashboard.access import Viewer
+from dashboard.catalogue import WARD_GEOGRAPHIES
 from dashboard.filters import FilterError, ViewFilter, has_denominator
 from dashboard.store import Store
 from loaders import Region
@@ -18,8 +19,13 @@ from loaders import Region
 # Periods inside start..end. ``period_start <= end`` follows from the other two, and
 # is said so that a store partitioned by period reads only the partitions in range.
 IN_RANGE = "period_end <= ? AND period_start <= ?"
-COLUMNS = ["area_code", "area_name", "level", "indicator", "period_start", "period_end",
-           "value", "denominator", "rate_per_1000", "rank", "estimated", "suppressed"]
+COLUMNS = ["area_code", "area_name", "level", "indicator", "breakdown", "period_start",
+           "period_end", "value", "value_lower_95", "value_upper_95", "denominator",
+           "rate_per_1000", "rank", "estimated", "suppressed"]
+# The published 95 % limits of a value: a single row's, as the partner gave them.
+LIMITS_SQL = ("CASE WHEN count(*) = 1 THEN max(value_lower) END AS lower, "
+              "CASE WHEN count(*) = 1 THEN max(value_upper) END AS upper")
+BREAKDOWN = "coalesce(breakdown, '') = ?"
 
 
 def indicator_meta(store: Store, indicator: str, grants: dict | None = None) -> dict:
@@ -44,7 +50,7 @@ def indicator_meta(store: Store, indicator: str, grants: dict | None = None) -> 
 
 
 def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
-                lookup: pd.DataFrame | None = None) -> pd.DataFrame:
+                lookup: pd.DataFrame | None = None, breakdown: str = "") -> pd.DataFrame:
     """The indicator for each of the region's LSOAs over ``start``..``end``.
 
     Counts are summed over the period. Where an indicator's source covers an
@@ -58,14 +64,22 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
     stored, before they are summed (``disclosure.cell_sql``): ``hidden`` counts
     the small cells inside each figure.
 
+    ``breakdown`` picks one breakdown value (``"Sex: Female"``); the default is
+    the total.
+
     Returns
     -------
     DataFrame
-        ``code, name, lad_code, value, denominator, hidden``.
+        ``code, name, lad_code, value, denominator, hidden``, the partner-hidden
+        columns (``disclosure.WITHHELD``) and ``lower``, ``upper`` (published
+        limits, where a figure is one row as published).
     """
     areas = geography.region_areas(store, region, "lsoa", lookup)
     k = int(meta.get("suppression_k") or 0) if meta["additive"] else 0
     agg = "sum" if meta["additive"] else "avg"
+    if catalogue.ward_level(meta):
+        raise FilterError("level", f"{meta['title']} is published by ward; it is shown at "
+                          "ward level only, never spread over LSOAs")
     if meta["geography"] not in vintage.GEOGRAPHY.values():
         raise FilterError("indicator", f"{meta['indicator']} is published on "
                           f"{meta['geography']} geography, which cannot be shown by LSOA")
@@ -77,15 +91,16 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
         f"SELECT geography, area_code AS code, "
         f"{agg}({disclosure.cell_sql('value', str(k))}) AS value, "
         f"count(*) FILTER (WHERE {disclosure.small_sql('value', str(k))}) AS hidden, "
-        f"{disclosure.withheld_sql(disclosure.cell_sql('value', str(k)))} "
+        f"{disclosure.withheld_sql(disclosure.cell_sql('value', str(k)))}, {LIMITS_SQL} "
         f"FROM observations WHERE indicator = ? AND geography IN ({marks}) "
-        f"AND period_start >= ? AND {IN_RANGE} GROUP BY geography, area_code",
-        [meta["indicator"], *vintages, start, end, end])
+        f"AND period_start >= ? AND {IN_RANGE} AND {BREAKDOWN} GROUP BY geography, area_code",
+        [meta["indicator"], *vintages, start, end, end, breakdown])
     obs["value"] = obs["value"].where(obs["hidden"] == 0, disclosure.whole(obs["value"]))
     parts, conversions = [], []
     for geo, part in obs.groupby("geography", sort=True):
         part = part.drop(columns="geography")
-        if geo != region.lsoa_geography:
+        if geo != region.lsoa_geography:  # limits of a converted figure are not known
+            part = part.drop(columns=["lower", "upper"])
             w = vintage.weights(store, geo, region.lsoa_geography)
             source_pop = store.query("SELECT code, population FROM population "
                                      "WHERE geography = ?", [geo]).set_index("code")["population"]
@@ -129,11 +144,62 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
                        "chosen; their totals cover those months only.")
     out["hidden"] = out["hidden"].fillna(0).astype(int) if "hidden" in out else 0
     out = disclosure.with_withheld(out)
+    for col in ("lower", "upper"):
+        out[col] = out[col].where(out["value"].notna()) if col in out else np.nan
     out = out[["code", "name", "lad_code", "value", "denominator", "hidden",
-               *disclosure.WITHHELD]]
+               *disclosure.WITHHELD, "lower", "upper"]]
     out.attrs["conversion"] = " ".join(c.describe() for c in conversions)
     out.attrs["partial"] = partial
     return out
+
+
+def ward_values(store: Store, region: Region, meta: dict, start: str, end: str,
+                lookup: pd.DataFrame | None = None, breakdown: str = "") -> pd.DataFrame:
+    """An indicator published by ward, for each of the region's wards.
+
+    A ward code names one boundary, so a ward of either vintage that is on the
+    region's map takes its figure as published; a ward the map does not have is
+    left out and counted in ``attrs["unmatched"]``. Counts are summed over the
+    period, other measures averaged. The denominator is the population of the
+    LSOAs best-fitted to the ward. Same columns as :func:`lsoa_values`.
+    """
+    lk = geography.lsoa_lookup(store, region) if lookup is None else lookup
+    areas = geography.region_areas(store, region, "ward", lk)
+    additive = bool(meta["additive"])
+    k = int(meta.get("suppression_k") or 0) if additive else 0
+    cell = disclosure.cell_sql("value", str(k))
+    marks = ", ".join("?" * len(catalogue.WARD_GEOGRAPHIES))
+    obs = store.query(
+        f"SELECT area_code AS code, {'sum' if additive else 'avg'}({cell}) AS value, "
+        f"count(*) FILTER (WHERE {disclosure.small_sql('value', str(k))}) AS hidden, "
+        f"{disclosure.withheld_sql(cell)}, {LIMITS_SQL} FROM observations "
+        f"WHERE indicator = ? AND geography IN ({marks}) AND period_start >= ? "
+        f"AND {IN_RANGE} AND {BREAKDOWN} GROUP BY area_code",
+        [meta["indicator"], *catalogue.WARD_GEOGRAPHIES, start, end, end, breakdown])
+    obs["value"] = obs["value"].where(obs["hidden"] == 0, disclosure.whole(obs["value"]))
+    pop = store.query("SELECT code, population FROM population WHERE geography = ?",
+                      [region.lsoa_geography]).set_index("code")["population"]
+    denominator = lk.assign(p=lk["lsoa_code"].map(pop)).groupby("ward_code")["p"] \
+        .sum(min_count=1).rename("denominator").rename_axis("code").reset_index()
+    out = areas.merge(obs, on="code", how="left", validate="one_to_one") \
+        .merge(denominator, on="code", how="left", validate="one_to_one")
+    out["hidden"] = out["hidden"].fillna(0).astype(int)
+    out = disclosure.with_withheld(out)
+    out = out[["code", "name", "lad_code", "value", "denominator", "hidden",
+               *disclosure.WITHHELD, "lower", "upper"]]
+    out.attrs["unmatched"] = int((~obs["code"].isin(set(areas["code"]))).sum())
+    out.attrs["conversion"] = ""
+    out.attrs["partial"] = ""
+    return out
+
+
+def area_values(store: Store, region: Region, meta: dict, flt: ViewFilter,
+                lookup: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The indicator's figures on its own areas for the filter's period and breakdown:
+    LSOAs (:func:`lsoa_values`), or wards for an indicator published by ward."""
+    values = ward_values if catalogue.ward_level(meta) else lsoa_values
+    return values(store, region, meta, flt.period_start, flt.period_end, lookup,
+                  flt.breakdown)
 
 
 def covered_districts(store: Store, indicator: str, start: str, end: str) -> pd.DataFrame:
@@ -166,6 +232,16 @@ def covered_districts(store: Store, indicator: str, start: str, end: str) -> pd.
     out = per[["lad_code", "months", "full"]].reset_index(drop=True)
     out.attrs["months"] = int(months)
     return out
+
+
+def latest_period(store: Store, indicator: str) -> tuple[str, str]:
+    """The latest period an indicator has a figure for: ``(start, end)`` (a total
+    over several months keeps its span)."""
+    row = store.query("SELECT period_start, period_end FROM observations WHERE indicator = ? "
+                      "ORDER BY period_end DESC, period_start DESC LIMIT 1", [indicator])
+    if row.empty:
+        raise FilterError("indicator", f"{indicator} has no figures yet")
+    return row["period_start"].iat[0], row["period_end"].iat[0]
 
 
 def rank_areas(measure: pd.Series, polarity: str) -> pd.Series:
@@ -204,15 +280,20 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
     grants = access.rules(store, viewer) if grants is None else grants
     meta = indicator_meta(store, flt.indicator, grants)
     access.require(viewer, grants, flt.indicator, flt.level, meta["title"])
-    if flt.measure == "rate" and not has_denominator(meta["denominator"]):
-        raise FilterError("measure", f"{flt.indicator} has no population denominator; "
-                          "use --measure count")
+    if flt.measure == "rate" and not has_rate(meta):
+        why = "population denominator" if not has_denominator(meta["denominator"]) else \
+            f"rate per 1,000: it is a {meta['unit']}, shown as published"
+        raise FilterError("measure", f"{flt.indicator} has no {why}; use --measure count")
     if lookup is None:
         lookup = geography.lsoa_lookup(store, region)
+    by_ward = catalogue.ward_level(meta)
+    if by_ward and flt.level == "lsoa":
+        raise FilterError("level", f"{meta['title']} is published by ward; it is shown at "
+                          "ward level only, never spread over LSOAs")
     if lsoa is None:
-        lsoa = lsoa_values(store, region, meta, flt.period_start, flt.period_end, lookup)
+        lsoa = area_values(store, region, meta, flt, lookup)
     conversion = lsoa.attrs.get("conversion", "")
-    if flt.level == "lsoa":
+    if flt.level == "lsoa" or by_ward:
         view = lsoa
     else:
         wards = geography.region_areas(store, region, "ward", lookup)
@@ -230,8 +311,10 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
     chosen = rate if flt.measure == "rate" else view["value"]
     out = pd.DataFrame({
         "area_code": view["code"], "area_name": view["name"], "level": flt.level,
-        "indicator": flt.indicator, "period_start": flt.period_start,
-        "period_end": flt.period_end, "value": view["value"],
+        "indicator": flt.indicator, "breakdown": flt.breakdown,
+        "period_start": flt.period_start, "period_end": flt.period_end,
+        "value": view["value"], "value_lower_95": view.get("lower", np.nan),
+        "value_upper_95": view.get("upper", np.nan),
         "denominator": view["denominator"], "rate_per_1000": rate,
         "rank": rank_areas(chosen, meta["polarity"]),
         "lad_code": view["lad_code"], "lad_name": view["lad_name"],
@@ -243,6 +326,8 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
                              measure_column="rate_per_1000" if flt.measure == "rate"
                              else "value")
     out["suppressed"] = disclosure.withheld_label(view, out["suppressed"])
+    hide = out["suppressed"] != ""  # limits would give a hidden figure away
+    out.loc[hide, ["value_lower_95", "value_upper_95"]] = np.nan
     out = out[COLUMNS + ["lad_code", "lad_name"]].sort_values("area_code") \
         .reset_index(drop=True)
     out.attrs["suppression_k"] = int(meta.get("suppression_k") or 0)
@@ -277,14 +362,20 @@ def filter_for(store: Store, flt: ViewFilter, indicator: str, *,
 
     The measure is the rate where the indicator has one (and ``prefer_rate``),
     else its value; the period is the filter's where the indicator has those
-    months, else the indicator's own (a single-period index, say).
+    months, else all of a monthly indicator's months, or the latest period of
+    any other (a yearly rate is never averaged over years unasked).
     """
     meta = indicator_meta(store, indicator, grants)
     months = catalogue.months(store, indicator)
-    start, end = (flt.period_start, flt.period_end) if (
-        flt.period_start in months and flt.period_end in months) else (months[0], months[-1])
+    if flt.period_start in months and flt.period_end in months:
+        start, end = flt.period_start, flt.period_end
+    elif meta["frequency"] == "monthly":
+        start, end = months[0], months[-1]
+    else:
+        start, end = latest_period(store, indicator)
     return flt.with_(indicator=indicator, period_start=start, period_end=end,
-                     measure="rate" if prefer_rate and has_rate(meta) else "count")
+                     measure="rate" if prefer_rate and has_rate(meta) else "count",
+                     breakdown=flt.breakdown if indicator == flt.indicator else "")
 
 
 def pooled(lsoa: pd.DataFrame, *, additive: bool, rated: bool) -> float:
@@ -308,8 +399,9 @@ def region_summary(store: Store, region: Region, start: str, end: str,
     """One headline figure per indicator for the whole region.
 
     Counts are summed over the region and the months ``start``..``end`` (an
-    indicator with a single period uses it whatever the months); scores,
-    ranks and rates take the population-weighted mean of the region's LSOAs.
+    indicator that is not monthly uses its latest period whatever the months);
+    scores, ranks and rates take the population-weighted mean of the region's
+    LSOAs (or wards, for an indicator published by ward).
 
     Returns
     -------
@@ -321,11 +413,10 @@ def region_summary(store: Store, region: Region, start: str, end: str,
     lookup = geography.lsoa_lookup(store, region)  # read once, not once per indicator
     grants = access.rules(store, viewer)
     for meta in catalogue[catalogue["indicator"].isin(grants)].to_dict("records"):
-        if meta["geography"] not in vintage.GEOGRAPHY.values():
-            continue  # ward-level uploads have no LSOA figures to sum
         monthly = meta["frequency"] == "monthly"
-        s, e = (start, end) if monthly else (meta["first_period"], meta["last_period"])
-        lsoa = lsoa_values(store, region, meta, s, e, lookup)
+        s, e = (start, end) if monthly else latest_period(store, meta["indicator"])
+        values = ward_values if meta["geography"] in WARD_GEOGRAPHIES else lsoa_values
+        lsoa = values(store, region, meta, s, e, lookup)
         has = lsoa["value"].notna()
         value = pooled(lsoa, additive=bool(meta["additive"]), rated=False)
         denominator = lsoa.loc[has, "denominator"].sum()
@@ -359,7 +450,7 @@ def region_monthly(store: Store, region: Region, start: str, end: str, *,
         f"JOIN lsoa_ward l ON l.lsoa_code = o.area_code "
         f"AND l.vintage = CASE o.geography WHEN 'LSOA11' THEN 2011 ELSE 2021 END "
         f"JOIN catalogue c ON c.indicator = o.indicator "
-        f"WHERE c.frequency = 'monthly' AND c.additive "
+        f"WHERE c.frequency = 'monthly' AND c.additive AND o.breakdown IS NULL "
         f"AND o.period_start >= ? AND {IN_RANGE.replace('period_', 'o.period_')} AND {where} "
         f"GROUP BY o.indicator, o.period_start ORDER BY 1, 2",
         [start, end, end, *params])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 from dashboard.access import AccessDenied, Viewer
 from dashboard.store import Store
 from loaders.ingest import Report, Uploader, delete_indicator, ingest, quarantine_csv
@@ -35,15 +37,22 @@ def uploader(viewer: Viewer) -> Uploader:
                     org=None if role.administer else viewer.org, may_set_k=role.administer)
 
 
+CHOICES = ("code", "period", "indicator", "value", "breakdown")
+
+
 def ingest_upload(store: Store, data: bytes, name: str, *, viewer: Viewer,
                   partner: str | None = None, meta: bytes | None = None,
-                  meta_name: str = "meta.toml", replace: bool = False) -> Report:
+                  meta_name: str = "meta.toml", replace: bool = False,
+                  choices: dict | None = None, dry_run: bool = False) -> Report:
     """Validate an uploaded file and load its good rows into the store, as ``viewer``.
 
     The upload is written to a private temporary folder under a fixed name, so
     nothing the browser sends as a file name is used as a path. A steward's files
-    are their organisation's, whatever the form or the file says.
+    are their organisation's, whatever the form or the file says. ``choices``
+    (:data:`CHOICES`, as the command line's options) say how to read the file;
+    with ``dry_run`` the file is read and checked and nothing is written.
     """
+    choices = {k: v for k, v in (choices or {}).items() if k in CHOICES and v}
     who = uploader(viewer)
     with tempfile.TemporaryDirectory(prefix="oda-upload-") as tmp:
         path = Path(tmp) / "upload"
@@ -56,7 +65,33 @@ def ingest_upload(store: Store, data: bytes, name: str, *, viewer: Viewer,
         with store.writing() as store_file:
             return ingest(path, name=display_name(name), partner=partner or None,
                           meta=meta_path, store=store_file, uploader=who, replace=replace,
-                          governance_file=store.governance)
+                          governance_file=store.governance, dry_run=dry_run, **choices)
+
+
+def roles_table(report: Report) -> pd.DataFrame:
+    """Each column of the file and how it is read, for the steward to check."""
+    r = report.reading
+    said: dict[str, str] = {}
+    for role, label in (("code", "ward names" if r.get("names") else "area code"),
+                        ("period", "date" if r.get("kind") == "incidents" else "period"),
+                        ("indicator", "indicator"),
+                        ("lower", "lower 95% limit"), ("upper", "upper 95% limit")):
+        if r.get(role):
+            said[r[role]] = label
+    for col in r.get("position") or []:
+        said[col] = "position"
+    for col in r.get("value") or []:
+        said[col] = ("category" if r.get("kind") == "incidents" else
+                     "period (a column per period)" if r.get("wide_periods") else "value")
+    for col in r.get("breakdown") or []:
+        said[col] = "breakdown"
+    columns = r.get("columns") or list(said)
+    rows = [{"column": c, "read as": said.get(c, "not read")} for c in columns]
+    fixed = [(role, r[role]) for role in ("period", "indicator")
+             if r.get(role) and r[role] not in columns]
+    rows += [{"column": f"(none: given for the file) {value}", "read as": role}
+             for role, value in fixed]
+    return pd.DataFrame(rows, columns=["column", "read as"])
 
 
 def delete(store: Store, indicator: str, *, viewer: Viewer) -> int:
@@ -68,4 +103,5 @@ def delete(store: Store, indicator: str, *, viewer: Viewer) -> int:
                                 governance_file=store.governance)
 
 
-__all__ = ["Report", "delete", "may_upload", "ingest_upload", "quarantine_csv", "uploader"]
+__all__ = ["CHOICES", "Report", "delete", "may_upload", "ingest_upload", "quarantine_csv",
+           "roles_table", "uploader"]

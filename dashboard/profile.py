@@ -101,10 +101,11 @@ def _comparators(lsoa: pd.DataFrame, additive: bool, rated: bool) -> pd.Series:
 def _ward_and_lsoas(store: Store, region: Region, ward: str, flt: ViewFilter,
                     lookup: pd.DataFrame, viewer: Viewer, grants: dict
                     ) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
-    """The ward's row of the ward view, the view, and the LSOA values behind it
-    (read once: the view is built from them, the comparators sum them)."""
+    """The ward's row of the ward view, the view, and the area values behind it
+    (read once: the view is built from them, the comparators pool them): LSOAs,
+    or the wards themselves for an indicator published by ward."""
     meta = measures.indicator_meta(store, flt.indicator, grants)
-    lsoa = measures.lsoa_values(store, region, meta, flt.period_start, flt.period_end, lookup)
+    lsoa = measures.area_values(store, region, meta, flt, lookup)
     view = measures.indicator_view(store, region, flt, viewer=viewer, grants=grants,
                                    lookup=lookup, lsoa=lsoa)
     match = view[view["area_code"] == ward]
@@ -125,7 +126,9 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
         One row per indicator: ``indicator, title, partner, unit, polarity,
         period, measure`` (what is compared: ``rate`` per 1,000 or the
         ``value``), ``value, rate_per_1000, figure`` (the compared figure),
-        ``rank, of`` (among wards with a figure; 1 = most need),
+        ``lower_95, upper_95`` (the figure's published 95 % confidence limits,
+        where the partner gave them), ``rank, of`` (among wards with a figure;
+        1 = most need),
         ``district, region`` (the same figure for the ward's district and the
         region), ``suppressed``, and ``position``, ``district_position``,
         ``region_position``: where each figure falls among the wards' (0 least
@@ -138,7 +141,7 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
     """
     grants = access.rules(store, viewer)
     cat = catalogue.catalogue(store)
-    cat = cat[cat["geography"].isin(["LSOA11", "LSOA21"])]
+    cat = cat[cat["geography"].isin(["LSOA11", "LSOA21", *catalogue.WARD_GEOGRAPHIES])]
     # Only what the viewer may see at ward level is listed (never even the title).
     cat = cat[cat["indicator"].map(lambda i: i in grants and access.allows(
         grants[i].finest_level, "ward"))]
@@ -160,6 +163,8 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
             "period": start if start == end else f"{start} to {end}",
             "measure": "rate" if rated else "value", "value": row["value"],
             "rate_per_1000": row["rate_per_1000"], "figure": row[column],
+            "lower_95": row["value_lower_95"] if column == "value" else np.nan,
+            "upper_95": row["value_upper_95"] if column == "value" else np.nan,
             "rank": row["rank"], "of": int(view["rank"].notna().sum()),
             "district": district, "region": comp["region"],
             "district_name": row["lad_name"], "suppressed": row["suppressed"],
@@ -250,15 +255,22 @@ def figure_label(profile: pd.DataFrame, indicator: str) -> str:
 
 def display_table(profile: pd.DataFrame) -> pd.DataFrame:
     """The profile as a councillor reads it: figures formatted, ranks as "3 of 255",
-    suppressed figures marked, never zero."""
+    suppressed figures marked, never zero; indicators with no figure for the ward
+    (a partner that does not cover its district) come last."""
     def fmt(x, digits=2):
         return "" if pd.isna(x) else f"{x:,.{digits}f}"
 
+    empty = profile["figure"].isna() & (profile["suppressed"] == "")
+    profile = pd.concat([profile[~empty], profile[empty]])
+
     hidden = profile["suppressed"] != ""
+    limits = [f"{fmt(lo)} to {fmt(hi)}" if pd.notna(lo) and pd.notna(hi) else ""
+              for lo, hi in zip(profile["lower_95"], profile["upper_95"], strict=True)]
     return pd.DataFrame({
         "Indicator": profile["title"], "Partner": profile["partner"],
         "Period": profile["period"],
         "Ward": np.where(hidden, "suppressed", [fmt(x) for x in profile["figure"]]),
+        **({"95% confidence interval": limits} if any(limits) else {}),
         "Compared as": np.where(profile["measure"] == "rate", "rate per 1,000",
                                 profile["unit"]),
         "Rank among wards": [f"{int(r)} of {n}" if pd.notna(r) else "not ranked"

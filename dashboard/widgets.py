@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from dashboard import access, cached, export, filters, hexes, hotspots
+from dashboard.catalogue import WARD_GEOGRAPHIES
 from dashboard.classify import SCHEME_LABELS
 from dashboard.filters import ViewFilter
 from dashboard.regions import default_region
@@ -22,14 +23,17 @@ from dashboard.regions import default_region
 LEVEL_LABELS = {"lsoa": "LSOA", "ward": "Ward"}
 VINTAGE_LABELS = {2011: "2011: LSOA 2011, wards Dec 2019", 2021: "2021: LSOA 2021, wards May 2025"}
 MEASURE_LABELS = {"count": "Count", "rate": "Rate per 1,000 residents"}
+BY_WARD = ("This indicator is published by ward, so it is shown by ward: its figures are "
+           "never spread over LSOAs.")
+TOTAL = "All (not broken down)"
 
 
 def catalogue_for(region_name: str):
-    """Indicators the viewer may map: by LSOA (either vintage; the other is converted),
-    at ward level or finer."""
+    """Indicators the viewer may map: by LSOA (either vintage; the other is converted)
+    or by ward, at ward level or finer."""
     del region_name  # every region can show both LSOA vintages
     cat = cached.catalogue(cached.version())
-    mappable = cat["geography"].isin(["LSOA11", "LSOA21"]) & \
+    mappable = cat["geography"].isin(["LSOA11", "LSOA21", *WARD_GEOGRAPHIES]) & \
         cat["finest_level"].map(lambda f: access.allows(f, "ward"))
     return cat[mappable].reset_index(drop=True)
 
@@ -40,6 +44,8 @@ def allowed_levels(cat, indicator: str) -> tuple[list[str], str]:
     ``cat`` is :func:`catalogue_for`'s frame.
     """
     row = cat.set_index("indicator").loc[indicator]
+    if row["geography"] in WARD_GEOGRAPHIES:
+        return ["ward"], BY_WARD
     levels = [lvl for lvl in LEVEL_LABELS if access.allows(row["finest_level"], lvl)]
     grant = access.Grant(indicator, row["finest_level"], row["agreement_id"], "")
     return levels, access.why_not_finer(cached.viewer(), grant, row["title"])
@@ -103,7 +109,8 @@ def current_view() -> ViewFilter:
         view, notices = filters.from_params(
             params, regions=list(cached.regions()), catalogue=cat,
             periods_of=lambda i: cached.months(i, cached.version()), default=default,
-            levels_of=lambda i: allowed_levels(cat, i))
+            levels_of=lambda i: allowed_levels(cat, i),
+            breakdowns_of=lambda i: cached.breakdowns(i, cached.version()))
         st.session_state["view"] = view
         st.session_state["notices"] = notices
     return st.session_state["view"]
@@ -117,7 +124,7 @@ def show_notices() -> None:
 
 
 VIEW_PARAMS = ("region", "level", "indicator", "period", "measure", "scheme", "classes",
-               "vintage")
+               "vintage", "breakdown")
 
 
 def _set(view: ViewFilter) -> ViewFilter:
@@ -204,11 +211,18 @@ def view_controls(key: str, pick_indicator: bool = True) -> tuple[ViewFilter, ob
     level = _level_control(c1, key, levels, view.level,
                            "Wards sum their LSOAs' counts and populations through the ONS "
                            "best-fit lookup." + ("" if "lsoa" in levels else " " + why))
-    view = view.with_(level=level, indicator=indicator)
+    if why == BY_WARD and view.level == "lsoa":
+        st.info(BY_WARD, icon=":material/info:")
+    # A page that picks several indicators (Export) keeps the view's breakdown for the
+    # view's own indicator; the others are shown as totals (``measures.filter_for``).
+    breakdown = breakdown_picker(c2, key, indicator, view.breakdown) if pick_indicator \
+        else view.breakdown
+    view = view.with_(level=level, indicator=indicator, breakdown=breakdown)
     c3, c4, c5 = st.columns([2, 2, 2])
     with c3:
         view = period_picker(view, key)
-    has_rate = filters.has_denominator(cat.at[indicator, "denominator"])
+    has_rate = bool(cat.at[indicator, "additive"]) and \
+        filters.has_denominator(cat.at[indicator, "denominator"])
     options = list(MEASURE_LABELS) if has_rate else ["count"]
     measure = view.measure if view.measure in options else "count"
     unit = cat.at[indicator, "unit"]
@@ -219,6 +233,20 @@ def view_controls(key: str, pick_indicator: bool = True) -> tuple[ViewFilter, ob
         help=None if has_rate else "This indicator is already a score or rate; "
         "it is shown as published.")
     return _set(view.with_(measure=measure)), c5
+
+
+def breakdown_picker(where, key: str, indicator: str, current: str) -> str:
+    """The breakdown to show (sex, age group...) for an indicator that has them; the
+    total by default. Returns ``""`` for the total."""
+    values = cached.breakdowns(indicator, cached.version())
+    if not values:
+        return ""
+    options = ["", *values]
+    return where.selectbox(
+        "Breakdown", options, index=options.index(current) if current in options else 0,
+        format_func=lambda b: b or TOTAL, key=f"{key}_breakdown_{indicator}",
+        help="The partner breaks these figures down. The total is the partner's own row "
+        "for everyone; for a count without one, the sum of its breakdowns.")
 
 
 def map_controls(key: str = "map") -> ViewFilter:
@@ -450,3 +478,64 @@ def link_to_profile(view: ViewFilter, ward: str, label: str, where=None) -> None
                                       "period": view.period})
     except StreamlitAPIException:
         where.markdown(f"[{label}](/profile?{profile_link(view, ward)})")
+
+
+WHOLE_FILE = "(one for the whole file)"
+
+
+def reading_choices(reading: dict, columns: list[str]) -> dict:
+    """Widgets to change how a partner file is read (inside a form), prefilled with the
+    current reading; returns the choices as the command line's options name them."""
+    def pick(label: str, current: str | None, options: list[str], help: str) -> str | None:
+        index = options.index(current) if current in options else None
+        return st.selectbox(label, options, index=index, placeholder="choose a column",
+                            help=help, key=f"data_pick_{label}")
+
+    out: dict[str, str] = {}
+    c1, c2, c3 = st.columns(3)
+    if reading.get("kind") == "incidents":
+        with c1:
+            out["period"] = pick("Date column", reading.get("period"), columns,
+                                 "Incidents are counted by the calendar month of this date.")
+        with c2:
+            out["value"] = pick("Category column", reading.get("value"), columns,
+                                "Splits the counts into one indicator per category.")
+        out["indicator"] = c3.text_input(
+            "Indicator id", value=reading.get("indicator") or "", key="data_pick_id",
+            placeholder="e.g. fire_incidents",
+            help="What the incidents are counted as, in lower_snake_case.")
+        return {k: v for k, v in out.items() if v}
+    with c1:
+        out["code"] = pick("Area codes or ward names", reading.get("code"), columns,
+                           "The column of LSOA or ward codes, or of ward names.")
+    period = reading.get("period")
+    with c2:
+        chosen = pick("Period", period if period in columns else WHOLE_FILE,
+                      [WHOLE_FILE, *columns], "A column of periods, or one period for "
+                      "every row.")
+        whole = st.text_input("Period of the whole file", value="" if period in columns
+                              else period or "", placeholder="2024 or 2024-04:2026-04",
+                              key="data_pick_whole_period")
+        out["period"] = whole if chosen == WHOLE_FILE else chosen
+    indicator = reading.get("indicator")
+    with c3:
+        chosen = pick("Indicator", indicator if indicator in columns else WHOLE_FILE,
+                      [WHOLE_FILE, *columns], "A column of indicator ids or names, or one "
+                      "id for every row.")
+        whole = st.text_input("Indicator id of the whole file",
+                              value="" if indicator in columns else indicator or "",
+                              placeholder="e.g. falls_admissions", key="data_pick_whole_id")
+        out["indicator"] = whole if chosen == WHOLE_FILE else chosen
+    d1, d2 = st.columns(2)
+    if not reading.get("wide_periods"):
+        values = d1.multiselect("Value column(s)", columns, default=[
+            v for v in reading.get("value") or [] if v in columns], key="data_pick_values",
+            help="One column of figures; several make one indicator each.")
+        out["value"] = ",".join(values)
+    breakdowns = d2.multiselect(
+        "Breakdown columns", columns, default=[b for b in reading.get("breakdown") or []
+                                               if b in columns],
+        key="data_pick_breakdowns", help="Columns such as sex or age group: each value is "
+        "kept apart, and NULL, All or Persons mean the total.")
+    out["breakdown"] = ",".join(breakdowns) or "none"
+    return {k: v for k, v in out.items() if v}

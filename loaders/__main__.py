@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
                    "row (lower_snake_case)")
     q.add_argument("--value", help="the value column (several, comma-separated: one "
                    "indicator each)")
+    q.add_argument("--breakdown", help="the columns that break figures down (sex, age "
+                   "group...), comma-separated, or 'none'; found by name and contents "
+                   "otherwise")
     q.add_argument("--first-year", type=int, default=FIRST_YEAR,
                    help=f"periods before this year are quarantined (default {FIRST_YEAR})")
     q.add_argument("--max-mb", type=float, default=MAX_BYTES / 2**20,
@@ -69,7 +72,8 @@ def _ingest(args: argparse.Namespace) -> int:
     report = ingest(args.file, partner=args.partner, meta=args.meta, store=args.store,
                     first_year=args.first_year, max_bytes=int(args.max_mb * 2**20),
                     agreement=args.agreement, replace=args.replace, code=args.code,
-                    period=args.period, indicator=args.indicator, value=args.value)
+                    period=args.period, indicator=args.indicator, value=args.value,
+                    breakdown=args.breakdown)
     if args.report:
         Path(args.report).write_text(report.to_json(), encoding="utf-8")
     if report.refused:

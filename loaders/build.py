@@ -51,8 +51,11 @@ CREATE TABLE catalogue (indicator VARCHAR PRIMARY KEY, title VARCHAR, partner VA
 CREATE TABLE observations (indicator VARCHAR, geography VARCHAR, area_code VARCHAR,
     period_start VARCHAR, period_end VARCHAR, date_start DATE, date_end DATE,
     value DOUBLE, source VARCHAR, agreement VARCHAR, denominator DOUBLE,
-    origin VARCHAR DEFAULT 'open', ingest_id VARCHAR, value_low DOUBLE, value_high DOUBLE);
+    origin VARCHAR DEFAULT 'open', ingest_id VARCHAR, value_low DOUBLE, value_high DOUBLE,
+    breakdown VARCHAR, value_lower DOUBLE, value_upper DOUBLE);
 -- value NULL with value_low set: a cell the partner hid ("under 5": 1 to 4)
+-- breakdown NULL: not broken down (the total); else 'Sex: Female; Age: 0-15'
+-- value_lower, value_upper: the 95 % confidence limits a partner published
 CREATE TABLE coverage (indicator VARCHAR, lad_code VARCHAR, period VARCHAR,
     origin VARCHAR DEFAULT 'open', ingest_id VARCHAR);
 -- period NULL: the source covers the district in every period it has

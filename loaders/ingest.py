@@ -66,6 +66,10 @@ class Report:
     notes: list[str] = field(default_factory=list)
     matches: list[dict] = field(default_factory=list)  # ward names matched to codes
     quarantine: list[dict] = field(default_factory=list)
+    # How the file was read: its kind ("table", "incidents", "police.uk"), its
+    # columns, and the column taken for each role, for the steward to change.
+    reading: dict = field(default_factory=dict)
+    dry_run: bool = False  # read and checked only; nothing was written
 
     def to_json(self) -> str:
         """The report as JSON (``rows_read``, ``rows_loaded``, ``quarantine``...)."""
@@ -77,6 +81,11 @@ class Report:
             return f"{self.file}: refused: {self.reason}"
         if self.already_loaded:
             return f"{self.file}: already loaded (same contents); nothing changed"
+        if self.dry_run:
+            hidden = f", {self.rows_suppressed} hidden by the partner" \
+                if self.rows_suppressed else ""
+            return (f"{self.file}: {self.rows_read} rows read; {self.rows_loaded} would load"
+                    f"{hidden}, {self.rows_quarantined} would be quarantined")
         hidden = (f", {self.rows_suppressed} hidden by the partner" if self.rows_suppressed
                   else "")
         return (f"{self.file}: {self.rows_read} rows read, {self.rows_loaded} loaded"
@@ -262,6 +271,8 @@ def _incidents(con, raw, position: inc.Position, choices: dict, partner: str | N
     report.notes.append("recognised as an incident file (one row per incident, with a "
                         "position): incidents are counted by LSOA and month")
     report.notes += position.notes
+    report.reading.update(kind="incidents", position=list(position.columns),
+                          indicator=choices.get("indicator"))
     if position.kind == "none":
         raise LoaderError("the file", "its coordinates are masked and it has no other "
                           "position; incidents cannot be placed")
@@ -283,6 +294,8 @@ def _incidents(con, raw, position: inc.Position, choices: dict, partner: str | N
     report.notes.append(f"'{date_column}' is read as the date ({fmt}); incidents are "
                         "counted by calendar month")
     category = inc.find_category(frame, choices.get("value"))
+    report.reading.update(kind="incidents", position=list(position.columns),
+                          period=date_column, value=category, indicator=base)
     pts, why = inc.points(frame, position)
     month = inc.months(frame, date_column, fmt)
     why[(why == "") & (month == "")] = "date cannot be read"
@@ -400,7 +413,8 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
            uploader: Uploader = OPERATOR, replace: bool = False,
            governance_file: str | Path | None = None, code: str | None = None,
            period: str | None = None, indicator: str | None = None,
-           value: str | None = None, reading: rd.Reading | None = None) -> Report:
+           value: str | None = None, breakdown: str | None = None,
+           reading: rd.Reading | None = None, dry_run: bool = False) -> Report:
     """Validate one partner file and load its good rows into the store.
 
     Parameters
@@ -426,12 +440,16 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
         that file's rows. Without it such a file is refused.
     governance_file : path-like, optional
         The governance register (agreements, audit); beside the store by default.
-    code, period, indicator, value : str, optional
+    code, period, indicator, value, breakdown : str, optional
         How to read the file where it does not say (``loaders.reading.infer``): the
         area code column, a period column or the period of the whole file
-        (``2024-04:2026-04``), an indicator column or id, the value column(s).
+        (``2024-04:2026-04``), an indicator column or id, the value column(s), the
+        breakdown columns (or ``none``).
     reading : Reading, optional
-        A reading already settled (the Partner data page's); overrides the four above.
+        A reading already settled; overrides the five above.
+    dry_run : bool
+        Read, check and report as a load would, then roll back: nothing is written
+        and nothing is audited (the Partner data page's "see before you load").
 
     Returns
     -------
@@ -454,6 +472,8 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
             else read_partner_table(path, report.file, REQUIRED, HEADERS, max_bytes)
         if agreement is not None and agreement not in governance.agreement_ids(gov):
             raise LoaderError("--agreement", f"{agreement!r} is not in the agreements register")
+        if raw is not None:
+            report.reading["columns"] = [str(c) for c in raw.frame.columns]
         if uploader.org:
             if partner and partner != uploader.org:
                 raise LoaderError("partner", f"you upload for {uploader.org}, not {partner}; "
@@ -467,7 +487,9 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
                                 f"get k = {DEFAULTS['suppression_k']})")
     except LoaderError as err:
         report.refused, report.reason = True, "; ".join(err.problems)
-        _audit_upload(gov, uploader, report, agreement)
+        report.dry_run = dry_run
+        if not dry_run:
+            _audit_upload(gov, uploader, report, agreement)
         return report
     report.notes += raw.notes if raw else []
     con = db.connect(db.store_target(store), purpose=f"loading {report.file}")
@@ -479,7 +501,12 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
                            first_year=first_year, today=today, agreement=agreement,
                            uploader=uploader, replace=replace, reading=reading,
                            choices={"code": code, "period": period, "indicator": indicator,
-                                    "value": value})
+                                    "value": value, "breakdown": breakdown})
+            if dry_run:
+                raise _RollBack
+    except _RollBack:
+        report.dry_run = True
+        return report
     finally:
         con.close()
     if agreement and not report.refused and not report.already_loaded:
@@ -491,6 +518,10 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
     return report
 
 
+class _RollBack(Exception):  # noqa: N818 - not an error: a dry run's way out
+    """Leaves a dry run's transaction without writing."""
+
+
 def _audit_upload(gov, uploader: Uploader, report: Report, agreement: str | None) -> None:
     """Record an upload (or its refusal) in the audit log."""
     governance.append_audit(uploader.name, uploader.role, "upload", {
@@ -500,6 +531,19 @@ def _audit_upload(gov, uploader: Uploader, report: Report, agreement: str | None
         "reason": report.reason, "replaced_rows": report.replaced_rows,
         "already_loaded": report.already_loaded, "indicators": report.indicators,
         "agreement": agreement}, path=gov)
+
+
+def roles(reading: rd.Reading) -> dict:
+    """The column (or given value) taken for each role of a table, as the command
+    line's options name them: what the Partner data page shows and lets a steward
+    change (``code`` holds the ward names column where the file names wards)."""
+    return {"code": reading.code or reading.names, "names": bool(reading.names),
+            "period": reading.period or reading.fixed_period,
+            "indicator": reading.indicator or reading.fixed_indicator,
+            "value": list(reading.values or reading.wide_periods),
+            "wide_periods": bool(reading.wide_periods),
+            "breakdown": list(reading.breakdowns), "lower": reading.lower,
+            "upper": reading.upper, "ignored": list(reading.ignored)}
 
 
 def _foreign(con, good: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -564,6 +608,7 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
             misread = err
     if police:
         good, quarantine, report.rows_read, coverage = _police(path, con)
+        report.reading["kind"] = "police.uk"
         titles: dict[str, str] = {}
         report.notes.append("recognised as a police.uk street-level file: rows are counted by "
                             "LSOA, month and crime type")
@@ -597,8 +642,11 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         except LoaderError as err:
             report.refused, report.reason = True, "; ".join(err.problems)
             report.notes += reading.decisions if reading else []
+            if reading:
+                report.reading.update(kind="table", **roles(reading))
             return report
         report.notes += reading.decisions
+        report.reading.update(kind="table", **roles(reading))
         report.rows_read = len(tidy)
         unmatched = pd.DataFrame(columns=["row", "column", "reason", "record"])
         if reading.names:
@@ -659,6 +707,7 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         report.notes.append("no partner column and no --partner given: recorded as 'unknown'")
         good.loc[good["partner"] == "", "partner"] = "unknown"
     report.partner = ", ".join(sorted(good["partner"].unique()))
+    good = pd.concat([good, _totals(con, good, meta_map, report)], ignore_index=True)
     periods = {p: pt.parse_period(p) for p in
                set(good["period"].unique()) | set(good["period_end"].unique())}
     ingest_id = uuid.uuid4().hex
@@ -674,6 +723,9 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         "date_end": good["period_end"].map(lambda p: periods[p].end),
         "value": good["value"].astype(float), "denominator": good["denominator"].astype(float),
         "value_low": good.get("value_low", np.nan), "value_high": good.get("value_high", np.nan),
+        "breakdown": good.get("breakdown", pd.Series("", index=good.index)).replace("", None),
+        "value_lower": good.get("value_lower", np.nan),
+        "value_upper": good.get("value_upper", np.nan),
         "source": report.file, "agreement": agreement, "origin": "partner",
         "ingest_id": ingest_id})
     earlier = con.rows(
@@ -712,11 +764,14 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
     if len(quarantine):
         con.insert("quarantine", quarantine[["row", "column", "reason", "record"]].assign(
             source=report.file, origin="partner", ingest_id=ingest_id))
-    report.rows_suppressed = int(good["hidden"].sum()) if "hidden" in good else 0
+    made = good["derived"].eq(True) if "derived" in good else pd.Series(False, good.index)
+    report.rows_suppressed = int(good.loc[~made, "hidden"].fillna(False).astype(bool).sum()) \
+        if "hidden" in good else 0
     report.rows_loaded = int(report.rows_read - len(quarantine) - report.rows_suppressed)
     report.rows_quarantined = len(quarantine)
     if report.rows_suppressed:
-        shown = good.loc[good["hidden"], ["value_low", "value_high"]].drop_duplicates()
+        shown = good.loc[good["hidden"].eq(True) & ~made,
+                         ["value_low", "value_high"]].drop_duplicates()
         report.notes.append(
             f"{report.rows_suppressed} cells were hidden by the partner; they are kept as "
             "hidden cells of a known range (" + ", ".join(
@@ -730,6 +785,72 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
              report.rows_quarantined, now, report.summary(), ingest_id, report.partner,
              report.to_json()])
     return report
+
+
+def _is_count(con, ident: str, meta_map: dict, good: pd.DataFrame) -> bool:
+    """Whether an indicator's figures add up: a count in the catalogue, or a new
+    indicator whose details say so (or say nothing and give no confidence limits)."""
+    row = db.first(con, "SELECT additive FROM catalogue WHERE indicator = ?", [ident])
+    if row is not None:
+        return bool(row[0])
+    return _unit(ident, meta_map, good) == "count"
+
+
+def _unit(ident: str, meta_map: dict, good: pd.DataFrame) -> str:
+    """A new indicator's unit: as its details say; else a rate where the partner
+    published confidence limits (a count would not have them), else a count."""
+    given = {**meta_map.get("*", {}), **meta_map.get(ident, {})}.get("unit")
+    if given:
+        return given
+    mine = good[good["indicator"] == ident]
+    has_limits = "value_lower" in mine and mine["value_lower"].notna().any()
+    return "rate" if has_limits else DEFAULTS["unit"]
+
+
+def _totals(con, good: pd.DataFrame, meta_map: dict, report: Report) -> pd.DataFrame:
+    """Totals a file leaves out: a count broken down by one column (sex, say) with no
+    row for all of it gets the sum of its values, marked as made here. A total
+    with a partner-hidden part is hidden too, with the range it must lie in.
+    Rates and scores are never added; without a total row they have none."""
+    if "breakdown" not in good or good["breakdown"].eq("").all():
+        return pd.DataFrame()
+    keys = ["indicator", "area_code", "period", "period_end"]
+    has_total = good[good["breakdown"] == ""].drop_duplicates(keys)[keys].assign(_t=True)
+    broken = good[good["breakdown"] != ""].merge(has_total, on=keys, how="left")
+    broken = broken[broken["_t"].isna()].drop(columns="_t")
+    if broken.empty:
+        return pd.DataFrame()
+    broken = broken.assign(_dim=broken["breakdown"].str.split(": ").str[0].where(
+        ~broken["breakdown"].str.contains("; ")))
+    counts = {i for i in broken["indicator"].unique() if _is_count(con, i, meta_map, good)}
+    one_dim = broken.groupby(keys)["_dim"].transform(lambda d: d.notna().all() and
+                                                     d.nunique() == 1)
+    use = broken[broken["indicator"].isin(counts) & one_dim.astype(bool)]
+    if len(use) < len(broken):
+        left = sorted(set(broken.loc[~broken.index.isin(use.index), "indicator"]))
+        report.notes.append(
+            "no total row for some areas of " + ", ".join(left) + ": a rate or score, or "
+            "one broken down more than one way, is never added up, so only its breakdowns "
+            "are shown there")
+    if use.empty:
+        return pd.DataFrame()
+    hidden = use["hidden"] if "hidden" in use else pd.Series(False, index=use.index)
+    low = use["value"].fillna(use.get("value_low", np.nan))
+    high = use["value"].fillna(use.get("value_high", np.nan))
+    totals = use.assign(_low=low, _high=high, _hidden=hidden).groupby(keys).agg(
+        value=("value", "sum"), value_low=("_low", "sum"), value_high=("_high", "sum"),
+        hidden=("_hidden", "any"), partner=("partner", "first"),
+        geography=("geography", "first"), denominator=("denominator", "first"),
+        by=("_dim", "first")).reset_index()
+    totals["value"] = totals["value"].where(~totals["hidden"])
+    totals[["value_low", "value_high"]] = totals[["value_low", "value_high"]].where(
+        totals["hidden"])
+    report.notes.append(
+        f"{len(totals):,} totals were made by adding each count's breakdowns (by "
+        + ", ".join(sorted(totals["by"].unique())) + "), where the file has no total row"
+        + (f" ({int(totals['hidden'].sum()):,} with a partner-hidden part, hidden too)"
+           if totals["hidden"].any() else ""))
+    return totals.drop(columns="by").assign(breakdown="", row=0, derived=True)
 
 
 def _count(n: int, noun: str) -> str:
@@ -769,8 +890,14 @@ def _catalogue(con, obs, good, meta_map, report, titles=None) -> None:
     existing = {r[0] for r in con.rows("SELECT indicator FROM catalogue")}
     for ident in sorted(set(obs["indicator"]) - existing):
         given = {**meta_map.get("*", {}), **meta_map.get(ident, {})}
-        entry = {**DEFAULTS, **given}
-        missing = sorted(set(DEFAULTS) - set(given))
+        entry = {**DEFAULTS, **given, "unit": _unit(ident, meta_map, good)}
+        missing = sorted(set(DEFAULTS) - set(given) - {"unit"})
+        if "unit" not in given and entry["unit"] == "rate":
+            report.notes.append(f"new indicator {ident}: catalogued as a rate, since its "
+                                "figures come with confidence limits; rates are averaged, "
+                                "never added (a catalogue details file can set its unit)")
+        elif "unit" not in given:
+            missing = sorted([*missing, "unit"])
         if missing:
             report.notes.append(f"new indicator {ident}: catalogued with default "
                                 f"{', '.join(missing)} (a catalogue details file sets them)")

@@ -29,6 +29,8 @@ FIRST_YEAR = 2000
 # Cells a partner has hidden itself: "under 5", "<5", or a mark with no number.
 UNDER = re.compile(r"^(?:under|less than|fewer than|<)\s*(\d+)$", re.I)
 HIDDEN_MARKS = frozenset({"*", "c", "[c]", "x", "[x]", "..", "suppressed", "[low]", "~"})
+BLANK = frozenset({"", "null", "na", "n/a", "nan", "none", "-"})  # a limit not given
+TOLERANCE = 1e-6  # published limits are rounded as the value is
 
 
 def hidden_range(text: str, k: int = 5) -> tuple[float, float] | None:
@@ -148,7 +150,9 @@ def validate(tidy: pd.DataFrame, *, known_codes: set[str], negatives: set[str] =
              hidden_k: int = 5) -> Validated:
     """Check every row against the contract; quarantine, never drop, the failures.
 
-    Duplicate (area, period, indicator) rows are all quarantined, never summed.
+    Duplicate (area, period, indicator, breakdown) rows are all quarantined, never
+    summed. Published confidence limits (``lower``, ``upper``) must be numbers that
+    contain the value; they become ``value_lower`` and ``value_upper``.
     A cell the partner hid (:func:`hidden_range`) is kept as hidden: ``value`` NaN,
     with ``value_low`` and ``value_high`` (``hidden_k`` is the partner's threshold
     for marks without a number).
@@ -161,9 +165,24 @@ def validate(tidy: pd.DataFrame, *, known_codes: set[str], negatives: set[str] =
     ranges = frame["value"].map(by_value_of(lambda t: hidden_range(t, hidden_k),
                                             frame["value"]))
     hidden = ranges.notna() & frame["value_num"].isna()
+    problems: list[tuple[int, str, str]] = []
     frame.loc[hidden, "value_num"] = 0.0  # passes the value checks; hidden again below
     frame["denominator_num"] = pd.to_numeric(frame["denominator"], errors="coerce")
-    problems: list[tuple[int, str, str]] = []
+    for col in ("breakdown", "lower", "upper"):
+        if col not in frame:
+            frame[col] = ""
+    limits = {}
+    for col in ("lower", "upper"):
+        text = frame[col].astype(str).str.strip().str.replace(",", "", regex=False)
+        limits[col] = pd.to_numeric(text.where(~text.str.lower().isin(BLANK)), errors="coerce")
+        bad = text.ne("") & ~text.str.lower().isin(BLANK) & limits[col].isna()
+        problems += [(i, col, f"{col} confidence limit is not a number")
+                     for i in frame.index[bad]]
+    outside = (limits["lower"] > frame["value_num"] + TOLERANCE) | \
+        (limits["upper"] < frame["value_num"] - TOLERANCE)
+    outside &= ~hidden
+    problems += [(i, "lower", "the confidence limits do not contain the value")
+                 for i in frame.index[outside]]
     try:
         _schema(known_codes, first_year, today, negatives).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
@@ -184,14 +203,16 @@ def validate(tidy: pd.DataFrame, *, known_codes: set[str], negatives: set[str] =
                  for i in frame.index[bad_denominator]]
     failed = {i for i, _, _ in problems}
     clean = frame.drop(index=list(failed))
-    dupes = clean.duplicated(["area_code", "period", "indicator"], keep=False)
-    problems += [(i, "area_code", "duplicate area, period and indicator (not summed)")
-                 for i in clean.index[dupes]]
+    dupes = clean.duplicated(["area_code", "period", "indicator", "breakdown"], keep=False)
+    key = "area, period, indicator and breakdown" if frame["breakdown"].ne("").any() \
+        else "area, period and indicator"
+    problems += [(i, "area_code", f"duplicate {key} (not summed)") for i in clean.index[dupes]]
     first: dict[int, tuple[str, str]] = {}
     for i, column, reason in sorted(problems, key=lambda p: p[0]):
         first.setdefault(i, (column, reason))
     idx = sorted(first)
-    record_cols = ["area_code", "period", "indicator", "value", "denominator", "partner"]
+    record_cols = ["area_code", "period", "indicator", "value", "denominator", "partner",
+                   *(["breakdown"] if frame["breakdown"].ne("").any() else [])]
     quarantine = pd.DataFrame({
         "row": frame.loc[idx, "row"].astype(int).values if idx else [],
         "column": [first[i][0] for i in idx],
@@ -203,6 +224,8 @@ def validate(tidy: pd.DataFrame, *, known_codes: set[str], negatives: set[str] =
     low = ranges[good.index].map(lambda r: r[0] if isinstance(r, tuple) else np.nan)
     high = ranges[good.index].map(lambda r: r[1] if isinstance(r, tuple) else np.nan)
     good = good.assign(value=good["value_num"].where(~kept), denominator=good["denominator_num"],
+                       value_lower=limits["lower"][good.index].where(~kept),
+                       value_upper=limits["upper"][good.index].where(~kept),
                        value_low=low.where(kept).astype(float),
                        value_high=high.where(kept).astype(float), hidden=kept)
     return Validated(good=good.drop(columns=["value_num", "denominator_num"]),

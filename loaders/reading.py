@@ -37,12 +37,40 @@ PERIOD_NAMES = ("period", "month", "year", "time_period", "financial_year", "qua
                 "date", "reporting_period")
 INDICATOR_NAMES = ("indicator", "indicator_id", "indicatorname", "indicator_name", "measure",
                    "metric", "crime_type", "category")
-VALUE_NAMES = ("value", "count", "n", "total", "crimes", "incidents", "number")
+VALUE_NAMES = ("value", "count", "n", "total", "crimes", "incidents", "number",
+               "indicatorvalue", "indicator_value")
 DENOMINATOR_NAMES = ("denominator", "population", "households")
 PARTNER_NAMES = ("partner", "agency")
+# Columns that break a figure down (sex, age...): a row per value of each.
+BREAKDOWN_NAMES = ("sex", "gender", "age", "agegrp", "age_grp", "age_group", "age_band",
+                   "ageband", "ethnicity", "ethnic_group", "imd", "imd_quintile",
+                   "imd_decile", "deprivation", "deprivation_quintile", "provider",
+                   "claimant_type", "breakdown", "disability", "tenure")
+# A breakdown cell that means "not broken down": the row is the total.
+NOT_BROKEN_DOWN = frozenset({"", "null", "none", "na", "n/a", "all", "all ages", "all_ages",
+                             "persons", "people", "total", "all persons", "any", "everyone",
+                             "all people", "both", "both sexes", "all groups"})
+MAX_BREAKDOWN_VALUES = 50  # an unnamed text column with more values is not a breakdown
 INDICATOR_ID = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 SPAN = re.compile(r"^\s*(\d{4}-\d{2})\s*(?::|to|/|–|-)\s*(\d{4}-\d{2})\s*$")
 NUMERIC_SHARE = 0.9  # a column is numeric when this share of its non-empty cells are
+_LIMIT = re.compile(r"(ci|cl|limit|95|conf)")
+
+
+def limit_side(name: str) -> str | None:
+    """``"lower"`` or ``"upper"`` for a column of confidence limits (``LowerCI95``,
+    ``upper_limit``, ``LCL``, ``uci_95``), else None."""
+    n = normal(name)
+    for side, short in (("lower", "l"), ("upper", "u")):
+        if (side in n and _LIMIT.search(n.replace(side, ""))) or \
+                re.fullmatch(rf"{short}(cl|ci|l)_?(95)?", n):
+            return side
+    return None
+
+
+def not_broken_down(cell: object) -> bool:
+    """True for a breakdown cell that means the total (``NULL``, ``All``, ``Persons``)."""
+    return str(cell).strip().lower() in NOT_BROKEN_DOWN
 
 
 def indicator_id(text: str) -> str:
@@ -84,6 +112,9 @@ class Reading:
     denominator: str | None = None
     partner: str | None = None
     wide_periods: list[str] = field(default_factory=list)  # a column per period
+    breakdowns: list[str] = field(default_factory=list)  # sex, age...: one row per value
+    lower: str | None = None  # published 95 % confidence limits of the value
+    upper: str | None = None
     ignored: list[str] = field(default_factory=list)  # columns not read, with a reason
     decisions: list[str] = field(default_factory=list)
 
@@ -147,8 +178,49 @@ def _choose(name: str | None, columns: list[str], what: str) -> str | None:
     return name
 
 
+def _split(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [v.strip() for v in value.split(",")]
+
+
+def _breakdowns(frame: pd.DataFrame, candidates: list[str], *, indicator: str | None,
+                area: str | None, named: set[str], keys: list[str]
+                ) -> tuple[list[str], list[str]]:
+    """Which candidate columns break figures down, and a sentence for each one that
+    does not.
+
+    A column that is always "not broken down" (``NULL``) says nothing; one that is
+    the same within each indicator (``Gender`` is Female for a female life
+    expectancy) describes the indicator; one that is the same for every row of an
+    area (``Locality``) describes the area. An unnamed text column counts only
+    where rows would otherwise repeat an area, period and indicator.
+    """
+    repeats = bool(keys) and frame.duplicated(keys).any()
+    out, said = [], []
+    for c in candidates:
+        cells = frame[c].astype(str).str.strip()
+        given = cells[~cells.map(not_broken_down)]
+        if c not in named and (not repeats or cells.nunique() > MAX_BREAKDOWN_VALUES
+                               or _numeric(cells)):
+            continue
+        if given.empty:
+            said.append(f"'{c}' is always {cells.iat[0] if len(cells) else 'empty'!r}: "
+                        "nothing is broken down by it")
+        elif indicator and (frame.assign(_c=cells).groupby(indicator)["_c"].nunique() == 1
+                            ).all():
+            said.append(f"'{c}' is the same within each indicator (e.g. "
+                        f"{given.iat[0]!r}): it describes the indicator, not a breakdown")
+        elif area and cells.nunique() > 1 and (
+                frame.assign(_c=cells).groupby(area)["_c"].nunique() == 1).all():
+            said.append(f"'{c}' is the same for every row of an area: it describes the "
+                        "area, not a breakdown")
+        else:
+            out.append(c)
+    return out, said
+
+
 def infer(raw: RawTable, *, code: str | None = None, period: str | None = None,
-          indicator: str | None = None, value: str | list[str] | None = None) -> Reading:
+          indicator: str | None = None, value: str | list[str] | None = None,
+          breakdown: str | list[str] | None = None) -> Reading:
     """Decide how to read a partner table; explicit choices win over guesses.
 
     Parameters
@@ -162,6 +234,8 @@ def infer(raw: RawTable, *, code: str | None = None, period: str | None = None,
         A column name, or the period the whole file covers (``2024-04:2026-04``).
     indicator : str, optional
         A column name, or the indicator id for the whole file.
+    breakdown : str, optional
+        The breakdown columns (a list, or names joined by commas), or ``none``.
 
     Raises
     ------
@@ -215,10 +289,25 @@ def infer(raw: RawTable, *, code: str | None = None, period: str | None = None,
 
     r.denominator = _find(by_name, DENOMINATOR_NAMES)
     r.partner = _find(by_name, PARTNER_NAMES)
-    taken = {r.code, r.names, r.period, r.indicator, r.denominator, r.partner} - {None}
+    sides = {c: limit_side(c) for c in columns}
+    r.lower = next((c for c in columns if sides[c] == "lower"), None)
+    r.upper = next((c for c in columns if sides[c] == "upper"), None)
+    if (r.lower is None) != (r.upper is None):
+        said(f"'{r.lower or r.upper}' looks like one confidence limit, but the other is "
+             "missing: limits are not read")
+        r.lower = r.upper = None
+    elif r.lower:
+        said(f"'{r.lower}' and '{r.upper}' are read as the 95 % confidence limits of the "
+             "value, kept as published")
+    taken = {r.code, r.names, r.period, r.indicator, r.denominator, r.partner,
+             r.lower, r.upper} - {None}
+    named_breakdowns = [c for c in columns if normal(c) in BREAKDOWN_NAMES and c not in taken]
+    if breakdown is not None:
+        r.breakdowns = [] if str(breakdown).strip().lower() == "none" else \
+            [_choose(b, columns, "breakdown") for b in _split(breakdown) if b]
+    taken |= set(named_breakdowns) if breakdown is None else set(r.breakdowns)
     if value is not None:
-        names = value if isinstance(value, list) else [v.strip() for v in value.split(",")]
-        r.values = [_choose(v, columns, "value") for v in names if v]
+        r.values = [_choose(v, columns, "value") for v in _split(value) if v]
     else:
         r.values = [c for c in (_find(by_name, VALUE_NAMES),) if c]
     if not r.values:
@@ -252,7 +341,20 @@ def infer(raw: RawTable, *, code: str | None = None, period: str | None = None,
             both = " and ".join(repr(c) for c in twins[normal(chosen)])
             raise LoaderError("the file", f"the columns {both} differ only in case; say "
                               f"which holds the {role} (--{role.split()[-1]} COLUMN)")
-    used = taken | set(r.values) | set(r.wide_periods)
+    if breakdown is None:
+        keys = [c for c in (r.code or r.names, r.period, r.indicator) if c]
+        rest = [c for c in columns if c not in taken | set(r.values) | set(r.wide_periods)]
+        r.breakdowns, notes = _breakdowns(
+            frame, named_breakdowns + [c for c in rest if c not in named_breakdowns],
+            indicator=r.indicator, area=r.code or r.names, named=set(named_breakdowns),
+            keys=keys)
+        r.decisions += notes
+    if r.breakdowns:
+        said(f"{', '.join(repr(b) for b in r.breakdowns)} "
+             f"{'breaks' if len(r.breakdowns) == 1 else 'break'} the figures down: each "
+             "value is kept apart, and a row marked NULL, All or Persons is the total")
+    used = {r.code, r.names, r.period, r.indicator, r.denominator, r.partner, r.lower,
+            r.upper} | set(r.values) | set(r.wide_periods) | set(r.breakdowns)
     r.ignored = [c for c in columns if c not in used]
     if r.ignored:
         said(f"not read: {', '.join(repr(c) for c in r.ignored)}")
@@ -267,9 +369,12 @@ def to_tidy(raw: RawTable, reading: Reading, *, partner: str | None = None
     -------
     (DataFrame, dict)
         Columns ``row, area_code, ward_name, period, period_end, indicator, value,
-        denominator, partner`` (text; ``period_end`` differs from ``period`` only
-        for a total over several periods; ``ward_name`` is set, and ``area_code``
-        empty, where the file names wards), and each indicator id's title where
+        denominator, partner, breakdown, lower, upper`` (text; ``period_end``
+        differs from ``period`` only for a total over several periods;
+        ``breakdown`` is ``""`` for a total, else ``"IMD: Q1"`` or
+        ``"Sex: Female; Age: 0-15"``; ``lower`` and ``upper`` are published
+        limits; ``ward_name`` is set, and ``area_code`` empty, where the file
+        names wards), and each indicator id's title where
         the file names indicators in words.
 
     Raises
@@ -291,6 +396,15 @@ def to_tidy(raw: RawTable, reading: Reading, *, partner: str | None = None
                          "ward_name": column(reading.names),
                          "denominator": column(reading.denominator),
                          "partner": column(reading.partner, partner or "")})
+    if reading.breakdowns:
+        parts = [frame[b].astype(str).str.strip().map(
+            lambda v, b=b: "" if not_broken_down(v) else f"{b.strip()}: {v}")
+            for b in reading.breakdowns]
+        base["breakdown"] = pd.concat(parts, axis=1).apply(
+            lambda r: "; ".join(v for v in r if v), axis=1)
+    else:
+        base["breakdown"] = ""
+    base["lower"], base["upper"] = column(reading.lower), column(reading.upper)
     if reading.partner and partner:
         base["partner"] = base["partner"].where(base["partner"].str.strip() != "", partner)
     if reading.fixed_period:

@@ -17,11 +17,12 @@ may_upload = partners.may_upload(who)
 if not may_upload:
     st.info("Data stewards load their organisation's files here once signed in. Below is "
             "the catalogue of the indicators you may see.", icon=":material/info:")
-st.caption("Upload a partner file (CSV, Excel or Parquet): one row per area, period and "
-           "indicator, with columns area_code, period, indicator and value (optionally "
-           "denominator and partner). Wide files with one column per month or per indicator, "
-           "and police.uk street-level files, are recognised too. Good rows load; every other "
-           "row is kept with its reason for you to download and correct.")
+st.caption("Upload a partner file (CSV, Excel or Parquet) as you hold it: tidy rows of area, "
+           "period, indicator and value; a wide file with a column per month or per "
+           "indicator; ward names instead of codes; breakdowns such as sex or age group; "
+           "published confidence limits; a list of incidents with positions; or a police.uk "
+           "street-level file. You see how it will be read, and can change that, before "
+           "anything is written. Good rows load; every other row is kept with its reason.")
 
 submitted = False
 if may_upload:
@@ -39,22 +40,96 @@ if may_upload:
                           help="A data steward loads their own organisation's files only.")
         meta = c2.file_uploader(
             "Catalogue details for new indicators (optional)", type=["toml", "json"],
-            key="data_meta", help="Title, unit, polarity, denominator, licence (and, for an "
-            "administrator, the suppression threshold k). Without it a new indicator gets "
-            "defaults, and the report says so.")
+            key="data_meta", help="Title, unit, polarity, denominator, coverage, licence "
+            "(and, for an administrator, the suppression threshold k). Without it a new "
+            "indicator gets defaults, and the report says so.")
         replace = st.checkbox("This is a corrected version of a file loaded before (replace "
                               "its rows)", key="data_replace")
-        submitted = st.form_submit_button("Validate and load", type="primary")
+        submitted = st.form_submit_button("Read the file", type="primary", key="data_read",
+                                          help="Nothing is written until you load it.")
 
 if submitted and upload is None:
     st.warning("Choose a file to upload first.")
 elif submitted:
-    with st.spinner(f"Validating {upload.name}…"):
-        report = partners.ingest_upload(
-            cached.store(), upload.getvalue(), upload.name, viewer=who, partner=partner,
-            meta=meta.getvalue() if meta else None, meta_name=meta.name if meta else "",
-            replace=replace)
-    st.session_state["data_report"] = report
+    st.session_state["data_upload"] = {
+        "data": upload.getvalue(), "name": upload.name, "partner": partner,
+        "meta": meta.getvalue() if meta else None, "meta_name": meta.name if meta else "",
+        "replace": replace}
+    st.session_state["data_choices"] = {}
+    for key in ("data_preview", "data_report"):
+        st.session_state.pop(key, None)
+
+
+def _upload(pending: dict, choices: dict, dry_run: bool):
+    return partners.ingest_upload(
+        cached.store(), pending["data"], pending["name"], viewer=who,
+        partner=pending["partner"], meta=pending["meta"], meta_name=pending["meta_name"],
+        replace=pending["replace"], choices=choices, dry_run=dry_run)
+
+
+def _report_figures(report, verb: str) -> None:
+    c = st.columns(4)
+    c[0].metric("Rows read", f"{report.rows_read:,}")
+    c[1].metric(f"Rows {verb}", f"{report.rows_loaded:,}")
+    c[2].metric("Hidden by the partner", f"{report.rows_suppressed:,}",
+                help="Cells the partner suppressed ('under 5', '*', 'c'...): kept as hidden "
+                "cells with their range, never as zero.")
+    c[3].metric("Rows quarantined", f"{report.rows_quarantined:,}")
+
+
+pending = st.session_state.get("data_upload") if may_upload else None
+if pending is not None:
+    choices = st.session_state.get("data_choices", {})
+    key = (pending["name"], tuple(sorted(choices.items())))
+    preview = st.session_state.get("data_preview")
+    if preview is None or preview[0] != key:
+        with st.spinner(f"Reading {pending['name']}…"):
+            preview = (key, _upload(pending, choices, dry_run=True))
+        st.session_state["data_preview"] = preview
+    seen = preview[1]
+    reading = seen.reading
+    st.subheader(f"How {widgets.plain(seen.file)} will be read", anchor=False)
+    kind = {"table": "a table of figures", "incidents": "a list of incidents, counted by "
+            "LSOA and month", "police.uk": "a police.uk street-level file"}
+    if reading.get("kind"):
+        st.markdown(f"Recognised as **{kind[reading['kind']]}**. Nothing has been written yet.")
+    if seen.refused:
+        st.warning(f"As it is read now, the file cannot load: {widgets.plain(seen.reason)}",
+                   icon=":material/rule:")
+    elif seen.already_loaded:
+        st.info("This exact file was loaded before; loading it again changes nothing.")
+    else:
+        _report_figures(seen, "that would load")
+    left, right = st.columns([2, 3])
+    if reading.get("kind"):
+        roles = partners.roles_table(seen)
+        left.dataframe(roles, hide_index=True, width="stretch",
+                       height=min(35 * (len(roles) + 1) + 3, 600))
+    with right:
+        for note in seen.notes:
+            st.caption(f"Note: {widgets.plain(note)}")
+    if seen.matches:
+        with st.expander(f"Ward names matched to codes ({len(seen.matches)})"):
+            st.dataframe(pd.DataFrame(seen.matches), hide_index=True, width="stretch")
+    if seen.quarantine:
+        with st.expander(f"Rows that would be quarantined ({len(seen.quarantine):,})"):
+            st.dataframe(pd.DataFrame(seen.quarantine), hide_index=True, width="stretch")
+    columns = reading.get("columns") or []
+    if reading.get("kind") in ("table", "incidents") and columns:
+        with st.form("data_reading"):
+            st.markdown("**Change how it is read**")
+            changed = widgets.reading_choices(reading, columns)
+            if st.form_submit_button("Read again", key="data_reread"):
+                st.session_state["data_choices"] = changed
+                st.rerun()
+    load = st.button(f"Load {pending['name']}", type="primary", key="data_load",
+                     disabled=seen.refused or seen.already_loaded)
+    if load:
+        with st.spinner(f"Loading {pending['name']}…"):
+            st.session_state["data_report"] = _upload(pending, choices, dry_run=False)
+        for key in ("data_upload", "data_preview", "data_choices"):
+            st.session_state.pop(key, None)
+        st.rerun()
 
 report = st.session_state.get("data_report")
 if report is not None:
@@ -65,10 +140,7 @@ if report is not None:
         st.info("This exact file was loaded before; nothing changed.")
     else:
         st.success(f"Loaded {report.rows_loaded:,} of {report.rows_read:,} rows.")
-    c = st.columns(3)
-    c[0].metric("Rows read", f"{report.rows_read:,}")
-    c[1].metric("Rows loaded", f"{report.rows_loaded:,}")
-    c[2].metric("Rows quarantined", f"{report.rows_quarantined:,}")
+    _report_figures(report, "loaded")
     for note in report.notes:
         st.caption(f"Note: {widgets.plain(note)}")
     if report.quarantine:

@@ -56,6 +56,7 @@ top = cached.view(flt, v).nsmallest(10, "rank")
 st.altair_chart(charts.top_areas(top), width="stretch")
 
 st.subheader("How fresh is each source")
-st.dataframe(charts.freshness(cat[cat["geography"].isin(["LSOA11", "LSOA21"])]), hide_index=True,
+st.dataframe(charts.freshness(cat[cat["geography"].isin(["LSOA11", "LSOA21", "WD19", "WD24"])]),
+             hide_index=True,
              width="stretch")
 alt.data_transformers.disable_max_rows()

@@ -69,7 +69,8 @@ CREATE TABLE observations (indicator text, geography text, area_code text,
     period_start text, period_end text, date_start date, date_end date,
     value double precision, source text, agreement text, denominator double precision,
     origin text DEFAULT 'open', ingest_id text, value_low double precision,
-    value_high double precision);
+    value_high double precision, breakdown text, value_lower double precision,
+    value_upper double precision);
 CREATE TABLE coverage (indicator text, lad_code text, period text,
     origin text DEFAULT 'open', ingest_id text);
 CREATE TABLE crime_points (indicator text, month text, lon double precision,

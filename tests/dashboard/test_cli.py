@@ -23,8 +23,10 @@ def test_export_writes_the_map_data(tmp_path, store, regions):
                "crime_all", "--period", "2022-03:2022-03", "--measure", "rate",
                "--format", "csv", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    got = pd.read_csv(out, dtype={"period_start": str, "period_end": str})
-    got["suppressed"] = got["suppressed"].fillna("")
+    got = pd.read_csv(out, dtype={"period_start": str, "period_end": str, "breakdown": str,
+                                  "suppressed": str}, keep_default_na=False,
+                      na_values={c: [""] for c in measures.COLUMNS
+                                 if c not in ("breakdown", "suppressed")})
     assert list(got.columns) == measures.COLUMNS
     flt = ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-03", "2022-03", "rate")
     expected = measures.indicator_view(store, regions["avon_and_somerset"], flt, viewer=OPERATOR)

@@ -1,4 +1,5 @@
-"""Data page: a good and a bad file uploaded through the page give a report and a download."""
+"""Data page: a file is read and shown before anything is written; the steward can
+change how it is read; then it loads, with a report and a quarantine download."""
 
 import shutil
 from pathlib import Path
@@ -23,35 +24,61 @@ def private_store(tmp_path, store, monkeypatch):
     return copy
 
 
+READING = FIX / "reading"
+
+
 def upload(at, name, data, partner=""):
+    """Upload a file and read it: the preview, nothing written yet."""
     at.file_uploader(key="data_file").upload(name, data, "text/csv")
     at.text_input(key="data_partner").input(partner)
-    at.button[0].click()
+    at.button(key="data_read").click()
     return at.run()
 
 
-def test_good_file_loads_and_joins_the_catalogue(private_store):
+def load(at):
+    at.button(key="data_load").click()
+    return at.run()
+
+
+def rows_of(store, source):
+    with duckdb.connect(str(store), read_only=True) as con:
+        return con.execute("SELECT count(*) FROM observations WHERE source = ?",
+                           [source]).fetchone()[0]
+
+
+def test_good_file_is_shown_before_it_loads_and_joins_the_catalogue(private_store):
     at = app("pages/data.py", user="t_admin").run()
     assert not at.exception
     data = (b"area_code,period,indicator,value\n"
             b"E01014399,2022-01,fire_deliberate,3\nE01014400,2022-01,fire_deliberate,1\n")
     at = upload(at, "fires jan.csv", data, partner="fire")
     assert not at.exception
+    assert "Recognised as **a table of figures**. Nothing has been written yet." in [
+        m.value for m in at.markdown]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rows that would load"] == "2"
+    roles = at.dataframe[0].value.set_index("column")["read as"].to_dict()
+    assert roles == {"area_code": "area code", "period": "period", "indicator": "indicator",
+                     "value": "value"}
+    assert rows_of(private_store, "fires jan.csv") == 0  # seen, not written
+    at = load(at)
+    assert not at.exception
     assert "Loaded 2 of 2 rows." in [s.value for s in at.success]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics == {"Rows read": "2", "Rows loaded": "2", "Rows quarantined": "0"}
+    assert metrics == {"Rows read": "2", "Rows loaded": "2", "Hidden by the partner": "0",
+                       "Rows quarantined": "0"}
     catalogue = at.dataframe[-1].value
     row = catalogue.set_index("indicator").loc["fire_deliberate"]
     assert row["partner"] == "fire" and 0 < row["area_coverage"] < 0.01
-    with duckdb.connect(str(private_store), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM observations WHERE source = "
-                           "'fires jan.csv'").fetchone() == (2,)
+    assert rows_of(private_store, "fires jan.csv") == 2
 
 
 def test_bad_rows_are_reported_with_a_quarantine_download(private_store):
     at = app("pages/data.py", user="t_admin").run()
     at = upload(at, "negative_values.csv", (FIX / "negative_values.csv").read_bytes())
     assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Rows quarantined"] == "1"
+    at = load(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Rows quarantined"] == "1" and metrics["Rows loaded"] == "1"
     table = at.dataframe[0].value
@@ -59,8 +86,51 @@ def test_bad_rows_are_reported_with_a_quarantine_download(private_store):
     assert at.download_button(key="data_quarantine") is not None
 
 
-def test_unusable_file_is_refused_with_its_reason(private_store):
+def test_unusable_file_cannot_be_loaded_and_says_why(private_store):
     at = app("pages/data.py", user="t_admin").run()
     at = upload(at, "empty.csv", b"")
     assert not at.exception
-    assert any("Refused: is empty (0 bytes)" in e.value for e in at.error)
+    assert any("the file cannot load: is empty (0 bytes)" in w.value for w in at.warning)
+    assert at.button(key="data_load").disabled
+
+
+def test_a_steward_settles_what_the_file_lacks_before_it_loads(private_store):
+    """An incident file needs the indicator its incidents count as: the preview says so,
+    the steward types it, reads again, and loads."""
+    at = app("pages/data.py", user="t_admin").run()
+    at = upload(at, "incidents.csv", (READING / "incidents.csv").read_bytes(), partner="fire")
+    assert not at.exception
+    assert "Recognised as **a list of incidents, counted by LSOA and month**. Nothing has " \
+        "been written yet." in [m.value for m in at.markdown]
+    assert any("name the indicator its incidents are counted as" in w.value
+               for w in at.warning)
+    assert at.button(key="data_load").disabled
+    at.text_input(key="data_pick_id").input("fire_test")
+    at.button(key="data_reread").click()
+    at = at.run()
+    assert not at.exception
+    assert not any("cannot load" in w.value for w in at.warning)
+    roles = at.dataframe[0].value.set_index("column")["read as"].to_dict()
+    assert roles["location"] == "position" and roles["datetime"] == "date"
+    assert rows_of(private_store, "incidents.csv") == 0
+    at = load(at)
+    assert not at.exception
+    assert rows_of(private_store, "incidents.csv") > 0
+
+
+def test_ward_name_matches_and_breakdowns_show_before_loading(private_store):
+    at = app("pages/data.py", user="t_admin").run()
+    at = upload(at, "breakdowns.csv", (READING / "breakdowns.csv").read_bytes(),
+                partner="health")
+    roles = at.dataframe[0].value.set_index("column")["read as"].to_dict()
+    assert roles["Sex"] == roles["Age group"] == "breakdown"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Hidden by the partner"] == "1"
+    at.multiselect(key="data_pick_breakdowns").set_value([])
+    at.button(key="data_reread").click()
+    at = at.run()  # with no breakdowns every area's rows repeat: nothing would load
+    assert any("no valid rows" in w.value for w in at.warning)
+    at = upload(at, "ward_names.csv", (READING / "ward_names.csv").read_bytes(),
+                partner="bcc")
+    assert not at.exception
+    assert at.expander[0].label == "Ward names matched to codes (5)"
