@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard import access, analysis, catalogue, export, hotspots, measures
+from dashboard import access, analysis, backtest, catalogue, export, hotspots, measures
 from dashboard.access import OPERATOR, Viewer, accounts, agreements, audit
 from dashboard.access.roles import load_roles
 from dashboard.filters import LEVELS, MEASURES, FilterError, ViewFilter, parse_period
@@ -72,12 +72,12 @@ def _out_path(out: str) -> Path:
     return path
 
 
-def _write(frame: pd.DataFrame, data: bytes, out: str) -> None:
+def _write(frame: pd.DataFrame, data: bytes, out: str, noun: str = "areas") -> None:
     if out == "-":
         sys.stdout.write(data.decode("utf-8"))
     else:
         _out_path(out).write_bytes(data)
-        print(f"wrote {len(frame)} areas to {out}", file=sys.stderr)
+        print(f"wrote {len(frame)} {noun} to {out}", file=sys.stderr)
 
 
 def _export(store: Store, args: argparse.Namespace) -> int:
@@ -119,6 +119,23 @@ def _emerging(store: Store, args: argparse.Namespace) -> int:
     result = analysis.emerging_view(store, get_region(flt.region), flt, _settings(args),
                                     viewer=args.viewer)
     _write(result, export.to_csv(result, list(result.columns)), args.out)
+    return 0
+
+
+def _backtest(store: Store, args: argparse.Namespace) -> int:
+    region = get_region(args.region)
+    measures.indicator_meta(store, args.indicator, access.rules(store, args.viewer))
+    months = catalogue.months(store, args.indicator)
+    train, test = parse_period(args.train, months), parse_period(args.test, months)
+    flt = ViewFilter(region=region.name, level=args.level, indicator=args.indicator,
+                     period_start=train[0], period_end=train[1])
+    methods = [m.strip() for m in args.method.split(",") if m.strip()]
+    settings = hotspots.Settings(permutations=args.permutations, seed=args.seed,
+                                 correction=args.correction)
+    result = backtest.backtest(store, region, flt, backtest.Window(*train, *test),
+                               methods=methods, share=args.share, settings=settings,
+                               viewer=args.viewer)
+    _write(result, export.to_csv(result, list(result.columns)), args.out, "methods")
     return 0
 
 
@@ -232,12 +249,7 @@ def _audit(store: Store, args: argparse.Namespace) -> int:
         except ValueError as err:
             raise FilterError("--since", f"{args.since!r} is not a date (YYYY-MM-DD)") from err
     log = audit.entries(since=since, user=args.user, path=store.governance)
-    data = export.to_csv(log, list(log.columns))
-    if args.out == "-":
-        sys.stdout.write(data.decode("utf-8"))
-    else:
-        _out_path(args.out).write_bytes(data)
-        print(f"wrote {len(log)} audit entries to {args.out}", file=sys.stderr)
+    _write(log, export.to_csv(log, list(log.columns)), args.out, "audit entries")
     return 0
 
 
@@ -290,6 +302,21 @@ def main(argv: list[str] | None = None) -> int:
     _view_options(p)
     _test_options(p)
     p.set_defaults(run=_emerging)
+    p = sub.add_parser("backtest", help="how well each hot spot method's areas from a "
+                       "training window caught the test window's demand (capture rate, PAI)")
+    p.add_argument("--region", required=True, help="region preset (config/regions.toml)")
+    p.add_argument("--level", choices=LEVELS, default="lsoa")
+    p.add_argument("--indicator", required=True, help="indicator id, e.g. crime_all")
+    p.add_argument("--train", required=True, help="training months START:END")
+    p.add_argument("--test", required=True, help="test months START:END, after --train")
+    p.add_argument("--method", default=",".join(backtest.METHODS),
+                   help=f"comma-separated, from {','.join(backtest.METHODS)} (default: all)")
+    p.add_argument("--share", type=float, default=backtest.SHARE,
+                   help="share of areas the counts and rates methods flag (default 0.05)")
+    p.add_argument("--out", required=True, help="output CSV, or - for standard output")
+    _test_options(p)
+    _common(p)
+    p.set_defaults(run=_backtest)
     p = sub.add_parser("users", help="accounts: add (password on standard input), list, "
                        "disable, enable; sql-login gives an account a PostgreSQL login "
                        "(password on standard input) for QGIS or psql")

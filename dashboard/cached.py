@@ -30,6 +30,7 @@ import streamlit as st
 from dashboard import (
     access,
     analysis,
+    backtest,
     classify,
     export,
     geography,
@@ -362,11 +363,33 @@ def _emerging_result(flt: ViewFilter, settings: hotspots.Settings, v: Context
                                   viewer=v.viewer)
 
 
+def backtest_result(flt: ViewFilter, settings: hotspots.Settings, train: int, test: int,
+                    share: float, methods: tuple[str, ...], v: Context) -> pd.DataFrame:
+    """Rolling backtests over the filter's months (``backtest.rolling``); audited."""
+    out = _backtest_result(flt, settings, train, test, share, methods, v)
+    audit_view("backtest", flt)
+    return out
+
+
+@st.cache_data(show_spinner="Backtesting every window (each method flags areas, then the "
+               "next months are counted)…", max_entries=16)
+def _backtest_result(flt: ViewFilter, settings: hotspots.Settings, train: int, test: int,
+                     share: float, methods: tuple[str, ...], v: Context) -> pd.DataFrame:
+    engine()
+    months = [m for m in cat.months(store(), flt.indicator)
+              if flt.period_start <= m <= flt.period_end]
+    windows = backtest.rolling_windows(months, train, test)
+    return backtest.rolling(store(), view_region(flt.region, flt.vintage), flt, windows,
+                            methods=list(methods), share=share, settings=settings,
+                            graph=graph(flt.region, flt.level, flt.vintage, v),
+                            viewer=v.viewer)
+
+
 @st.cache_resource(show_spinner="Drawing the map…", max_entries=24)
 def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str,
-                draw: tuple[bool, bool], v: Context) -> maps.LeanDeck:
+                draw: tuple[bool, bool, bool], v: Context) -> maps.LeanDeck:
     """The class map of a hotspot (``mode="hotspots"``) or emerging analysis;
-    ``draw`` is (3D columns, zoom to the hot spots)."""
+    ``draw`` is (3D columns, zoom to the hot spots, hot spots only)."""
     region = view_region(flt.region, flt.vintage)
     areas = shapes(flt.region, flt.level, flt.vintage, v)
     if mode == "emerging":
@@ -375,7 +398,8 @@ def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str,
         result = _hotspot_result(flt, settings, v)
     deck = maps.class_map(areas, lad_outlines(flt.region, flt.vintage, v), result,
                           mode=mode, method=settings.method, detail=region.map_detail,
-                          level=flt.level, columns=draw[0], focus=draw[1])
+                          level=flt.level, columns=draw[0], focus=draw[1],
+                          hot_only=draw[2])
     deck.to_json()
     return deck
 
@@ -410,13 +434,13 @@ def _hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v
 
 @st.cache_resource(show_spinner="Drawing the hexagons…", max_entries=16)
 def hex_map(flt: ViewFilter, settings: hotspots.Settings, resolution: int,
-            draw: tuple[bool, bool], v: Context) -> maps.LeanDeck:
-    """The class map of a hexagon analysis."""
+            draw: tuple[bool, bool, bool], v: Context) -> maps.LeanDeck:
+    """The class map of a hexagon analysis (``draw`` as :func:`hotspot_map`'s)."""
     result, cells = _hex_result(flt, settings, resolution, v)
     deck = maps.class_map(cells, lad_outlines(flt.region, flt.vintage, v), result,
                           mode="hotspots", method=settings.method,
                           detail=view_region(flt.region, flt.vintage).map_detail,
-                          level="hex", columns=draw[0], focus=draw[1])
+                          level="hex", columns=draw[0], focus=draw[1], hot_only=draw[2])
     deck.to_json()
     return deck
 

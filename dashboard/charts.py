@@ -152,3 +152,34 @@ def contributions_chart(index: pd.DataFrame, titles: dict[str, str], top: int = 
                  alt.Tooltip("indicator:N", title="Indicator"),
                  alt.Tooltip("points:Q", title="Points", format=".1f")],
     ).properties(height=24 * max(len(order), 1) + 40)
+
+
+def backtest_chart(results: pd.DataFrame, names: dict[str, str]) -> alt.Chart:
+    """Each method's PAI in every test window (dots) and its median (a bar), with a
+    rule at 1: flagging areas at random."""
+    data = results.dropna(subset=["pai"]).assign(
+        name=lambda d: d["method"].map(names),
+        capture=lambda d: d["capture_rate"])
+    order = data.groupby("name")["pai"].median().sort_values(ascending=False).index.tolist()
+    y = alt.Y("name:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    base = alt.Chart(data)
+    median = base.mark_bar(color="#9ecae1", height=16).encode(
+        x=alt.X("median(pai):Q", title="Predictive Accuracy Index (PAI; 1 = no better "
+                "than chance)"), y=y,
+        tooltip=[alt.Tooltip("name:N", title="Method"),
+                 alt.Tooltip("median(pai):Q", title="Median PAI", format=".2f"),
+                 alt.Tooltip("median(capture):Q", title="Median capture rate", format=".0%")])
+    dots = base.mark_circle(size=55, color="#08306b", opacity=0.8).encode(
+        x="pai:Q", y=y,
+        tooltip=[alt.Tooltip("name:N", title="Method"),
+                 alt.Tooltip("window:N", title="Train -> test"),
+                 alt.Tooltip("pai:Q", title="PAI", format=".2f"),
+                 alt.Tooltip("capture:Q", title="Capture rate", format=".0%"),
+                 alt.Tooltip("area_share:Q", title="Area share", format=".1%"),
+                 alt.Tooltip("areas_flagged:Q", title="Areas flagged")])
+    chance = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(
+        color="#d7301f", strokeDash=[4, 3]).encode(x="x:Q")
+    return (median + dots + chance).properties(
+        height=34 * max(len(order), 1) + 30,
+        title=alt.TitleParams("PAI in each test window (dots) and its median (bar)",
+                              fontSize=12, anchor="start"))

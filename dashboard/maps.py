@@ -272,6 +272,20 @@ def view_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, view: pd.DataFram
     return deck, classes
 
 
+def hot_spots_only(result: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """The result with every cold spot (and low cluster or outlier, or cold-spot
+    pattern) shown as not significant: on zero-heavy maps such as hexagons, the many
+    cold spots of areas with no records drown the hot spots."""
+    out = result.copy()
+    if mode == "emerging":
+        cold = out["category"].astype(str).str.endswith("cold spot")
+        out.loc[cold, "category"] = emerging.NO_PATTERN
+        return out
+    low = set(hotspots.COLD.values()) | {hotspots.LISA[2], hotspots.LISA[3]}
+    out.loc[out["class"].isin(low), "class"] = hotspots.NOT_SIGNIFICANT
+    return out
+
+
 def class_legend(result: pd.DataFrame, mode: str, method: str) -> list[LegendEntry]:
     """Legend rows of a class map: every class that occurs (and "Not significant"),
     with its colour and how many areas have it."""
@@ -287,7 +301,8 @@ def class_legend(result: pd.DataFrame, mode: str, method: str) -> list[LegendEnt
 
 def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataFrame, *,
               mode: str, method: str, detail: str, level: str,
-              columns: bool = False, focus: bool = False) -> LeanDeck:
+              columns: bool = False, focus: bool = False, hot_only: bool = False
+              ) -> LeanDeck:
     """A map of hotspot classes (``mode="hotspots"``) or emerging categories.
 
     Parameters
@@ -302,7 +317,11 @@ def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataF
         Open the view on the largest group of touching hot spots (high-high
         clusters, or areas with a hot spot pattern) rather than the whole
         region, when there is one.
+    hot_only : bool
+        Draw cold spots as not significant (:func:`hot_spots_only`).
     """
+    if hot_only:
+        result = hot_spots_only(result, mode)
     if mode == "emerging":
         label = result["category"]
         colours = [emerging.COLOURS[c] for c in label]

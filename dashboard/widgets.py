@@ -289,6 +289,7 @@ class HotspotChoice:
     columns: bool  # 3D columns
     focus: bool  # zoom the map to the significant areas
     resolution: int | None  # H3 resolution when drawn on hexagons
+    hot_only: bool = False  # draw cold spots as not significant
 
 
 def hotspot_controls(key: str = "hot") -> HotspotChoice:
@@ -328,8 +329,9 @@ def hotspot_controls(key: str = "hot") -> HotspotChoice:
         perms = a.select_slider(
             "Permutations", PERMUTATION_CHOICES,
             key=f"{key}_perms", help="Conditional permutations behind each pseudo p-value. "
-            "With 999 no p-value is below 0.001; more give finer confidence classes "
-            "but take longer.")
+            "With 999 no permutation p-value is below 0.001; below that floor the analytic "
+            "p of the z-score is used. More permutations give steadier p-values but take "
+            "longer.")
         correction = b.radio(
             "Multiple testing", list(hotspots.CORRECTIONS), format_func={
                 "fdr": "False discovery rate (recommended)", "none": "Uncorrected"}.get,
@@ -341,6 +343,14 @@ def hotspot_controls(key: str = "hot") -> HotspotChoice:
         focus = c.toggle("Zoom to the main hot spot", key=f"{key}_focus",
                          help="Open the map on the largest group of touching hot spots "
                          "(or high-high clusters) instead of the whole region.")
+        if f"{key}_hot_only" not in st.session_state or \
+                st.session_state.get(f"{key}_hot_only_for") != bool(resolution):
+            st.session_state[f"{key}_hot_only"] = bool(resolution)  # hexagons: on
+            st.session_state[f"{key}_hot_only_for"] = bool(resolution)
+        hot_only = c.toggle("Hot spots only", key=f"{key}_hot_only",
+                            help="Draw cold spots as not significant. On hexagons most "
+                            "cells have no records, and their cold spots drown the hot "
+                            "spots; this is on there by default.")
         st.caption(f"Random seed {hotspots.SEED}: the same choices always give the same "
                    "result.")
     if resolution and perms > filters.MAX_HEX_PERMUTATIONS:
@@ -351,7 +361,7 @@ def hotspot_controls(key: str = "hot") -> HotspotChoice:
                                  permutations=perms, correction=correction)
     st.query_params.update({"method": method, "analysis": mode, "permutations": str(perms),
                             "correction": correction, "hex": str(resolution or 0)})
-    return HotspotChoice(view, settings, mode, columns, focus, resolution)
+    return HotspotChoice(view, settings, mode, columns, focus, resolution, hot_only)
 
 
 def export_state(key: str = "exp") -> None:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import (
     LoaderError,
+    backtest,
     cached,
     charts,
     emerging,
@@ -19,7 +20,7 @@ st.title("Hotspots")
 widgets.show_notices()
 choice = widgets.hotspot_controls("hot")
 view, settings, mode, resolution = choice.view, choice.settings, choice.mode, choice.resolution
-draw = (choice.columns, choice.focus)
+draw = (choice.columns, choice.focus, choice.hot_only)
 v = cached.version()
 meta = cached.catalogue(v).set_index("indicator").loc[view.indicator]
 noun = "hexagons" if resolution else {"lsoa": "LSOAs", "ward": "wards"}[view.level]
@@ -41,6 +42,7 @@ try:
 except LoaderError as err:
     st.warning(err.user_message, icon=":material/warning:")
     st.stop()
+shown = maps.hot_spots_only(result, mode) if choice.hot_only else result
 
 period = view.period_start if view.period_start == view.period_end else \
     f"{view.period_start} to {view.period_end}"
@@ -74,15 +76,10 @@ else:
                f"{hotspots.CORRECTIONS[settings.correction]}"
                f"{' at each confidence level' if settings.correction == 'fdr' else ''}.")
     title = "Class"
-    tested = int(result["z"].notna().sum())
-    if settings.method == "gi" and settings.correction == "fdr" and tested \
-            and settings.permutations < 9999 \
-            and not (result["class"] == hotspots.HOT[99]).any():
-        need = max(1, round(tested * (1 / (settings.permutations + 1)) / 0.01))
-        st.caption(f"With {settings.permutations:,} permutations no pseudo p-value is below "
-                   f"{1 / (settings.permutations + 1):.3g}, so under FDR an area reaches 99 % "
-                   f"only when about {need:,} areas do. Choose more permutations in Test "
-                   "settings for finer classes.")
+    st.caption(f"Pseudo p-values from the permutations; where none of the "
+               f"{settings.permutations:,} permutations was as extreme (p at its floor, "
+               f"{1 / (settings.permutations + 1):.2g}), the analytic p of the z-score, "
+               "which the permutations show is below that floor.")
 if result.attrs.get("points_outside"):
     st.caption(f"{result.attrs['points_outside']:,} records fall outside the region's "
                "hexagons (near its edge, or in a district the source does not cover) and are not "
@@ -95,15 +92,17 @@ left, right = st.columns([5, 1])
 with left:
     widgets.clickable_map(deck, "hot_deck", 600, view)
 with right:
-    st.html(maps.legend_html(title, maps.class_legend(result, mode, settings.method)))
+    st.html(maps.legend_html(title, maps.class_legend(shown, mode, settings.method)))
+    if choice.hot_only:
+        st.caption("Hot spots only: cold spots are drawn as not significant.")
     st.caption(f"{len(result):,} {noun}. Black lines are district boundaries. "
                "Hover an area for its figures.")
 
 if mode == "emerging":
-    table = found.drop(columns=["lad_code"])
+    table = emerging.with_pattern(shown).drop(columns=["lad_code"])
     empty = "No area shows a pattern; try a longer period, ward level or another indicator."
 else:
-    table = hotspots.significant_areas(result).drop(columns=["lad_code", "tested"])
+    table = hotspots.significant_areas(shown).drop(columns=["lad_code", "tested"])
     empty = "No area is significant at 90 % or more. Try the uncorrected test, more " \
         "permutations, another level or a longer period."
 st.subheader("Significant areas" if mode == "hotspots" else "Areas with a pattern")
@@ -115,7 +114,9 @@ else:
                         width="stretch")
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "z": st.column_config.NumberColumn("z", format="%.2f"),
-        "p_sim": st.column_config.NumberColumn("pseudo p", format="%.4f"),
+        "p_sim": st.column_config.NumberColumn(
+            "p", format="%.2e", help="Pseudo p-value from the permutations; the analytic "
+            "p of the z-score where the permutations reached their floor."),
         "significant": st.column_config.CheckboxColumn(
             "significant at 95 %", help="After the chosen multiple-testing correction."),
         "rate_per_1000": st.column_config.NumberColumn("rate per 1,000", format="%.2f")})
@@ -126,3 +127,52 @@ st.download_button("Download every area (CSV)",
                                            lambda: export.to_csv(result, list(result.columns))),
                    file_name=f"{name}.csv", mime="text/csv", key="hot_download",
                    on_click="ignore")
+
+if not resolution:
+    st.subheader("How well does this predict?")
+    months = [m for m in cached.months(view.indicator, v)
+              if view.period_start <= m <= view.period_end]
+    if len(months) < 3:
+        st.info("A backtest needs at least three months in the period: choose a longer one.",
+                icon=":material/info:")
+    else:
+        st.caption("Each method flags areas from a run of training months; the month(s) "
+                   "after say how much of the indicator fell in them. Capture rate: the "
+                   "share of the test total in the flagged areas. PAI (Chainey's Predictive "
+                   "Accuracy Index): capture rate / the flagged areas' share of the land. "
+                   "The windows roll on a month at a time.")
+        c1, c2, c3 = st.columns(3)
+        train = c1.slider("Training months", 2, len(months) - 1,
+                          min(6, len(months) - 1), key="hot_bt_train")
+        test = c2.slider("Test months", 1, max(1, len(months) - train), 1,
+                         key="hot_bt_test")
+        share = c3.select_slider("Share flagged by counts and rates", [0.01, 0.02, 0.05,
+                                 0.1, 0.2], 0.05, format_func="{:.0%}".format,
+                                 key="hot_bt_share")
+        methods = [m for m in backtest.METHODS
+                   if m != "emerging" or train >= emerging.MIN_PERIODS]
+        if "emerging" not in methods:
+            st.caption(f"Emerging hot spots need {emerging.MIN_PERIODS} training months; "
+                       "they are left out here.")
+        if st.toggle("Run the backtest", key="hot_bt_run",
+                      help="Tests every method on every window: a few seconds to a minute."):
+            try:
+                results = cached.backtest_result(view, settings, train, test, share,
+                                                 tuple(methods), v)
+            except LoaderError as err:
+                st.warning(err.user_message, icon=":material/warning:")
+            else:
+                st.markdown(backtest.verdict(results))
+                st.altair_chart(charts.backtest_chart(results, backtest.METHODS),
+                                width="stretch")
+                st.dataframe(backtest.spread(results).assign(
+                    method=lambda d: d["method"].map(backtest.METHODS)), hide_index=True,
+                    width="stretch", column_config={
+                        "pai_median": st.column_config.NumberColumn("median PAI",
+                                                                    format="%.2f"),
+                        "pai_low": st.column_config.NumberColumn("lowest", format="%.2f"),
+                        "pai_high": st.column_config.NumberColumn("highest", format="%.2f"),
+                        "capture_median": st.column_config.NumberColumn(
+                            "median capture", format="percent"),
+                        "best_in": st.column_config.NumberColumn(
+                            "best in", help="Windows in which it had the highest PAI")})

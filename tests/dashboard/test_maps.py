@@ -5,6 +5,7 @@ import re
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -126,3 +127,18 @@ def test_partner_text_is_escaped_in_legends_and_markdown():
     assert "<img" not in legend and "<a " not in legend and "&lt;img" in legend
     text = plain("![x](http://evil.example/x.png) [link](http://e) <b>bold</b>")
     assert not re.search(r"(?<!\\)[\[\]<>!]", text)  # every one escaped: no link, image, tag
+
+
+def test_hot_spots_only_draws_cold_spots_as_not_significant():
+    from dashboard import emerging, hotspots
+    result = pd.DataFrame({"class": [hotspots.HOT[99], hotspots.COLD[95], hotspots.LISA[3],
+                                     hotspots.LISA[4], hotspots.NOT_SIGNIFICANT]})
+    shown = maps.hot_spots_only(result, "hotspots")
+    assert shown["class"].tolist() == [hotspots.HOT[99], hotspots.NOT_SIGNIFICANT,
+                                       hotspots.NOT_SIGNIFICANT, hotspots.LISA[4],
+                                       hotspots.NOT_SIGNIFICANT]
+    assert result["class"].iat[1] == hotspots.COLD[95]  # the result itself is untouched
+    trend = pd.DataFrame({"category": ["New hot spot", "Persistent cold spot",
+                                       emerging.NO_PATTERN]})
+    assert maps.hot_spots_only(trend, "emerging")["category"].tolist() == [
+        "New hot spot", emerging.NO_PATTERN, emerging.NO_PATTERN]

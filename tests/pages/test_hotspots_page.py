@@ -110,3 +110,29 @@ def test_a_clicked_area_links_to_its_ward_profile():
     assert not at.exception, [e.value for e in at.exception]
     links = [m.value for m in at.markdown if "/profile?" in m.value]
     assert links and "ward=E05010892" in links[0] and "Central" in links[0]
+
+
+def test_how_well_does_this_predict_backtests_every_method():
+    at = app("pages/hotspots.py", permutations="99").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "How well does this predict?" in [s.value for s in at.subheader]
+    at.slider(key="hot_bt_train").set_value(8)
+    at.toggle(key="hot_bt_run").set_value(True)
+    at = at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    verdict = next(m.value for m in at.markdown if m.value.startswith("Over "))
+    assert verdict.startswith("Over 3 test windows, **")
+    assert "median PAI" in verdict
+    spread = at.dataframe[-1].value
+    assert set(spread["method"]) == {"Highest counts", "Highest rates per 1,000",
+                                     "Gi* hot spots (95%, FDR)", "LISA high-high clusters"}
+    assert (spread["windows"] == 3).all()
+
+
+def test_hot_spots_only_hides_cold_spots_from_map_legend_and_table():
+    at = app("pages/hotspots.py").run()
+    at.toggle(key="hot_hot_only").set_value(True)
+    at = at.run()
+    assert not at.exception
+    assert "Cold spot" not in legend(at)
+    assert not at.dataframe[0].value["class"].str.startswith("Cold").any()

@@ -1,0 +1,252 @@
+"""Backtests: would a hot spot map have pointed to the next period's demand?
+
+Each method flags areas from a training window; the test window after it says
+how much of the indicator fell in them. Crime analysts judge hot spot maps by
+the capture rate (the share of the test total in the flagged areas) and by
+Chainey's Predictive Accuracy Index, PAI = capture rate / area share, where the
+area share is the flagged areas' share of the region's land area. A PAI of 1 is
+no better than flagging areas at random; the higher, the more demand a small
+patrol area would have met.
+
+Methods (``METHODS``):
+
+* ``counts``: the ceil(share x areas) areas with the highest training count,
+  ties broken by area code;
+* ``rates``: the same on rates per 1,000 residents;
+* ``gi``: Gi* hot spots at 95 % or more after false-discovery-rate control;
+* ``lisa``: Local Moran's I high-high clusters;
+* ``emerging``: new, intensifying, persistent and consecutive hot spots over
+  the training months.
+
+Land area is measured in EPSG:27700 on the LSOA boundaries (clipped to the
+coastline), a ward's as the sum of its best-fit LSOAs'.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from libpysal.graph import Graph
+
+from dashboard import access, analysis, catalogue, geography, hotspots, measures, weights
+from dashboard.access import Viewer
+from dashboard.filters import FilterError, ViewFilter
+from dashboard.store import Store
+from loaders import Region
+
+METHODS = {
+    "counts": "Highest counts",
+    "rates": "Highest rates per 1,000",
+    "gi": "Gi* hot spots (95%, FDR)",
+    "lisa": "LISA high-high clusters",
+    "emerging": "Emerging hot spots",
+}
+SHARE = 0.05
+COLUMNS = ["method", "share", "areas_flagged", "area_share", "captured", "test_total",
+           "capture_rate", "pai"]
+EMERGING_HOT = {f"{p} hot spot" for p in ("New", "Intensifying", "Persistent", "Consecutive")}
+GI_HOT = {hotspots.HOT[99], hotspots.HOT[95]}
+
+
+@dataclass(frozen=True)
+class Window:
+    """A training window and the test window after it (months, inclusive)."""
+
+    train_start: str
+    train_end: str
+    test_start: str
+    test_end: str
+
+    @property
+    def label(self) -> str:
+        return (f"{self.train_start}:{self.train_end} -> {self.test_start}:{self.test_end}")
+
+
+def land_area(store: Store, region: Region, level: str,
+              lookup: pd.DataFrame | None = None) -> pd.Series:
+    """Land area (m², EPSG:27700) of each of the region's areas at ``level``, from the
+    LSOA boundaries; a ward's is the sum of its best-fit LSOAs'."""
+    lsoas = geography.area_shapes(store, region, "lsoa", "geom")
+    area = pd.Series(lsoas.geometry.area.to_numpy(), index=lsoas["code"])
+    if level == "lsoa":
+        return area
+    lk = geography.lsoa_lookup(store, region) if lookup is None else lookup
+    return lk.assign(a=lk["lsoa_code"].map(area)).groupby("ward_code")["a"].sum(min_count=1)
+
+
+def top_share(figures: pd.Series, share: float) -> list[str]:
+    """The ceil(share x areas) areas with the highest figure (areas with a figure);
+    ties broken by area code."""
+    known = figures.dropna()
+    n = math.ceil(share * len(known))
+    frame = pd.DataFrame({"code": known.index, "f": known.to_numpy()})
+    return frame.sort_values(["f", "code"], ascending=[False, True]).head(n)["code"].tolist()
+
+
+def score(flagged: list[str], test: pd.Series, area: pd.Series) -> dict:
+    """Capture rate, area share and PAI of ``flagged`` areas on the test figures."""
+    total = float(test.sum(min_count=1)) if test.notna().any() else np.nan
+    captured = float(test.reindex(flagged).sum())
+    land = float(area.sum())
+    share = float(area.reindex(flagged).sum()) / land if land else np.nan
+    capture = captured / total if total else np.nan
+    pai = capture / share if share else np.nan
+    return {"areas_flagged": len(flagged), "area_share": share, "captured": captured,
+            "test_total": total, "capture_rate": capture, "pai": pai}
+
+
+def flag(method: str, train: pd.DataFrame, graph: Graph, share: float,
+         settings: hotspots.Settings, emerging_view: pd.DataFrame | None = None
+         ) -> list[str]:
+    """The areas a method flags from the training window's view (one row per area:
+    ``area_code, value, rate_per_1000, denominator``...)."""
+    by_code = train.set_index("area_code")
+    if method == "counts":
+        return top_share(by_code["value"], share)
+    if method == "rates":
+        return top_share(by_code["rate_per_1000"], share)
+    if method in ("gi", "lisa"):
+        one = hotspots.Settings(method=method, permutations=settings.permutations,
+                                seed=settings.seed, correction=settings.correction)
+        res = hotspots.hotspots(train, graph, measure="count", settings=one)
+        hot = GI_HOT if method == "gi" else {hotspots.LISA[1]}
+        return sorted(res.loc[res["class"].isin(hot), "area_code"])
+    if method == "emerging":
+        if emerging_view is None:
+            return []
+        return sorted(emerging_view.loc[emerging_view["category"].isin(EMERGING_HOT),
+                                        "area_code"])
+    raise FilterError("method", f"{method!r} is not a backtest method; choose from "
+                      f"{list(METHODS)}")
+
+
+def backtest(store: Store, region: Region, flt: ViewFilter, window: Window, *,
+             methods: list[str] | None = None, share: float = SHARE,
+             settings: hotspots.Settings = hotspots.DEFAULT, graph: Graph | None = None,
+             area: pd.Series | None = None, viewer: Viewer) -> pd.DataFrame:
+    """Each method's capture rate and PAI for one training and test window.
+
+    ``flt`` gives the region, level and indicator; its period is ignored.
+
+    Returns
+    -------
+    DataFrame
+        :data:`COLUMNS`, one row per method, in the order asked.
+
+    Raises
+    ------
+    FilterError
+        For an unknown method, a share outside (0, 1], or windows the indicator
+        does not have (or that overlap).
+    """
+    methods = list(METHODS) if methods is None else methods
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise FilterError("method", f"{unknown} not backtest methods; choose from "
+                          f"{list(METHODS)}")
+    if not 0 < share <= 1:
+        raise FilterError("share", f"share was {share}; it must be above 0 and at most 1")
+    months = catalogue.months(store, flt.indicator)
+    for label, period in (("train", (window.train_start, window.train_end)),
+                          ("test", (window.test_start, window.test_end))):
+        missing = [p for p in period if p not in months]
+        if missing or period[0] > period[1]:
+            span = f"{months[0]} to {months[-1]}" if months else "none"
+            raise FilterError(label, f"{period[0]}:{period[1]} is not a period of "
+                              f"{flt.indicator} (it has {span})")
+    if window.test_start <= window.train_end:
+        raise FilterError("test", "the test window must start after the training window ends")
+    grants = access.rules(store, viewer)
+    base = flt.with_(measure="count")
+    train = measures.indicator_view(store, region, base.with_(
+        period_start=window.train_start, period_end=window.train_end), viewer=viewer,
+        grants=grants)
+    test = measures.indicator_view(store, region, base.with_(
+        period_start=window.test_start, period_end=window.test_end), viewer=viewer,
+        grants=grants).set_index("area_code")["value"]
+    graph = weights.region_graph(store, region, flt.level) if graph is None else graph
+    area = land_area(store, region, flt.level) if area is None else area
+    area = area.reindex(train["area_code"])
+    trend = None
+    if "emerging" in methods:
+        try:
+            trend = analysis.emerging_view(store, region, base.with_(
+                period_start=window.train_start, period_end=window.train_end), settings,
+                graph, viewer=viewer)
+        except FilterError:
+            trend = None  # too few training months: the method flags nothing
+    rows = []
+    for method in methods:
+        flagged = flag(method, train, graph, share, settings, trend)
+        rows.append({"method": method, "share": share, **score(flagged, test, area)})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def rolling_windows(months: list[str], train: int, test: int, step: int = 1) -> list[Window]:
+    """Every training window of ``train`` months followed by a test window of ``test``
+    months, moved on ``step`` months at a time."""
+    out = []
+    for i in range(0, len(months) - train - test + 1, step):
+        out.append(Window(months[i], months[i + train - 1], months[i + train],
+                          months[i + train + test - 1]))
+    return out
+
+
+def rolling(store: Store, region: Region, flt: ViewFilter, windows: list[Window], *,
+            methods: list[str] | None = None, share: float = SHARE,
+            settings: hotspots.Settings = hotspots.DEFAULT, graph: Graph | None = None,
+            progress=None, viewer: Viewer) -> pd.DataFrame:
+    """:func:`backtest` over several windows: :data:`COLUMNS` plus ``window``.
+
+    ``progress(done, total)`` is called after each window.
+    """
+    graph = weights.region_graph(store, region, flt.level) if graph is None else graph
+    area = land_area(store, region, flt.level)
+    parts = []
+    for i, w in enumerate(windows):
+        one = backtest(store, region, flt, w, methods=methods, share=share,
+                       settings=settings, graph=graph, area=area, viewer=viewer)
+        parts.append(one.assign(window=w.label, test_start=w.test_start))
+        if progress:
+            progress(i + 1, len(windows))
+    if not parts:
+        return pd.DataFrame(columns=[*COLUMNS, "window", "test_start"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def spread(results: pd.DataFrame) -> pd.DataFrame:
+    """Each method's PAI and capture rate over the windows: median, lowest, highest,
+    and how many windows it did best in (highest PAI)."""
+    ok = results.dropna(subset=["pai"])
+    best = ok.loc[ok.groupby("window")["pai"].idxmax(), "method"].value_counts()
+    out = ok.groupby("method", sort=False).agg(
+        windows=("pai", "size"), pai_median=("pai", "median"), pai_low=("pai", "min"),
+        pai_high=("pai", "max"), capture_median=("capture_rate", "median"),
+        areas_flagged=("areas_flagged", "median"))
+    out["best_in"] = best.reindex(out.index).fillna(0).astype(int)
+    return out.reset_index()
+
+
+def verdict(results: pd.DataFrame) -> str:
+    """Which method has held up best here, and how sure that is, in plain words."""
+    table = spread(results)
+    if table.empty:
+        return "No method could be scored: the test windows have no figures."
+    windows = results["window"].nunique()
+    top = table.sort_values(["pai_median", "best_in"], ascending=False).iloc[0]
+    name = METHODS[top["method"]].lower()
+    line = (f"Over {windows} test window{'s' if windows != 1 else ''}, **{name}** held up "
+            f"best here: a median PAI of {top['pai_median']:.1f} (from {top['pai_low']:.1f} "
+            f"to {top['pai_high']:.1f}), its areas taking {top['capture_median']:.0%} of the "
+            "next period's total.")
+    if windows < 3:
+        return line + " That is too few windows to be sure; choose a longer period."
+    share = top["best_in"] / windows
+    sure = ("It did best in every window, so this is a steady finding." if share == 1 else
+            f"It did best in {int(top['best_in'])} of {windows} windows, so this is "
+            + ("a fairly steady finding." if share >= 0.6 else
+               "not a steady finding: the methods take turns."))
+    return f"{line} {sure}"
