@@ -22,6 +22,21 @@ def headline_value(row: dict) -> str:
     return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
+def headline_change(row: dict) -> tuple[str | None, str]:
+    """The change on a year before for an overview card, and its colour: the delta
+    text (``+12% on a year before``) and ``inverse``/``normal`` by polarity, or
+    ``off`` when the change is not significant."""
+    ratio = row.get("rate_ratio")
+    if ratio is None or pd.isna(ratio):
+        return None, "off"
+    change = row.get("change_on_year_before")
+    words = f"{ratio - 1:+.0%} on a year before"
+    if change == "similar":
+        return words + " (not significant)", "off"
+    return words + " (significant)", "inverse" if row.get("polarity") != "low_is_bad" \
+        else "normal"
+
+
 def short_title(title: str) -> str:
     """A catalogue title without its partner prefix, for a compact card."""
     return title.split(": ", 1)[1] if title.startswith("Police: ") else title
@@ -177,9 +192,8 @@ def backtest_chart(results: pd.DataFrame, names: dict[str, str]) -> alt.Chart:
                  alt.Tooltip("capture:Q", title="Capture rate", format=".0%"),
                  alt.Tooltip("area_share:Q", title="Area share", format=".1%"),
                  alt.Tooltip("areas_flagged:Q", title="Areas flagged")])
-    chance = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(
-        color="#d7301f", strokeDash=[4, 3]).encode(x="x:Q")
+    chance = base.mark_rule(color="#d7301f", strokeDash=[4, 3]).encode(x=alt.datum(1.0))
     return (median + dots + chance).properties(
-        height=34 * max(len(order), 1) + 30,
+        height=34 * max(len(order), 1),
         title=alt.TitleParams("PAI in each test window (dots) and its median (bar)",
                               fontSize=12, anchor="start"))

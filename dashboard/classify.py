@@ -24,7 +24,12 @@ YLORRD = {
 NO_DATA = "#d9d9d9"
 SUPPRESSED = "#9e9ac8"  # a muted purple: hidden, not missing and not zero
 SCHEME_LABELS = {"quantiles": "Quantiles", "natural_breaks": "Natural breaks (Jenks)",
-                 "equal_interval": "Equal interval"}
+                 "equal_interval": "Equal interval",
+                 "compared": "Compared with the region (95% CI)"}
+COMPARED_LABELS = {"worse": "Significantly worse than the region",
+                   "similar": "Similar to the region",
+                   "better": "Significantly better than the region",
+                   "not compared": "Not compared (no interval)"}
 _JENKS_SAMPLE = 2000  # Fisher-Jenks is O(n^2 k); classify a spread sample of large sets
 
 
@@ -73,6 +78,26 @@ def _breaks(values: np.ndarray, scheme: str, k: int) -> np.ndarray:
             bins[-1] = values.max()
             return bins
     raise ValueError(f"scheme was {scheme!r} but is expected to be one of {list(SCHEME_LABELS)}")
+
+
+def compared_classes(compared: pd.Series, polarity: str, suppressed: pd.Series | None = None,
+                     suppressed_label: str = "Suppressed") -> Classification:
+    """Colours for each area's comparison with the region (``dashboard.rates``):
+    significantly worse, similar or better, as polarity says, in colour-blind-safe
+    blue, yellow and orange; areas without an interval are not compared."""
+    from dashboard import rates
+    judged = rates.judged(compared.to_numpy(dtype=object), polarity)
+    colours = np.array([rates.COMPARISON_COLOURS[j] for j in judged], dtype=object)
+    hidden = np.zeros(len(judged), bool) if suppressed is None else \
+        suppressed.to_numpy(dtype=bool)
+    colours[hidden] = SUPPRESSED
+    legend = [LegendEntry(rates.COMPARISON_COLOURS[j], label, int(((judged == j) & ~hidden)
+                                                                   .sum()))
+              for j, label in COMPARED_LABELS.items()]
+    legend = [e for e in legend if e.count or e.label != COMPARED_LABELS["not compared"]]
+    if hidden.any():
+        legend.append(LegendEntry(SUPPRESSED, suppressed_label, int(hidden.sum())))
+    return Classification(colours=list(colours), legend=legend, bins=[])
 
 
 def classify(values: pd.Series, scheme: str, k: int, polarity: str,

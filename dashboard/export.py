@@ -21,13 +21,14 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
 from dashboard import access, measures, weights
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
-from dashboard.measures import COLUMNS
+from dashboard.measures import CHANGE_COLUMNS, COLUMNS, RATE_COLUMNS
 from dashboard.store import Store
 from loaders import Region
 from loaders.safety import neutralise_formulae
@@ -58,14 +59,22 @@ def app_version() -> str:
                      if line.startswith("version")), "unknown")
 
 
+def columns_of(view: pd.DataFrame) -> list[str]:
+    """The export columns of a view: :data:`measures.COLUMNS`, and with the rate
+    measure the rate's 95 % limits and its comparison with the region."""
+    rated = view.attrs.get("measure") == "rate" and all(c in view for c in RATE_COLUMNS)
+    changed = rated and all(c in view for c in CHANGE_COLUMNS)
+    return COLUMNS + (RATE_COLUMNS if rated else []) + (CHANGE_COLUMNS if changed else [])
+
+
 def to_csv(view: pd.DataFrame, columns: list[str] | None = None) -> bytes:
     """The view's export columns as UTF-8 CSV bytes.
 
-    ``columns`` defaults to the map view's (:data:`measures.COLUMNS`). Pass a
+    ``columns`` defaults to the map view's (:func:`columns_of`). Pass a
     hotspot result's columns to export it whole.
     """
     buf = io.StringIO()
-    frame = view[columns or COLUMNS]
+    frame = view[columns or columns_of(view)]
     neutralise_formulae(frame).to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue().encode("utf-8")
 
@@ -89,12 +98,20 @@ def export_frame(store: Store, region: Region, flt: ViewFilter,
     for indicator in dict.fromkeys(indicators):
         one = measures.filter_for(store, flt, indicator, prefer_rate=flt.measure == "rate",
                                   grants=grants)
-        frames.append(measures.indicator_view(store, region, one, viewer=viewer,
-                                              grants=grants))
+        view = measures.indicator_view(store, region, one, viewer=viewer, grants=grants)
+        if flt.measure == "rate":  # the change on a year before, where there is one
+            change = measures.change_on_year_before(store, region, one, viewer=viewer,
+                                                    grants=grants)
+            view = view.merge(change, on="area_code", how="left") if change is not None \
+                else view.assign(**dict.fromkeys(CHANGE_COLUMNS, np.nan))
+        frames.append(view)
     out = pd.concat(frames, ignore_index=True)
+    if all(c in out for c in CHANGE_COLUMNS) and out["rate_ratio"].isna().all():
+        out = out.drop(columns=CHANGE_COLUMNS)  # no indicator has a year before
     out.attrs = {"suppression_k": {i: f.attrs.get("suppression_k", 0)
                                    for i, f in zip(indicators, frames, strict=False)},
-                 "conversion": " ".join(f.attrs.get("conversion", "") for f in frames).strip()}
+                 "conversion": " ".join(f.attrs.get("conversion", "") for f in frames).strip(),
+                 "measure": flt.measure}
     return out
 
 
@@ -134,7 +151,7 @@ def metadata(store: Store, region: Region, flt: ViewFilter, indicators: list[str
 def _geo(store: Store, region: Region, frame: pd.DataFrame, level: str) -> gpd.GeoDataFrame:
     shapes = weights.area_geometry(store, region, level)
     geometry = shapes.geometry.reindex(frame["area_code"]).values
-    return gpd.GeoDataFrame(frame[COLUMNS].reset_index(drop=True), geometry=geometry,
+    return gpd.GeoDataFrame(frame[columns_of(frame)].reset_index(drop=True), geometry=geometry,
                             crs=weights.ANALYSIS_CRS)
 
 
@@ -179,7 +196,8 @@ def to_xlsx(frame: pd.DataFrame, meta: dict) -> bytes:
     """A workbook with a ``data`` sheet and a ``metadata`` sheet, formula text neutralised."""
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        neutralise_formulae(frame[COLUMNS]).to_excel(xl, sheet_name="data", index=False)
+        neutralise_formulae(frame[columns_of(frame)]).to_excel(xl, sheet_name="data",
+                                                               index=False)
         neutralise_formulae(_flat(meta)).to_excel(xl, sheet_name="metadata", index=False)
     return buf.getvalue()
 

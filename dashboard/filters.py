@@ -17,10 +17,10 @@ from loaders import LoaderError
 
 Level = Literal["lsoa", "ward"]
 Measure = Literal["count", "rate"]
-Scheme = Literal["quantiles", "natural_breaks", "equal_interval"]
+Scheme = Literal["quantiles", "natural_breaks", "equal_interval", "compared"]
 LEVELS: tuple[str, ...] = ("lsoa", "ward")
 MEASURES: tuple[str, ...] = ("count", "rate")
-SCHEMES: tuple[str, ...] = ("quantiles", "natural_breaks", "equal_interval")
+SCHEMES: tuple[str, ...] = ("quantiles", "natural_breaks", "equal_interval", "compared")
 CLASSES = range(3, 10)
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 PERIOD = re.compile(r"^(\d{4}(?:-\d{2})?):(\d{4}(?:-\d{2})?)$")

@@ -29,7 +29,14 @@ import shapely
 from pydeck.bindings.json_tools import IGNORE_KEYS, default_serialize
 
 from dashboard import disclosure, emerging, hotspots
-from dashboard.classify import NO_DATA, Classification, LegendEntry, classify, hex_to_rgb
+from dashboard.classify import (
+    NO_DATA,
+    Classification,
+    LegendEntry,
+    classify,
+    compared_classes,
+    hex_to_rgb,
+)
 
 AREA_LAYER = "areas"
 MERGE_NO_DATA_OVER = 2000  # national maps draw more "No data" areas than this as one shape
@@ -125,6 +132,12 @@ def _tooltip_fields(view: pd.DataFrame, unit: str) -> pd.DataFrame:
         has = pd.notna(lo) & pd.notna(hi) & view["value"].notna().to_numpy()
         out.loc[has, "v"] = [f"{v} (95% CI {a:,.{digits or 2}f} to {b:,.{digits or 2}f})"
                              for v, a, b in zip(out.loc[has, "v"], lo[has], hi[has],
+                                                strict=True)]
+    if "rate_lower_95" in view:  # exact Poisson 95 % limits of a rate per 1,000
+        lo, hi = view["rate_lower_95"].to_numpy(), view["rate_upper_95"].to_numpy()
+        has = pd.notna(lo) & pd.notna(hi) & view["rate_per_1000"].notna().to_numpy()
+        out.loc[has, "r"] = [f"{r} (95% CI {a:,.2f} to {b:,.2f})"
+                             for r, a, b in zip(out.loc[has, "r"], lo[has], hi[has],
                                                 strict=True)]
     if "estimated" in view:  # a total that counts suppressed cells as stand-ins
         some = (view["estimated"] > 0).to_numpy() & view["value"].notna().to_numpy()
@@ -264,8 +277,13 @@ def view_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, view: pd.DataFram
     """The map page's deck and classes for a view: what the app draws, in one place."""
     column = "rate_per_1000" if measure == "rate" else "value"
     hidden = view["suppressed"] != "" if "suppressed" in view else None
-    classes = classify(view[column], scheme, k, polarity, suppressed=hidden,
-                       suppressed_label=disclosure.label(view.attrs.get("suppression_k", 5)))
+    label = disclosure.label(view.attrs.get("suppression_k", 5))
+    if scheme == "compared":
+        classes = compared_classes(view["compared_with_region"], polarity, suppressed=hidden,
+                                   suppressed_label=label)
+    else:
+        classes = classify(view[column], scheme, k, polarity, suppressed=hidden,
+                           suppressed_label=label)
     deck = choropleth_deck(shapes, view, classes, lads, unit=unit, detail=detail,
                            measure_label="rate" if measure == "rate" else "value",
                            outlines=level == "ward")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard import access, catalogue, disclosure, geography, vintage
+from dashboard import access, catalogue, disclosure, geography, rates, vintage
 from dashboard.access import Viewer
 from dashboard.catalogue import WARD_GEOGRAPHIES
 from dashboard.filters import FilterError, ViewFilter, has_denominator
@@ -22,6 +22,12 @@ IN_RANGE = "period_end <= ? AND period_start <= ?"
 COLUMNS = ["area_code", "area_name", "level", "indicator", "breakdown", "period_start",
            "period_end", "value", "value_lower_95", "value_upper_95", "denominator",
            "rate_per_1000", "rank", "estimated", "suppressed"]
+# With the rate measure, exports add the rate's 95 % limits and the comparison with the
+# region (``dashboard.rates``).
+RATE_COLUMNS = ["rate_lower_95", "rate_upper_95", "compared_with_region"]
+# Change on the same period a year before, where the indicator has it (exports).
+CHANGE_COLUMNS = ["value_year_before", "rate_ratio", "rate_ratio_lower_95",
+                  "rate_ratio_upper_95", "change_on_year_before"]
 # The published 95 % limits of a value: a single row's, as the partner gave them.
 LIMITS_SQL = ("CASE WHEN count(*) = 1 THEN max(value_lower) END AS lower, "
               "CASE WHEN count(*) = 1 THEN max(value_upper) END AS upper")
@@ -328,8 +334,10 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
     out["suppressed"] = disclosure.withheld_label(view, out["suppressed"])
     hide = out["suppressed"] != ""  # limits would give a hidden figure away
     out.loc[hide, ["value_lower_95", "value_upper_95"]] = np.nan
-    out = out[COLUMNS + ["lad_code", "lad_name"]].sort_values("area_code") \
+    out = _with_comparison(out, lsoa, meta, flt.measure)
+    out = out[COLUMNS + ["lad_code", "lad_name", *RATE_COLUMNS]].sort_values("area_code") \
         .reset_index(drop=True)
+    out.attrs["measure"] = flt.measure
     out.attrs["suppression_k"] = int(meta.get("suppression_k") or 0)
     # A small count's stand-in (k/2 per hidden cell, never its true value) lets a hotspot
     # test keep the area in place instead of leaving a hole: holes in random data
@@ -339,6 +347,72 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
     out.attrs["partial"] = lsoa.attrs.get("partial", "")
     out.attrs["conversion"] = conversion
     return out
+
+
+def _with_comparison(out: pd.DataFrame, lsoa: pd.DataFrame, meta: dict,
+                     measure: str) -> pd.DataFrame:
+    """Each area's 95 % interval against the region's figure (``dashboard.rates``).
+
+    A rate per 1,000 takes the exact Poisson limits of its count; a published rate
+    or score, the partner's own limits. The region's figure pools all its areas
+    (a rate: their counts over their population; a published rate: the
+    population-weighted mean). A count, or a figure without limits, is not compared.
+    """
+    lower, upper = (rates.rate_limits(out["value"], out["denominator"]) if has_rate(meta)
+                    else (np.nan, np.nan))
+    out = out.assign(rate_lower_95=lower, rate_upper_95=upper)
+    out.loc[out["suppressed"] != "", ["rate_lower_95", "rate_upper_95"]] = np.nan
+    if measure == "rate" and has_rate(meta):
+        region = pooled(lsoa, additive=True, rated=True)
+        lo, hi = out["rate_lower_95"], out["rate_upper_95"]
+    elif not meta["additive"]:
+        region = pooled(lsoa, additive=False, rated=False)
+        lo, hi = out["value_lower_95"], out["value_upper_95"]
+    else:
+        region, lo, hi = np.nan, out["rate_lower_95"] * np.nan, out["rate_upper_95"] * np.nan
+    out["compared_with_region"] = rates.compare(lo, hi, region)
+    out.attrs["region_figure"] = region
+    return out
+
+
+def year_before(period: str) -> str | None:
+    """The same period a year earlier: ``2023-04`` -> ``2022-04``, ``2023`` -> ``2022``."""
+    head, sep, tail = period.partition("-")
+    return f"{int(head) - 1}{sep}{tail}" if head.isdigit() and len(head) == 4 else None
+
+
+def change_on_year_before(store: Store, region: Region, flt: ViewFilter, *, viewer: Viewer,
+                          grants: dict | None = None, lookup: pd.DataFrame | None = None
+                          ) -> pd.DataFrame | None:
+    """Each area's count over the filter's period against the same period a year
+    before, as a rate ratio with its 95 % interval (``rates.rate_ratio``).
+
+    Returns
+    -------
+    DataFrame or None
+        ``area_code`` and :data:`CHANGE_COLUMNS` (``change_on_year_before`` is
+        ``higher``, ``similar``, ``lower`` or ``not compared``); None where the
+        indicator is not a count or has no figures a year before.
+    """
+    grants = access.rules(store, viewer) if grants is None else grants
+    meta = indicator_meta(store, flt.indicator, grants)
+    start, end = year_before(flt.period_start), year_before(flt.period_end)
+    months = catalogue.months(store, flt.indicator)
+    if not meta["additive"] or start not in months or end not in months:
+        return None
+    now, before = (indicator_view(store, region, flt.with_(measure="count", period_start=s,
+                                                          period_end=e),
+                                  viewer=viewer, grants=grants, lookup=lookup)
+                   for s, e in ((flt.period_start, flt.period_end), (start, end)))
+    before = before.set_index("area_code").reindex(now["area_code"])
+    ratio = rates.rate_ratio(now["value"], now["denominator"], before["value"].to_numpy(),
+                             before["denominator"].to_numpy())
+    return pd.DataFrame({
+        "area_code": now["area_code"], "value_year_before": before["value"].to_numpy(),
+        "rate_ratio": ratio["ratio"].to_numpy(),
+        "rate_ratio_lower_95": ratio["ratio_lower_95"].to_numpy(),
+        "rate_ratio_upper_95": ratio["ratio_upper_95"].to_numpy(),
+        "change_on_year_before": ratio["change"].to_numpy()})
 
 
 def most_need(view: pd.DataFrame, n: int = 15) -> pd.DataFrame:
@@ -394,6 +468,33 @@ def pooled(lsoa: pd.DataFrame, *, additive: bool, rated: bool) -> float:
     return float((part["value"] * w).sum() / w.sum()) if w.sum() else np.nan
 
 
+def england_figure(store: Store, meta: dict, start: str, end: str, *, rated: bool,
+                   breakdown: str = "", coverage: float = 0.95) -> float:
+    """An indicator's figure for England over ``start``..``end``, where its LSOA rows
+    cover at least ``coverage`` of England's LSOAs of its vintage (else NaN): a
+    count's rate per 1,000 (``rated``) or total; any other measure's
+    population-weighted mean. Small counts count as their stand-ins (k/2)."""
+    geo = meta["geography"]
+    if geo not in vintage.GEOGRAPHY.values():
+        return np.nan
+    k = int(meta.get("suppression_k") or 0) if meta["additive"] else 0
+    agg = "sum" if meta["additive"] else "avg"
+    row = store.query(
+        f"SELECT count(*) AS n, sum(o.value) AS total, sum(p.population) AS pop, "
+        f"sum(o.value * p.population) AS weighted, "
+        f"(SELECT count(*) FROM population WHERE geography = ? AND code LIKE 'E01%') AS "
+        f"areas FROM (SELECT area_code, {agg}({disclosure.cell_sql('value', str(k))}) AS "
+        f"value FROM observations WHERE indicator = ? AND geography = ? AND area_code LIKE "
+        f"'E01%' AND period_start >= ? AND {IN_RANGE} AND {BREAKDOWN} GROUP BY area_code) o "
+        f"JOIN population p ON p.code = o.area_code AND p.geography = ?",
+        [geo, meta["indicator"], geo, start, end, end, breakdown, geo]).iloc[0]
+    if not row["areas"] or row["n"] < coverage * row["areas"] or not row["pop"]:
+        return np.nan
+    if meta["additive"]:
+        return float(row["total"] / row["pop"] * 1000) if rated else float(row["total"])
+    return float(row["weighted"] / row["pop"])
+
+
 def region_summary(store: Store, region: Region, start: str, end: str,
                    catalogue: pd.DataFrame, *, viewer: Viewer) -> pd.DataFrame:
     """One headline figure per indicator for the whole region.
@@ -403,11 +504,16 @@ def region_summary(store: Store, region: Region, start: str, end: str,
     scores, ranks and rates take the population-weighted mean of the region's
     LSOAs (or wards, for an indicator published by ward).
 
+    A monthly count with the same months a year before also gets its change on
+    them: the region's total against that year's, as a rate ratio with its 95 %
+    interval (the population is the same in both).
+
     Returns
     -------
     DataFrame
-        ``indicator, title, partner, unit, value, denominator, rate_per_1000,
-        period_start, period_end, areas_with_data, areas``.
+        ``indicator, title, partner, unit, polarity, value, denominator,
+        rate_per_1000, period_start, period_end, areas_with_data, areas`` and
+        :data:`CHANGE_COLUMNS` (NaN where there is no year before).
     """
     rows = []
     lookup = geography.lsoa_lookup(store, region)  # read once, not once per indicator
@@ -421,10 +527,22 @@ def region_summary(store: Store, region: Region, start: str, end: str,
         value = pooled(lsoa, additive=bool(meta["additive"]), rated=False)
         denominator = lsoa.loc[has, "denominator"].sum()
         rate = pooled(lsoa, additive=True, rated=True) if has_rate(meta) else np.nan
+        change = {}
+        s0, e0 = year_before(s), year_before(e)
+        if meta["additive"] and monthly and s0 >= meta["first_period"]:
+            before = pooled(values(store, region, meta, s0, e0, lookup), additive=True,
+                            rated=False)
+            r = rates.rate_ratio([value], [1.0], [before], [1.0]).iloc[0]
+            change = {"value_year_before": before, "rate_ratio": r["ratio"],
+                      "rate_ratio_lower_95": r["ratio_lower_95"],
+                      "rate_ratio_upper_95": r["ratio_upper_95"],
+                      "change_on_year_before": r["change"]}
         rows.append({"indicator": meta["indicator"], "title": meta["title"],
-                     "partner": meta["partner"], "unit": meta["unit"], "value": value,
+                     "partner": meta["partner"], "unit": meta["unit"],
+                     "polarity": meta["polarity"], "value": value,
                      "denominator": denominator, "rate_per_1000": rate, "period_start": s,
-                     "period_end": e, "areas_with_data": int(has.sum()), "areas": len(lsoa)})
+                     "period_end": e, "areas_with_data": int(has.sum()), "areas": len(lsoa),
+                     **{c: change.get(c, np.nan) for c in CHANGE_COLUMNS}})
     return pd.DataFrame(rows)
 
 

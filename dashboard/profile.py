@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from dashboard import access, catalogue, geography, measures, weights
+from dashboard import access, catalogue, disclosure, emerging, geography, measures, rates, weights
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.store import Store
@@ -126,11 +126,14 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
         One row per indicator: ``indicator, title, partner, unit, polarity,
         period, measure`` (what is compared: ``rate`` per 1,000 or the
         ``value``), ``value, rate_per_1000, figure`` (the compared figure),
-        ``lower_95, upper_95`` (the figure's published 95 % confidence limits,
-        where the partner gave them), ``rank, of`` (among wards with a figure;
-        1 = most need),
-        ``district, region`` (the same figure for the ward's district and the
-        region), ``suppressed``, and ``position``, ``district_position``,
+        ``lower_95, upper_95`` (the figure's 95 % confidence limits: exact
+        Poisson for a rate per 1,000, the partner's own for a published rate),
+        ``rank, of`` (among wards with a figure; 1 = most need),
+        ``district, region, england`` (the same figure for the ward's district,
+        the region and England, where figures cover it), ``vs_district,
+        vs_region, vs_england`` (``worse``, ``similar`` or ``better``: the
+        comparator against the ward's interval, by polarity; ``not compared``
+        without one), ``suppressed``, and ``position``, ``district_position``,
         ``region_position``: where each figure falls among the wards' (0 least
         need, 100 most), which puts indicators of any unit on one scale.
 
@@ -157,20 +160,60 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
         comp = _comparators(lsoa, bool(meta["additive"]), rated)
         district = comp.get(row["lad_code"], np.nan)
         position = _need_position(view[column], meta["polarity"])
+        limits = ("rate_lower_95", "rate_upper_95") if rated else \
+            ("value_lower_95", "value_upper_95")
+        lower, upper = row[limits[0]], row[limits[1]]
+        england = measures.england_figure(store, meta, start, end, rated=rated) \
+            if rated or not meta["additive"] else np.nan
+        change = measures.change_on_year_before(store, region, one, viewer=viewer,
+                                                grants=grants, lookup=lookup)
+        change = change.set_index("area_code").loc[ward] if change is not None else {}
+        trend = _monthly_trend(store, region, ward, meta, start, end, lookup) \
+            if meta["frequency"] == "monthly" and meta["additive"] else ""
         rows.append({
             "indicator": meta["indicator"], "title": meta["title"], "partner": meta["partner"],
             "unit": meta["unit"], "polarity": meta["polarity"],
             "period": start if start == end else f"{start} to {end}",
             "measure": "rate" if rated else "value", "value": row["value"],
             "rate_per_1000": row["rate_per_1000"], "figure": row[column],
-            "lower_95": row["value_lower_95"] if column == "value" else np.nan,
-            "upper_95": row["value_upper_95"] if column == "value" else np.nan,
+            "lower_95": lower, "upper_95": upper,
             "rank": row["rank"], "of": int(view["rank"].notna().sum()),
-            "district": district, "region": comp["region"],
+            "district": district, "region": comp["region"], "england": england,
+            **{f"vs_{name}": rates.judged(rates.compare([lower], [upper], [figure]),
+                                          meta["polarity"])[0]
+               for name, figure in (("district", district), ("region", comp["region"]),
+                                    ("england", england))},
+            "change_ratio": change.get("rate_ratio", np.nan),
+            "change_lower_95": change.get("rate_ratio_lower_95", np.nan),
+            "change_upper_95": change.get("rate_ratio_upper_95", np.nan),
+            "change": rates.judged([change.get("change_on_year_before", "not compared")],
+                                   meta["polarity"])[0],
+            "trend": trend,
             "district_name": row["lad_name"], "suppressed": row["suppressed"],
             "position": position(row[column]), "district_position": position(district),
             "region_position": position(comp["region"])})
     return pd.DataFrame(rows)
+
+
+def _monthly_trend(store: Store, region: Region, ward: str, meta: dict, start: str,
+                   end: str, lookup: pd.DataFrame) -> str:
+    """``rising``, ``falling`` or ``no clear trend``: the Mann-Kendall test (5 %) of the
+    ward's monthly counts over ``start``..``end`` (its best-fit LSOAs, on the region's
+    vintage; small counts as their stand-ins). Empty with fewer than 6 months."""
+    months = [m for m in catalogue.months(store, meta["indicator"]) if start <= m <= end]
+    lsoas = lookup.loc[lookup["ward_code"] == ward, "lsoa_code"].tolist()
+    if len(months) < 6 or not lsoas:
+        return ""
+    k = int(meta.get("suppression_k") or 0)
+    frame = store.query(
+        f"SELECT period_start AS month, sum({disclosure.cell_sql('value', str(k))}) AS n "
+        f"FROM observations WHERE indicator = ? AND geography = ? AND breakdown IS NULL "
+        f"AND period_start = period_end AND period_start >= ? AND period_start <= ? "
+        f"AND area_code IN ({', '.join('?' * len(lsoas))}) GROUP BY 1",
+        [meta["indicator"], region.lsoa_geography, start, end, *lsoas])
+    series = frame.set_index("month")["n"].reindex(months).fillna(0.0).to_numpy(float)
+    label, _, _ = emerging.trend(series)
+    return {"increasing": "rising", "decreasing": "falling"}.get(label, "no clear trend")
 
 
 def _need_position(figures: pd.Series, polarity: str):
@@ -253,6 +296,18 @@ def figure_label(profile: pd.DataFrame, indicator: str) -> str:
     return "Value"
 
 
+COMPARED_WORDS = {"worse": "worse", "similar": "similar", "better": "better"}
+
+
+def comparison_colours(cell: str) -> str:
+    """CSS for a comparison cell of :func:`display_table` (colour-blind safe)."""
+    colour = rates.COMPARISON_COLOURS.get(cell)
+    if not colour:
+        return ""
+    text = "#000000" if cell == "similar" else "#ffffff"
+    return f"background-color: {colour}; color: {text}"
+
+
 def display_table(profile: pd.DataFrame) -> pd.DataFrame:
     """The profile as a councillor reads it: figures formatted, ranks as "3 of 255",
     suppressed figures marked, never zero; indicators with no figure for the ward
@@ -277,4 +332,15 @@ def display_table(profile: pd.DataFrame) -> pd.DataFrame:
                              for r, n in zip(profile["rank"], profile["of"], strict=True)],
         "District": [fmt(x) for x in profile["district"]],
         "Region": [fmt(x) for x in profile["region"]],
+        "England": [fmt(x) for x in profile["england"]],
+        "Change on a year before": [
+            f"{r - 1:+.0%} ({lo - 1:+.0%} to {hi - 1:+.0%}), {c}" if pd.notna(lo) else
+            (f"{r - 1:+.0%}" if pd.notna(r) else "")
+            for r, lo, hi, c in zip(profile["change_ratio"], profile["change_lower_95"],
+                                    profile["change_upper_95"], profile["change"],
+                                    strict=True)],
+        "Trend over the months": profile["trend"],
+        **{f"vs {name}": [COMPARED_WORDS.get(c, "") for c in profile[f"vs_{key}"]]
+           for key, name in (("district", "district"), ("region", "region"),
+                             ("england", "England"))},
     })

@@ -164,7 +164,8 @@ if not resolution:
             else:
                 st.markdown(backtest.verdict(results))
                 st.altair_chart(charts.backtest_chart(results, backtest.METHODS),
-                                width="stretch")
+                                width="stretch",
+                                height=34 * results["method"].nunique() + 90)
                 st.dataframe(backtest.spread(results).assign(
                     method=lambda d: d["method"].map(backtest.METHODS)), hide_index=True,
                     width="stretch", column_config={

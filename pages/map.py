@@ -38,9 +38,20 @@ with left:
 with right:
     st.html(maps.legend_html(measure.capitalize(), classes.legend))
     noun = "LSOAs" if view.level == "lsoa" else "wards"
-    st.caption(f"{len(data):,} {noun} · {measure} · darker is more need "
-               f"({'low' if meta['polarity'] == 'low_is_bad' else 'high'} values). "
-               "Black lines are district boundaries.")
+    if view.scheme == "compared":
+        region_figure = data.attrs.get("region_figure")
+        st.caption(f"{len(data):,} {noun} · each {noun[:-1]}'s 95% confidence interval "
+                   "against the region's figure"
+                   + (f" ({region_figure:,.2f})" if region_figure == region_figure
+                      and region_figure is not None else "")
+                   + ": significantly higher or lower when the region's figure is outside "
+                   "it; worse or better as the indicator's polarity says. Rates take exact "
+                   "Poisson limits; published rates their own. Counts are not compared: "
+                   "choose the rate.")
+    else:
+        st.caption(f"{len(data):,} {noun} · {measure} · darker is more need "
+                   f"({'low' if meta['polarity'] == 'low_is_bad' else 'high'} values). "
+                   "Black lines are district boundaries.")
 
 clicked = (event.selection.objects.get(maps.AREA_LAYER) or [None])[0] if event else None
 names = dict(zip(data["area_code"], data["area_name"], strict=True))
@@ -61,7 +72,8 @@ if figures:
     st.subheader(f"Selected: {figures['name']}")
     c = st.columns(4)
     c[0].metric("Value", figures["v"])
-    c[1].metric("Rate per 1,000", figures["r"])
+    rate, _, interval = figures["r"].partition(" (")
+    c[1].metric("Rate per 1,000", rate, help=f"({interval}" if interval else None)
     c[2].metric("Rank in region", figures["k"], help="1 is the area of most need.")
     c[3].metric("Population", f"{row['denominator']:,.0f}" if row["denominator"] > 0 else "n/a")
     st.caption(f"{code} · {row['lad_name']}")

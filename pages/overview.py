@@ -28,10 +28,15 @@ for partner, group in summary.groupby("partner", sort=False):
     st.markdown(f"**{widgets.plain(partner.capitalize())}**")
     cols = st.columns(4)
     for i, row in enumerate(group.to_dict("records")):
+        change, colour = charts.headline_change(row)
         cols[i % 4].metric(
             widgets.plain(charts.short_title(row["title"])), charts.headline_value(row),
-            delta=charts.headline_rate(row), delta_color="off", delta_arrow="off",
-            help=charts.headline_help(row), border=True,
+            delta=change or charts.headline_rate(row), delta_color=colour,
+            delta_arrow="auto" if change else "off",
+            help=charts.headline_help(row) + (
+                f" Against the same months a year before: rate ratio {row['rate_ratio']:.2f} "
+                f"(95% CI {row['rate_ratio_lower_95']:.2f} to "
+                f"{row['rate_ratio_upper_95']:.2f})." if change else ""), border=True,
             chart_data=trends.get(row["indicator"]), chart_type="area")
 
 st.subheader("Areas with the highest rates")

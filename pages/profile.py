@@ -52,7 +52,15 @@ with right:
     st.altair_chart(charts.profile_chart(table, name), width="stretch")
 
 st.subheader("Every indicator")
-st.dataframe(profile.display_table(table), hide_index=True, width="stretch")
+shown = profile.display_table(table)
+compared = [c for c in shown.columns if c.startswith("vs ")]
+st.dataframe(shown.style.map(profile.comparison_colours, subset=compared), hide_index=True,
+             width="stretch")
+st.caption("vs district, region and England: the comparator's figure against the ward's 95% "
+           "confidence interval (exact Poisson for a rate per 1,000; the partner's own "
+           "limits for a published rate). Worse or better as the indicator's polarity says; "
+           "similar when the comparator is inside the interval. Blue is better, yellow "
+           "similar, orange worse. England is given where an indicator covers it.")
 
 st.subheader("Over the months")
 monthly = widgets.monthly_indicator("pro")

@@ -23,14 +23,15 @@ def test_export_writes_the_map_data(tmp_path, store, regions):
                "crime_all", "--period", "2022-03:2022-03", "--measure", "rate",
                "--format", "csv", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    got = pd.read_csv(out, dtype={"period_start": str, "period_end": str, "breakdown": str,
-                                  "suppressed": str}, keep_default_na=False,
-                      na_values={c: [""] for c in measures.COLUMNS
-                                 if c not in ("breakdown", "suppressed")})
-    assert list(got.columns) == measures.COLUMNS
+    columns = measures.COLUMNS + measures.RATE_COLUMNS  # the rate's limits and comparison
+    text = ("breakdown", "suppressed", "compared_with_region")
+    got = pd.read_csv(out, dtype={"period_start": str, "period_end": str,
+                                  **dict.fromkeys(text, str)}, keep_default_na=False,
+                      na_values={c: [""] for c in columns if c not in text})
+    assert list(got.columns) == columns
     flt = ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-03", "2022-03", "rate")
     expected = measures.indicator_view(store, regions["avon_and_somerset"], flt, viewer=OPERATOR)
-    pd.testing.assert_frame_equal(got, expected[measures.COLUMNS].astype({"rank": float}),
+    pd.testing.assert_frame_equal(got, expected[columns].astype({"rank": float}),
                                   check_dtype=False)
 
 

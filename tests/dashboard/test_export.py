@@ -13,7 +13,7 @@ import pytest
 from dashboard import export
 from dashboard.access import OPERATOR
 from dashboard.filters import FilterError, ViewFilter
-from dashboard.measures import COLUMNS
+from dashboard.measures import COLUMNS, RATE_COLUMNS
 from tests.dashboard.test_cli import run
 
 pytestmark = pytest.mark.backends
@@ -44,7 +44,8 @@ def test_csv_round_trip_and_its_metadata_sidecar(case):
     files = export.write(store, region, flt, indicators, "csv", viewer=OPERATOR)
     assert list(files) == [".csv", ".metadata.json"]
     got = pd.read_csv(io.BytesIO(files[".csv"]), dtype={"period_start": str, "period_end": str})
-    assert list(got.columns) == COLUMNS
+    # With the rate measure the rate's limits and its comparison with the region follow.
+    assert list(got.columns) == COLUMNS + (RATE_COLUMNS if flt.measure == "rate" else [])
     same_figures(got, view)
     meta = json.loads(files[".metadata.json"])
     assert meta["filters"]["indicators"] == indicators

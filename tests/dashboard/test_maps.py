@@ -85,7 +85,8 @@ def test_tooltip_shows_name_code_value_rate_and_rank(deck):
     row = view.set_index("area_code").loc["E05010892"]
     assert obj["name"] == row["area_name"]
     assert obj["v"] == f"{row['value']:,.0f}"
-    assert obj["r"] == f"{row['rate_per_1000']:,.2f}"
+    assert obj["r"] == (f"{row['rate_per_1000']:,.2f} (95% CI {row['rate_lower_95']:,.2f} to "
+                        f"{row['rate_upper_95']:,.2f})")  # the rate with its interval
     assert obj["k"] == f"{int(row['rank'])} of {int(view['rank'].notna().sum())}"
     assert all(k in d._tooltip["html"] for k in ("{name}", "{code}", "{v}", "{r}", "{k}"))
 
