@@ -92,3 +92,18 @@ def test_emerging_cli_says_when_there_are_too_few_periods(tmp_path):
                "--period", "2022-01:2022-06", "--out", str(tmp_path / "x.csv"))
     assert done.returncode == 2
     assert "at least 10 periods" in done.stderr and "has 6" in done.stderr
+
+
+def test_trends_of_all_areas_at_once_match_pymannkendall_area_by_area():
+    rng = np.random.default_rng(7)
+    z = np.vstack([rng.normal(size=(40, 12)),
+                   np.arange(12.0) + rng.normal(scale=0.5, size=(5, 12)),  # rising
+                   np.round(rng.normal(size=(5, 12))),  # many ties
+                   np.full((1, 12), 2.0)])  # flat
+    z[3, 4] = np.nan  # a month not tested
+    label, tz, tp = emerging.trends(z)
+    for row in range(len(z)):
+        want = emerging.trend(z[row])
+        assert (label[row], tz[row], tp[row]) == pytest.approx(want) if row != 3 else \
+            label[row] == "no trend"
+    assert (label[40:45] == "increasing").all()
