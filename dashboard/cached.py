@@ -376,9 +376,7 @@ def backtest_result(flt: ViewFilter, settings: hotspots.Settings, train: int, te
 def _backtest_result(flt: ViewFilter, settings: hotspots.Settings, train: int, test: int,
                      share: float, methods: tuple[str, ...], v: Context) -> pd.DataFrame:
     engine()
-    months = [m for m in cat.months(store(), flt.indicator)
-              if flt.period_start <= m <= flt.period_end]
-    windows = backtest.rolling_windows(months, train, test)
+    windows = backtest.rolling_windows(analysis.periods(store(), flt), train, test)
     return backtest.rolling(store(), view_region(flt.region, flt.vintage), flt, windows,
                             methods=list(methods), share=share, settings=settings,
                             graph=graph(flt.region, flt.level, flt.vintage, v),

@@ -47,6 +47,8 @@ def breakdowns(store: Store, indicator: str) -> list[str]:
 
 
 WARD_GEOGRAPHIES = ("WD19", "WD24")
+# Geographies the app maps: LSOAs of either vintage (the other is converted), or wards.
+MAPPABLE = ("LSOA11", "LSOA21", *WARD_GEOGRAPHIES)
 
 
 def ward_level(meta: dict) -> bool:

@@ -101,7 +101,7 @@ def export_frame(store: Store, region: Region, flt: ViewFilter,
         view = measures.indicator_view(store, region, one, viewer=viewer, grants=grants)
         if flt.measure == "rate":  # the change on a year before, where there is one
             change = measures.change_on_year_before(store, region, one, viewer=viewer,
-                                                    grants=grants)
+                                                    grants=grants, now=view)
             view = view.merge(change, on="area_code", how="left") if change is not None \
                 else view.assign(**dict.fromkeys(CHANGE_COLUMNS, np.nan))
         frames.append(view)

@@ -127,18 +127,18 @@ def _tooltip_fields(view: pd.DataFrame, unit: str) -> pd.DataFrame:
         "r": [_fmt(v, 2) for v in view["rate_per_1000"]],
         "k": [f"{int(r)} of {n}" if pd.notna(r) else "not ranked" for r in view["rank"]],
     })
-    if "value_lower_95" in view:  # published 95 % limits, shown beside the value
-        lo, hi = view["value_lower_95"].to_numpy(), view["value_upper_95"].to_numpy()
-        has = pd.notna(lo) & pd.notna(hi) & view["value"].notna().to_numpy()
-        out.loc[has, "v"] = [f"{v} (95% CI {a:,.{digits or 2}f} to {b:,.{digits or 2}f})"
-                             for v, a, b in zip(out.loc[has, "v"], lo[has], hi[has],
-                                                strict=True)]
-    if "rate_lower_95" in view:  # exact Poisson 95 % limits of a rate per 1,000
-        lo, hi = view["rate_lower_95"].to_numpy(), view["rate_upper_95"].to_numpy()
-        has = pd.notna(lo) & pd.notna(hi) & view["rate_per_1000"].notna().to_numpy()
-        out.loc[has, "r"] = [f"{r} (95% CI {a:,.2f} to {b:,.2f})"
-                             for r, a, b in zip(out.loc[has, "r"], lo[has], hi[has],
-                                                strict=True)]
+    # 95 % limits beside their figure: a partner's published ones beside the value,
+    # the exact Poisson ones beside a rate per 1,000.
+    for field, figure, limits in (("v", "value", digits or 2), ("r", "rate_per_1000", 2)):
+        low, high = ("value_lower_95", "value_upper_95") if field == "v" else \
+            ("rate_lower_95", "rate_upper_95")
+        if low not in view:
+            continue
+        lo, hi = view[low].to_numpy(), view[high].to_numpy()
+        has = pd.notna(lo) & pd.notna(hi) & view[figure].notna().to_numpy()
+        out.loc[has, field] = [f"{x} (95% CI {a:,.{limits}f} to {b:,.{limits}f})"
+                               for x, a, b in zip(out.loc[has, field], lo[has], hi[has],
+                                                  strict=True)]
     if "estimated" in view:  # a total that counts suppressed cells as stand-ins
         some = (view["estimated"] > 0).to_numpy() & view["value"].notna().to_numpy()
         out.loc[some, "v"] = [f"about {v} (includes {n:,} suppressed small "

@@ -81,27 +81,14 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
         limits, where a figure is one row as published).
     """
     areas = geography.region_areas(store, region, "lsoa", lookup)
-    k = int(meta.get("suppression_k") or 0) if meta["additive"] else 0
-    agg = "sum" if meta["additive"] else "avg"
-    if catalogue.ward_level(meta):
-        raise FilterError("level", f"{meta['title']} is published by ward; it is shown at "
-                          "ward level only, never spread over LSOAs")
+    _refuse_lsoas_of_ward_data(meta)
     if meta["geography"] not in vintage.GEOGRAPHY.values():
         raise FilterError("indicator", f"{meta['indicator']} is published on "
                           f"{meta['geography']} geography, which cannot be shown by LSOA")
     # A long series may change vintage part-way (LSOA 2011 codes until 2023, 2021
     # after): each vintage's rows are converted on their own, then added together.
     vintages = sorted(set(vintage.GEOGRAPHY.values()))
-    marks = ", ".join("?" * len(vintages))
-    obs = store.query(
-        f"SELECT geography, area_code AS code, "
-        f"{agg}({disclosure.cell_sql('value', str(k))}) AS value, "
-        f"count(*) FILTER (WHERE {disclosure.small_sql('value', str(k))}) AS hidden, "
-        f"{disclosure.withheld_sql(disclosure.cell_sql('value', str(k)))}, {LIMITS_SQL} "
-        f"FROM observations WHERE indicator = ? AND geography IN ({marks}) "
-        f"AND period_start >= ? AND {IN_RANGE} AND {BREAKDOWN} GROUP BY geography, area_code",
-        [meta["indicator"], *vintages, start, end, end, breakdown])
-    obs["value"] = obs["value"].where(obs["hidden"] == 0, disclosure.whole(obs["value"]))
+    obs = _figures(store, meta, vintages, start, end, breakdown, by_geography=True)
     parts, conversions = [], []
     for geo, part in obs.groupby("geography", sort=True):
         part = part.drop(columns="geography")
@@ -159,6 +146,37 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
     return out
 
 
+def _refuse_lsoas_of_ward_data(meta: dict) -> None:
+    """An indicator published by ward has no LSOA figures, and is never spread over
+    LSOAs."""
+    if catalogue.ward_level(meta):
+        raise FilterError("level", f"{meta['title']} is published by ward; it is shown at "
+                          "ward level only, never spread over LSOAs")
+
+
+def _figures(store: Store, meta: dict, geographies, start: str, end: str, breakdown: str,
+             *, by_geography: bool = False) -> pd.DataFrame:
+    """Each area's stored figure over ``start``..``end`` for one breakdown (``""``: the
+    total): ``code, value, hidden``, the partner-hidden columns and the published
+    limits (and ``geography`` with ``by_geography``). Counts are summed from protected
+    cells (``disclosure.cell_sql``; ``hidden`` counts the small ones), other measures
+    averaged."""
+    k = int(meta.get("suppression_k") or 0) if meta["additive"] else 0
+    cell = disclosure.cell_sql("value", str(k))
+    group = "geography, area_code" if by_geography else "area_code"
+    marks = ", ".join("?" * len(geographies))
+    obs = store.query(
+        f"SELECT {'geography, ' if by_geography else ''}area_code AS code, "
+        f"{'sum' if meta['additive'] else 'avg'}({cell}) AS value, "
+        f"count(*) FILTER (WHERE {disclosure.small_sql('value', str(k))}) AS hidden, "
+        f"{disclosure.withheld_sql(cell)}, {LIMITS_SQL} FROM observations "
+        f"WHERE indicator = ? AND geography IN ({marks}) AND period_start >= ? "
+        f"AND {IN_RANGE} AND {BREAKDOWN} GROUP BY {group}",
+        [meta["indicator"], *geographies, start, end, end, breakdown])
+    obs["value"] = obs["value"].where(obs["hidden"] == 0, disclosure.whole(obs["value"]))
+    return obs
+
+
 def ward_values(store: Store, region: Region, meta: dict, start: str, end: str,
                 lookup: pd.DataFrame | None = None, breakdown: str = "") -> pd.DataFrame:
     """An indicator published by ward, for each of the region's wards.
@@ -171,18 +189,7 @@ def ward_values(store: Store, region: Region, meta: dict, start: str, end: str,
     """
     lk = geography.lsoa_lookup(store, region) if lookup is None else lookup
     areas = geography.region_areas(store, region, "ward", lk)
-    additive = bool(meta["additive"])
-    k = int(meta.get("suppression_k") or 0) if additive else 0
-    cell = disclosure.cell_sql("value", str(k))
-    marks = ", ".join("?" * len(catalogue.WARD_GEOGRAPHIES))
-    obs = store.query(
-        f"SELECT area_code AS code, {'sum' if additive else 'avg'}({cell}) AS value, "
-        f"count(*) FILTER (WHERE {disclosure.small_sql('value', str(k))}) AS hidden, "
-        f"{disclosure.withheld_sql(cell)}, {LIMITS_SQL} FROM observations "
-        f"WHERE indicator = ? AND geography IN ({marks}) AND period_start >= ? "
-        f"AND {IN_RANGE} AND {BREAKDOWN} GROUP BY area_code",
-        [meta["indicator"], *catalogue.WARD_GEOGRAPHIES, start, end, end, breakdown])
-    obs["value"] = obs["value"].where(obs["hidden"] == 0, disclosure.whole(obs["value"]))
+    obs = _figures(store, meta, WARD_GEOGRAPHIES, start, end, breakdown)
     pop = store.query("SELECT code, population FROM population WHERE geography = ?",
                       [region.lsoa_geography]).set_index("code")["population"]
     denominator = lk.assign(p=lk["lsoa_code"].map(pop)).groupby("ward_code")["p"] \
@@ -293,9 +300,8 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
     if lookup is None:
         lookup = geography.lsoa_lookup(store, region)
     by_ward = catalogue.ward_level(meta)
-    if by_ward and flt.level == "lsoa":
-        raise FilterError("level", f"{meta['title']} is published by ward; it is shown at "
-                          "ward level only, never spread over LSOAs")
+    if flt.level == "lsoa":
+        _refuse_lsoas_of_ward_data(meta)
     if lsoa is None:
         lsoa = area_values(store, region, meta, flt, lookup)
     conversion = lsoa.attrs.get("conversion", "")
@@ -369,7 +375,7 @@ def _with_comparison(out: pd.DataFrame, lsoa: pd.DataFrame, meta: dict,
         region = pooled(lsoa, additive=False, rated=False)
         lo, hi = out["value_lower_95"], out["value_upper_95"]
     else:
-        region, lo, hi = np.nan, out["rate_lower_95"] * np.nan, out["rate_upper_95"] * np.nan
+        region, lo, hi = np.nan, np.full(len(out), np.nan), np.full(len(out), np.nan)
     out["compared_with_region"] = rates.compare(lo, hi, region)
     out.attrs["region_figure"] = region
     return out
@@ -382,10 +388,11 @@ def year_before(period: str) -> str | None:
 
 
 def change_on_year_before(store: Store, region: Region, flt: ViewFilter, *, viewer: Viewer,
-                          grants: dict | None = None, lookup: pd.DataFrame | None = None
-                          ) -> pd.DataFrame | None:
+                          grants: dict | None = None, lookup: pd.DataFrame | None = None,
+                          now: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """Each area's count over the filter's period against the same period a year
-    before, as a rate ratio with its 95 % interval (``rates.rate_ratio``).
+    before, as a rate ratio with its 95 % interval (``rates.rate_ratio``). Pass the
+    filter's own view as ``now`` when it is already read.
 
     Returns
     -------
@@ -400,10 +407,12 @@ def change_on_year_before(store: Store, region: Region, flt: ViewFilter, *, view
     months = catalogue.months(store, flt.indicator)
     if not meta["additive"] or start not in months or end not in months:
         return None
-    now, before = (indicator_view(store, region, flt.with_(measure="count", period_start=s,
-                                                          period_end=e),
-                                  viewer=viewer, grants=grants, lookup=lookup)
-                   for s, e in ((flt.period_start, flt.period_end), (start, end)))
+    def read(s: str, e: str) -> pd.DataFrame:
+        return indicator_view(store, region, flt.with_(measure="count", period_start=s,
+                                                       period_end=e),
+                              viewer=viewer, grants=grants, lookup=lookup)
+    now = read(flt.period_start, flt.period_end) if now is None else now
+    before = read(start, end)
     before = before.set_index("area_code").reindex(now["area_code"])
     ratio = rates.rate_ratio(now["value"], now["denominator"], before["value"].to_numpy(),
                              before["denominator"].to_numpy())

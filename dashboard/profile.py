@@ -144,7 +144,7 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
     """
     grants = access.rules(store, viewer)
     cat = catalogue.catalogue(store)
-    cat = cat[cat["geography"].isin(["LSOA11", "LSOA21", *catalogue.WARD_GEOGRAPHIES])]
+    cat = cat[cat["geography"].isin(catalogue.MAPPABLE)]
     # Only what the viewer may see at ward level is listed (never even the title).
     cat = cat[cat["indicator"].map(lambda i: i in grants and access.allows(
         grants[i].finest_level, "ward"))]
@@ -166,7 +166,7 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
         england = measures.england_figure(store, meta, start, end, rated=rated) \
             if rated or not meta["additive"] else np.nan
         change = measures.change_on_year_before(store, region, one, viewer=viewer,
-                                                grants=grants, lookup=lookup)
+                                                grants=grants, lookup=lookup, now=view)
         change = change.set_index("area_code").loc[ward] if change is not None else {}
         trend = _monthly_trend(store, region, ward, meta, start, end, lookup) \
             if meta["frequency"] == "monthly" and meta["additive"] else ""

@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from dashboard import access, cached, export, filters, hexes, hotspots
-from dashboard.catalogue import WARD_GEOGRAPHIES
+from dashboard.catalogue import MAPPABLE, WARD_GEOGRAPHIES
 from dashboard.classify import SCHEME_LABELS
 from dashboard.filters import ViewFilter
 from dashboard.regions import default_region
@@ -33,7 +33,7 @@ def catalogue_for(region_name: str):
     or by ward, at ward level or finer."""
     del region_name  # every region can show both LSOA vintages
     cat = cached.catalogue(cached.version())
-    mappable = cat["geography"].isin(["LSOA11", "LSOA21", *WARD_GEOGRAPHIES]) & \
+    mappable = cat["geography"].isin(MAPPABLE) & \
         cat["finest_level"].map(lambda f: access.allows(f, "ward"))
     return cat[mappable].reset_index(drop=True)
 

@@ -4,6 +4,7 @@ import altair as alt
 import streamlit as st
 
 from dashboard import cached, charts, widgets
+from dashboard.catalogue import MAPPABLE
 
 widgets.page_setup()
 st.title("ODA Dashboard")
@@ -61,7 +62,6 @@ top = cached.view(flt, v).nsmallest(10, "rank")
 st.altair_chart(charts.top_areas(top), width="stretch")
 
 st.subheader("How fresh is each source")
-st.dataframe(charts.freshness(cat[cat["geography"].isin(["LSOA11", "LSOA21", "WD19", "WD24"])]),
-             hide_index=True,
+st.dataframe(charts.freshness(cat[cat["geography"].isin(MAPPABLE)]), hide_index=True,
              width="stretch")
 alt.data_transformers.disable_max_rows()
