@@ -47,17 +47,14 @@ def periods(store: Store, flt: ViewFilter) -> list[str]:
 
 def emerging_view(store: Store, region: Region, flt: ViewFilter,
                   settings: hotspots.Settings = hotspots.DEFAULT,
-                  graph: Graph | None = None, progress=None, *, viewer: Viewer
+                  graph: Graph | None = None, *, viewer: Viewer
                   ) -> pd.DataFrame:
     """Emerging hot spot category of every area over the filter's months.
 
-    Gi* is run on each month on its own (same weights, seed and correction),
-    then each area's series is classed (``dashboard.emerging``).
-
-    Parameters
-    ----------
-    progress : callable, optional
-        Called as ``progress(done, total)`` after each month.
+    Gi* is run on each month on its own (same weights, seed and correction), all
+    the months read together (``measures.indicator_views``) and tested in one
+    pass (``hotspots.hotspots_over_periods``); then each area's series is classed
+    (``dashboard.emerging``).
 
     Returns
     -------
@@ -84,18 +81,16 @@ def emerging_view(store: Store, region: Region, flt: ViewFilter,
     settings = hotspots.Settings(method="gi", permutations=settings.permutations,
                                  seed=settings.seed, correction=settings.correction,
                                  alpha=settings.alpha)
-    z, hot, cold, last = {}, {}, {}, None
-    for i, month in enumerate(months):
-        one = flt.with_(period_start=month, period_end=month)
-        res = hotspots.hotspots(measures.indicator_view(store, region, one, viewer=viewer,
-                                                        grants=grants), graph,
-                                measure=flt.measure, settings=settings).set_index("area_code")
+    views = measures.indicator_views(store, region, flt, months, viewer=viewer, grants=grants)
+    results = hotspots.hotspots_over_periods(views, graph, measure=flt.measure,
+                                             settings=settings)
+    z, hot, cold = {}, {}, {}
+    for month, res in results.items():
+        res = res.set_index("area_code")
         z[month] = res["z"]
         hot[month] = res["class"].isin(set(hotspots.HOT.values()))
         cold[month] = res["class"].isin(set(hotspots.COLD.values()))
         last = res["class"]
-        if progress:
-            progress(i + 1, len(months))
     classes = emerging.classify(pd.DataFrame(z), pd.DataFrame(hot), pd.DataFrame(cold))
     out = whole[["area_name", "value", "rate_per_1000"]].join(classes, how="left")
     out["final_class"] = last.reindex(out.index)

@@ -37,6 +37,22 @@ WITHHELD = ("withheld", "low", "high")
 DERIVED = ("value", "rate_per_1000")
 
 
+class StandIns(dict):
+    """The stand-ins of a view's hidden small counts, by area code (never shown).
+
+    Kept in the view's ``attrs``, which pandas deep-copies on every operation on
+    the frame: a region's worth of them made each column read of a view copy
+    thousands of entries. They are not changed once made, so a copy is the same
+    object.
+    """
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 def cell_sql(value: str, k: str) -> str:
     """SQL for a stored count as every figure uses it: a count from 1 to k-1 stands in
     as k/2, so no figure depends on its true value (``k`` of 0 or 1 hides nothing)."""
@@ -99,28 +115,35 @@ def primary(values: pd.Series, k: int) -> pd.Series:
     return values.notna() & (values > 0) & (values < k)
 
 
-def secondary(values: pd.Series, hidden: pd.Series, groups: pd.Series) -> pd.Series:
+def secondary(values: pd.Series, hidden: pd.Series, groups) -> pd.Series:
     """Cells to hide so that no group total reveals a hidden cell.
 
     In each group with exactly one hidden cell, the smallest other cell with a
     positive value is chosen (the smallest with a value at all when none is
     positive; ties by position). Groups with two or more hidden cells need none.
+    ``groups`` is a Series of group keys, or a list of them (a district in a
+    period, say) whose combinations are the groups.
     """
-    out = pd.Series(False, index=values.index)
-    frame = pd.DataFrame({"v": values, "h": hidden, "g": groups.fillna("")})
-    lonely = frame[frame["h"]].groupby("g").size()
-    for group in lonely[lonely == 1].index:
-        others = frame[(frame["g"] == group) & ~frame["h"] & frame["v"].notna()]
-        if others.empty:
-            continue  # the only cell with a value: the caller must not show this total
-        positive = others[others["v"] > 0]
-        pick = (positive if len(positive) else others)["v"].idxmin()
-        out[pick] = True
-    return out
+    keys = [groups] if isinstance(groups, pd.Series) else list(groups)
+    n = len(values)
+    frame = pd.DataFrame({f"g{i}": k.fillna("").to_numpy() for i, k in enumerate(keys)})
+    by = list(frame.columns)
+    frame["v"], frame["h"] = values.to_numpy(), hidden.to_numpy(bool)
+    frame["pos"] = np.arange(n)
+    lonely = frame.groupby(by, sort=False)["h"].transform("sum") == 1
+    others = frame[lonely & ~frame["h"] & frame["v"].notna()]
+    others = others.assign(not_positive=others["v"] <= 0) \
+        .sort_values([*by, "not_positive", "v", "pos"], kind="stable")
+    picked = others.drop_duplicates(by)["pos"].to_numpy()
+    # A group whose only cell with a value is the hidden one has no pick: the caller
+    # must not show that total.
+    out = np.zeros(n, dtype=bool)
+    out[picked] = True
+    return pd.Series(out, index=values.index)
 
 
 def protect(view: pd.DataFrame, k: int, *, additive: bool, polarity: str,
-            measure_column: str) -> pd.DataFrame:
+            measure_column: str, by: pd.Series | None = None) -> pd.DataFrame:
     """Apply primary, secondary and derived suppression to a view.
 
     Parameters
@@ -135,6 +158,9 @@ def protect(view: pd.DataFrame, k: int, *, additive: bool, polarity: str,
         To re-rank the areas left visible (1 = most need).
     measure_column : str
         The column ranks are taken from.
+    by : Series, optional
+        For several views one after another (one per period): which view each row
+        is in. Each is protected, and ranked, on its own.
 
     Returns
     -------
@@ -147,15 +173,18 @@ def protect(view: pd.DataFrame, k: int, *, additive: bool, polarity: str,
     if k <= 1 or not additive:
         return out
     first = primary(out["value"], k)
-    second = secondary(out["value"], first, out["lad_code"])
+    second = secondary(out["value"], first,
+                       out["lad_code"] if by is None else [by, out["lad_code"]])
     out.loc[first, "suppressed"] = PRIMARY
     out.loc[second, "suppressed"] = SECONDARY
     hide = first | second
     out.loc[hide, list(DERIVED)] = np.nan
     if hide.any():
         ascending = polarity == "low_is_bad"
-        out["rank"] = out[measure_column].rank(method="min", ascending=ascending) \
-            .astype("Int64")
+        measure = out[measure_column]
+        ranked = measure.rank(method="min", ascending=ascending) if by is None else \
+            measure.groupby(by).rank(method="min", ascending=ascending)
+        out["rank"] = ranked.astype("Int64")
     return out
 
 

@@ -123,6 +123,8 @@ def aggregate_to_ward(lsoa: pd.DataFrame, lookup: pd.DataFrame, *, additive: boo
     ----------
     lsoa : DataFrame
         ``code, value, denominator`` per LSOA; ``value`` may be NaN (no data).
+        With a ``period`` column (several periods, each LSOA in each), each
+        period is aggregated on its own.
     lookup : DataFrame
         ``lsoa_code, ward_code``.
     additive : bool
@@ -133,14 +135,16 @@ def aggregate_to_ward(lsoa: pd.DataFrame, lookup: pd.DataFrame, *, additive: boo
     Returns
     -------
     DataFrame
-        ``code, value, denominator`` per ward. A ward whose LSOAs all lack a
-        value has NaN, never zero.
+        ``code, value, denominator`` per ward (and ``period``). A ward whose
+        LSOAs all lack a value has NaN, never zero.
     """
     extra = [c for c in ("hidden", "withheld", "low", "high") if c in lsoa]
+    keys = ["period"] if "period" in lsoa else []  # several periods: each on its own
     merged = lookup[["lsoa_code", "ward_code"]].merge(
-        lsoa[["code", "value", "denominator", *extra]], left_on="lsoa_code", right_on="code",
-        how="left", validate="one_to_one")
-    groups = merged.groupby("ward_code", sort=True)
+        lsoa[[*keys, "code", "value", "denominator", *extra]], left_on="lsoa_code",
+        right_on="code", how="left", validate="one_to_many" if keys else "one_to_one")
+    by = [*keys, "ward_code"]
+    groups = merged.groupby(by, sort=True)
     if additive:
         out = pd.DataFrame({"value": groups["value"].sum(min_count=1),
                             "denominator": groups["denominator"].sum(min_count=1)})
@@ -150,10 +154,10 @@ def aggregate_to_ward(lsoa: pd.DataFrame, lookup: pd.DataFrame, *, additive: boo
         has = merged["value"].notna()
         weight = merged["denominator"].where(has).fillna(0.0)
         merged = merged.assign(_wv=merged["value"].fillna(0.0) * weight, _w=weight)
-        groups = merged.groupby("ward_code", sort=True)
+        groups = merged.groupby(by, sort=True)
         w = groups["_w"].sum()
         out = pd.DataFrame({"value": (groups["_wv"].sum() / w.replace(0, np.nan)),
                             "denominator": groups["denominator"].sum(min_count=1)})
         if "withheld" in extra:
             out["withheld"] = groups["withheld"].sum()
-    return out.rename_axis("code").reset_index()
+    return out.reset_index().rename(columns={"ward_code": "code"})

@@ -3,19 +3,22 @@
 The statistics are esda's (``G_Local`` with ``star=True`` on binary weights,
 and ``Moran_Local`` on row-standardised weights), on queen contiguity
 (``dashboard.weights``). Inference is by conditional permutation with a fixed
-seed. What this module adds is what a planner needs on top:
+seed. Gi* is computed by ``dashboard.randomisation`` with esda's statistic,
+z-score and draws, so that many months share one pass (emerging hot spots);
+it counts a simulated sum equal to the observed one as at least as large.
+What this module adds is what a planner needs on top:
 
 * areas with no data are left out of the test, and areas left with no
   neighbour get the class "No neighbours", never a NaN;
 * rates are smoothed by empirical Bayes before testing, so an area with a tiny
   population cannot be a hot spot by chance alone;
-* confidence classes come from esda's pseudo p-value ``p_sim`` as esda and
+* confidence classes come from the pseudo p-value ``p_sim`` as esda and
   GeoDa use it: the share of permutations at least as extreme as the
   observed statistic, in the direction observed (so "95 %" is
   ``p_sim <= 0.05``), with false-discovery-rate control (esda's ``fdr``,
   Benjamini and Hochberg) applied by default at each confidence level. With
-  999 permutations no ``p_sim`` is below 0.001, so under FDR the 99 % class
-  needs many strong areas; more permutations give finer classes;
+  999 permutations no ``p_sim`` is below 0.001: where no permutation was as
+  extreme, the analytic p of z says how far below (:func:`below_floor`);
 * classes and a summary in plain words.
 """
 
@@ -39,8 +42,8 @@ from libpysal.graph import Graph
 from scipy.sparse.csgraph import connected_components
 from scipy.stats import norm
 
-from dashboard import classify
-from dashboard.weights import neighbour_counts, restrict
+from dashboard import classify, randomisation
+from dashboard.weights import neighbour_counts, restrict, restricted
 
 PERMUTATIONS = 999
 SEED = 20240601
@@ -102,14 +105,14 @@ _enable_jit_cache()
 
 
 def warm_up() -> None:
-    """Compile esda's kernels now (a tiny lattice), so the first real run is quick."""
+    """Compile the permutation kernels now (a tiny lattice), so the first real run is
+    quick."""
     cells = [shapely.box(c, r, c + 1, r + 1) for r in range(4) for c in range(4)]
     graph = Graph.build_contiguity(gpd.GeoDataFrame(geometry=cells), rook=True)
     y = np.arange(16, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        esda.G_Local(y, graph, transform="B", star=True, permutations=9, seed=1, n_jobs=1,
-                     keep_simulations=False)
+        gi_star(y, graph, permutations=9, seed=1)
         esda.Moran_Local(y, graph, transformation="R", permutations=9, seed=1, n_jobs=1,
                          keep_simulations=False)
 
@@ -155,6 +158,11 @@ def gi_star(y: np.ndarray, graph: Graph, *, permutations: int = PERMUTATIONS,
             seed: int = SEED) -> pd.DataFrame:
     """Getis-Ord Gi* of ``y`` on binary contiguity weights, self included.
 
+    esda's statistic, analytic z and permutation draws, computed by
+    ``dashboard.randomisation`` (which tests many periods in one pass, and counts a
+    simulated sum equal to the observed one as at least as large, as the
+    definition of the pseudo p-value says: esda's division can split such a tie).
+
     Returns
     -------
     DataFrame
@@ -162,12 +170,10 @@ def gi_star(y: np.ndarray, graph: Graph, *, permutations: int = PERMUTATIONS,
         ``Zs``, the Ord and Getis 1995 z-score) and ``p_sim`` (folded pseudo
         p-value; NaN without permutations).
     """
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        g = esda.G_Local(np.asarray(y, float), graph, transform="B", star=True,
-                         permutations=permutations, seed=seed, n_jobs=1,
-                         keep_simulations=False)
-    return pd.DataFrame({"G": g.Gs, "z": g.Zs, "p_sim": _exact(g, permutations)},
+    g, z, p = randomisation.gi_star(np.asarray(y, float).reshape(-1, 1),
+                                   randomisation.adjacency(graph),
+                                   permutations=permutations, seed=seed)
+    return pd.DataFrame({"G": g[:, 0], "z": z[:, 0], "p_sim": p[:, 0]},
                         index=graph.unique_ids)
 
 
@@ -279,39 +285,99 @@ def hotspots(view: pd.DataFrame, graph: Graph, *, measure: str,
         (no data, or no neighbour).
     """
     settings = settings or DEFAULT
-    stand_in = view.attrs.get("stand_in") or {}
     view = view.reset_index(drop=True)
-    # A suppressed small count is tested as its stand-in (``measures.indicator_view``),
-    # so the test sees no hole where it is; its own z and class are not shown.
+    tested = _tested(view, measure)
+    rows = np.flatnonzero(tested.notna().to_numpy())
+    z, p = np.full(len(view), np.nan), np.full(len(view), np.nan)
+    counts = q = None
+    if len(rows) >= 3:
+        sub = restrict(graph, view["area_code"].to_numpy()[rows])
+        counts = neighbour_counts(sub).to_numpy()  # in the order of ``rows``
+        stat = gi_star if settings.method == "gi" else local_moran
+        res = stat(tested.to_numpy()[rows], sub, permutations=settings.permutations,
+                   seed=settings.seed)
+        z[rows], p[rows] = res["z"].to_numpy(), res["p_sim"].to_numpy()
+        q = res["q"].to_numpy() if "q" in res else None
+    return _result(view, tested, rows, counts, z, p, settings, q)
+
+
+def hotspots_over_periods(views: dict[str, pd.DataFrame], graph: Graph, *, measure: str,
+                          settings: Settings | None = None) -> dict[str, pd.DataFrame]:
+    """Gi* of each period's view (``measures.indicator_views``), all in one pass.
+
+    Each result is what :func:`hotspots` gives for that view: the same statistic,
+    draws, correction and classes. Periods whose tested areas are the same (all of
+    them, usually) share the weights and the permutation draws and are tested
+    together (``dashboard.randomisation``).
+    """
+    settings = settings or DEFAULT
+    if settings.method != "gi":
+        raise ValueError("hot spots over periods are Gi* only")
+    views = {key: view.reset_index(drop=True) for key, view in views.items()}
+    tested = {key: _tested(view, measure) for key, view in views.items()}
+    groups: dict[bytes, list[str]] = {}
+    for key, values in tested.items():
+        groups.setdefault(values.notna().to_numpy().tobytes(), []).append(key)
+    adjacency = randomisation.adjacency(graph)
+    out = {}
+    for keys in groups.values():
+        first = views[keys[0]]
+        if not first["area_code"].equals(views[keys[-1]]["area_code"]):
+            raise ValueError("every period's view must list the same areas in order")
+        rows = np.flatnonzero(tested[keys[0]].notna().to_numpy())
+        n = len(first)
+        z, p = np.full((n, len(keys)), np.nan), np.full((n, len(keys)), np.nan)
+        counts = None
+        if len(rows) >= 3:
+            sub = randomisation.binary(restricted(adjacency, graph.unique_ids,
+                                                  first["area_code"].to_numpy()[rows]))
+            counts = np.diff(sub.indptr)
+            y = np.column_stack([tested[key].to_numpy()[rows] for key in keys])
+            _, z[rows], p[rows] = randomisation.gi_star(
+                y, sub, permutations=settings.permutations, seed=settings.seed)
+        for i, key in enumerate(keys):
+            out[key] = _result(views[key], tested[key], rows, counts, z[:, i], p[:, i],
+                               settings)
+    return {key: out[key] for key in views}
+
+
+def _tested(view: pd.DataFrame, measure: str) -> pd.Series:
+    """The figure each area is tested on (NaN: not tested). A suppressed small count is
+    tested as its stand-in (``measures.indicator_view``), so the test sees no hole
+    where it is; its own z and class are not shown. ``rate`` smooths rates by
+    empirical Bayes."""
+    stand_in = view.attrs.get("stand_in") or {}
     values = view["value"].fillna(view["area_code"].map(stand_in)) if stand_in \
         else view["value"]
-    if measure == "rate":
-        usable = values.notna() & (view["denominator"] > 0)
-        tested = pd.Series(np.nan, index=view.index)
-        if usable.any():
-            tested[usable] = eb_rate(values[usable], view.loc[usable, "denominator"])
-    else:
-        tested = values.astype(float)
-    has = tested.notna().to_numpy()
+    if measure != "rate":
+        return values.astype(float)
+    usable = values.notna() & (view["denominator"] > 0)
+    tested = pd.Series(np.nan, index=view.index)
+    if usable.any():
+        tested[usable] = eb_rate(values[usable], view.loc[usable, "denominator"])
+    return tested
+
+
+def _result(view: pd.DataFrame, tested: pd.Series, rows: np.ndarray,
+            counts: np.ndarray | None, z_all: np.ndarray, p_all: np.ndarray,
+            settings: Settings, q: np.ndarray | None = None) -> pd.DataFrame:
+    """The result frame of one view from its statistics (``z_all``, ``p_all`` for
+    every area, NaN where untested): the analytic p where the permutation floor
+    binds, classes, and the areas without a test said so."""
     n = len(view)
     z, p = np.full(n, np.nan), np.full(n, np.nan)
     neighbours, significant = np.zeros(n, int), np.zeros(n, bool)
     labels = np.full(n, NO_DATA, dtype=object)
-    rows = np.flatnonzero(has)
-    if len(rows) >= 3:
-        sub = restrict(graph, view["area_code"].to_numpy()[rows])
-        counts = neighbour_counts(sub).to_numpy()  # in the order of ``rows``
+    if counts is not None:
         neighbours[rows] = counts
-        stat = gi_star if settings.method == "gi" else local_moran
-        res = stat(tested.to_numpy()[rows], sub, permutations=settings.permutations,
-                   seed=settings.seed)
         connected = counts > 0
         ok = rows[connected]
         labels[rows[~connected]] = NO_NEIGHBOURS
-        res = res[connected].assign(p_sim=lambda r: below_floor(
-            r["p_sim"].to_numpy(), r["z"].to_numpy(), settings.permutations))
-        z[ok] = res["z"].to_numpy()
-        p[ok] = res["p_sim"].to_numpy()
+        res = pd.DataFrame({"z": z_all[ok], "p_sim": below_floor(
+            p_all[ok], z_all[ok], settings.permutations)})
+        if q is not None:
+            res["q"] = q[connected]
+        z[ok], p[ok] = res["z"].to_numpy(), res["p_sim"].to_numpy()
         labels[ok] = _classes(res, settings)
         significant[ok] = p[ok] <= threshold(p[ok], settings.alpha, settings.correction)
     else:

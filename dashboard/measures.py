@@ -80,70 +80,129 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
         columns (``disclosure.WITHHELD``) and ``lower``, ``upper`` (published
         limits, where a figure is one row as published).
     """
-    areas = geography.region_areas(store, region, "lsoa", lookup)
-    _refuse_lsoas_of_ward_data(meta)
-    if meta["geography"] not in vintage.GEOGRAPHY.values():
-        raise FilterError("indicator", f"{meta['indicator']} is published on "
-                          f"{meta['geography']} geography, which cannot be shown by LSOA")
-    # A long series may change vintage part-way (LSOA 2011 codes until 2023, 2021
-    # after): each vintage's rows are converted on their own, then added together.
-    vintages = sorted(set(vintage.GEOGRAPHY.values()))
-    obs = _figures(store, meta, vintages, start, end, breakdown, by_geography=True)
-    parts, conversions = [], []
-    for geo, part in obs.groupby("geography", sort=True):
-        part = part.drop(columns="geography")
-        if geo != region.lsoa_geography:  # limits of a converted figure are not known
-            part = part.drop(columns=["lower", "upper"])
-            w = vintage.weights(store, geo, region.lsoa_geography)
-            source_pop = store.query("SELECT code, population FROM population "
-                                     "WHERE geography = ?", [geo]).set_index("code")["population"]
-            # Convert only what reaches the region, so the report speaks of the region.
-            w = w[w["target_code"].isin(set(areas["code"]))]
-            moved = part[part["code"].isin(set(w["source_code"]))]
-            part, conversion = vintage.convert(
-                moved, w, additive=bool(meta["additive"]), source=geo,
-                target=region.lsoa_geography, source_population=source_pop)
-            conversions.append(conversion)
-            if moved["withheld"].gt(0).any():  # partner-hidden cells go where they go
-                for col in disclosure.WITHHELD:
-                    shares, _ = vintage.convert(
-                        moved[["code", col]].rename(columns={col: "value"}), w, additive=True,
-                        source=geo, target=region.lsoa_geography)
-                    part = part.merge(shares.rename(columns={"value": col}), on="code",
-                                      how="outer")
-        parts.append(part)
-    if len(parts) > 1:
-        both = pd.concat(parts, ignore_index=True)
-        obs = both.groupby("code", as_index=False).agg(
-            value=("value", "sum" if meta["additive"] else "mean"),
-            **{c: (c, "sum") for c in ("hidden", *disclosure.WITHHELD) if c in both})
-    else:
-        obs = parts[0] if parts else obs.drop(columns="geography")
-    pop = store.query("SELECT code, population AS denominator FROM population "
-                      "WHERE geography = ?", [region.lsoa_geography])
-    out = areas.merge(obs, on="code", how="left", validate="one_to_one") \
-        .merge(pop, on="code", how="left", validate="one_to_one")
-    partial = ""
+    shared = _LsoaShared(store, region, meta, lookup)
+    obs = _figures(store, meta, shared.vintages, start, end, breakdown, by_geography=True)
+    partial, cover = "", pd.DataFrame({"lad_code": [], "period": []})
     if meta["additive"]:
-        cover = covered_districts(store, meta["indicator"], start, end)
-        zero = out["value"].isna() & out["lad_code"].isin(set(cover["lad_code"])) & \
-            ~disclosure.is_withheld(out)
-        out.loc[zero, "value"] = 0.0
-        short = cover[~cover["full"] & cover["lad_code"].isin(set(out["lad_code"]))]
+        covered = covered_districts(store, meta["indicator"], start, end)
+        cover = pd.DataFrame({"lad_code": covered["lad_code"], "period": None})
+        short = covered[~covered["full"] & covered["lad_code"].isin(set(shared.areas["lad_code"]))]
         if len(short):
-            months = int(cover.attrs["months"])
+            months = int(covered.attrs["months"])
             partial = (f"{short['lad_code'].nunique()} districts of this region have data "
                        f"for only {int(short['months'].min())} of the {months} months "
                        "chosen; their totals cover those months only.")
-    out["hidden"] = out["hidden"].fillna(0).astype(int) if "hidden" in out else 0
-    out = disclosure.with_withheld(out)
-    for col in ("lower", "upper"):
-        out[col] = out[col].where(out["value"].notna()) if col in out else np.nan
-    out = out[["code", "name", "lad_code", "value", "denominator", "hidden",
-               *disclosure.WITHHELD, "lower", "upper"]]
-    out.attrs["conversion"] = " ".join(c.describe() for c in conversions)
+    out = shared.assemble(obs.assign(period=start), [start], cover).drop(columns="period")
     out.attrs["partial"] = partial
     return out
+
+
+def lsoa_values_by_period(store: Store, region: Region, meta: dict, periods: list[str],
+                          lookup: pd.DataFrame | None = None, breakdown: str = ""
+                          ) -> pd.DataFrame:
+    """:func:`lsoa_values` of each single period in ``periods``, read in one pass.
+
+    One query reads every period's figures, the region's areas, populations and
+    vintage weights are read once, and each step works on all the periods
+    together: a series of 92 months took 92 full reads before. The frame has a
+    ``period`` column, and each period's rows are what ``lsoa_values(..., p, p)``
+    gives (``attrs["partial"]`` is empty: in one period a district is covered or not).
+    """
+    shared = _LsoaShared(store, region, meta, lookup)
+    obs = _figures(store, meta, shared.vintages, periods[0], periods[-1], breakdown,
+                   by_geography=True, by_period=True)
+    obs = obs[obs["period"].isin(set(periods))]
+    cover = _coverage(store, meta["indicator"], periods[0], periods[-1]) \
+        if meta["additive"] else pd.DataFrame({"lad_code": [], "period": []})
+    out = shared.assemble(obs, periods, cover)
+    out.attrs["partial"] = ""
+    return out
+
+
+class _LsoaShared:
+    """What every period of one indicator's LSOA figures in one region shares: the
+    region's LSOAs and populations, and the vintage weights (read once, on first use)."""
+
+    def __init__(self, store: Store, region: Region, meta: dict,
+                 lookup: pd.DataFrame | None):
+        _refuse_lsoas_of_ward_data(meta)
+        if meta["geography"] not in vintage.GEOGRAPHY.values():
+            raise FilterError("indicator", f"{meta['indicator']} is published on "
+                              f"{meta['geography']} geography, which cannot be shown by LSOA")
+        self.store, self.region, self.meta = store, region, meta
+        self.areas = geography.region_areas(store, region, "lsoa", lookup)
+        # A long series may change vintage part-way (LSOA 2011 codes until 2023, 2021
+        # after): each vintage's rows are converted on their own, then added together.
+        self.vintages = sorted(set(vintage.GEOGRAPHY.values()))
+        self.pop = store.query("SELECT code, population AS denominator FROM population "
+                               "WHERE geography = ?", [region.lsoa_geography])
+
+    def weights(self, geo: str) -> tuple[pd.DataFrame, pd.Series]:
+        """Weights from ``geo`` to the region's vintage (only those reaching the
+        region, so a report speaks of the region), and ``geo``'s populations."""
+        w = vintage.weights(self.store, geo, self.region.lsoa_geography)
+        source_pop = self.store.query("SELECT code, population FROM population "
+                                      "WHERE geography = ?", [geo]) \
+            .set_index("code")["population"]
+        return w[w["target_code"].isin(set(self.areas["code"]))], source_pop
+
+    def assemble(self, obs: pd.DataFrame, periods: list[str], cover: pd.DataFrame
+                 ) -> pd.DataFrame:
+        """Figures (``_figures(..., by_geography=True)`` with a ``period`` column) on the
+        region's LSOAs, every LSOA in every period, period by period. An LSOA without
+        rows is a true zero in a district ``cover`` (``lad_code, period``; a NULL
+        period: every period) says the source covers then."""
+        meta, target = self.meta, self.region.lsoa_geography
+        parts, conversions = [], []
+        for geo, part in obs.groupby("geography", sort=True):
+            part = part.drop(columns="geography")
+            if geo != target:  # limits of a converted figure are not known
+                part = part.drop(columns=["lower", "upper"])
+                w, source_pop = self.weights(geo)
+                moved = part[part["code"].isin(set(w["source_code"]))]
+                part, conversion = vintage.convert(
+                    moved, w, additive=bool(meta["additive"]), source=geo, target=target,
+                    source_population=source_pop, by="period")
+                conversions.append(conversion)
+                if moved["withheld"].gt(0).any():  # partner-hidden cells go where they go
+                    for col in disclosure.WITHHELD:
+                        shares, _ = vintage.convert(
+                            moved[["period", "code", col]].rename(columns={col: "value"}), w,
+                            additive=True, source=geo, target=target, by="period")
+                        part = part.merge(shares.rename(columns={"value": col}),
+                                          on=["period", "code"], how="outer")
+            parts.append(part)
+        if len(parts) > 1:
+            both = pd.concat(parts, ignore_index=True)
+            obs = both.groupby(["period", "code"], as_index=False).agg(
+                value=("value", "sum" if meta["additive"] else "mean"),
+                **{c: (c, "sum") for c in ("hidden", *disclosure.WITHHELD) if c in both})
+        else:
+            obs = parts[0] if parts else obs.drop(columns="geography")
+        out = _every_period(self.areas, periods) \
+            .merge(obs, on=["period", "code"], how="left", validate="one_to_one") \
+            .merge(self.pop, on="code", how="left", validate="many_to_one")
+        if meta["additive"]:
+            always = cover["period"].isna()
+            covered = out["lad_code"].isin(set(cover.loc[always, "lad_code"]))
+            if (~always).any():
+                when = pd.MultiIndex.from_frame(cover.loc[~always, ["period", "lad_code"]])
+                covered |= pd.MultiIndex.from_frame(out[["period", "lad_code"]]).isin(when)
+            zero = out["value"].isna() & covered & ~disclosure.is_withheld(out)
+            out.loc[zero, "value"] = 0.0
+        out["hidden"] = out["hidden"].fillna(0).astype(int) if "hidden" in out else 0
+        out = disclosure.with_withheld(out)
+        for col in ("lower", "upper"):
+            out[col] = out[col].where(out["value"].notna()) if col in out else np.nan
+        out = out[["period", "code", "name", "lad_code", "value", "denominator", "hidden",
+                   *disclosure.WITHHELD, "lower", "upper"]]
+        out.attrs["conversion"] = " ".join(c.describe() for c in conversions)
+        return out
+
+
+def _every_period(areas: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+    """Each area in each period: the periods in order, the areas in order within each."""
+    return pd.DataFrame({"period": periods}).merge(areas, how="cross")
 
 
 def _refuse_lsoas_of_ward_data(meta: dict) -> None:
@@ -155,23 +214,27 @@ def _refuse_lsoas_of_ward_data(meta: dict) -> None:
 
 
 def _figures(store: Store, meta: dict, geographies, start: str, end: str, breakdown: str,
-             *, by_geography: bool = False) -> pd.DataFrame:
+             *, by_geography: bool = False, by_period: bool = False) -> pd.DataFrame:
     """Each area's stored figure over ``start``..``end`` for one breakdown (``""``: the
     total): ``code, value, hidden``, the partner-hidden columns and the published
     limits (and ``geography`` with ``by_geography``). Counts are summed from protected
     cells (``disclosure.cell_sql``; ``hidden`` counts the small ones), other measures
-    averaged."""
+    averaged. ``by_period`` gives each single period's figure (``period``) instead of
+    one over the range."""
     k = int(meta.get("suppression_k") or 0) if meta["additive"] else 0
     cell = disclosure.cell_sql("value", str(k))
-    group = "geography, area_code" if by_geography else "area_code"
+    keys = [*(["geography"] if by_geography else []),
+            *(["period_start AS period"] if by_period else [])]
+    group = ", ".join([key.split()[0] for key in keys] + ["area_code"])
     marks = ", ".join("?" * len(geographies))
     obs = store.query(
-        f"SELECT {'geography, ' if by_geography else ''}area_code AS code, "
+        f"SELECT {''.join(key + ', ' for key in keys)}area_code AS code, "
         f"{'sum' if meta['additive'] else 'avg'}({cell}) AS value, "
         f"count(*) FILTER (WHERE {disclosure.small_sql('value', str(k))}) AS hidden, "
         f"{disclosure.withheld_sql(cell)}, {LIMITS_SQL} FROM observations "
         f"WHERE indicator = ? AND geography IN ({marks}) AND period_start >= ? "
-        f"AND {IN_RANGE} AND {BREAKDOWN} GROUP BY {group}",
+        f"AND {IN_RANGE} AND {BREAKDOWN}"
+        f"{' AND period_start = period_end' if by_period else ''} GROUP BY {group}",
         [meta["indicator"], *geographies, start, end, end, breakdown])
     obs["value"] = obs["value"].where(obs["hidden"] == 0, disclosure.whole(obs["value"]))
     return obs
@@ -230,14 +293,7 @@ def covered_districts(store: Store, indicator: str, start: str, end: str) -> pd.
     months = store.query("SELECT count(DISTINCT period_start) AS n FROM observations "
                          f"WHERE indicator = ? AND period_start >= ? AND {IN_RANGE}",
                          [indicator, start, end, end])["n"].iat[0]
-    cov = store.query(
-        "SELECT k.lad_code, c.period FROM coverage c JOIN lad_codes k "
-        "ON c.lad_code IN (k.lad_code, k.lad_code_active) WHERE c.indicator = ? "
-        "AND (c.period IS NULL OR (c.period >= ? AND c.period <= ?)) "
-        "UNION SELECT k.lad_code_active, c.period FROM coverage c JOIN lad_codes k "
-        "ON c.lad_code IN (k.lad_code, k.lad_code_active) WHERE c.indicator = ? "
-        "AND (c.period IS NULL OR (c.period >= ? AND c.period <= ?))",
-        [indicator, start, end] * 2).drop_duplicates()
+    cov = _coverage(store, indicator, start, end)
     per = cov.groupby("lad_code").agg(always=("period", lambda p: p.isna().any()),
                                       months=("period", "nunique")).reset_index()
     per["months"] = per["months"].where(~per["always"], months)
@@ -245,6 +301,19 @@ def covered_districts(store: Store, indicator: str, start: str, end: str) -> pd.
     out = per[["lad_code", "months", "full"]].reset_index(drop=True)
     out.attrs["months"] = int(months)
     return out
+
+
+def _coverage(store: Store, indicator: str, start: str, end: str) -> pd.DataFrame:
+    """``lad_code, period``: each district code (of every vintage) the indicator's
+    source covers in a period of ``start``..``end`` (``period`` NULL: in all)."""
+    return store.query(
+        "SELECT k.lad_code, c.period FROM coverage c JOIN lad_codes k "
+        "ON c.lad_code IN (k.lad_code, k.lad_code_active) WHERE c.indicator = ? "
+        "AND (c.period IS NULL OR (c.period >= ? AND c.period <= ?)) "
+        "UNION SELECT k.lad_code_active, c.period FROM coverage c JOIN lad_codes k "
+        "ON c.lad_code IN (k.lad_code, k.lad_code_active) WHERE c.indicator = ? "
+        "AND (c.period IS NULL OR (c.period >= ? AND c.period <= ?))",
+        [indicator, start, end] * 2).drop_duplicates()
 
 
 def latest_period(store: Store, indicator: str) -> tuple[str, str]:
@@ -257,10 +326,13 @@ def latest_period(store: Store, indicator: str) -> tuple[str, str]:
     return row["period_start"].iat[0], row["period_end"].iat[0]
 
 
-def rank_areas(measure: pd.Series, polarity: str) -> pd.Series:
-    """Rank areas so that 1 is the area of most need (highest, or lowest if low is bad)."""
+def rank_areas(measure: pd.Series, polarity: str, by: pd.Series | None = None) -> pd.Series:
+    """Rank areas so that 1 is the area of most need (highest, or lowest if low is bad);
+    ``by`` ranks each group (a period) on its own."""
     ascending = polarity == "low_is_bad"
-    return measure.rank(method="min", ascending=ascending).astype("Int64")
+    ranked = measure.rank(method="min", ascending=ascending) if by is None else \
+        measure.groupby(by).rank(method="min", ascending=ascending)
+    return ranked.astype("Int64")
 
 
 def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Viewer,
@@ -290,6 +362,51 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
     AccessDenied
         If the viewer may not see the indicator, or not at this level.
     """
+    meta = _allowed(store, flt, viewer, grants)
+    if lookup is None:
+        lookup = geography.lsoa_lookup(store, region)
+    if lsoa is None:
+        lsoa = area_values(store, region, meta, flt, lookup)
+    views = _protected_views(store, region, flt, meta, lookup,
+                             lsoa.assign(period=flt.period_start),
+                             {flt.period_start: flt.period_end})
+    out = views[flt.period_start]
+    out.attrs["partial"] = lsoa.attrs.get("partial", "")
+    return out
+
+
+def indicator_views(store: Store, region: Region, flt: ViewFilter, periods: list[str], *,
+                    viewer: Viewer, grants: dict | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`indicator_view` of each single period in ``periods`` (the filter's own
+    period is not used), read and protected together: access is checked once,
+    every period's figures come from one query (:func:`lsoa_values_by_period`),
+    and each step runs on all the periods at once. Each frame is the same as
+    ``indicator_view`` gives for its period, but ``attrs["conversion"]``, which
+    reports the conversion of all the periods together.
+
+    Raises
+    ------
+    FilterError, AccessDenied
+        As :func:`indicator_view`, before any figure is read.
+    """
+    meta = _allowed(store, flt, viewer, grants)
+    lookup = geography.lsoa_lookup(store, region)
+    if catalogue.ward_level(meta):
+        read = [ward_values(store, region, meta, p, p, lookup, flt.breakdown).assign(period=p)
+                for p in periods]
+        lsoa = pd.concat(read, ignore_index=True)
+        lsoa.attrs["conversion"] = ""
+    else:
+        lsoa = lsoa_values_by_period(store, region, meta, periods, lookup, flt.breakdown)
+    views = _protected_views(store, region, flt, meta, lookup, lsoa, {p: p for p in periods})
+    for view in views.values():
+        view.attrs["partial"] = ""  # one period: a district is covered in it or not
+    return views
+
+
+def _allowed(store: Store, flt: ViewFilter, viewer: Viewer, grants: dict | None) -> dict:
+    """The indicator's catalogue entry, once the viewer is known to be allowed it at the
+    filter's level and the filter's measure and level are known to suit it."""
     grants = access.rules(store, viewer) if grants is None else grants
     meta = indicator_meta(store, flt.indicator, grants)
     access.require(viewer, grants, flt.indicator, flt.level, meta["title"])
@@ -297,20 +414,31 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
         why = "population denominator" if not has_denominator(meta["denominator"]) else \
             f"rate per 1,000: it is a {meta['unit']}, shown as published"
         raise FilterError("measure", f"{flt.indicator} has no {why}; use --measure count")
-    if lookup is None:
-        lookup = geography.lsoa_lookup(store, region)
-    by_ward = catalogue.ward_level(meta)
     if flt.level == "lsoa":
         _refuse_lsoas_of_ward_data(meta)
-    if lsoa is None:
-        lsoa = area_values(store, region, meta, flt, lookup)
-    conversion = lsoa.attrs.get("conversion", "")
+    return meta
+
+
+def _protected_views(store: Store, region: Region, flt: ViewFilter, meta: dict,
+                     lookup: pd.DataFrame, lsoa: pd.DataFrame, ends: dict[str, str]
+                     ) -> dict[str, pd.DataFrame]:
+    """The body of :func:`indicator_view`, once access is checked and the figures read,
+    for one period or several at once: ward totals, rates, ranks, then disclosure
+    control on all of them, each period on its own.
+
+    ``lsoa`` holds the figures on the indicator's own areas with a ``period`` column
+    whose values are the keys of ``ends`` (each period's start, mapped to its end).
+    Returns each period's view, keyed by its start.
+    """
+    periods = list(ends)
+    by_ward = catalogue.ward_level(meta)
     if flt.level == "lsoa" or by_ward:
         view = lsoa
     else:
         wards = geography.region_areas(store, region, "ward", lookup)
         agg = geography.aggregate_to_ward(lsoa, lookup, additive=bool(meta["additive"]))
-        view = wards.merge(agg, on="code", how="left", validate="one_to_one")
+        view = _every_period(wards, periods).merge(agg, on=["period", "code"], how="left",
+                                                   validate="one_to_one")
     view = view.assign(hidden=view["hidden"].fillna(0).astype(int) if "hidden" in view else 0)
     view = disclosure.with_withheld(view)  # a total with a partner-hidden cell is hidden
     names = lookup[["lad_code", "lad_name"]].drop_duplicates("lad_code")
@@ -321,43 +449,50 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
     else:
         rate = pd.Series(np.nan, index=view.index)
     chosen = rate if flt.measure == "rate" else view["value"]
+    period = view["period"]
     out = pd.DataFrame({
         "area_code": view["code"], "area_name": view["name"], "level": flt.level,
         "indicator": flt.indicator, "breakdown": flt.breakdown,
-        "period_start": flt.period_start, "period_end": flt.period_end,
+        "period_start": period, "period_end": period.map(ends),
         "value": view["value"], "value_lower_95": view.get("lower", np.nan),
         "value_upper_95": view.get("upper", np.nan),
         "denominator": view["denominator"], "rate_per_1000": rate,
-        "rank": rank_areas(chosen, meta["polarity"]),
+        "rank": rank_areas(chosen, meta["polarity"], by=period),
         "lad_code": view["lad_code"], "lad_name": view["lad_name"],
         "estimated": view["hidden"]})
     # The disclosure chokepoint: nothing below reaches a page or a file unprotected.
-    protected = out.set_index("area_code")["value"]  # built from protected cells only
-    out = disclosure.protect(out, int(meta.get("suppression_k") or 0),
-                             additive=bool(meta["additive"]), polarity=meta["polarity"],
+    protected = out["value"]  # built from protected cells only
+    k = int(meta.get("suppression_k") or 0)
+    out = disclosure.protect(out, k, additive=bool(meta["additive"]),
+                             polarity=meta["polarity"],
                              measure_column="rate_per_1000" if flt.measure == "rate"
-                             else "value")
+                             else "value", by=period)
     out["suppressed"] = disclosure.withheld_label(view, out["suppressed"])
     hide = out["suppressed"] != ""  # limits would give a hidden figure away
     out.loc[hide, ["value_lower_95", "value_upper_95"]] = np.nan
-    out = _with_comparison(out, lsoa, meta, flt.measure)
-    out = out[COLUMNS + ["lad_code", "lad_name", *RATE_COLUMNS]].sort_values("area_code") \
-        .reset_index(drop=True)
-    out.attrs["measure"] = flt.measure
-    out.attrs["suppression_k"] = int(meta.get("suppression_k") or 0)
+    out, region_figure = _with_comparison(out, lsoa, meta, flt.measure)
     # A small count's stand-in (k/2 per hidden cell, never its true value) lets a hotspot
     # test keep the area in place instead of leaving a hole: holes in random data
     # make false clusters. It is never shown.
-    small = out.loc[out["suppressed"] == disclosure.PRIMARY, "area_code"]
-    out.attrs["stand_in"] = protected.reindex(small).to_dict()
-    out.attrs["partial"] = lsoa.attrs.get("partial", "")
-    out.attrs["conversion"] = conversion
-    return out
+    stand_in = protected.where(out["suppressed"] == disclosure.PRIMARY)
+    out = out[COLUMNS + ["lad_code", "lad_name", *RATE_COLUMNS]]
+    views = {}
+    for p, part in out.groupby(period, sort=False):
+        small = stand_in[part.index].dropna()
+        one = part.sort_values("area_code").reset_index(drop=True)
+        one.attrs = {"measure": flt.measure, "suppression_k": k,
+                     "stand_in": disclosure.StandIns(zip(
+                         part.loc[small.index, "area_code"], small, strict=True)),
+                     "region_figure": region_figure[p],
+                     "conversion": lsoa.attrs.get("conversion", "")}
+        views[p] = one
+    return views
 
 
 def _with_comparison(out: pd.DataFrame, lsoa: pd.DataFrame, meta: dict,
-                     measure: str) -> pd.DataFrame:
-    """Each area's 95 % interval against the region's figure (``dashboard.rates``).
+                     measure: str) -> tuple[pd.DataFrame, dict]:
+    """Each area's 95 % interval against its region's figure in the same period
+    (``dashboard.rates``), and the region's figure of each period.
 
     A rate per 1,000 takes the exact Poisson limits of its count; a published rate
     or score, the partner's own limits. The region's figure pools all its areas
@@ -368,17 +503,19 @@ def _with_comparison(out: pd.DataFrame, lsoa: pd.DataFrame, meta: dict,
                     else (np.nan, np.nan))
     out = out.assign(rate_lower_95=lower, rate_upper_95=upper)
     out.loc[out["suppressed"] != "", ["rate_lower_95", "rate_upper_95"]] = np.nan
+    periods = lsoa.groupby("period", sort=False)
     if measure == "rate" and has_rate(meta):
-        region = pooled(lsoa, additive=True, rated=True)
+        region = {p: pooled(part, additive=True, rated=True) for p, part in periods}
         lo, hi = out["rate_lower_95"], out["rate_upper_95"]
     elif not meta["additive"]:
-        region = pooled(lsoa, additive=False, rated=False)
+        region = {p: pooled(part, additive=False, rated=False) for p, part in periods}
         lo, hi = out["value_lower_95"], out["value_upper_95"]
     else:
-        region, lo, hi = np.nan, np.full(len(out), np.nan), np.full(len(out), np.nan)
-    out["compared_with_region"] = rates.compare(lo, hi, region)
-    out.attrs["region_figure"] = region
-    return out
+        region = {p: np.nan for p, _ in periods}
+        lo, hi = np.full(len(out), np.nan), np.full(len(out), np.nan)
+    comparator = out["period_start"].map(region).astype(float)
+    out["compared_with_region"] = rates.compare(lo, hi, comparator)
+    return out, region
 
 
 def year_before(period: str) -> str | None:

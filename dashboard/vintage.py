@@ -69,17 +69,18 @@ def weights(store: Store, source: str, target: str) -> pd.DataFrame:
     return pairs[["source_code", "target_code", "weight"]]
 
 
-def _whole_parts(merged: pd.DataFrame) -> pd.Series:
+def _whole_parts(merged: pd.DataFrame, keys: list[str]) -> pd.Series:
     """Largest-remainder rounding within each source: whole counts, same total."""
+    groups = [merged[k] for k in keys] + [merged["code"]]
     floor = np.floor(merged["part"] + 1e-9)
     remainder = merged["part"] - floor
-    short = (merged["value"] - floor.groupby(merged["code"]).transform("sum")).round()
-    order = remainder.groupby(merged["code"]).rank(method="first", ascending=False)
+    short = (merged["value"] - floor.groupby(groups).transform("sum")).round()
+    order = remainder.groupby(groups).rank(method="first", ascending=False)
     return floor + (order <= short).astype(float)
 
 
 def convert(values: pd.DataFrame, w: pd.DataFrame, *, additive: bool, source: str,
-            target: str, source_population: pd.Series | None = None
+            target: str, source_population: pd.Series | None = None, by: str | None = None
             ) -> tuple[pd.DataFrame, Conversion]:
     """Convert ``code, value`` from one vintage to the other.
 
@@ -93,33 +94,38 @@ def convert(values: pd.DataFrame, w: pd.DataFrame, *, additive: bool, source: st
         Counts are shared by weight; other values take population-weighted means.
     source_population : Series, optional
         Population by source code, for non-additive means.
+    by : str, optional
+        A column of ``values`` (``period``) whose groups are converted each on their
+        own, in one pass; the output keeps it, and the report covers them all.
 
     Returns
     -------
     (DataFrame, Conversion)
-        ``code, value`` on the target vintage, and the report.
+        ``code, value`` on the target vintage (after ``by``), and the report.
     """
+    keys = [by] if by else []
     have = values.dropna(subset=["value"])
     merged = have.merge(w, left_on="code", right_on="source_code", how="inner")
-    unmatched = int((~have["code"].isin(w["source_code"])).sum())
+    unmatched = int(have.loc[~have["code"].isin(w["source_code"]), "code"].nunique())
     if additive:
         merged["part"] = merged["value"] * merged["weight"]
         if np.allclose(have["value"], have["value"].round()):
-            merged["part"] = _whole_parts(merged)
-        out = merged.groupby("target_code", as_index=False)["part"].sum() \
+            merged["part"] = _whole_parts(merged, keys)
+        out = merged.groupby([*keys, "target_code"], as_index=False)["part"].sum() \
             .rename(columns={"target_code": "code", "part": "value"})
     else:
         pop = merged["code"].map(source_population) if source_population is not None \
             else pd.Series(1.0, index=merged.index)
         merged["a"] = pop.fillna(0.0) * merged["weight"]
         merged["av"] = merged["a"] * merged["value"]
-        g = merged.groupby("target_code")
+        g = merged.groupby([*keys, "target_code"])
         out = (g["av"].sum() / g["a"].sum().replace(0, np.nan)).rename("value") \
-            .rename_axis("code").reset_index()
-    split = merged.groupby("code")["target_code"].transform("size") > 1
+            .reset_index().rename(columns={"target_code": "code"})
+    split = merged.groupby([*keys, "code"])["target_code"].transform("size") > 1
     report = Conversion(
         source=source, target=target, areas_in=int(have["code"].nunique()),
-        areas_out=len(out), apportioned_areas=int(merged.loc[split, "code"].nunique()),
+        areas_out=out["code"].nunique(),
+        apportioned_areas=int(merged.loc[split, "code"].nunique()),
         total=float(have["value"].sum()) if additive else 0.0,
         apportioned_total=float(merged.loc[split, "value"].mul(merged.loc[split, "weight"])
                                 .sum()) if additive else 0.0,

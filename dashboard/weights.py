@@ -69,13 +69,20 @@ def restrict(graph: Graph, codes: pd.Index | list[str]) -> Graph:
     codes = pd.Index(np.asarray(codes, dtype=object))
     if codes.equals(pd.Index(np.asarray(graph.unique_ids, dtype=object))):
         return graph
-    # Sparse slicing, not pandas joins: this runs on every hotspot test.
-    pos = pd.Index(np.asarray(graph.unique_ids, dtype=object)).get_indexer(codes)
+    return Graph.from_sparse(restricted(graph.sparse, graph.unique_ids, codes).tocsr(),
+                             ids=codes)
+
+
+def restricted(adjacency, ids, codes) -> sparse.coo_array:
+    """The adjacency (areas ``ids``) between ``codes`` only, in the order given; codes
+    not in ``ids`` have no neighbours. Sparse slicing, not pandas joins: this runs
+    on every hotspot test."""
+    pos = pd.Index(np.asarray(ids, dtype=object)).get_indexer(
+        pd.Index(np.asarray(codes, dtype=object)))
     known = np.flatnonzero(pos >= 0)
-    adj = graph.sparse.tocsr()[pos[known]][:, pos[known]].tocoo()
-    full = sparse.coo_array((adj.data, (known[adj.row], known[adj.col])),
-                            shape=(len(codes), len(codes)))
-    return Graph.from_sparse(full.tocsr(), ids=codes)
+    adj = sparse.csr_array(adjacency)[pos[known]][:, pos[known]].tocoo()
+    return sparse.coo_array((adj.data, (known[adj.row], known[adj.col])),
+                            shape=(len(pos), len(pos)))
 
 
 def neighbour_counts(graph: Graph) -> pd.Series:

@@ -4,7 +4,6 @@ that marks it and the trend over the months."""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 import numpy as np
@@ -13,31 +12,8 @@ import pytest
 from dashboard import catalogue, charts, measures, profile
 from dashboard.access import OPERATOR
 from dashboard.filters import ViewFilter
-from dashboard.store import Store
-from loaders.ingest import ingest
 
-SERIES = "policeuk_lsoa_monthly_avon_and_somerset_2018-01_2025-08.csv.gz"
 Z = 1.959963984540054
-
-
-@pytest.fixture(scope="module")
-def series(tmp_path_factory, store, data):
-    import shutil
-
-    import duckdb
-
-    from loaders.db import PARTNER_TABLES
-    copy = tmp_path_factory.mktemp("change") / "store.duckdb"
-    shutil.copy(store.path, copy)
-    with duckdb.connect(str(copy)) as con:
-        for table in PARTNER_TABLES:
-            con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
-    meta = copy.parent / "meta.toml"
-    meta.write_text('coverage = "avon_and_somerset"\n')
-    report = ingest(data / "partners" / SERIES, store=copy, partner="police_test", meta=meta,
-                    today=dt.date(2026, 12, 1))
-    assert not report.refused, report.reason
-    return Store(copy)
 
 
 def test_year_before_labels():

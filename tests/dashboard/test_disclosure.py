@@ -65,6 +65,47 @@ def test_no_hidden_cell_can_be_recovered_from_its_lad_total(view, k):
             assert not (others["original"] > 0).any(), f"{lad}: total reveals a cell"
 
 
+def _secondary_one_group_at_a_time(values, hidden, groups):
+    """Secondary suppression as the rule reads: for each group with one hidden cell,
+    the smallest positive other cell (else the smallest with a value), first by
+    position."""
+    out = pd.Series(False, index=values.index)
+    frame = pd.DataFrame({"v": values, "h": hidden, "g": groups.fillna("")})
+    lonely = frame[frame["h"]].groupby("g").size()
+    for group in lonely[lonely == 1].index:
+        others = frame[(frame["g"] == group) & ~frame["h"] & frame["v"].notna()]
+        if others.empty:
+            continue
+        positive = others[others["v"] > 0]
+        out[(positive if len(positive) else others)["v"].idxmin()] = True
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(view=views(), k=st.integers(2, 10))
+def test_secondary_suppression_picks_the_cell_the_rule_names(view, k):
+    hidden = disclosure.primary(view["value"], k)
+    got = disclosure.secondary(view["value"], hidden, view["lad_code"])
+    want = _secondary_one_group_at_a_time(view["value"], hidden, view["lad_code"])
+    assert got.tolist() == want.tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(first=views(), second=views(), k=st.integers(2, 10))
+def test_views_protected_together_are_each_protected_alone(first, second, k):
+    """Several periods' views protected in one call (``by``): each period on its own,
+    as if it were protected alone, never a district across periods."""
+    both = pd.concat([first.assign(p="2022-01"), second.assign(p="2022-02")],
+                     ignore_index=True)
+    together = disclosure.protect(both, k, additive=True, polarity="high_is_bad",
+                                  measure_column="value", by=both["p"])
+    for period, view in (("2022-01", first), ("2022-02", second)):
+        alone = disclosure.protect(view, k, additive=True, polarity="high_is_bad",
+                                   measure_column="value")
+        part = together[together["p"] == period].drop(columns="p").reset_index(drop=True)
+        pd.testing.assert_frame_equal(part, alone)
+
+
 def test_open_data_and_non_counts_are_untouched():
     view = pd.DataFrame({"area_code": ["a", "b"], "value": [2.0, 3.0], "denominator": 1.0,
                          "rate_per_1000": [2.0, 3.0], "rank": [2, 1], "lad_code": "L"})

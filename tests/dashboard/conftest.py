@@ -1,0 +1,33 @@
+"""Fixtures shared by the model's tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import duckdb
+import pytest
+
+from dashboard.store import Store
+from loaders.db import PARTNER_TABLES
+from loaders.ingest import ingest
+
+SERIES = "policeuk_lsoa_monthly_avon_and_somerset_2018-01_2025-08.csv.gz"
+
+
+@pytest.fixture(scope="session")
+def series(tmp_path_factory, store, data) -> Store:
+    """A copy of the store with the 92-month police series loaded as partner data
+    (small counts hidden, LSOA 2011 codes until 2023 and 2021 codes after), and no
+    other partner rows. Read only."""
+    copy = tmp_path_factory.mktemp("series") / "store.duckdb"
+    shutil.copy(store.path, copy)
+    with duckdb.connect(str(copy)) as con:
+        for table in PARTNER_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
+    meta = copy.parent / "meta.toml"
+    meta.write_text('coverage = "avon_and_somerset"\n')
+    report = ingest(data / "partners" / SERIES, store=copy, partner="police_test", meta=meta,
+                    today=dt.date(2026, 12, 1))
+    assert not report.refused, report.reason
+    return Store(copy)
