@@ -1,6 +1,6 @@
 # ODA Dashboard: `make run` serves the app, `make test` runs the whole suite.
 # Each sets itself up on a fresh machine: virtual environment, pinned packages,
-# Debian's Chromium (for the browser tests) and the embedded store.
+# Debian's Chromium and axe-core (for the browser tests) and the embedded store.
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 ODA_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export ODA_DATA_DIR
 
-.PHONY: run run-postgres test store chromium postgres lint bench clean help
+.PHONY: run run-postgres test store chromium node postgres lint bench clean help
 
 help:
 	@echo "make run    start the app on http://127.0.0.1:8501 (default region)"
@@ -33,6 +33,17 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# axe-core, the accessibility scanner the browser tests inject into every page, at the
+# version package-lock.json pins (Debian's npm if there is none).
+node: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "installing Debian's npm for the accessibility scan"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; }
+	npm ci --no-audit --no-fund --loglevel=error
 
 # PostgreSQL 15 + PostGIS 3 for the second store backend (tests start a throwaway
 # cluster from these binaries), and nginx for the replicas of the load benchmark.
@@ -59,7 +70,7 @@ run-postgres: store postgres
 	  $(PY) -m loaders build && $(VENV)/bin/streamlit run streamlit_app.py \
 	  --server.address 127.0.0.1 --server.port 8501'
 
-test: store chromium postgres
+test: store chromium node postgres
 	$(VENV)/bin/ruff check .
 	$(PY) -m deploy.pgcluster run -- $(PY) -m pytest -n 2 --dist loadgroup -q
 

@@ -24,13 +24,13 @@ def headline_value(row: dict) -> str:
 
 def headline_change(row: dict) -> tuple[str | None, str]:
     """The change on a year before for an overview card, and its colour: the delta
-    text (``+12% on a year before``) and ``inverse``/``normal`` by polarity, or
+    text (``+12% on a year ago``) and ``inverse``/``normal`` by polarity, or
     ``off`` when the change is not significant."""
     ratio = row.get("rate_ratio")
     if ratio is None or pd.isna(ratio):
         return None, "off"
     change = row.get("change_on_year_before")
-    words = f"{ratio - 1:+.0%} on a year before"
+    words = f"{ratio - 1:+.0%} on a year ago"  # short: a card's delta is cut off
     if change == "similar":
         return words + " (not significant)", "off"
     return words + " (significant)", "inverse" if row.get("polarity") != "low_is_bad" \
@@ -75,6 +75,39 @@ def top_areas(top: pd.DataFrame, column: str = "rate_per_1000",
                  alt.Tooltip("rate_per_1000:Q", title="Rate per 1,000", format=",.2f"),
                  alt.Tooltip("rank:Q", title="Rank")],
     ).properties(height=min(32 * max(len(data), 1), 360))
+
+
+def monthly_trends(monthly: pd.DataFrame, titles: dict[str, str]) -> alt.Chart:
+    """Small multiples of each monthly count's regional total, one panel per indicator
+    on its own scale, with a description a screen reader announces (the figures
+    themselves are in :func:`monthly_table`)."""
+    data = monthly.assign(title=monthly["indicator"].map(titles).fillna(monthly["indicator"])
+                          .map(short_title),
+                          month=pd.to_datetime(monthly["period_start"] + "-01"))
+    first, last = data["period_start"].min(), data["period_start"].max()
+    return alt.Chart(data).mark_area(line={"color": "#08519c"}, color="#c6dbef").encode(
+        x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", tickCount=3)),
+        y=alt.Y("value:Q", title=None, axis=alt.Axis(tickCount=2, format=",.0f")),
+        tooltip=[alt.Tooltip("title:N", title="Indicator"),
+                 alt.Tooltip("period_start:N", title="Month"),
+                 alt.Tooltip("value:Q", title="Total", format=",.0f")],
+    ).properties(width=165, height=70).facet(
+        facet=alt.Facet("title:N", title=None, header=alt.Header(labelFontSize=12)),
+        columns=4,
+    ).resolve_scale(y="independent").properties(
+        description=f"Monthly totals for the region of {data['indicator'].nunique()} "
+        f"indicators, {first} to {last}, one small chart each. The same figures are in "
+        "the table below the charts.")
+
+
+def monthly_table(monthly: pd.DataFrame, titles: dict[str, str]) -> pd.DataFrame:
+    """The monthly totals as a table (indicators as rows, months as columns): the text
+    alternative of :func:`monthly_trends`."""
+    table = monthly.assign(Indicator=monthly["indicator"].map(titles)
+                           .fillna(monthly["indicator"])) \
+        .pivot_table(index="Indicator", columns="period_start", values="value",
+                     aggfunc="sum")
+    return table.rename_axis(columns=None).reset_index()
 
 
 def freshness(catalogue: pd.DataFrame) -> pd.DataFrame:

@@ -258,17 +258,27 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
 
 
 def legend_html(title: str, entries: list[LegendEntry]) -> str:
-    """An HTML legend: one swatch, class bounds and area count per row. Titles and
-    labels can come from partners' catalogue entries, so they are escaped."""
+    """An HTML legend: one swatch, class bounds and area count per row, as a list a
+    screen reader announces ("list, 7 items"). Titles and labels can come from
+    partners' catalogue entries, so they are escaped."""
     rows = "".join(
-        f"<div style='display:flex;align-items:center;gap:.5em;margin:2px 0'>"
-        f"<span style='display:inline-block;width:22px;height:14px;"
-        f"background:{html.escape(e.colour)};border:1px solid #888'></span>"
+        f"<li style='display:flex;align-items:center;gap:.5em;margin:2px 0'>"
+        f"<span aria-hidden='true' style='display:inline-block;width:22px;height:14px;"
+        f"flex:none;background:{html.escape(e.colour)};border:1px solid #595959'></span>"
         f"<span style='flex:1'>{html.escape(e.label)}</span>"
-        f"<span style='opacity:.65'>{e.count:,}</span></div>" for e in entries)
-    return (f"<div role='list' aria-label='Map legend' style='font-size:.9em'>"
-            f"<div style='font-weight:600;margin-bottom:.3em'>{html.escape(title)}</div>"
-            f"{rows}</div>")
+        f"<span>{e.count:,}<span class='oda-sr-only'> areas</span></span></li>"
+        for e in entries)
+    return (f"<div style='font-size:.9em'>"
+            f"<p style='font-weight:600;margin:0 0 .3em'>"
+            f"{html.escape(title)}</p>"
+            f"<ul aria-label='Map legend: {html.escape(title, quote=True)}' "
+            f"style='list-style:none;margin:0;padding:0'>{rows}</ul>{SR_ONLY}</div>")
+
+
+# Text for screen readers only (the usual visually-hidden pattern).
+SR_ONLY = ("<style>.oda-sr-only{position:absolute;width:1px;height:1px;padding:0;"
+           "margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}"
+           "</style>")
 
 
 def view_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, view: pd.DataFrame, *,

@@ -255,7 +255,11 @@ def map_controls(key: str = "map") -> ViewFilter:
     scheme = c5.selectbox("Classes", list(SCHEME_LABELS),
                           index=list(SCHEME_LABELS).index(view.scheme),
                           format_func=SCHEME_LABELS.get, key=f"{key}_scheme",
-                          help="How values are grouped into colours (mapclassify).")
+                          help="How values are grouped into colours (mapclassify). "
+                          "Compared with the region colours each area by whether its 95 % "
+                          "interval lies above the region's figure, around it, or below.")
+    if scheme == "compared":  # three fixed classes: worse, similar, better
+        return _set(view.with_(scheme=scheme))
     classes = c5.slider("Number of classes", 3, 9, view.classes, key=f"{key}_classes")
     return _set(view.with_(scheme=scheme, classes=classes))
 

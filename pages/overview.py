@@ -19,7 +19,6 @@ start, end = st.select_slider("Months (for monthly indicators)", options=months,
                               value=(months[0], months[-1]), key="overview_period")
 summary = cached.summary(view.region, view.vintage, start, end, v)
 monthly = cached.monthly(view.region, view.vintage, start, end, v)
-trends = monthly.groupby("indicator")["value"].apply(list)
 if summary.empty:
     st.info("No indicators are published on this region's geography yet.")
     st.stop()
@@ -37,8 +36,15 @@ for partner, group in summary.groupby("partner", sort=False):
             help=charts.headline_help(row) + (
                 f" Against the same months a year before: rate ratio {row['rate_ratio']:.2f} "
                 f"(95% CI {row['rate_ratio_lower_95']:.2f} to "
-                f"{row['rate_ratio_upper_95']:.2f})." if change else ""), border=True,
-            chart_data=trends.get(row["indicator"]), chart_type="area")
+                f"{row['rate_ratio_upper_95']:.2f})." if change else ""), border=True)
+
+if not monthly.empty:
+    st.subheader("Month by month")
+    titles = summary.set_index("indicator")["title"].to_dict()
+    st.altair_chart(charts.monthly_trends(monthly, titles), width="content")
+    with st.expander("These figures as a table"):
+        st.dataframe(charts.monthly_table(monthly, titles), hide_index=True,
+                     width="stretch")
 
 st.subheader("Areas with the highest rates")
 cat = cached.catalogue(v)

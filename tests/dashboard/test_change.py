@@ -59,7 +59,7 @@ def test_the_region_headline_and_its_card(series, regions):
     se = math.sqrt(1 / row["value"] + 1 / row["value_year_before"])
     assert row["rate_ratio_upper_95"] == pytest.approx(row["rate_ratio"] * math.exp(Z * se))
     text, colour = charts.headline_change(row.to_dict())
-    assert text.startswith(f"{row['rate_ratio'] - 1:+.0%} on a year before")
+    assert text.startswith(f"{row['rate_ratio'] - 1:+.0%} on a year ago")
     assert colour == ("off" if row["change_on_year_before"] == "similar" else "inverse")
 
 

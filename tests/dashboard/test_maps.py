@@ -96,6 +96,8 @@ def test_legend_html_lists_each_class():
                classify.LegendEntry(classify.NO_DATA, "No data", 1)]
     html = maps.legend_html("Count", entries)
     assert "0 – 5" in html and "No data" in html and "#ffffb2" in html
+    # A real list (one item per class) that a screen reader can count.
+    assert html.count("<li") == 2 and "<ul aria-label='Map legend: Count'" in html
 
 
 def test_choropleth_refuses_projected_shapes(deck, store, regions):

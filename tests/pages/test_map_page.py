@@ -102,3 +102,13 @@ def test_national_lsoa_2021_has_no_boundaries_and_says_so():
     at = app("pages/map.py", region="england_and_wales", level="lsoa", vintage="2021").run()
     assert not at.exception
     assert any("no LSOA boundaries of the 2021 vintage" in e.value for e in at.error)
+
+
+def test_the_comparison_scheme_has_its_three_classes_and_no_class_count():
+    at = app("pages/map.py").run()
+    assert any(s.key == "map_classes" for s in at.slider)
+    at.selectbox(key="map_scheme").set_value("compared").run()
+    assert not at.exception
+    assert not any(s.key == "map_classes" for s in at.slider)  # nothing to choose
+    legend = [h.proto.body for h in at.get("html")][0]
+    assert "similar" in legend.lower()

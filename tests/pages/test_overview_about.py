@@ -18,8 +18,11 @@ def test_overview_shows_headlines_per_partner_top_ten_and_freshness(store, regio
         [list(regions["avon_and_somerset"].lads)]).iat[0, 0]
     assert labels["All crime and anti-social behaviour"] == f"{total:,.0f}"
     assert {"Police", "Health", "Council", "Context"} <= {m.value.strip("*") for m in at.markdown}
-    assert len(at.get("vega_lite_chart")) == 1
-    fresh = at.dataframe[0].value
+    assert len(at.get("vega_lite_chart")) == 2  # the monthly trends and the top ten
+    # The trends' text alternative: each month's regional total in a table.
+    table = at.dataframe[0].value.set_index("Indicator")
+    assert table.loc["Police: All crime and anti-social behaviour"].sum() == total
+    fresh = at.dataframe[-1].value
     assert {"Indicator", "Latest period", "Source"} <= set(fresh.columns)
     assert "2022-11" in set(fresh["Latest period"])
 
