@@ -27,12 +27,15 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+# Chromium draws the browser tests and prints the ward report; poppler's pdftotext and
+# pdftoppm read the report back in its test.
 chromium:
-	@command -v chromium >/dev/null || { \
-	  echo "installing Debian's chromium for the browser tests"; \
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || { \
+	  echo "installing Debian's chromium and poppler-utils"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium \
+	    poppler-utils >/dev/null; }
 
 # axe-core, the accessibility scanner the browser tests inject into every page, at the
 # version package-lock.json pins (Debian's npm if there is none).
@@ -60,7 +63,7 @@ store: $(STAMP)
 	@test -n "$(ODA_DATA_DIR)" || { echo "Set ODA_DATA_DIR to the open data folder (../shared/data)"; exit 2; }
 	$(PY) -m loaders build
 
-run: store
+run: store chromium
 	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
 
 # The app on the PostgreSQL backend: a throwaway local cluster, the store published

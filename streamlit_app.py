@@ -18,6 +18,7 @@ def run() -> None:
         st.Page("pages/export.py", title="Export"),
         st.Page("pages/data.py", title="Partner data"),
         st.Page("pages/about.py", title="About the data"),
+        st.Page("pages/accessibility.py", title="Accessibility"),
         st.Page("pages/signin.py", title="Sign in"),
     ]
     if cached.viewer().rules.administer:  # others never see the page listed

@@ -10,6 +10,9 @@ z-score, pseudo p-value, significance and class.
 ``python -m dashboard emerging ...`` writes each area's emerging hot spot
 category over the months of the period.
 
+``python -m dashboard report --region R --ward CODE [--period START:END] --out
+FILE.pdf`` writes a ward's printable report, as the Ward profile page gives it.
+
 Administration: ``users add NAME --role ROLE [--org ORG]`` (password on
 standard input), ``users list``, ``users disable NAME``; ``agreements add
 --id ID ...``, ``agreements list``, ``agreements expire ID``; ``audit [--since
@@ -136,6 +139,26 @@ def _backtest(store: Store, args: argparse.Namespace) -> int:
                                methods=methods, share=args.share, settings=settings,
                                viewer=args.viewer)
     _write(result, export.to_csv(result, list(result.columns)), args.out, "methods")
+    return 0
+
+
+def _report(store: Store, args: argparse.Namespace) -> int:
+    from dashboard import report  # Chromium and Vega's converter: only for this command
+    region = get_region(args.region)
+    months = catalogue.months(store, "crime_all")
+    start, end = parse_period(args.period, months) if args.period else (months[0], months[-1])
+    flt = ViewFilter(region=region.name, level="ward", indicator="crime_all",
+                     period_start=start, period_end=end, measure="rate")
+    pdf = report.ward_report_pdf(store, region, args.ward, flt, viewer=args.viewer)
+    if args.out == "-":
+        sys.stdout.buffer.write(pdf)
+    else:
+        Path(args.out).write_bytes(pdf)
+        print(f"wrote the ward report for {args.ward} to {args.out} ({len(pdf):,} bytes)",
+              file=sys.stderr)
+    audit.record(args.viewer, "export", store.governance, kind="ward report",
+                 ward=args.ward, region=region.name, period=f"{start}:{end}",
+                 sha256=hashlib.sha256(pdf).hexdigest())
     return 0
 
 
@@ -317,6 +340,14 @@ def main(argv: list[str] | None = None) -> int:
     _test_options(p)
     _common(p)
     p.set_defaults(run=_backtest)
+    p = sub.add_parser("report", help="a ward's printable report (PDF): map, every indicator "
+                       "with its rank and comparison, trends, summary and sources")
+    p.add_argument("--region", required=True, help="region preset (config/regions.toml)")
+    p.add_argument("--ward", required=True, help="ward code, e.g. E05010892")
+    p.add_argument("--period", help="months START:END for monthly indicators (default: all)")
+    p.add_argument("--out", required=True, help="output PDF, or - for standard output")
+    _common(p)
+    p.set_defaults(run=_report)
     p = sub.add_parser("users", help="accounts: add (password on standard input), list, "
                        "disable, enable; sql-login gives an account a PostgreSQL login "
                        "(password on standard input) for QGIS or psql")

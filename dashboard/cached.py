@@ -486,6 +486,17 @@ def ward_trend(flt: ViewFilter, ward: str, v: Context) -> pd.DataFrame:
                               viewer=v.viewer)
 
 
+def ward_report(flt: ViewFilter, ward: str, table: pd.DataFrame, v: Context
+                ) -> Callable[[], bytes]:
+    """The ward report's PDF, made when the download button is clicked (see
+    ``report.ward_report_pdf``) from the profile already on the page, and audited."""
+    from dashboard import report  # Chromium and Vega's converter, only when asked
+    st_, region = store(), view_region(flt.region, flt.vintage)
+    return audited_download(
+        flt.with_(level="ward"), tuple(table["indicator"]), "pdf ward report", len(table),
+        lambda: report.ward_report_pdf(st_, region, ward, flt, viewer=v.viewer, table=table))
+
+
 def ward_for_postcode(region: str, vintage: int | None, postcode: str, v: Context) -> str:
     """The ward of a postcode in a region (see ``profile.ward_for_postcode``)."""
     return _ward_for_postcode(region, vintage, postcode, v.store)

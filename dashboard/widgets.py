@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
@@ -78,6 +79,12 @@ def account_status() -> None:
     # A page run on its own (as in a page test) has no navigation to link into.
     with contextlib.suppress(StreamlitAPIException):
         st.sidebar.page_link("pages/signin.py", label=label, icon=":material/login:")
+
+
+def accessibility_statement() -> str:
+    """The accessibility statement, as Markdown (``config/accessibility.md``)."""
+    return (Path(__file__).resolve().parent.parent / "config" / "accessibility.md") \
+        .read_text(encoding="utf-8")
 
 
 def page_setup() -> None:
@@ -416,8 +423,9 @@ def monthly_indicator(key: str) -> str:
     monthly = cat[(cat["frequency"] == "monthly") & cat["geography"].isin(["LSOA11", "LSOA21"])]
     ids = monthly["indicator"].tolist()
     titles = dict(zip(monthly["indicator"], monthly["title"], strict=True))
-    return st.selectbox("Indicator", ids, index=ids.index("crime_all") if "crime_all" in ids
-                        else 0, format_func=titles.get, key=f"{key}_trend")
+    return st.selectbox("Indicator over the months", ids,
+                        index=ids.index("crime_all") if "crime_all" in ids else 0,
+                        format_func=titles.get, key=f"{key}_trend")
 
 
 OVERLAP_DEFAULTS = ["crime_all", "acute_morbidity", "homelessness", "fire_deliberate"]

@@ -41,6 +41,14 @@ region = cached.regions()[view.region]
 name = wards[chosen]
 st.header(name)
 st.caption(f"{chosen} · {profile.district_of(table)} · {region.title}")
+st.download_button(
+    "Download the ward report (PDF)", cached.ward_report(flt, chosen, table, v),
+    file_name=f"ward-report-{chosen}-{flt.period_start}-{flt.period_end}.pdf",
+    mime="application/pdf", icon=":material/picture_as_pdf:", key="pro_report",
+    on_click="ignore",
+    help="A printable report for a surgery: the ward's map, every indicator with its rank "
+    "and comparisons, the trends, a summary in plain words, and the sources. It takes "
+    "about half a minute to make.")
 st.markdown(profile.summary(table, name, region.title))
 
 left, right = st.columns([2, 3])

@@ -34,6 +34,7 @@ STATES = [
     ("partner-data", "/data", None),
     ("about", "/about", None),
     ("sign-in", "/signin", None),
+    ("accessibility", "/accessibility", None),
 ]
 
 

@@ -51,3 +51,13 @@ def test_about_shows_attribution_sources_and_rows_kept_aside():
     assert "crime_all" in set(catalogue["indicator"])
     kept = at.dataframe[1].value
     assert kept["rows_kept_aside"].sum() > 0
+
+
+def test_the_accessibility_statement_says_what_does_not_yet_meet_the_standard():
+    at = app("pages/accessibility.py").run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    for part in ("Accessibility statement for ODA Dashboard", "How accessible this website is",
+                 "Enforcement procedure", "partially compliant", "WCAG", "2.2",
+                 "Non-accessible content", "Preparation of this accessibility statement"):
+        assert part in text, part

@@ -1,0 +1,266 @@
+"""The ward report: one ward on a few printable pages, for a councillor's surgery.
+
+It holds what the Ward profile page shows, from the same model calls (so the
+same access and disclosure control): the plain-words summary, where the ward
+is, every indicator with its rank and its comparison with the district, the
+region and England, the month-by-month figures beside the region's, and the
+sources with their attribution.
+
+The page is HTML with the charts drawn as SVG by Vega's own converter
+(``vl-convert``, the same Altair charts as the app), printed to PDF by Chromium.
+Chromium's PDF is tagged (headings, tables, reading order), so a screen reader
+can read it, and has an outline of its sections.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import re
+from dataclasses import dataclass
+
+import altair as alt
+import geopandas as gpd
+import pandas as pd
+import shapely
+import vl_convert
+
+from dashboard import catalogue, charts, export, geography, profile, rates
+from dashboard.access import Viewer
+from dashboard.filters import ViewFilter
+from dashboard.store import Store
+from loaders import Region
+
+CHROMIUM = os.environ.get("ODA_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update"]
+MAX_TRENDS = 16
+
+
+@dataclass(frozen=True)
+class WardReport:
+    """What a ward report holds, before it is laid out."""
+
+    ward: str
+    name: str
+    district: str
+    region: str
+    period: str
+    summary: str
+    table: pd.DataFrame  # profile.display_table
+    map_svg: str
+    spine_svg: str
+    trends_svg: str
+    trends_text: str
+    sources: list[str]
+    made: str
+
+
+def build(store: Store, region: Region, ward: str, flt: ViewFilter, *,
+          viewer: Viewer, table: pd.DataFrame | None = None) -> WardReport:
+    """Gather one ward's report for the filter's months (``flt.period``). Pass the
+    ward's ``table`` (``profile.ward_profile`` for the same filter) when it is read.
+
+    Raises
+    ------
+    FilterError
+        If the ward is not one of the region's.
+    """
+    if table is None:
+        table = profile.ward_profile(store, region, ward, flt, viewer=viewer)
+    period = flt.period_start if flt.period_start == flt.period_end \
+        else f"{flt.period_start} to {flt.period_end}"
+    wards = geography.map_shapes(store, region, "ward")
+    mine = wards[wards["code"] == ward]
+    name = str(mine["name"].iat[0]) if len(mine) else ward
+    lookup = geography.lsoa_lookup(store, region)
+    inside = set(lookup.loc[lookup["ward_code"] == ward, "lsoa_code"])
+    lsoas = geography.map_shapes(store, region, "lsoa")
+    lsoas = lsoas[lsoas["code"].isin(inside)]
+    monthly = table[table["trend"] != ""].head(MAX_TRENDS)
+    trends = pd.concat([profile.ward_trend(store, region, ward, flt.with_(
+        indicator=row.indicator), viewer=viewer).assign(title=charts.short_title(row.title))
+        for row in monthly.itertuples()], ignore_index=True) if len(monthly) else \
+        pd.DataFrame(columns=["period", "area", "figure", "title"])
+    shown = catalogue.catalogue(store).set_index("indicator")
+    sources = sorted({f"{shown.at[i, 'title']}: {shown.at[i, 'source']}"
+                      for i in table["indicator"] if i in shown.index})
+    return WardReport(
+        ward=ward, name=name, district=profile.district_of(table), region=region.title,
+        period=period,
+        summary=profile.summary(table, name, region.title),
+        table=_for_paper(profile.display_table(table), period),
+        map_svg=_svg(ward_map_chart(wards, mine, lsoas),
+                     f"Map of {name} and its {len(lsoas)} LSOAs, and where it lies among "
+                     f"the wards of {region.title}."),
+        spine_svg=_svg(charts.profile_chart(table, name).properties(width=430),
+                       f"Where {name} falls among the region's wards on each indicator; "
+                       "the figures are in the table."),
+        trends_svg=_svg(trends_chart(trends), "The ward's monthly figures beside the "
+                        "region's; the direction of each is in the table.")
+        if len(trends) else "",
+        trends_text=_trend_words(table),
+        sources=sources + export.ATTRIBUTION,
+        made=dt.date.today().isoformat())
+
+
+def ward_map_chart(wards: gpd.GeoDataFrame, ward: gpd.GeoDataFrame,
+                   lsoas: gpd.GeoDataFrame) -> alt.HConcatChart:
+    """The ward and its LSOAs (left), and the region's wards with the ward marked
+    (right): for paper, with no basemap."""
+    wards, ward, lsoas = (_wound(g) for g in (wards, ward, lsoas))
+    near = alt.layer(
+        alt.Chart(lsoas).mark_geoshape(fill="#fdcc8a", stroke="#ffffff", strokeWidth=1),
+        alt.Chart(ward).mark_geoshape(fill=None, stroke="#141414", strokeWidth=2.5),
+    ).properties(width=300, height=260, title="The ward and its LSOAs")
+    where = alt.layer(
+        alt.Chart(wards).mark_geoshape(fill="#f0f0f0", stroke="#bdbdbd", strokeWidth=0.3),
+        alt.Chart(ward).mark_geoshape(fill="#d7301f", stroke="#141414", strokeWidth=1),
+    ).properties(width=220, height=260, title="Where it lies in the region")
+    return alt.hconcat(near, where).configure_view(stroke=None) \
+        .configure_title(fontSize=12, anchor="start")
+
+
+def _wound(shapes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Polygons wound as Vega's spherical geometry expects (exterior rings clockwise):
+    wound the other way, a polygon is read as the whole globe but itself."""
+    return shapes[["code", "name", "geometry"]].set_geometry(
+        shapely.orient_polygons(shapes.geometry.values, exterior_cw=True), crs=shapes.crs)
+
+
+def trends_chart(trends: pd.DataFrame) -> alt.FacetChart:
+    """Small multiples: the ward's monthly figure (red) beside the region's (grey)."""
+    data = trends.assign(month=pd.to_datetime(trends["period"] + "-01"))
+    return alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=12)).encode(
+        x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %y", tickCount=3)),
+        y=alt.Y("figure:Q", title=None, axis=alt.Axis(tickCount=3)),
+        color=alt.Color("area:N", title=None, scale=alt.Scale(range=["#d7301f", "#636363"]),
+                        legend=alt.Legend(orient="top")),
+    ).properties(width=140, height=70).facet(
+        facet=alt.Facet("title:N", title=None), columns=4,
+    ).resolve_scale(y="independent")
+
+
+def _for_paper(table: pd.DataFrame, period: str) -> pd.DataFrame:
+    """The profile table narrowed for A4: the partner is in each police title already,
+    and a period the same as the report's is said once, in its heading."""
+    out = table.drop(columns=["Partner", "Compared as"], errors="ignore")
+    out["Period"] = out["Period"].where(out["Period"] != period, "as above")
+    return out
+
+
+def _trend_words(table: pd.DataFrame) -> str:
+    rising = table.loc[table["trend"] == "rising", "title"].map(charts.short_title).tolist()
+    falling = table.loc[table["trend"] == "falling", "title"].map(charts.short_title).tolist()
+    parts = []
+    if rising:
+        parts.append(f"rising significantly: {', '.join(rising)}")
+    if falling:
+        parts.append(f"falling significantly: {', '.join(falling)}")
+    if not parts:
+        return "No monthly figure shows a significant trend over these months."
+    return ("Over these months (Mann-Kendall test at 5%), the ward's figures are "
+            + "; ".join(parts) + ".")
+
+
+def _svg(chart: alt.TopLevelMixin, label: str) -> str:
+    """A chart as SVG, an image with a text alternative (its details are in the text)."""
+    svg = vl_convert.vegalite_to_svg(chart.to_json())
+    svg = re.sub(r"^<svg ", f'<svg role="img" aria-label="{html.escape(label)}" ', svg,
+                 count=1)
+    return svg
+
+
+def to_html(report: WardReport) -> str:
+    """The report as one self-contained HTML page, laid out for A4."""
+    e = html.escape
+    compared = [c for c in report.table.columns if c.startswith("vs ") or c == "Change"]
+    head = "".join(f"<th scope='col'>{e(c)}</th>" for c in report.table.columns)
+    rows = []
+    for row in report.table.itertuples(index=False):
+        cells = []
+        for col, value in zip(report.table.columns, row, strict=True):
+            text = "" if pd.isna(value) else str(value)
+            colour = rates.COMPARISON_COLOURS.get(text) if col in compared else None
+            style = f" style='background:{colour};color:" \
+                f"{'#000' if text == 'similar' else '#fff'}'" if colour else ""
+            tag = "th scope='row'" if col == "Indicator" else "td"
+            cells.append(f"<{tag}{style}>{e(text)}</{tag.split()[0]}>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    trends = (f"<h2>Over the months</h2><p>{e(report.trends_text)}</p>"
+              f"<figure>{report.trends_svg}</figure>") if report.trends_svg else ""
+    sources = "".join(f"<li>{e(s)}</li>" for s in report.sources)
+    return f"""<!DOCTYPE html>
+<html lang="en-GB"><head><meta charset="utf-8">
+<title>{e(report.name)} ward report, {e(report.period)}</title>
+<style>
+@page {{ size: A4; margin: 14mm 12mm 16mm 12mm; }}
+body {{ font-family: "DejaVu Sans", "Liberation Sans", sans-serif; font-size: 9.5pt;
+        color: #111; line-height: 1.35; }}
+h1 {{ font-size: 18pt; margin: 0 0 2pt; }}
+h2 {{ font-size: 12.5pt; margin: 12pt 0 4pt; break-after: avoid; }}
+.meta {{ color: #444; margin: 0 0 8pt; }}
+.summary {{ font-size: 10.5pt; border-left: 3pt solid #d7301f; padding-left: 6pt; }}
+figure {{ margin: 4pt 0; break-inside: avoid; }}
+svg {{ max-width: 100%; height: auto; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 7.5pt; }}
+th[scope="row"] {{ width: 24%; }}
+th, td {{ border: 0.5pt solid #999; padding: 2pt 3pt; text-align: left;
+          vertical-align: top; }}
+thead th {{ background: #eee; }}
+tr {{ break-inside: avoid; }}
+.key {{ font-size: 8pt; color: #333; }}
+ul.sources {{ font-size: 8pt; padding-left: 12pt; }}
+</style></head>
+<body>
+<header>
+<h1>{e(report.name)}: ward report</h1>
+<p class="meta">{e(report.ward)} · {e(report.district)} · {e(report.region)} ·
+months {e(report.period)} · made {e(report.made)} with ODA Dashboard</p>
+</header>
+<main>
+<h2>In brief</h2>
+<p class="summary">{e(report.summary)}</p>
+<h2>Where the ward is</h2>
+<figure>{report.map_svg}</figure>
+<h2>How the ward compares</h2>
+<figure>{report.spine_svg}</figure>
+<h2>Every indicator</h2>
+<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>
+<p class="key">Rank: 1 is the ward of most need. vs district, region and England: the
+comparator's figure against the ward's 95% confidence interval (exact Poisson for a rate
+per 1,000; the partner's own limits for a published rate): worse or better by the
+indicator's direction, similar when the comparator is inside the interval. Suppressed:
+a small count hidden to protect privacy.</p>
+{trends}
+<h2>Sources</h2>
+<ul class="sources">{sources}</ul>
+</main></body></html>"""
+
+
+def to_pdf(page_html: str) -> bytes:
+    """Print an HTML page to PDF with Chromium (tagged, with an outline), A4 with page
+    numbers."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page()
+            page.set_content(page_html, wait_until="load")
+            return page.pdf(
+                format="A4", print_background=True, tagged=True, outline=True,
+                prefer_css_page_size=True, display_header_footer=True,
+                header_template="<span></span>",
+                footer_template="<div style='font-size:7pt;width:100%;text-align:center;"
+                "color:#444'>Page <span class='pageNumber'></span> of "
+                "<span class='totalPages'></span></div>")
+        finally:
+            browser.close()
+
+
+def ward_report_pdf(store: Store, region: Region, ward: str, flt: ViewFilter, *,
+                    viewer: Viewer, table: pd.DataFrame | None = None) -> bytes:
+    """The ward report as PDF bytes (:func:`build`, :func:`to_html`, :func:`to_pdf`)."""
+    return to_pdf(to_html(build(store, region, ward, flt, viewer=viewer, table=table)))

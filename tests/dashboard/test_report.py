@@ -1,0 +1,96 @@
+"""The printable ward report: the command line writes a PDF that holds the ward's
+summary, every indicator it may see with its rank, the trends and the sources; the
+PDF is read back with poppler's ``pdftotext`` and drawn with ``pdftoppm``."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dashboard import profile
+from dashboard.access import Viewer
+from dashboard.filters import ViewFilter
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.xdist_group("browser")  # Chromium prints the PDF
+WARD = "E05010892"  # Central, Bristol
+
+
+def run(*args):
+    """The command line, with time to gather a whole profile and start Chromium."""
+    return subprocess.run([sys.executable, "-m", "dashboard", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, partner_world, regions):
+    """The report of Central ward as a councillor sees it, from a store with a partner
+    indicator the councillor's agreement shares (``test_in``) and one it does not."""
+    if not shutil.which("pdftotext"):
+        pytest.fail("poppler-utils is not installed; `make test` installs it")
+    out = tmp_path_factory.mktemp("report") / "central.pdf"
+    done = run("report", "--region", "avon_and_somerset", "--ward", WARD, "--period",
+               "2022-01:2022-06", "--out", str(out), "--store", str(partner_world),
+               "--as", "t_councillor")
+    assert done.returncode == 0, done.stderr
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    return out, text
+
+
+def test_the_report_says_what_the_profile_says(report, partner_world, regions):
+    _, text = report
+    from dashboard.store import Store
+    table = profile.ward_profile(
+        Store(partner_world), regions["avon_and_somerset"], WARD,
+        ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-01", "2022-06", "rate"),
+        viewer=Viewer("t_councillor", "councillor"))
+    flat = " ".join(text.split())
+    assert "Central: ward report" in flat and "2022-01 to 2022-06" in flat
+    # Lines may break anywhere in the PDF, and pdftotext joins "anti-" and "social" at a
+    # line end as "antisocial": compared without spaces and hyphens.
+    said = "".join(profile.summary(table, "Central", "Avon and Somerset").split())
+    assert said.replace("-", "") in "".join(text.split()).replace("-", "")
+    for row in table.itertuples():  # every indicator, with its rank among the wards
+        assert " ".join(row.title.split()[:2]) in flat, row.title
+    ranked = table[table["rank"].notna()]
+    squeezed = "".join(text.split())  # a cell's "12 of 255" may wrap
+    missing = [r.title for r in ranked.itertuples()
+               if f"{int(r.rank)}of{r.of}" not in squeezed]
+    assert not missing, missing
+    for heading in ("In brief", "Where the ward is", "How the ward compares",
+                    "Every indicator", "Over the months", "Sources"):
+        assert heading in flat
+    assert "Open Government Licence" in flat and "Crown copyright" in flat
+    assert "Page 1 of" in flat
+
+
+def test_the_report_holds_only_what_the_viewer_may_see(report):
+    _, text = report
+    assert "Test: shared indicator" in text  # the councillors' agreement shares it
+    assert "Test: unshared indicator" not in text and "Test: expired indicator" not in text
+
+
+def test_the_report_draws_the_ward_map_on_its_first_page(report, tmp_path):
+    pdf, _ = report
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf),
+                    str(tmp_path / "page")], check=True)
+    png = next(tmp_path.glob("page*.png"))
+    pixels = np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3).astype(int)
+    # The ward's LSOAs are filled in the map's light orange (#fdcc8a), and the region's
+    # other wards in grey: the page is not blank and the map is on it.
+    orange = (np.abs(pixels - [253, 204, 138]).sum(axis=1) < 30).mean()
+    assert orange > 0.005, f"only {orange:.2%} of page 1 is the map's fill"
+    assert len(np.unique(pixels, axis=0)) > 50
+
+
+def test_an_unknown_ward_is_refused_with_its_code(tmp_path):
+    done = run("report", "--region", "avon_and_somerset", "--ward", "E0NOTAWARD", "--out",
+               str(tmp_path / "x.pdf"))
+    assert done.returncode == 2 and "E0NOTAWARD" in done.stderr
+    assert not (tmp_path / "x.pdf").exists()
