@@ -121,7 +121,8 @@ def lsoa_values_by_period(store: Store, region: Region, meta: dict, periods: lis
 
 class _LsoaShared:
     """What every period of one indicator's LSOA figures in one region shares: the
-    region's LSOAs and populations, and the vintage weights (read once, on first use)."""
+    region's LSOAs and populations (read once); the vintage weights are read when a
+    conversion needs them."""
 
     def __init__(self, store: Store, region: Region, meta: dict,
                  lookup: pd.DataFrame | None):
