@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 
 import altair as alt
@@ -60,21 +61,50 @@ def headline_help(row: dict) -> str:
             f"{row['areas']:,} LSOAs.")
 
 
-def top_areas(top: pd.DataFrame, column: str = "rate_per_1000",
-              title: str = "Rate per 1,000 residents") -> alt.Chart:
-    """A horizontal bar chart ranking areas on ``column``, the area of most need first
-    (the order of ``top``, which :func:`dashboard.measures.most_need` gives)."""
-    data = top.assign(label=top["area_name"] + " (" + top["lad_name"].fillna("") + ")")
-    return alt.Chart(data).mark_bar(color="#f03b20").encode(
-        x=alt.X(f"{column}:Q", title=title),
-        y=alt.Y("label:N", sort=data["label"].tolist(), title=None,
-                axis=alt.Axis(labelLimit=320, labelOverlap=False)),
-        tooltip=[alt.Tooltip("area_name:N", title="Area"),
-                 alt.Tooltip("area_code:N", title="Code"),
-                 alt.Tooltip("value:Q", title="Count", format=",.0f"),
-                 alt.Tooltip("rate_per_1000:Q", title="Rate per 1,000", format=",.2f"),
-                 alt.Tooltip("rank:Q", title="Rank")],
-    ).properties(height=min(32 * max(len(data), 1), 360))
+RANKING_BAR = "#d7301f"  # 4.5:1 on white: the bars read as well as the text
+
+
+def ranking_html(top: pd.DataFrame, column: str = "rate_per_1000",
+                 title: str = "Rate per 1,000 residents", *, caption: str = "",
+                 digits: int = 2) -> str:
+    """The areas of most need as an HTML table with a bar in each row (the order of
+    ``top``, which :func:`dashboard.measures.most_need` gives).
+
+    A table, not a chart: a screen reader reads it as rows and columns, it needs
+    no text alternative, and the page draws it without starting a chart engine
+    (the map page is measured against a bare map in ``benchmarks/page_ready.py``).
+    Names come from partners' files, so every text is escaped.
+    """
+    values = pd.to_numeric(top[column], errors="coerce")
+    peak = float(values.abs().max()) if values.notna().any() else 0.0
+    rows = []
+    for (_, row), value in zip(top.iterrows(), values, strict=True):
+        share = 0.0 if not peak or pd.isna(value) or value <= 0 else value / peak * 100
+        figure = "no data" if pd.isna(value) else f"{value:,.{digits}f}"
+        rank = "" if pd.isna(row.get("rank")) else f"{int(row['rank']):,}"
+        rows.append(
+            f"<tr><td class='n'>{rank}</td>"
+            f"<th scope='row'>{html.escape(str(row['area_name']))} "
+            f"<span class='c'>{html.escape(str(row['area_code']))}</span></th>"
+            f"<td>{html.escape(str(row.get('lad_name') or ''))}</td>"
+            f"<td class='v'><span class='b' aria-hidden='true' "
+            f"style='width:{share * 0.7:.1f}%'></span><span>{figure}</span></td></tr>")
+    return (
+        "<style>.oda-rank{border-collapse:collapse;width:100%;font-size:.92em}"
+        ".oda-rank caption{text-align:left;caption-side:bottom;padding-top:.4em;"
+        "font-size:.9em}"
+        ".oda-rank th,.oda-rank td{padding:3px 8px;border-bottom:1px solid #e3e3e3;"
+        "text-align:left;font-weight:normal;vertical-align:middle}"
+        ".oda-rank thead th{font-weight:600;border-bottom:1px solid #595959}"
+        ".oda-rank .n{text-align:right;width:3em}.oda-rank .c{font-size:.85em}"
+        ".oda-rank .v{width:40%;white-space:nowrap}"
+        f".oda-rank .b{{display:inline-block;height:.9em;background:{RANKING_BAR};"
+        "margin-right:.4em;vertical-align:middle}</style>"
+        "<table class='oda-rank'>"
+        + (f"<caption>{html.escape(caption)}</caption>" if caption else "")
+        + "<thead><tr><th scope='col' class='n'>Rank</th><th scope='col'>Area</th>"
+        f"<th scope='col'>District</th><th scope='col'>{html.escape(title)}</th></tr>"
+        f"</thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 def monthly_trends(monthly: pd.DataFrame, titles: dict[str, str]) -> alt.Chart:

@@ -28,7 +28,7 @@ import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import IGNORE_KEYS, default_serialize
 
-from dashboard import disclosure, emerging, hotspots
+from dashboard import disclosure, emerging, hotspots, linework
 from dashboard.classify import (
     NO_DATA,
     Classification,
@@ -37,6 +37,7 @@ from dashboard.classify import (
     compared_classes,
     hex_to_rgb,
 )
+from dashboard.linework import polygon_rings
 
 AREA_LAYER = "areas"
 MERGE_NO_DATA_OVER = 2000  # national maps draw more "No data" areas than this as one shape
@@ -63,36 +64,41 @@ class LeanDeck(pdk.Deck):
         return cached
 
 
-def polygon_rings(geoms: np.ndarray, decimals: int) -> tuple[list, np.ndarray]:
-    """Split (multi)polygons into deck.gl polygons: a list of rings per part.
-
-    Returns
-    -------
-    (list, ndarray)
-        One entry per polygon part (outer ring first, then holes; each ring
-        a list of ``[lon, lat]`` without the closing point) and, per part,
-        the index of the geometry it came from.
-    """
-    parts, part_of = shapely.get_parts(geoms, return_index=True)
-    rings, ring_of = shapely.get_rings(parts, return_index=True)
-    coords, coord_of = shapely.get_coordinates(rings, return_index=True)
-    coords = coords.round(decimals)
-    bounds = np.searchsorted(coord_of, np.arange(1, len(rings)))
-    ring_lists = [r[:-1].tolist() for r in np.split(coords, bounds)]
-    out: list[list] = [[] for _ in range(len(parts))]
-    for ring, p in zip(ring_lists, ring_of, strict=True):
-        out[p].append(ring)
-    return out, part_of
-
-
-def edge_paths(geoms: np.ndarray, decimals: int) -> list[dict]:
-    """Each boundary between areas once, as paths (outlining every polygon draws each
-    shared edge twice, and outlines cost the browser more than fills)."""
+def shared_edges(geoms: np.ndarray, decimals: int) -> np.ndarray:
+    """Each boundary between areas once, as lines (outlining every polygon draws each
+    shared edge twice)."""
     grid = 10.0 ** -decimals
     edges = shapely.line_merge(shapely.union_all(shapely.boundary(geoms), grid_size=grid))
-    edges = shapely.simplify(edges, grid)
-    return [{"path": np.asarray(part.coords).round(decimals).tolist()}
-            for part in shapely.get_parts(edges) if not part.is_empty]
+    parts = shapely.get_parts(edges)
+    return parts[~shapely.is_empty(parts)]
+
+
+EDGE_PX = 0.8  # lines between areas, screen pixels at the opening zoom
+DISTRICT_LINE = (40, 40, 40)
+NAME_COLOUR = (20, 20, 20)
+NAME_BOX = (255, 255, 255, 200)
+
+
+def overlay_layers(zoom: float, *, edges: np.ndarray | None, lads: gpd.GeoDataFrame,
+                   names: bool, edge_colour: tuple[int, int, int] = (255, 255, 255),
+                   district_px: float | None = None) -> list[pdk.Layer]:
+    """What a map draws over its areas, without a basemap: lines between areas
+    (``edges``, if given), district outlines and, if ``names``, district names in
+    light boxes; as polygons sized for ``zoom`` (see :mod:`dashboard.linework`)."""
+    decimals = linework.decimals_for(zoom)
+    lines = []
+    if edges is not None:
+        lines.append((linework.line_polygons(edges, EDGE_PX, zoom), edge_colour))
+    district_px = district_px or (1.4 if names else 0.8)
+    lines.append((linework.line_polygons(shapely.boundary(lads.geometry.values), district_px,
+                                         zoom), DISTRICT_LINE))
+    layers = [linework.polygons_layer("boundaries", lines, decimals)]
+    if names:
+        glyphs, boxes = linework.label_polygons(list(lads["name"]), lads["lon"].values,
+                                                lads["lat"].values, size_px=11, zoom=zoom)
+        layers.append(linework.polygons_layer(
+            "district-names", [(boxes, NAME_BOX), (glyphs, NAME_COLOUR)], decimals))
+    return layers
 
 
 def view_state(bounds: tuple[float, float, float, float], width: int = 760,
@@ -219,7 +225,13 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
             get_polygon="p", get_fill_color=hex_to_rgb(NO_DATA), filled=True,
             stroked=False, pickable=False, opacity=0.9))
         merged = merged[~no_data.values]
-    rings, part_of = polygon_rings(merged.geometry.values, decimals)
+    view = view_state(tuple(lads.total_bounds))
+    geoms = merged.geometry.values
+    # White lines between areas are gaps between the fills; other colours are drawn.
+    gaps = fine and outlines and tuple(edge_colour) == (255, 255, 255)
+    if fine:  # national shapes are simplified in the store already
+        geoms = linework.screen_areas(geoms, view.zoom, gap_px=EDGE_PX if gaps else 0.0)
+    rings, part_of = polygon_rings(geoms, decimals)
     records = merged.drop(columns="geometry").to_dict("records")
     data = [{**records[i], "p": ring} for ring, i in zip(rings, part_of, strict=True)]
     layers.append(pdk.Layer(
@@ -229,31 +241,15 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
         # not for 35,000 national polygons on a machine without a GPU.
         filled=True, pickable=True, auto_highlight=fine, highlight_color=[30, 30, 30, 90],
         opacity=0.9))
-    if fine and outlines:
-        layers.append(pdk.Layer("PathLayer", data=edge_paths(merged.geometry.values, decimals),
-                                id="area-edges", get_path="path", get_color=list(edge_colour),
-                                width_min_pixels=0.6, pickable=False))
-    lad_rings, _ = polygon_rings(lads.geometry.values, 4)
-    paths = [{"path": r[0] + [r[0][0]]} for r in lad_rings]
-    layers.append(pdk.Layer("PathLayer", data=paths, id="districts", get_path="path",
-                            get_color=[40, 40, 40], width_min_pixels=1.2 if fine else 0.6,
-                            pickable=False))
-    if fine:
-        labels = lads[["name", "lon", "lat"]].to_dict("records")
-        layers.append(pdk.Layer(
-            "TextLayer", data=labels, id="district-names", get_position=["lon", "lat"],
-            get_text="name", get_size=13, get_color=[20, 20, 20],
-            font_family=pdk.types.String("Helvetica, Arial, sans-serif"),
-            # A light box behind each name keeps it legible over any colour; unlike
-            # an outlined (SDF) font it needs no distance field built in the browser.
-            font_weight=600, background=True, get_background_color=[255, 255, 255, 200],
-            background_padding=[3, 1], pickable=False))
+    layers.extend(overlay_layers(
+        view.zoom, edges=shared_edges(geoms, decimals) if fine and outlines and not gaps
+        else None, edge_colour=edge_colour, lads=lads, names=fine))
     html = tooltip_html or ("<b>{name}</b> <span style='opacity:.7'>{code}</span><br/>"
                             "Value: {v}<br/>Rate per 1,000: {r}<br/>"
                             f"Rank ({measure_label}, 1 = most need): " + "{k}")
     tooltip = {"html": html,
                "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"}}
-    return LeanDeck(layers=layers, initial_view_state=view_state(tuple(lads.total_bounds)),
+    return LeanDeck(layers=layers, initial_view_state=view,
                     map_style=NO_BASEMAP, map_provider=None, tooltip=tooltip, height=600)
 
 
@@ -427,32 +423,32 @@ def _with_columns(deck: LeanDeck, shapes: gpd.GeoDataFrame, result: pd.DataFrame
 
 def ward_map(lsoas: gpd.GeoDataFrame, ward: gpd.GeoDataFrame, lads: gpd.GeoDataFrame
              ) -> LeanDeck:
-    """One ward (dark outline) and its LSOAs (light fills, named in tooltips)."""
+    """One ward (dark outline) and its LSOAs (light fills with white edges, named in
+    tooltips), with district outlines around it."""
+    bounds = tuple(ward.total_bounds) if len(ward) else tuple(lads.total_bounds)
+    minx, miny, maxx, maxy = bounds
+    pad = max(maxx - minx, maxy - miny) * 0.15
+    view = view_state((minx - pad, miny - pad, maxx + pad, maxy + pad), width=480, height=380)
+    decimals = linework.decimals_for(view.zoom)
     layers = []
+    lines = []
     if len(lsoas):
-        rings, part_of = polygon_rings(lsoas.geometry.values, 5)
+        rings, part_of = polygon_rings(lsoas.geometry.values, decimals)
         names = lsoas[["code", "name"]].to_dict("records")
         layers.append(pdk.Layer(
             "PolygonLayer", data=[{**names[i], "p": r} for r, i in
                                   zip(rings, part_of, strict=True)], id="lsoas",
-            get_polygon="p", get_fill_color=[253, 204, 138], get_line_color=[255, 255, 255],
-            line_width_min_pixels=1, stroked=True, filled=True, pickable=True))
-    lad_rings, _ = polygon_rings(lads.geometry.values, 4)
-    layers.append(pdk.Layer("PathLayer", data=[{"path": r[0] + [r[0][0]]} for r in lad_rings],
-                            id="districts", get_path="path", get_color=[120, 120, 120],
-                            width_min_pixels=1, pickable=False))
-    ward_rings, _ = polygon_rings(ward.geometry.values, 5)
-    layers.append(pdk.Layer("PathLayer", data=[{"path": r[0] + [r[0][0]]} for r in ward_rings],
-                            id="ward", get_path="path", get_color=[20, 20, 20],
-                            width_min_pixels=3, pickable=False))
-    bounds = tuple(ward.total_bounds) if len(ward) else tuple(lads.total_bounds)
-    minx, miny, maxx, maxy = bounds
-    pad = max(maxx - minx, maxy - miny) * 0.15
-    return LeanDeck(layers=layers,
-                    initial_view_state=view_state((minx - pad, miny - pad, maxx + pad,
-                                                   maxy + pad), width=480, height=380),
-                    map_style=NO_BASEMAP, map_provider=None, height=380,
-                    tooltip={"html": "<b>{name}</b> {code}"})
+            get_polygon="p", get_fill_color=[253, 204, 138], stroked=False, filled=True,
+            pickable=True))
+        lines.append((linework.line_polygons(shared_edges(lsoas.geometry.values, decimals),
+                                             1.0, view.zoom), (255, 255, 255)))
+    lines.append((linework.line_polygons(shapely.boundary(lads.geometry.values), 1.0,
+                                         view.zoom), (120, 120, 120)))
+    lines.append((linework.line_polygons(shapely.boundary(ward.geometry.values), 3.0,
+                                         view.zoom), (20, 20, 20)))
+    layers.append(linework.polygons_layer("boundaries", lines, decimals))
+    return LeanDeck(layers=layers, initial_view_state=view, map_style=NO_BASEMAP,
+                    map_provider=None, height=380, tooltip={"html": "<b>{name}</b> {code}"})
 
 
 OVERLAP_COLOURS = ["#f2f0eb", "#dadaeb", "#9e9ac8", "#6a51a3", "#3f007d", "#1f0040"]

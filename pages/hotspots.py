@@ -110,8 +110,9 @@ if table.empty:
     st.info(empty, icon=":material/info:")
 else:
     if mode == "hotspots":
-        st.altair_chart(charts.top_areas(table.head(15), "z", "z-score (highest first)"),
-                        width="stretch")
+        st.html(charts.ranking_html(table.head(15), "z", "z-score",
+                                    caption="The most significant areas, highest z-score "
+                                            "first; every one is in the table below."))
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "z": st.column_config.NumberColumn("z", format="%.2f"),
         "p_sim": st.column_config.NumberColumn(

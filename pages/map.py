@@ -85,10 +85,11 @@ top = measures.most_need(data, 15)
 if top.empty:
     st.caption("No area has a figure to rank.")
 else:
-    st.altair_chart(charts.top_areas(top, measures.measure_column(view), measure.capitalize()),
-                    width="stretch")
-    st.caption(f"The {len(top)} {noun} of most need on this measure, "
-               f"{'lowest' if meta['polarity'] == 'low_is_bad' else 'highest'} first.")
+    st.html(charts.ranking_html(
+        top, measures.measure_column(view), measure.capitalize(),
+        digits=0 if view.measure == "count" and meta["unit"] == "count" else 2,
+        caption=f"The {len(top)} {noun} of most need on this measure, "
+                f"{'lowest' if meta['polarity'] == 'low_is_bad' else 'highest'} first."))
 
 # The table is sent only when asked for: for England and Wales it is 5 MB.
 if st.toggle("Show the figures behind the map as a table", key="map_table",

@@ -65,7 +65,8 @@ flt = view.with_(indicator=indicator, level=level, measure="rate",
                  period_end=end if len(cached.months(indicator, v)) > 1 else
                  cached.months(indicator, v)[-1])
 top = cached.view(flt, v).nsmallest(10, "rank")
-st.altair_chart(charts.top_areas(top), width="stretch")
+st.html(charts.ranking_html(top, caption=f"The {len(top)} areas with the highest rate, "
+                                         "highest first."))
 
 st.subheader("How fresh is each source")
 st.dataframe(charts.freshness(cat[cat["geography"].isin(MAPPABLE)]), hide_index=True,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from dashboard import classify, geography, maps, measures
+from dashboard import classify, geography, linework, maps, measures
 from dashboard.access import OPERATOR
 from dashboard.filters import ViewFilter
 
@@ -52,22 +52,71 @@ def test_deck_has_areas_districts_and_labels_and_needs_no_tile_server(deck):
     d, view, _ = deck
     spec = json.loads(d.to_json())
     ids = [layer["id"] for layer in spec["layers"]]
-    assert ids == ["areas", "area-edges", "districts", "district-names"]
+    assert ids == ["areas", "boundaries", "district-names"]
+    # One kind of layer: each further kind is a shader to compile in software WebGL.
+    assert {layer["@@type"] for layer in spec["layers"]} == {"PolygonLayer"}
     assert spec["mapStyle"] == "__MAP_STYLE__"  # pydeck's "no basemap" marker
     assert "mapProvider" not in spec
     areas = spec["layers"][0]
     assert {o["code"] for o in areas["data"]} == set(view["area_code"])
     assert areas["pickable"] is True
-    labels = spec["layers"][3]
-    assert labels["fontFamily"] == "Helvetica, Arial, sans-serif"  # a literal, not an accessor
-    assert {o["name"] for o in labels["data"]} >= {"Bristol, City of", "Mendip"}
+    assert not spec["layers"][1]["pickable"] and not spec["layers"][2]["pickable"]
+
+
+def test_district_names_are_drawn_where_the_districts_are(deck, store, regions):
+    d, _, _ = deck
+    names = next(layer for layer in json.loads(d.to_json())["layers"]
+                 if layer["id"] == "district-names")
+    ink = shapely.union_all([shapely.Polygon(o["p"][0], o["p"][1:]) for o in names["data"]
+                             if o["c"] == list(maps.NAME_COLOUR)])
+    lads = geography.lad_outlines(store, regions["avon_and_somerset"])
+    for name in ("Bristol, City of", "Mendip"):
+        row = lads[lads["name"] == name].iloc[0]
+        assert ink.distance(shapely.Point(row["lon"], row["lat"])) < 0.05, name
+
+
+def test_ward_maps_separate_wards_by_a_gap_not_a_line(deck, store, regions):
+    d, _, _ = deck
+    spec = json.loads(d.to_json())
+    drawn = gpd.GeoSeries([shapely.Polygon(o["p"][0], o["p"][1:])
+                           for o in spec["layers"][0]["data"]],
+                          index=[o["code"] for o in spec["layers"][0]["data"]], crs=4326)
+    drawn = drawn.to_crs(3857).make_valid().groupby(level=0).agg(shapely.union_all)
+    shapes = geography.map_shapes(store, regions["avon_and_somerset"], "ward")
+    shapes = shapes.set_index("code").geometry
+    px = linework.metres_per_pixel(spec["initialViewState"]["zoom"])
+    gaps = []
+    for code in shapes.index[:40]:
+        for other in shapes.index[shapes.touches(shapes[code])]:
+            if shapes[code].intersection(shapes[other]).length > 0:  # a shared edge
+                gaps.append(drawn[code].distance(drawn[other]) / px)
+    assert len(gaps) > 50
+    # Neighbours stand apart by the gap (the page shows through as a white line).
+    assert np.median(gaps) == pytest.approx(maps.EDGE_PX, rel=0.15)
+
+
+def test_lines_are_as_wide_on_screen_as_asked_at_the_opening_zoom():
+    zoom = 8.0
+    line = np.array([shapely.LineString([(-3.0, 51.0), (-2.0, 51.0)])])
+    ribbon = linework.line_polygons(line, 2.0, zoom)[0]
+    merc = gpd.GeoSeries([ribbon], crs=4326).to_crs(3857).iloc[0]
+    width_px = (merc.bounds[3] - merc.bounds[1]) / linework.metres_per_pixel(zoom)
+    assert width_px == pytest.approx(2.0, rel=0.02)
+
+
+def test_a_name_is_traced_into_polygons_of_the_asked_height():
+    glyphs, boxes = linework.label_polygons(["Mendip"], [-2.6], [51.2], size_px=11, zoom=8.0)
+    merc = gpd.GeoSeries(list(glyphs), crs=4326).to_crs(3857).iloc[0]
+    height_px = (merc.bounds[3] - merc.bounds[1]) / linework.metres_per_pixel(8.0)
+    assert 8 < height_px < 14  # "M" to the foot of "p"
+    assert len(shapely.get_parts(merc)) >= 5  # separate letters, not one blob
+    assert boxes[0].contains(glyphs[0])
 
 
 def test_shared_edges_are_drawn_once():
     left, right = shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)
-    paths = maps.edge_paths(np.array([left, right]), 4)
-    length = sum(shapely.LineString(p["path"]).length for p in paths)
-    assert length == pytest.approx(7.0)  # 8 sides, the shared one once
+    edges = maps.shared_edges(np.array([left, right]), 4)
+    assert sum(e.length for e in edges) == pytest.approx(7.0)  # 8 sides, the shared one once
 
 
 def test_deck_json_is_compact_and_memoised(deck):
@@ -115,7 +164,7 @@ def test_national_no_data_areas_are_drawn_as_one_merged_shape(store, regions):
         "england_and_wales", "lsoa", "crime_all", "2022-03", "2022-03", "count"))
     spec = json.loads(deck.to_json())
     layers = {layer["id"]: layer for layer in spec["layers"]}
-    assert list(layers) == ["no-data", "areas", "districts"]
+    assert list(layers) == ["no-data", "areas", "boundaries"]
     with_data = view["value"].notna().sum()
     assert len({o["code"] for o in layers["areas"]["data"]}) == with_data
     assert layers["no-data"]["pickable"] is False

@@ -18,7 +18,9 @@ def test_overview_shows_headlines_per_partner_top_ten_and_freshness(store, regio
         [list(regions["avon_and_somerset"].lads)]).iat[0, 0]
     assert labels["All crime and anti-social behaviour"] == f"{total:,.0f}"
     assert {"Police", "Health", "Council", "Context"} <= {m.value.strip("*") for m in at.markdown}
-    assert len(at.get("vega_lite_chart")) == 2  # the monthly trends and the top ten
+    assert len(at.get("vega_lite_chart")) == 1  # the monthly trends
+    assert any("oda-rank" in h.proto.body and h.proto.body.count("<tr>") == 11
+               for h in at.get("html"))  # the top ten, as a table
     # The trends' text alternative: each month's regional total in a table.
     table = at.dataframe[0].value.set_index("Indicator")
     assert table.loc["Police: All crime and anti-social behaviour"].sum() == total
