@@ -192,6 +192,9 @@ def profile_chart(profile: pd.DataFrame, ward_name: str) -> alt.Chart:
                  alt.Tooltip("measure:N", title="Compared"),
                  alt.Tooltip("period:N", title="Period")])
     return (band + region + district + ward).properties(
+        description=f"Spine chart: where {ward_name}, its district and the region fall "
+        f"among the region's wards on {len(data)} indicators. The same figures are in the "
+        "table 'Every indicator' below the chart.",
         height=26 * max(len(data), 1) + 40,
         title=alt.TitleParams(f"{ward_name} (dot), its district (diamond) and the region "
                               "(tick)", fontSize=12, anchor="start"))
@@ -206,7 +209,14 @@ def trend_chart(trend: pd.DataFrame, title: str) -> alt.Chart:
                         legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("area:N", title="Area"), alt.Tooltip("period:O", title="Month"),
                  alt.Tooltip("figure:Q", title=title, format=",.2f")],
-    ).properties(height=260)
+    ).properties(height=260, description=f"Line chart: {title} by month, the ward beside "
+                 "the region. The same figures are in the table below the chart.")
+
+
+def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
+    """The trend chart's figures, a row per month and a column per area."""
+    return trend.pivot_table(index="period", columns="area", values="figure", sort=True) \
+        .reset_index().rename(columns={"period": "Month"}).rename_axis(columns=None)
 
 
 def contributions_chart(index: pd.DataFrame, titles: dict[str, str], top: int = 15
@@ -229,7 +239,10 @@ def contributions_chart(index: pd.DataFrame, titles: dict[str, str], top: int = 
         tooltip=[alt.Tooltip("area_name:N", title="Area"),
                  alt.Tooltip("indicator:N", title="Indicator"),
                  alt.Tooltip("points:Q", title="Points", format=".1f")],
-    ).properties(height=24 * max(len(order), 1) + 40)
+    ).properties(height=24 * max(len(order), 1) + 40,
+                 description=f"Stacked bar chart: each indicator's contribution to the demand "
+                 f"index of the {len(order)} areas of most need. The same figures are in the "
+                 "table below the chart.")
 
 
 def backtest_chart(results: pd.DataFrame, names: dict[str, str]) -> alt.Chart:
@@ -257,6 +270,9 @@ def backtest_chart(results: pd.DataFrame, names: dict[str, str]) -> alt.Chart:
                  alt.Tooltip("areas_flagged:Q", title="Areas flagged")])
     chance = base.mark_rule(color="#d7301f", strokeDash=[4, 3]).encode(x=alt.datum(1.0))
     return (median + dots + chance).properties(
+        description="Dot chart: each method's Predictive Accuracy Index in every test "
+        "window, its median as a bar, and a dashed line at 1 (no better than chance). The "
+        "medians, ranges and wins are in the table below the chart.",
         height=34 * max(len(order), 1),
         title=alt.TitleParams("PAI in each test window (dots) and its median (bar)",
                               fontSize=12, anchor="start"))

@@ -1,18 +1,20 @@
-"""Maps: pydeck decks built from a view, lean enough for all of England and Wales.
+"""Maps: pydeck decks built from a view, lean enough for all of England and Wales
+and quick where WebGL runs in software.
 
-What keeps a national map light (measured in ``benchmarks/map_payload.py``):
+What keeps a map light (measured in ``benchmarks/map_payload.py`` and
+``benchmarks/page_ready.py``):
 
-* coordinates are rounded to 4 decimals (about 7 x 11 m; 3 on a national
-  map) and rings are not closed twice; national geometry is coverage-simplified
-  in the store (``loaders.boundaries.TOLERANCE``);
-* polygon outlines cost the browser more than the fills, so LSOA and national
-  maps draw fills only, and ward maps draw each boundary between wards once as
-  a thin path (outlining every polygon draws each shared edge twice);
+* one kind of layer, ``PolygonLayer``: district outlines and names are polygons
+  sized for the opening zoom, and the white lines between wards are gaps between
+  the fills (:mod:`dashboard.linework` says why);
+* areas are simplified to half a pixel at the opening zoom (national geometry is
+  coverage-simplified in the store, ``loaders.boundaries.TOLERANCE``), coordinates
+  rounded to a tenth of a pixel, and rings not closed twice;
 * the deck's JSON is written compactly, once, and the deck object is cached, so a
   rerun does not serialise tens of thousands of polygons again.
 
-No basemap is needed: district outlines (and, on a regional map, their names)
-are drawn as layers, so the map reads without a tile server.
+No basemap is needed: district outlines (and, on a regional map, their names) are
+drawn on the map, so it reads without a tile server.
 """
 
 from __future__ import annotations
@@ -114,6 +116,18 @@ def view_state(bounds: tuple[float, float, float, float], width: int = 760,
     zy = math.log2(height * 2 * math.pi / (512 * max(merc(maxy) - merc(miny), 1e-9)))
     return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2,
                          zoom=round(min(zx, zy) - 0.15, 2), pitch=0, bearing=0)
+
+
+def screen_offset(view: dict, lon: float, lat: float) -> tuple[float, float]:
+    """Where (lon, lat) is drawn, in pixels right of and below the centre of a map
+    opened at ``view`` (a view state's JSON: longitude, latitude, zoom)."""
+    scale = 512 * 2 ** view["zoom"]
+
+    def merc(y: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(y) / 2))
+
+    return ((lon - view["longitude"]) / 360 * scale,
+            (merc(view["latitude"]) - merc(lat)) / (2 * math.pi) * scale)
 
 
 def _fmt(value: float, digits: int = 0) -> str:

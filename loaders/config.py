@@ -3,7 +3,8 @@
 The open data folder comes from ``ODA_DATA_DIR`` (the Makefile points it at
 ``../shared/data``); the store is ``geodata/oda.duckdb`` unless ``ODA_STORE`` or
 ``--store`` says otherwise. Region presets are configuration in
-``config/regions.toml``.
+``config/regions.toml``; roles in ``config/roles.toml`` unless ``ODA_ROLES``
+names another file (a deployment's own roles, kept outside the repository).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from loaders.errors import ConfigError
 REPO = Path(__file__).resolve().parent.parent
 REGIONS_FILE = REPO / "config" / "regions.toml"
 DEFAULT_STORE = REPO / "geodata" / "oda.duckdb"
+DEFAULT_ROLES = REPO / "config" / "roles.toml"
 
 LAD_CODE = re.compile(r"^[EW]0[6789]\d{6}$")
 VINTAGES = (2011, 2021)
@@ -52,6 +54,23 @@ def store_path(path: str | os.PathLike | None = None) -> Path:
         return Path(path)
     env = os.environ.get("ODA_STORE")
     return Path(env) if env else DEFAULT_STORE
+
+
+def roles_file() -> Path:
+    """Return the roles file: ``ODA_ROLES``, else ``config/roles.toml``.
+
+    Raises
+    ------
+    ConfigError
+        If ``ODA_ROLES`` names a file that does not exist.
+    """
+    env = os.environ.get("ODA_ROLES")
+    if not env:
+        return DEFAULT_ROLES
+    if not Path(env).is_file():
+        raise ConfigError("ODA_ROLES", f"the roles file {env} does not exist; unset "
+                          "ODA_ROLES to use config/roles.toml")
+    return Path(env)
 
 
 @dataclass(frozen=True)

@@ -76,5 +76,7 @@ trend = cached.ward_trend(flt.with_(indicator=monthly), chosen, v)
 if trend.empty:
     st.info("This indicator has no months in the chosen period.", icon=":material/info:")
 else:
-    st.altair_chart(charts.trend_chart(trend, profile.figure_label(table, monthly)),
-                    width="stretch")
+    label = profile.figure_label(table, monthly)
+    st.altair_chart(charts.trend_chart(trend, label), width="stretch")
+    with st.expander("The figures by month, as a table"):
+        st.dataframe(charts.trend_table(trend), hide_index=True, width="stretch")

@@ -1,4 +1,5 @@
-"""Roles, read from ``config/roles.toml``: what each kind of user may see and do."""
+"""Roles, read from ``config/roles.toml`` (or ``ODA_ROLES``): what each kind of user may
+see and do."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from functools import cache
 from pathlib import Path
 
 from loaders import ConfigError
+from loaders.config import roles_file
 
-ROLES_FILE = Path(__file__).resolve().parents[2] / "config" / "roles.toml"
 # Finest first. A role or agreement allowing "ward" allows ward, district and region.
 LEVELS = ("point", "lsoa", "ward", "district", "region")
 PARTNER_DATA = ("none", "agreements", "own", "all")
@@ -39,14 +40,15 @@ def allows(finest: str, level: str) -> bool:
 
 
 @cache
-def load_roles(path: Path = ROLES_FILE) -> dict[str, Role]:
-    """Every role, by name.
+def load_roles(path: Path | None = None) -> dict[str, Role]:
+    """Every role, by name, from ``path`` (default: :func:`loaders.config.roles_file`).
 
     Raises
     ------
     ConfigError
         Naming the file, the role and the key that is wrong.
     """
+    path = path or roles_file()
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8")).get("roles", {})
     except (OSError, tomllib.TOMLDecodeError) as err:

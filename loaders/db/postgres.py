@@ -37,12 +37,11 @@ import duckdb
 import pandas as pd
 import psycopg
 
-from loaders.config import REPO
+from loaders.config import roles_file
 from loaders.db import PARTNER_TABLES
 from loaders.errors import LoaderError
 
 SEARCH_PATH = "oda,public"
-ROLES_FILE = REPO / "config" / "roles.toml"
 # Writers (ingests, deletions, publishing) take this lock in turn; readers never wait.
 WRITE_LOCK = int.from_bytes(hashlib.sha256(b"oda store writers").digest()[:4], "big")
 GOVERNANCE_LOCK = WRITE_LOCK + 1
@@ -248,8 +247,8 @@ def _copy_from_duckdb(src: duckdb.DuckDBPyConnection, con: psycopg.Connection, t
 
 
 def roles_config() -> dict[str, dict]:
-    """The app roles from ``config/roles.toml``."""
-    return tomllib.loads(ROLES_FILE.read_text(encoding="utf-8"))["roles"]
+    """The app roles from ``config/roles.toml`` (or ``ODA_ROLES``)."""
+    return tomllib.loads(roles_file().read_text(encoding="utf-8"))["roles"]
 
 
 def publish(duck_path: Path, url: str, log: Callable[[str], None] = print) -> None:

@@ -277,3 +277,22 @@ def test_uploads_are_the_stewards_own_and_audited(private_store):
     assert "steward_fires" in access.rules(local, steward)
     assert "steward_fires" not in access.rules(local, VIEWERS["analyst"])
     assert "steward_fires" not in access.rules(local, VIEWERS["other_steward"])
+
+
+def test_a_deployment_names_its_own_roles_file_and_a_wrong_one_is_refused(tmp_path,
+                                                                          monkeypatch):
+    from dashboard.access.roles import load_roles
+    from loaders import ConfigError
+    from loaders.config import DEFAULT_ROLES, roles_file
+
+    assert roles_file() == DEFAULT_ROLES
+    own = tmp_path / "roles.toml"
+    own.write_text(DEFAULT_ROLES.read_text().replace(
+        'description = "Anyone, without signing in: open data at ward level and above."\n'
+        'finest_level = "ward"', 'description = "Anyone."\nfinest_level = "lsoa"'))
+    monkeypatch.setenv("ODA_ROLES", str(own))
+    assert roles_file() == own
+    assert load_roles(roles_file())["public"].finest_level == "lsoa"
+    monkeypatch.setenv("ODA_ROLES", str(tmp_path / "missing.toml"))
+    with pytest.raises(ConfigError, match="ODA_ROLES.*missing.toml.*does not exist"):
+        roles_file()

@@ -30,3 +30,16 @@ def test_ranking_is_a_table_with_escaped_names_and_bars_in_proportion():
     assert "width:70.0%" in out and "width:35.0%" in out  # 40 is the longest bar, 20 half
     assert "40.00" in out and "no data" in out
     assert "<th scope='row'>Vale" in out  # each row is named by its area
+
+
+def test_trend_figures_are_given_as_a_table_too():
+    import pandas as pd
+
+    from dashboard.charts import trend_chart, trend_table
+    trend = pd.DataFrame({"period": ["2022-02", "2022-01", "2022-01", "2022-02"],
+                          "area": ["Central", "Central", "Region", "Region"],
+                          "figure": [3.0, 1.0, 2.0, 4.0]})
+    table = trend_table(trend)
+    assert list(table.columns) == ["Month", "Central", "Region"]
+    assert table.values.tolist() == [["2022-01", 1.0, 2.0], ["2022-02", 3.0, 4.0]]
+    assert "table below" in trend_chart(trend, "Rate").to_dict()["description"]
