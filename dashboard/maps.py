@@ -391,7 +391,8 @@ def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataF
         inside = shapes[shapes["code"].isin(_hot_codes(result, mode))]
         if len(inside):
             # Touching hot areas form groups; open on the group with the most areas.
-            groups = shapely.get_parts(shapely.union_all(inside.geometry.buffer(0.0005).values))
+            near = shapely.buffer(inside.geometry.values, 0.0005)  # ~50 m: touching
+            groups = shapely.get_parts(shapely.union_all(near))
             points = inside.geometry.representative_point().values
             members = [int(shapely.contains(g, points).sum()) for g in groups]
             minx, miny, maxx, maxy = groups[int(np.argmax(members))].bounds
