@@ -224,7 +224,8 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
     fields["c"] = [hex_to_rgb(c) for c in classes.colours]
     merged = shapes[["code", "geometry"]].merge(fields, on="code", how="inner",
                                                 validate="one_to_one")
-    decimals = 4 if fine else 3  # 4: ~7 x 11 m, under a pixel for a region; 3 nationally
+    view = view_state(tuple(lads.total_bounds))
+    decimals = linework.decimals_for(view.zoom)  # a tenth of a pixel: 4 for a region, 3 nationally
     layers = []
     no_data = merged["v"] == "no data"
     if not fine and no_data.sum() > MERGE_NO_DATA_OVER:
@@ -239,7 +240,6 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
             get_polygon="p", get_fill_color=hex_to_rgb(NO_DATA), filled=True,
             stroked=False, pickable=False, opacity=0.9))
         merged = merged[~no_data.values]
-    view = view_state(tuple(lads.total_bounds))
     geoms = merged.geometry.values
     # White lines between areas are gaps between the fills; other colours are drawn.
     gaps = fine and outlines and tuple(edge_colour) == (255, 255, 255)
