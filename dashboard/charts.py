@@ -78,10 +78,10 @@ def ranking_html(top: pd.DataFrame, column: str = "rate_per_1000",
     values = pd.to_numeric(top[column], errors="coerce")
     peak = float(values.abs().max()) if values.notna().any() else 0.0
     rows = []
-    for (_, row), value in zip(top.iterrows(), values, strict=True):
+    for i, ((_, row), value) in enumerate(zip(top.iterrows(), values, strict=True), 1):
         share = 0.0 if not peak or pd.isna(value) or value <= 0 else value / peak * 100
         figure = "no data" if pd.isna(value) else f"{value:,.{digits}f}"
-        rank = "" if pd.isna(row.get("rank")) else f"{int(row['rank']):,}"
+        rank = f"{i:,}" if pd.isna(row.get("rank", np.nan)) else f"{int(row['rank']):,}"
         rows.append(
             f"<tr><td class='n'>{rank}</td>"
             f"<th scope='row'>{html.escape(str(row['area_name']))} "
@@ -216,7 +216,7 @@ def trend_chart(trend: pd.DataFrame, title: str) -> alt.Chart:
 def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
     """The trend chart's figures, a row per month and a column per area."""
     return trend.pivot_table(index="period", columns="area", values="figure", sort=True) \
-        .reset_index().rename(columns={"period": "Month"}).rename_axis(columns=None)
+        .round(2).reset_index().rename(columns={"period": "Month"}).rename_axis(columns=None)
 
 
 def contributions_chart(index: pd.DataFrame, titles: dict[str, str], top: int = 15
