@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import cached, widgets
+from dashboard.ui import cached, widgets
 
 
 def run() -> None:

@@ -35,10 +35,10 @@ import pandas as pd  # noqa: E402
 from dashboard import geography, measures  # noqa: E402
 from dashboard.access import OPERATOR  # noqa: E402
 from dashboard.filters import ViewFilter  # noqa: E402
-from dashboard.store import Store  # noqa: E402
 from loaders import load_regions  # noqa: E402
-from loaders.config import store_path  # noqa: E402
 from loaders.ingest import ingest  # noqa: E402
+from store import Store  # noqa: E402
+from store.settings import store_path  # noqa: E402
 
 MONTHS = [f"2022-{m:02d}" for m in range(1, 7)]
 K = 5

@@ -47,10 +47,9 @@ from dashboard import analysis, emerging, hotspots, measures, weights  # noqa: E
 from dashboard.access import OPERATOR  # noqa: E402
 from dashboard.filters import ViewFilter  # noqa: E402
 from dashboard.regions import get_region  # noqa: E402
-from dashboard.store import Store  # noqa: E402
 from loaders import data_dir  # noqa: E402
-from loaders.db import PARTNER_TABLES  # noqa: E402
 from loaders.ingest import ingest  # noqa: E402
+from store import PARTNER_TABLES, Store  # noqa: E402
 
 SERIES = "policeuk_lsoa_monthly_avon_and_somerset_2018-01_2025-08.csv.gz"
 

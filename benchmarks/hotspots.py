@@ -35,7 +35,7 @@ from dashboard import hotspots, measures, weights  # noqa: E402
 from dashboard.access import OPERATOR  # noqa: E402
 from dashboard.filters import ViewFilter  # noqa: E402
 from dashboard.regions import get_region  # noqa: E402
-from dashboard.store import Store  # noqa: E402
+from store import Store  # noqa: E402
 
 CASES = [("avon_and_somerset", "crime_all", "2022-01", "2022-11"),
          ("england_and_wales", "imd2019_rank", "2019", "2019")]

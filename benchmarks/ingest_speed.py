@@ -23,8 +23,9 @@ sys.path.insert(0, str(REPO))
 import duckdb  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from loaders.config import data_dir, store_path  # noqa: E402
+from loaders.config import data_dir  # noqa: E402
 from loaders.ingest import ingest  # noqa: E402
+from store.settings import store_path  # noqa: E402
 
 
 def main() -> int:

@@ -6,7 +6,7 @@ Cases
     and Wales (LSOAs, wards).
 
 Measured: the app's deck
-    What ``dashboard.cached.choropleth`` builds, reproduced without Streamlit:
+    What ``dashboard.ui.cached.choropleth`` builds, reproduced without Streamlit:
     ``measures.indicator_view`` -> ``classify.classify`` ->
     ``geography.map_shapes`` + ``geography.lad_outlines`` ->
     ``maps.choropleth_deck`` -> ``deck.to_json()`` (compact, the string the app
@@ -54,7 +54,7 @@ from dashboard import classify, geography, maps, measures  # noqa: E402
 from dashboard.access import OPERATOR  # noqa: E402
 from dashboard.filters import ViewFilter  # noqa: E402
 from dashboard.regions import get_region  # noqa: E402
-from dashboard.store import Store  # noqa: E402
+from store import Store  # noqa: E402
 
 CASES = [("avon_and_somerset", "ward"), ("avon_and_somerset", "lsoa"),
          ("england_and_wales", "lsoa"), ("england_and_wales", "ward")]

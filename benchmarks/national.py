@@ -36,7 +36,7 @@ import duckdb  # noqa: E402
 import psycopg  # noqa: E402
 
 from deploy.pgcluster import Cluster  # noqa: E402
-from loaders.config import store_path  # noqa: E402
+from store.settings import store_path  # noqa: E402
 
 COLUMNS = """indicator text, geography text, area_code text, period_start text,
     period_end text, date_start date, date_end date, value double precision,

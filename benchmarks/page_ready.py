@@ -254,7 +254,7 @@ def click_central(page) -> tuple[float | None, str]:
     time the press until the page shows the selection (see "A click" above)."""
     from dashboard import geography, maps
     from dashboard.regions import load_regions
-    from dashboard.store import Store
+    from store import Store
 
     lads = geography.lad_outlines(Store(None), load_regions()["avon_and_somerset"])
     view = json.loads(maps.view_state(tuple(lads.total_bounds)).to_json())

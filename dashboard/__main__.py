@@ -3,6 +3,9 @@
 ``python -m dashboard export --region R --level lsoa|ward --indicator ID[,ID...]
 --period START:END --measure count|rate --format csv|geojson|gpkg|xlsx --out PATH``
 
+``--level hex [--resolution N]`` gives an indicator's points on H3 hexagons instead
+(``export`` and ``hotspots``), for a viewer allowed points.
+
 ``python -m dashboard hotspots ... --method gi|lisa [--permutations N]
 [--seed S] [--correction fdr|none]`` writes one row per area with its
 z-score, pseudo p-value, significance and class.
@@ -33,13 +36,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard import access, analysis, backtest, catalogue, export, hotspots, measures
+from dashboard import access, analysis, backtest, catalogue, export, hexes, hotspots, measures
 from dashboard.access import OPERATOR, Viewer, accounts, agreements, audit
 from dashboard.access.roles import load_roles
 from dashboard.filters import LEVELS, MEASURES, FilterError, ViewFilter, parse_period
 from dashboard.regions import get_region
-from dashboard.store import Store
 from loaders import LoaderError
+from store import Store
 
 
 def _filter(store: Store, args: argparse.Namespace, indicator: str | None = None
@@ -54,7 +57,8 @@ def _filter(store: Store, args: argparse.Namespace, indicator: str | None = None
         if breakdown not in known:
             raise FilterError("breakdown", f"{breakdown!r} is not a breakdown of {indicator}; "
                               f"it has {known or 'none'}")
-    return ViewFilter(region=region.name, level=args.level, indicator=indicator,
+    return ViewFilter(region=region.name, level="lsoa" if args.level == "hex" else args.level,
+                      indicator=indicator,
                       period_start=start, period_end=end, measure=args.measure,
                       breakdown=breakdown)
 
@@ -83,19 +87,41 @@ def _write(frame: pd.DataFrame, data: bytes, out: str, noun: str = "areas") -> N
         print(f"wrote {len(frame)} {noun} to {out}", file=sys.stderr)
 
 
+def _resolution(args: argparse.Namespace) -> int:
+    """The hexagon size of ``--level hex`` (``--resolution`` is for hexagons only)."""
+    if args.level != "hex":
+        if args.resolution is not None:
+            raise FilterError("--resolution", "is for --level hex only")
+        return 0
+    resolution = hexes.DEFAULT_RESOLUTION if args.resolution is None else args.resolution
+    if resolution not in hexes.RESOLUTIONS:
+        raise FilterError("--resolution", f"{resolution} is not one of "
+                          f"{list(hexes.RESOLUTIONS)}")
+    return resolution
+
+
 def _export(store: Store, args: argparse.Namespace) -> int:
     indicators = [i.strip() for i in args.indicator.split(",") if i.strip()]
     flt = _filter(store, args, indicators[0] if indicators else "")
     if args.out == "-" and args.format not in ("csv", "geojson"):
         raise LoaderError("--out", f"a {args.format} file cannot go to standard output")
     out = None if args.out == "-" else _out_path(args.out)
-    frame = export.export_frame(store, get_region(flt.region), flt, indicators,
-                                viewer=args.viewer)
-    files = export.write(store, get_region(flt.region), flt, indicators, args.format,
-                         frame=frame, viewer=args.viewer)
+    resolution = _resolution(args)
+    if resolution:
+        if len(indicators) != 1:
+            raise FilterError("--indicator", "hexagons are exported one indicator at a time")
+        frame, files = export.hex_files(store, get_region(flt.region), flt, resolution,
+                                        args.format, viewer=args.viewer)
+    else:
+        frame = export.export_frame(store, get_region(flt.region), flt, indicators,
+                                    viewer=args.viewer)
+        files = export.write(store, get_region(flt.region), flt, indicators, args.format,
+                             frame=frame, viewer=args.viewer)
     (suffix, data), *sidecars = files.items()
     audit.record(args.viewer, "export", store.governance, format=args.format, rows=len(frame),
-                 indicators=indicators, filters=flt.to_params(), via="command line",
+                 indicators=indicators, via="command line",
+                 filters={**flt.to_params(), **({"level": "hex", "resolution": resolution}
+                                                if resolution else {})},
                  sha256=hashlib.sha256(data).hexdigest())
     if out is None:
         sys.stdout.write(data.decode("utf-8"))
@@ -110,8 +136,13 @@ def _export(store: Store, args: argparse.Namespace) -> int:
 
 def _hotspots(store: Store, args: argparse.Namespace) -> int:
     flt = _filter(store, args)
-    result = analysis.hotspot_view(store, get_region(flt.region), flt, _settings(args),
-                                   viewer=args.viewer)
+    resolution = _resolution(args)
+    if resolution:
+        result, _ = analysis.hex_hotspot_view(store, get_region(flt.region), flt, resolution,
+                                              _settings(args), viewer=args.viewer)
+    else:
+        result = analysis.hotspot_view(store, get_region(flt.region), flt, _settings(args),
+                                       viewer=args.viewer)
     _write(result, export.to_csv(result, list(result.columns)), args.out)
     print(result.attrs["summary"], file=sys.stderr)
     return 0
@@ -209,7 +240,7 @@ def _sql_login(store: Store, args: argparse.Namespace) -> int:
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         raise FilterError("password", "give the SQL login's password on standard input")
-    from loaders.db.postgres import add_sql_login
+    from store.security import add_sql_login
     add_sql_login(str(store.target), args.name, who.role, password)
     audit.record(args.viewer, "account", store.governance, action="sql-login",
                  account=args.name, role=who.role)
@@ -284,9 +315,15 @@ def _common(p: argparse.ArgumentParser) -> None:
                    "without it the command runs as the operator, an administrator")
 
 
-def _view_options(p: argparse.ArgumentParser) -> None:
+def _view_options(p: argparse.ArgumentParser, hexagons: bool = False) -> None:
     p.add_argument("--region", required=True, help="region preset (config/regions.toml)")
-    p.add_argument("--level", choices=LEVELS, default="lsoa")
+    p.add_argument("--level", choices=(*LEVELS, "hex") if hexagons else LEVELS,
+                   default="lsoa", help="hex: H3 hexagons of the indicator's points"
+                   if hexagons else None)
+    if hexagons:
+        p.add_argument("--resolution", type=int, help="H3 resolution of --level hex: " +
+                       "; ".join(f"{r}: {w}" for r, w in hexes.RESOLUTIONS.items()) +
+                       f" (default {hexes.DEFAULT_RESOLUTION})")
     p.add_argument("--indicator", required=True, help="indicator id, e.g. crime_all")
     p.add_argument("--period", required=True, help="START:END inclusive, e.g. 2022-03:2022-05")
     p.add_argument("--measure", choices=MEASURES, default="count")
@@ -311,12 +348,12 @@ def main(argv: list[str] | None = None) -> int:
                                      description="ODA Dashboard, head-less.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("export", help="write the data behind a map")
-    _view_options(p)
+    _view_options(p, hexagons=True)
     p.add_argument("--format", choices=list(export.FORMATS), default="csv",
                    help="csv (with a .metadata.json sidecar), geojson, gpkg or xlsx")
     p.set_defaults(run=_export)
     p = sub.add_parser("hotspots", help="Gi* or Local Moran hot spots, one row per area")
-    _view_options(p)
+    _view_options(p, hexagons=True)
     p.add_argument("--method", choices=list(hotspots.METHODS), default="gi",
                    help="gi: Getis-Ord Gi*; lisa: Local Moran's I")
     _test_options(p)

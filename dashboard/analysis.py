@@ -14,8 +14,8 @@ from libpysal.graph import Graph
 from dashboard import access, catalogue, emerging, hexes, hotspots, measures, weights
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
-from dashboard.store import Store
 from loaders import Region
+from store import Store
 
 
 def hotspot_view(store: Store, region: Region, flt: ViewFilter,
@@ -111,12 +111,13 @@ def hex_hotspot_view(store: Store, region: Region, flt: ViewFilter, resolution: 
 
     Hexagons have no population, so counts are tested whatever the filter's
     measure. Returns the result (as :func:`hotspot_view`) and the hexagons.
-    Points are the finest level there is: the viewer must be allowed them.
+    Points are the finest level there is: the viewer must be allowed them, and a
+    partner's small counts are hidden (``hexes.hex_view``).
     """
     grants = access.rules(store, viewer)
     meta = measures.indicator_meta(store, flt.indicator, grants)
-    access.require(viewer, grants, flt.indicator, "point", meta["title"])
-    view, shapes = hexes.hex_view(store, region, flt, resolution)
+    view, shapes = hexes.hex_view(store, region, flt, resolution, viewer=viewer,
+                                  grants=grants)
     graph = hexes.hex_graph(view["area_code"].tolist())
     result = hotspots.hotspots(view, graph, measure="count", settings=settings)
     result.attrs["summary"] = hotspots.summary(result, graph, level="hex",

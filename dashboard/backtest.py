@@ -34,8 +34,8 @@ from libpysal.graph import Graph
 from dashboard import access, analysis, catalogue, geography, hotspots, measures, weights
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
-from dashboard.store import Store
 from loaders import Region
+from store import Store
 
 METHODS = {
     "counts": "Highest counts",

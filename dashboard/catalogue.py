@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.store import Store
+from store import Store
 
 PARTNER_ORDER = ("police", "fire", "health", "council", "context")
 

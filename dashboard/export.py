@@ -25,13 +25,13 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from dashboard import access, measures, weights
+from dashboard import access, hexes, measures, weights
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.measures import CHANGE_COLUMNS, COLUMNS, RATE_COLUMNS
-from dashboard.store import Store
 from loaders import Region
 from loaders.safety import neutralise_formulae
+from store import Store
 
 FORMATS = {
     "csv": ("CSV", "text/csv", ".csv"),
@@ -179,10 +179,16 @@ def write(store: Store, region: Region, flt: ViewFilter, indicators: list[str], 
                 ".metadata.json": json.dumps(meta, indent=2, ensure_ascii=False).encode()}
     if fmt == "xlsx":
         return {suffix: to_xlsx(frame, meta)}
-    geo = _geo(store, region, frame, flt.level)
+    return _geo_file(_geo(store, region, frame, flt.level), meta, fmt)
+
+
+def _geo_file(geo: gpd.GeoDataFrame, meta: dict, fmt: str) -> dict[str, bytes]:
+    """A GeoJSON (WGS84, the metadata as a foreign member, RFC 7946 section 6.1) or a
+    GeoPackage (a ``data`` layer and a ``metadata`` table)."""
+    suffix = FORMATS[fmt][2]
     if fmt == "geojson":
         doc = json.loads(geo.to_crs(4326).to_json(drop_id=True))
-        doc["metadata"] = meta  # a foreign member (RFC 7946, section 6.1)
+        doc["metadata"] = meta
         return {suffix: json.dumps(doc, ensure_ascii=False).encode()}
     with tempfile.TemporaryDirectory(prefix="oda-export-") as tmp:
         path = Path(tmp) / "export.gpkg"
@@ -192,12 +198,53 @@ def write(store: Store, region: Region, flt: ViewFilter, indicators: list[str], 
         return {suffix: path.read_bytes()}
 
 
-def to_xlsx(frame: pd.DataFrame, meta: dict) -> bytes:
+HEX_COLUMNS = ["area_code", "area_name", "level", "resolution", "indicator", "period_start",
+               "period_end", "value", "rank", "estimated", "suppressed", "lad_code",
+               "lad_name"]
+
+
+def hex_files(store: Store, region: Region, flt: ViewFilter, resolution: int, fmt: str,
+              now: dt.datetime | None = None, *, viewer: Viewer
+              ) -> tuple[pd.DataFrame, dict[str, bytes]]:
+    """An indicator's point counts on H3 hexagons (``hexes.hex_view``: the viewer must
+    be allowed points, and a partner's small counts are hidden) as an export: the
+    frame (:data:`HEX_COLUMNS`) and its files, as :func:`write` gives them.
+
+    Raises
+    ------
+    FilterError, AccessDenied
+        As ``hexes.hex_view``, or for an unknown format.
+    """
+    if fmt not in FORMATS:
+        raise FilterError("format", f"{fmt!r} is not one of {list(FORMATS)}")
+    view, shapes = hexes.hex_view(store, region, flt, resolution, viewer=viewer)
+    frame = view.assign(level="hex", resolution=resolution, indicator=flt.indicator,
+                        period_start=flt.period_start, period_end=flt.period_end)[HEX_COLUMNS]
+    meta = metadata(store, region, flt, [flt.indicator], len(frame), now)
+    meta["title"] = (f"ODA Dashboard export: {region.title}, H3 hexagons (resolution "
+                     f"{resolution}, {hexes.RESOLUTIONS[resolution]}), {flt.period}")
+    meta["filters"].update(level="hex", resolution=resolution)
+    meta["suppression"] += (" On hexagons, small counts are hidden in the finest hexagons "
+                            f"(H3 resolution {hexes.FINEST}) month by month, and a hexagon is "
+                            "the sum of those.")
+    suffix = FORMATS[fmt][2]
+    if fmt == "csv":
+        return frame, {suffix: to_csv(frame, HEX_COLUMNS), ".metadata.json": json.dumps(
+            meta, indent=2, ensure_ascii=False).encode()}
+    if fmt == "xlsx":
+        return frame, {suffix: to_xlsx(frame, meta, HEX_COLUMNS)}
+    geo = gpd.GeoDataFrame(frame.reset_index(drop=True),
+                           geometry=shapes.set_index("code").geometry.reindex(
+                               frame["area_code"]).values, crs=shapes.crs)
+    return frame, _geo_file(geo, meta, fmt)
+
+
+def to_xlsx(frame: pd.DataFrame, meta: dict, columns: list[str] | None = None) -> bytes:
     """A workbook with a ``data`` sheet and a ``metadata`` sheet, formula text neutralised."""
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        neutralise_formulae(frame[columns_of(frame)]).to_excel(xl, sheet_name="data",
-                                                               index=False)
+        neutralise_formulae(frame[columns or columns_of(frame)]).to_excel(
+            xl, sheet_name="data", index=False)
         neutralise_formulae(_flat(meta)).to_excel(xl, sheet_name="metadata", index=False)
     return buf.getvalue()
 

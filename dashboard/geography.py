@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from dashboard.store import Store
 from loaders import Region
+from store import Store
 
 MAP_CRS = 4326
 ANALYSIS_CRS = 27700

@@ -13,8 +13,8 @@ from dashboard import access, catalogue, disclosure, geography, rates, vintage
 from dashboard.access import Viewer
 from dashboard.catalogue import WARD_GEOGRAPHIES
 from dashboard.filters import FilterError, ViewFilter, has_denominator
-from dashboard.store import Store
 from loaders import Region
+from store import Store
 
 # Periods inside start..end. ``period_start <= end`` follows from the other two, and
 # is said so that a store partitioned by period reads only the partitions in range.

@@ -24,8 +24,8 @@ from libpysal.graph import Graph
 from dashboard import access, hotspots, measures
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
-from dashboard.store import Store
 from loaders import Region
+from store import Store
 
 TOP = 10
 DRAWS = 200

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.access import AccessDenied, Viewer
-from dashboard.store import Store
 from loaders.ingest import Report, Uploader, delete_indicator, ingest, quarantine_csv
 from loaders.readfile import display_name
+from store import Store
 
 
 def may_upload(viewer: Viewer) -> bool:

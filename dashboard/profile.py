@@ -20,8 +20,8 @@ import shapely
 from dashboard import access, catalogue, disclosure, emerging, geography, measures, rates, weights
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
-from dashboard.store import Store
 from loaders import Region
+from store import Store
 
 POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
 _POSTCODES = None

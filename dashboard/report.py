@@ -29,8 +29,8 @@ import vl_convert
 from dashboard import catalogue, charts, export, geography, profile, rates
 from dashboard.access import Viewer
 from dashboard.filters import ViewFilter
-from dashboard.store import Store
 from loaders import Region
+from store import Store
 
 CHROMIUM = os.environ.get("ODA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",

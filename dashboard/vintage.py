@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dashboard.store import Store
+from store import Store
 
 GEOGRAPHY = {2011: "LSOA11", 2021: "LSOA21"}
 

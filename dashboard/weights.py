@@ -17,8 +17,8 @@ from libpysal.graph import Graph
 from scipy import sparse
 
 from dashboard import geography
-from dashboard.store import Store
 from loaders import Region
+from store import Store
 
 ANALYSIS_CRS = geography.ANALYSIS_CRS
 

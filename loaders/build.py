@@ -24,53 +24,16 @@ import shapely
 
 from loaders import boundaries as bnd
 from loaders import policeuk, sources
-from loaders.config import REGIONS_FILE, REPO, Region, data_dir, load_regions, store_path
-from loaders.db import PARTNER_TABLES, describe, is_url, store_target
+from loaders.config import REGIONS_FILE, REPO, Region, data_dir, load_regions
 from loaders.errors import LoaderError
+from store import PARTNER_TABLES, describe, is_url, store_target
+from store.schema import ddl
+from store.settings import store_path
 
 SCHEMA_VERSION = "4"
 LEVELS = {"LSOA11": "lsoa", "LSOA21": "lsoa", "WD19": "ward", "WD25": "ward",
           "LAD19": "lad", "LAD25": "lad"}
 
-DDL = """
-CREATE TABLE areas (geography VARCHAR, level VARCHAR, detail VARCHAR, code VARCHAR,
-    name VARCHAR, lad_code VARCHAR, lon DOUBLE, lat DOUBLE,
-    geom BLOB, map_fine BLOB, map_coarse BLOB);
-CREATE TABLE lsoa_ward (vintage INTEGER, lsoa_code VARCHAR, lsoa_name VARCHAR,
-    ward_code VARCHAR, ward_name VARCHAR, lad_code VARCHAR, lad_name VARCHAR);
-CREATE TABLE lsoa11_lsoa21 (lsoa11_code VARCHAR, lsoa21_code VARCHAR, fit VARCHAR,
-    change VARCHAR);
-CREATE TABLE lad_codes (lad_code VARCHAR, lad_name VARCHAR, lad_code_active VARCHAR,
-    lad_name_active VARCHAR);
-CREATE TABLE lad_pfa (lad_code VARCHAR, lad_name VARCHAR, pfa_code VARCHAR, pfa_name VARCHAR);
-CREATE TABLE population (geography VARCHAR, code VARCHAR, population DOUBLE, source VARCHAR);
-CREATE TABLE catalogue (indicator VARCHAR PRIMARY KEY, title VARCHAR, partner VARCHAR,
-    unit VARCHAR, polarity VARCHAR, additive BOOLEAN, denominator VARCHAR,
-    geography VARCHAR, vintage VARCHAR, frequency VARCHAR, source VARCHAR, licence VARCHAR,
-    suppression_k INTEGER, description VARCHAR, origin VARCHAR DEFAULT 'open');
-CREATE TABLE observations (indicator VARCHAR, geography VARCHAR, area_code VARCHAR,
-    period_start VARCHAR, period_end VARCHAR, date_start DATE, date_end DATE,
-    value DOUBLE, source VARCHAR, agreement VARCHAR, denominator DOUBLE,
-    origin VARCHAR DEFAULT 'open', ingest_id VARCHAR, value_low DOUBLE, value_high DOUBLE,
-    breakdown VARCHAR, value_lower DOUBLE, value_upper DOUBLE);
--- value NULL with value_low set: a cell the partner hid ("under 5": 1 to 4)
--- breakdown NULL: not broken down (the total); else 'Sex: Female; Age: 0-15'
--- value_lower, value_upper: the 95 % confidence limits a partner published
-CREATE TABLE coverage (indicator VARCHAR, lad_code VARCHAR, period VARCHAR,
-    origin VARCHAR DEFAULT 'open', ingest_id VARCHAR);
--- period NULL: the source covers the district in every period it has
-CREATE TABLE crime_points (indicator VARCHAR, month VARCHAR, lon DOUBLE, lat DOUBLE,
-    lsoa_code VARCHAR, n INTEGER, source VARCHAR, origin VARCHAR DEFAULT 'open',
-    ingest_id VARCHAR);
-CREATE TABLE quarantine (source VARCHAR, "row" INTEGER, "column" VARCHAR, reason VARCHAR,
-    record VARCHAR, origin VARCHAR DEFAULT 'open', ingest_id VARCHAR);
-CREATE TABLE ingest_log (source VARCHAR, sha256 VARCHAR, rows_read INTEGER,
-    rows_loaded INTEGER, rows_quarantined INTEGER, loaded_at TIMESTAMP, summary VARCHAR,
-    origin VARCHAR DEFAULT 'open', ingest_id VARCHAR, partner VARCHAR,
-    refused BOOLEAN DEFAULT false, report VARCHAR);
-CREATE TABLE regions (name VARCHAR, title VARCHAR, spec VARCHAR);
-CREATE TABLE build_info (key VARCHAR, value VARCHAR);
-"""
 
 OPEN_AGREEMENT = "open-data (OGL v3.0)"
 
@@ -87,7 +50,8 @@ def fingerprint(data: Path, regions: list[str]) -> str:
     for p in _inputs(data):
         st = p.stat()
         h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns}".encode())
-    for p in [REGIONS_FILE, sources.CATALOGUE_FILE, *sorted((REPO / "loaders").rglob("*.py"))]:
+    for p in [REGIONS_FILE, sources.CATALOGUE_FILE, REPO / "store" / "schema.py",
+              *sorted((REPO / "loaders").rglob("*.py"))]:
         h.update(p.read_bytes())
     h.update(",".join(sorted(regions)).encode())
     return h.hexdigest()
@@ -333,7 +297,7 @@ def build(store: str | os.PathLike | None = None, regions: list[str] | None = No
     Parameters
     ----------
     store : path-like or str, optional
-        The store file, or a PostgreSQL URL; see :func:`loaders.db.store_target`.
+        The store file, or a PostgreSQL URL; see :func:`store.store_target`.
         For PostgreSQL the DuckDB file is built first (``ODA_STORE`` or the
         default) and published into the database.
     regions : list of str, optional
@@ -372,7 +336,7 @@ def build(store: str | os.PathLike | None = None, regions: list[str] | None = No
     tmp.unlink(missing_ok=True)
     log(f"building store {path} from {data}")
     with duckdb.connect(str(tmp)) as con:
-        con.execute(DDL)
+        con.execute(ddl("duckdb"))
         b = _Builder(con, data, log)
         lookups = sources.lsoa_ward_lookups(data)
         lads = sources.lad_codes(data)
@@ -407,7 +371,7 @@ def _build_postgres(path: Path, url: str, regions: list[str], force: bool,
                     log: Callable[[str], None]) -> str:
     """Build (or reuse) the DuckDB build, then publish it into PostgreSQL if the
     database holds another build. Returns the URL."""
-    from loaders.db import postgres
+    from store import postgres, publish
     build(path, regions=regions, force=force, log=log)
     fp = stored_fingerprint(path)
     if not force and postgres.stored_fingerprint(url) == fp:
@@ -415,6 +379,6 @@ def _build_postgres(path: Path, url: str, regions: list[str], force: bool,
         return url
     started = time.perf_counter()
     log(f"publishing {path.name} into {describe(url)}")
-    postgres.publish(path, url, log)
+    publish.publish(path, url, log)
     log(f"published in {time.perf_counter() - started:.1f} s")
     return url

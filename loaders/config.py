@@ -1,10 +1,8 @@
-"""Where the data and the store live, and the region presets.
+"""Where the open data lives, and the region presets.
 
 The open data folder comes from ``ODA_DATA_DIR`` (the Makefile points it at
-``../shared/data``); the store is ``geodata/oda.duckdb`` unless ``ODA_STORE`` or
-``--store`` says otherwise. Region presets are configuration in
-``config/regions.toml``; roles in ``config/roles.toml`` unless ``ODA_ROLES``
-names another file (a deployment's own roles, kept outside the repository).
+``../shared/data``). Region presets are configuration in ``config/regions.toml``.
+Where the store and the roles file live is :mod:`store.settings`.
 """
 
 from __future__ import annotations
@@ -15,12 +13,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from loaders.errors import ConfigError
+from store.errors import ConfigError
+from store.settings import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 REGIONS_FILE = REPO / "config" / "regions.toml"
-DEFAULT_STORE = REPO / "geodata" / "oda.duckdb"
-DEFAULT_ROLES = REPO / "config" / "roles.toml"
 
 LAD_CODE = re.compile(r"^[EW]0[6789]\d{6}$")
 VINTAGES = (2011, 2021)
@@ -46,31 +42,6 @@ def data_dir() -> Path:
             "folder that holds boundaries/, lookups/, indicators/ and policeuk/",
         )
     return path
-
-
-def store_path(path: str | os.PathLike | None = None) -> Path:
-    """Return the store file: ``path``, else ``ODA_STORE``, else the default."""
-    if path:
-        return Path(path)
-    env = os.environ.get("ODA_STORE")
-    return Path(env) if env else DEFAULT_STORE
-
-
-def roles_file() -> Path:
-    """Return the roles file: ``ODA_ROLES``, else ``config/roles.toml``.
-
-    Raises
-    ------
-    ConfigError
-        If ``ODA_ROLES`` names a file that does not exist.
-    """
-    env = os.environ.get("ODA_ROLES")
-    if not env:
-        return DEFAULT_ROLES
-    if not Path(env).is_file():
-        raise ConfigError("ODA_ROLES", f"the roles file {env} does not exist; unset "
-                          "ODA_ROLES to use config/roles.toml")
-    return Path(env)
 
 
 @dataclass(frozen=True)

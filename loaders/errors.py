@@ -1,43 +1,15 @@
 """Errors raised while reading source files and configuration.
 
-Every error names the source (a file, or a configuration key) and carries the
-list of problems found, so a page or the command line can show them all at once
-instead of stopping at the first.
+The hierarchy is the store package's (:mod:`store.errors`): a file the loaders
+refuse, a wrong setting and a store that cannot be opened are all a
+:class:`LoaderError` naming its source and problems, so one ``except`` shows any
+of them.
 """
 
 from __future__ import annotations
 
+from store.errors import ConfigError, SourceError, StoreMissingError
 
-class LoaderError(Exception):
-    """A source file or configuration value could not be used.
+LoaderError = SourceError
 
-    Parameters
-    ----------
-    source : str
-        The file, URL parameter or configuration key that is wrong.
-    problems : list of str
-        One line per problem, each saying where (row, column) and why.
-    """
-
-    def __init__(self, source: str, problems: list[str] | str) -> None:
-        if isinstance(problems, str):
-            problems = [problems]
-        self.source = source
-        self.problems = list(problems)
-        super().__init__(self.user_message)
-
-    @property
-    def user_message(self) -> str:
-        """One readable message: the source, then each problem."""
-        if len(self.problems) == 1:
-            return f"{self.source}: {self.problems[0]}"
-        lines = "\n".join(f"- {p}" for p in self.problems)
-        return f"{self.source}: {len(self.problems)} problems\n{lines}"
-
-
-class ConfigError(LoaderError):
-    """A configuration file or value is wrong."""
-
-
-class StoreMissingError(LoaderError):
-    """The store has not been built, or is older than the code that reads it."""
+__all__ = ["ConfigError", "LoaderError", "StoreMissingError"]

@@ -23,14 +23,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from loaders import db, governance, policeuk, wardnames
+import store as db
 from loaders import incidents as inc
 from loaders import partner as pt
+from loaders import policeuk, sources, wardnames
 from loaders import reading as rd
 from loaders.config import load_regions
 from loaders.errors import LoaderError
 from loaders.readfile import MAX_BYTES, display_name, peek_header, read_partner_table
 from loaders.safety import looks_like_formula
+from store import governance
 
 REQUIRED = ("area_code",)
 POLICE_HEADER = ("month", "lsoa_code", "crime_type")
@@ -458,7 +460,7 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
     """
     path = Path(path)
     report = Report(file=display_name(name or path.name))
-    gov = governance.governance_path(governance_file, store=store)
+    gov = db.governance_path(governance_file, store=store)
     try:
         meta_map = read_meta(Path(meta) if meta else None)
         size = path.stat().st_size if path.exists() else -1
@@ -546,16 +548,37 @@ def roles(reading: rd.Reading) -> dict:
             "upper": reading.upper, "ignored": list(reading.ignored)}
 
 
+# Indicator ids kept for open data: police.uk's crime types (``crime_...``), the indices
+# of deprivation (``imd...``) and every indicator of the open catalogue.
+RESERVED_PREFIXES = ("crime_", "imd")
+
+
+def reserved(ident: str) -> str:
+    """Why a partner file cannot use an indicator id ("" when it can): the open data's
+    id families are reserved, so no partner figure is ever taken for open data (the
+    hexagons of all crime are police.uk's points, chosen by origin, as a second guard)."""
+    low = str(ident).lower()
+    if low.startswith(RESERVED_PREFIXES) or low in sources.open_indicator_ids():
+        return (f"indicator id {ident!r} is reserved for open data (ids starting "
+                f"{' or '.join(repr(p) for p in RESERVED_PREFIXES)}, and the open catalogue's); "
+                "choose another id for the partner's figures")
+    return ""
+
+
 def _foreign(con, good: pd.DataFrame, source: str) -> pd.DataFrame:
     """Rows that would add to someone else's figures: ``row, column, reason``.
 
-    An indicator that is open data or another partner's cannot take rows from this
-    file; nor can an area and period already loaded from another file of the same
-    indicator (figures are never summed across files).
+    An indicator id reserved for open data (:func:`reserved`), and an indicator that
+    is open data or another partner's, cannot take rows from this file; nor can an
+    area and period already loaded from another file of the same indicator (figures
+    are never summed across files).
     """
     owners = con.frame("SELECT indicator, partner, origin FROM catalogue").set_index("indicator")
     reasons = pd.Series("", index=good.index, dtype=object)
     for ident, part in good.groupby("indicator"):
+        if reserved(ident):
+            reasons[part.index] = reserved(ident)
+            continue
         if ident not in owners.index:
             continue
         origin, owner = owners.at[ident, "origin"], owners.at[ident, "partner"]
@@ -956,5 +979,5 @@ def delete_indicator(indicator: str, *, store: str | Path | None = None,
     governance.append_audit(uploader.name, uploader.role, "indicator",
                             {"action": "delete", "indicator": indicator,
                              "observations": int(removed)},
-                            path=governance.governance_path(governance_file, store=store))
+                            path=db.governance_path(governance_file, store=store))
     return int(removed)

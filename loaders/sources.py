@@ -6,6 +6,7 @@ with ``utf-8-sig`` because several ONS CSVs start with a byte-order mark.
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import tomllib
 from pathlib import Path
@@ -98,6 +99,12 @@ def population(data: Path) -> pd.DataFrame:
                       "population": p21["usual_residents_total"].astype(float),
                       "source": "ONS Census 2021 usual residents"}),
     ], ignore_index=True)
+
+
+@functools.cache
+def open_indicator_ids() -> frozenset[str]:
+    """The ids of the open catalogue's indicators (``config/catalogue.toml``)."""
+    return frozenset(load_catalogue())
 
 
 def load_catalogue(path: Path | None = None) -> dict[str, dict]:

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from dashboard import cached, widgets
 from dashboard import catalogue as cat_module
+from dashboard.ui import cached, widgets
 
 widgets.page_setup()
 st.title("About the data")

@@ -3,7 +3,7 @@ publish (config/accessibility.md, which an office running its own copy edits).""
 
 import streamlit as st
 
-from dashboard import widgets
+from dashboard.ui import widgets
 
 widgets.page_setup()
 st.markdown(widgets.accessibility_statement())

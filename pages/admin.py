@@ -4,9 +4,10 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import LoaderError, access, cached, export, partners, widgets
+from dashboard import LoaderError, access, export, partners
 from dashboard.access import accounts, agreements, audit
 from dashboard.access.roles import load_roles
+from dashboard.ui import cached, widgets
 
 widgets.page_setup()
 st.title("Administration")

@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import cached, partners, widgets
+from dashboard import partners
 from dashboard.access import agreements
+from dashboard.ui import cached, widgets
 
 widgets.page_setup()
 st.title("Partner data")

@@ -4,7 +4,8 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dashboard import LoaderError, cached, export, widgets
+from dashboard import LoaderError, export
+from dashboard.ui import cached, widgets
 
 widgets.page_setup()
 st.title("Export")

@@ -2,18 +2,8 @@
 
 import streamlit as st
 
-from dashboard import (
-    LoaderError,
-    backtest,
-    cached,
-    charts,
-    emerging,
-    export,
-    hexes,
-    hotspots,
-    maps,
-    widgets,
-)
+from dashboard import LoaderError, backtest, charts, emerging, export, hexes, hotspots, maps
+from dashboard.ui import cached, widgets
 
 widgets.page_setup()
 st.title("Hotspots")

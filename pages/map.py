@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from dashboard import LoaderError, cached, charts, export, maps, measures, widgets
+from dashboard import LoaderError, charts, export, maps, measures
 from dashboard.filters import search_areas
+from dashboard.ui import cached, widgets
 
 FIND_LIMIT = 5000
 

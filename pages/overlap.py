@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboard import LoaderError, cached, charts, maps, widgets
+from dashboard import LoaderError, charts, maps
+from dashboard.ui import cached, widgets
 
 widgets.page_setup()
 st.title("Multi-agency overlap")

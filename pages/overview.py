@@ -3,8 +3,9 @@
 import altair as alt
 import streamlit as st
 
-from dashboard import cached, charts, widgets
+from dashboard import charts
 from dashboard.catalogue import MAPPABLE
+from dashboard.ui import cached, widgets
 
 widgets.page_setup()
 st.title("ODA Dashboard")

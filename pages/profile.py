@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboard import LoaderError, cached, charts, profile, widgets
+from dashboard import LoaderError, charts, profile
+from dashboard.ui import cached, widgets
 
 widgets.page_setup()
 st.title("Ward profile")

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from dashboard import cached, widgets
 from dashboard.access import accounts
+from dashboard.ui import cached, widgets
 
 widgets.page_setup()
 st.title("Sign in")

@@ -20,8 +20,8 @@ import pytest
 import shapely
 
 from dashboard.access import OPERATOR, accounts
-from dashboard.store import Store
 from loaders import data_dir, load_regions
+from store import Store
 
 atexit.register(shutil.rmtree, Path(os.environ["ODA_GOVERNANCE"]).parent, ignore_errors=True)
 

@@ -20,7 +20,7 @@ def read_while(store: str, seconds: float) -> dict:
     Each check is one statement, so it sees one snapshot: every partner row must
     belong to a logged load, and every logged load must have all its rows.
     """
-    from dashboard.store import Store
+    from store import Store
     reader = Store(store)
     reads, torn, seen = 0, [], set()
     end = time.monotonic() + seconds

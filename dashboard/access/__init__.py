@@ -22,7 +22,7 @@ from dashboard.access.policy import (
     why_not_finer,
 )
 from dashboard.access.roles import allows
-from loaders import governance
+from store import governance
 
 
 def partner_catalogue(store) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from dashboard.access import audit
 from dashboard.access.policy import Viewer
 from dashboard.access.roles import load_roles
 from dashboard.filters import FilterError
-from loaders import governance
+from store import governance
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{1,63}$")
 ORG = re.compile(r"^[a-z0-9][a-z0-9_]{0,47}$")

@@ -22,7 +22,7 @@ from dashboard.access import audit
 from dashboard.access.policy import Viewer
 from dashboard.access.roles import load_roles
 from dashboard.filters import FilterError
-from loaders import governance
+from store import governance
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 STATUSES = ("active", "suspended", "expired")

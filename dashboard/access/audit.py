@@ -1,6 +1,6 @@
 """The audit trail: who signed in, looked at partner data, exported, uploaded or
 changed an account or agreement. Append-only and hash-chained
-(``loaders.governance``): editing or deleting an entry breaks the chain.
+(``store.governance``): editing or deleting an entry breaks the chain.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import datetime as dt
 import pandas as pd
 
 from dashboard.access.policy import Viewer
-from loaders import governance
+from store import governance
 
 EVENTS = ("sign-in", "sign-in failed", "sign-out", "view", "export", "upload",
           "account", "agreement", "indicator", "command")

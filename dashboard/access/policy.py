@@ -115,7 +115,7 @@ def grants(viewer: Viewer, catalogue: pd.DataFrame, agreements: pd.DataFrame,
     catalogue : DataFrame
         ``indicator, partner, origin`` per indicator.
     agreements : DataFrame
-        The register (``loaders.governance.agreements``).
+        The register (``store.governance.agreements``).
     """
     today = today or dt.date.today()
     role = viewer.rules

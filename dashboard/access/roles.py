@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from loaders import ConfigError
-from loaders.config import roles_file
+from store.settings import roles_file
 
 # Finest first. A role or agreement allowing "ward" allows ward, district and region.
 LEVELS = ("point", "lsoa", "ward", "district", "region")
@@ -41,7 +41,7 @@ def allows(finest: str, level: str) -> bool:
 
 @cache
 def load_roles(path: Path | None = None) -> dict[str, Role]:
-    """Every role, by name, from ``path`` (default: :func:`loaders.config.roles_file`).
+    """Every role, by name, from ``path`` (default: :func:`store.settings.roles_file`).
 
     Raises
     ------

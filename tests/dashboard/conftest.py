@@ -8,9 +8,8 @@ import shutil
 import duckdb
 import pytest
 
-from dashboard.store import Store
-from loaders.db import PARTNER_TABLES
 from loaders.ingest import ingest
+from store import PARTNER_TABLES, Store
 
 SERIES = "policeuk_lsoa_monthly_avon_and_somerset_2018-01_2025-08.csv.gz"
 

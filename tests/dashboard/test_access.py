@@ -14,8 +14,7 @@ from dashboard import access, analysis, export, measures
 from dashboard.access import OPERATOR, PUBLIC, AccessDenied, Viewer, accounts, agreements, audit
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.regions import get_region
-from dashboard.store import Store
-from loaders import governance
+from store import Store, governance
 from tests.conftest import PASSWORD
 
 REGION = get_region("avon_and_somerset")
@@ -283,7 +282,7 @@ def test_a_deployment_names_its_own_roles_file_and_a_wrong_one_is_refused(tmp_pa
                                                                           monkeypatch):
     from dashboard.access.roles import load_roles
     from loaders import ConfigError
-    from loaders.config import DEFAULT_ROLES, roles_file
+    from store.settings import DEFAULT_ROLES, roles_file
 
     assert roles_file() == DEFAULT_ROLES
     own = tmp_path / "roles.toml"

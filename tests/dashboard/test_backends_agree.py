@@ -13,7 +13,7 @@ from dashboard import analysis, export, hotspots, measures
 from dashboard.access import OPERATOR
 from dashboard.filters import ViewFilter
 from dashboard.regions import get_region
-from dashboard.store import Store
+from store import Store
 
 pytestmark = pytest.mark.xdist_group("hotspots")  # one worker compiles esda's kernels
 REGION = get_region("avon_and_somerset")

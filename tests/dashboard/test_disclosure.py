@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from dashboard import analysis, disclosure, export, geography, maps, measures
 from dashboard.access import OPERATOR
 from dashboard.filters import ViewFilter
-from dashboard.store import Store
 from loaders.ingest import ingest
+from store import Store
 
 
 @st.composite

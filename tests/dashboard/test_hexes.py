@@ -1,11 +1,25 @@
 """H3 hexagons: neighbours, counts of the stored points, zeros kept, Gi* runs on them."""
 
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
 import h3
+import numpy as np
+import pandas as pd
 import pytest
 
-from dashboard import analysis, hexes, hotspots
-from dashboard.access import OPERATOR
+from dashboard import analysis, disclosure, hexes, hotspots
+from dashboard.access import OPERATOR, AccessDenied, accounts
 from dashboard.filters import FilterError, ViewFilter
+from loaders.ingest import Uploader, ingest, reserved
+from store import PARTNER_TABLES, Store
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_hexagon_neighbours_share_an_edge():
@@ -20,7 +34,7 @@ def test_hexagon_neighbours_share_an_edge():
 def test_hex_counts_are_the_stored_points_and_quiet_hexagons_are_zero(store, regions):
     region = regions["avon_and_somerset"]
     flt = ViewFilter(region.name, "lsoa", "crime_burglary", "2022-01", "2022-03")
-    view, shapes = hexes.hex_view(store, region, flt, 7)
+    view, shapes = hexes.hex_view(store, region, flt, 7, viewer=OPERATOR)
     assert list(shapes["code"]) == list(view["area_code"])
     assert shapes.crs.to_epsg() == 4326
     pts = store.query("SELECT lat, lon, n FROM crime_points WHERE indicator = "
@@ -47,4 +61,111 @@ def test_region_without_points_is_refused_with_a_reason(store, regions):
     region = regions["west_midlands_ca"]
     flt = ViewFilter(region.name, "lsoa", "crime_all", "2022-01", "2022-03")
     with pytest.raises(FilterError, match="no point locations in West Midlands"):
-        hexes.hex_view(store, region, flt, 7)
+        hexes.hex_view(store, region, flt, 7, viewer=OPERATOR)
+
+
+# -- a steward's incidents never reach anyone's All crime hexagons ----------------------
+
+STEWARD = Uploader(name="t_steward", role="data_steward", org="test_partner")
+
+
+def incident_file(path: Path, n: int = 1600, seed: int = 22) -> Path:
+    """Incidents across Bristol over 2022-01..03, as a fire service lists them: some
+    positions piled up (large counts), most alone (small counts a hexagon must hide);
+    they reach most of Bristol's LSOAs, so the service covers the city."""
+    rng = np.random.default_rng(seed)
+    lat = 51.4600 + rng.uniform(-0.05, 0.05, n)
+    lon = -2.5900 + rng.uniform(-0.09, 0.09, n)
+    lat[: n // 8], lon[: n // 8] = 51.4545, -2.5879  # an eighth at one spot
+    days = rng.integers(1, 28, n)
+    months = rng.integers(1, 4, n)
+    path.write_text("incident_number,datetime,location,incident_category\n" + "".join(
+        f'{i},{m:02d}/{d:02d}/2022 10:00:00 AM +0000,"({a:.5f}, {b:.5f})",'
+        f'{"Fire" if i % 3 else "Flood"}\n'
+        for i, (a, b, d, m) in enumerate(zip(lat, lon, days, months, strict=True))))
+    return path
+
+
+@pytest.fixture(scope="module")
+def steward_store(tmp_path_factory, store):
+    """A copy of the store after a steward loaded an incident file (``fire_test22``), with
+    one more partner point stored under a ``crime_`` id, as a store from before such ids
+    were reserved could hold."""
+    folder = tmp_path_factory.mktemp("steward-points")
+    copy = folder / "store.duckdb"
+    shutil.copy(store.path, copy)
+    with duckdb.connect(str(copy)) as con:
+        for table in PARTNER_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
+    report = ingest(incident_file(folder / "incidents.csv"), store=copy, uploader=STEWARD,
+                    indicator="fire_test22", today=dt.date(2026, 12, 1))
+    assert not report.refused, report.reason
+    with duckdb.connect(str(copy)) as con:
+        con.execute("INSERT INTO crime_points (indicator, month, lon, lat, lsoa_code, n, "
+                    "source, origin, ingest_id) SELECT 'crime_fire22', month, lon, lat, "
+                    "lsoa_code, n, source, origin, ingest_id FROM crime_points "
+                    "WHERE origin = 'partner'")
+        # Each incident is stored under the file's id and its category's, twice over now.
+        assert con.execute("SELECT sum(n) FROM crime_points WHERE origin = 'partner'"
+                           ).fetchone()[0] > 900
+    return copy
+
+
+def test_a_steward_cannot_load_incidents_under_an_open_crime_id(tmp_path, store):
+    copy = tmp_path / "store.duckdb"
+    shutil.copy(store.path, copy)
+    report = ingest(incident_file(tmp_path / "incidents.csv"), store=copy, uploader=STEWARD,
+                    indicator="crime_fire22", today=dt.date(2026, 12, 1))
+    assert report.refused
+    assert "indicator id 'crime_fire22' is reserved for open data" in report.reason
+    for ident in ("imd2019_rank", "IMD_local", "stroke_admissions"):
+        assert "reserved for open data" in reserved(ident)
+    assert reserved("fire_test22") == ""
+
+
+def test_all_crime_hexagons_from_the_command_line_are_police_uk_points_alone(
+        steward_store, tmp_path):
+    """Run as an analyst after a steward loaded incidents: every hexagon's All crime count
+    is the count of police.uk's (open) points in it, none of the steward's."""
+    out = tmp_path / "hex.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard", "export", "--region", "avon_and_somerset",
+         "--level", "hex", "--resolution", "8", "--indicator", "crime_all", "--period",
+         "2022-01:2022-03", "--out", str(out), "--store", str(steward_store),
+         "--as", "t_analyst"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    got = pd.read_csv(out).set_index("area_code")["value"]
+    with duckdb.connect(str(steward_store), read_only=True) as con:
+        pts = con.execute("SELECT lat, lon, n FROM crime_points WHERE origin = 'open' AND "
+                          "month BETWEEN '2022-01' AND '2022-03'").df()
+    pts["cell"] = [h3.latlng_to_cell(a, b, 8) for a, b in zip(pts["lat"], pts["lon"],
+                                                              strict=True)]
+    want = pts.groupby("cell")["n"].sum().reindex(got.index, fill_value=0)
+    assert (got == want).all()
+    assert got.sum() > 10_000
+    meta = json.loads(out.with_name("hex.metadata.json").read_text())
+    assert meta["filters"]["level"] == "hex" and meta["filters"]["resolution"] == 8
+
+
+def test_a_partners_points_on_hexagons_hide_small_counts_and_need_the_point_level(
+        steward_store, regions):
+    region = regions["avon_and_somerset"]
+    flt = ViewFilter(region.name, "lsoa", "fire_test22", "2022-01", "2022-03")
+    steward = Store(steward_store)
+    admin = accounts.viewer_of("t_admin", steward.governance)
+    view, _ = hexes.hex_view(steward, region, flt, 8, viewer=admin)
+    shown = view["value"].dropna()
+    assert not shown.between(1, 4).any()
+    assert (view["suppressed"] == disclosure.PRIMARY).sum() >= 1
+    # Most hexagons add up small counts of their finest cells, each standing in as k/2.
+    assert (view["estimated"] > 0).sum() > 50
+    assert shown.max() >= 200  # the pile at one spot is shown
+    # A hidden hexagon's stand-in is k/2 per hidden cell inside it, never its count.
+    assert set(view.attrs["stand_in"].values()) <= {3.0, 5.0, 8.0, 10.0}
+    for name in ("t_steward", "t_councillor"):  # its own steward sees LSOAs, not points
+        with pytest.raises(AccessDenied):
+            hexes.hex_view(steward, region, flt, 8,
+                           viewer=accounts.viewer_of(name, steward.governance))
+    with pytest.raises(AccessDenied):  # an analyst whose agreements do not name it
+        hexes.hex_view(steward, region, flt, 8,
+                       viewer=accounts.viewer_of("t_analyst", steward.governance))

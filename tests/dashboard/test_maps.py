@@ -173,7 +173,7 @@ def test_national_no_data_areas_are_drawn_as_one_merged_shape(store, regions):
 
 def test_partner_text_is_escaped_in_legends_and_markdown():
     from dashboard.classify import LegendEntry
-    from dashboard.widgets import plain
+    from dashboard.ui.widgets import plain
     legend = maps.legend_html("<img src=x onerror=alert(1)>",
                               [LegendEntry("#ffffff", "<a href='http://e'>x</a>", 3)])
     assert "<img" not in legend and "<a " not in legend and "&lt;img" in legend

@@ -45,7 +45,7 @@ def report(tmp_path_factory, partner_world, regions):
 
 def test_the_report_says_what_the_profile_says(report, partner_world, regions):
     _, text = report
-    from dashboard.store import Store
+    from store import Store
     table = profile.ward_profile(
         Store(partner_world), regions["avon_and_somerset"], WARD,
         ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-01", "2022-06", "rate"),

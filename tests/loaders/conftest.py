@@ -7,7 +7,7 @@ import shutil
 import duckdb
 import pytest
 
-from loaders.db import PARTNER_TABLES
+from store import PARTNER_TABLES
 
 
 @pytest.fixture()

@@ -20,10 +20,10 @@ import pytest
 from dashboard import catalogue, measures
 from dashboard.access import OPERATOR
 from dashboard.filters import FilterError, ViewFilter
-from dashboard.store import Store
 from loaders.ingest import HEADERS, REQUIRED, ingest
 from loaders.readfile import read_partner_table
 from loaders.reading import infer, limit_side, not_broken_down
+from store import Store
 from tests.loaders.conftest import counts
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "partner" / "reading"

@@ -5,8 +5,9 @@ import os
 import pytest
 
 from loaders.build import build, fingerprint, stored_fingerprint
-from loaders.config import data_dir, store_path
+from loaders.config import data_dir
 from loaders.errors import ConfigError, LoaderError
+from store.settings import store_path
 
 
 def test_building_again_with_the_same_inputs_changes_nothing(store):

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from loaders.config import load_regions, store_path
+from loaders.config import load_regions
 from loaders.errors import ConfigError
+from store.settings import store_path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -255,7 +255,7 @@ def test_an_ingested_police_month_is_zero_where_the_force_recorded_no_crime(stor
     from dashboard.access import OPERATOR
     from dashboard.filters import ViewFilter
     from dashboard.measures import indicator_view
-    from dashboard.store import Store
+    from store import Store
     source = data / "policeuk" / "avon-and-somerset" / "2022-11-avon-and-somerset-street.csv.gz"
     month = tmp_path / "2023-01-avon-and-somerset-street.csv"
     month.write_text(gzip.decompress(source.read_bytes()).decode()

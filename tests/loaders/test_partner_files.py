@@ -19,8 +19,8 @@ import pytest
 from dashboard.access import OPERATOR
 from dashboard.filters import ViewFilter
 from dashboard.measures import indicator_view
-from dashboard.store import Store
 from loaders.ingest import ingest
+from store import Store
 from tests.conftest import REPO
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "partner" / "reading"
@@ -132,7 +132,7 @@ def test_a_total_without_a_period_is_refused_until_it_is_given(store):
 
 def test_a_total_with_its_period_and_indicator_given_loads_and_says_what_it_left_out(store):
     report = ingest(FIX / "force_total.csv", store=store, today=TODAY, partner="wmp",
-                    period="2024-04:2026-04", indicator="crime_total_test")
+                    period="2024-04:2026-04", indicator="wmp_crime_total_test")
     accounted(report)
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (3, 2, 1)
     assert report.quarantine == [{"row": 4, "column": "area_code",
@@ -146,9 +146,9 @@ def test_a_total_with_its_period_and_indicator_given_loads_and_says_what_it_left
 
 def test_a_value_column_named_on_the_command_line_is_read(store):
     report = ingest(FIX / "force_total.csv", store=store, today=TODAY, partner="wmp",
-                    period="2025", indicator="crime_share_test", value="pct_of_force_crime")
+                    period="2025", indicator="wmp_crime_share_test", value="pct_of_force_crime")
     accounted(report)
-    rows = stored(store, "crime_share_test")
+    rows = stored(store, "wmp_crime_share_test")
     assert sorted(rows["value"]) == [0.7, 1.8]
     assert set(rows["period_start"]) == set(rows["period_end"]) == {"2025"}
 
@@ -180,7 +180,7 @@ def test_the_command_line_takes_the_reading_choices(store):
     done = subprocess.run(
         [sys.executable, "-m", "loaders", "ingest", str(FIX / "force_total.csv"), "--store",
          str(store), "--partner", "wmp", "--code", "lsoa_code", "--period", "2024-04:2026-04",
-         "--indicator", "crime_total_cli", "--value", "crimes"],
+         "--indicator", "wmp_crime_total_cli", "--value", "crimes"],
         cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "3 rows read, 2 loaded, 1 quarantined" in done.stdout

@@ -14,9 +14,9 @@ import pytest
 from dashboard import catalogue, measures
 from dashboard.access import OPERATOR
 from dashboard.filters import ViewFilter
-from dashboard.store import Store
 from loaders.ingest import ingest
 from loaders.partner import hidden_range
+from store import Store
 from tests.loaders.conftest import counts
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "partner" / "reading"

@@ -12,10 +12,10 @@ import pandas as pd
 from psycopg.conninfo import conninfo_to_dict
 
 from dashboard import __main__ as cli
-from dashboard.store import Store
 from deploy.pgcluster import BIN
 from loaders.build import build
 from loaders.ingest import ingest
+from store import Store
 from tests.conftest import _add_people, _partner_world_in
 from tests.workers import ingest_as, read_while
 

@@ -85,7 +85,7 @@ def test_the_birmingham_public_health_file_loads_whole_with_its_limits(store, da
     from dashboard.access import OPERATOR
     from dashboard.filters import ViewFilter
     from dashboard.measures import indicator_view
-    from dashboard.store import Store
+    from store import Store
     path = data / "partners" / BIRMINGHAM
     report = ingest(path, store=store, partner="bcc_public_health", today=TODAY)
     assert counts(report) == (3795, 3795, 0, 0)

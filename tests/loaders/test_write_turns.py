@@ -13,8 +13,8 @@ import time
 import duckdb
 import pandas as pd
 
-from dashboard.store import Store
-from loaders.db.duckdb import request_file
+from store import Store
+from store.duckdb import request_file
 from tests.conftest import REPO
 
 

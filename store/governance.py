@@ -18,7 +18,7 @@ and its row-level security policies read the agreements from it. Writers there
 take an advisory lock in turn, as SQLite's writers take its write lock.
 
 This module is storage only; the rules (who may see what) are
-``dashboard.access``.
+``dashboard.access``; the database's own enforcement is :mod:`store.security`.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from loaders.config import store_path
-from loaders.db import database_url, is_url
-from loaders.errors import LoaderError
+from store import postgres
+from store.errors import SourceError
+from store.settings import governance_path
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS accounts (name TEXT PRIMARY KEY, role TEXT NOT NULL,
@@ -66,22 +66,6 @@ _ready: set[Path | str] = set()
 _ready_lock = threading.Lock()
 
 
-def governance_path(path: str | os.PathLike | None = None,
-                    store: str | os.PathLike | None = None) -> Path | str:
-    """The governance register: ``path``, else ``ODA_GOVERNANCE``; else the store's
-    own database when it is PostgreSQL, or the file beside the DuckDB store."""
-    if path:
-        return str(path) if is_url(str(path)) else Path(path)
-    if is_url(str(store or "")):
-        return str(store)
-    env = os.environ.get("ODA_GOVERNANCE")
-    if env:
-        return env if is_url(env) else Path(env)
-    if not store and database_url():
-        return database_url()
-    return store_path(store).with_name("governance.sqlite")
-
-
 class _Pg:
     """A psycopg connection that takes the register's ``?`` placeholders."""
 
@@ -89,27 +73,24 @@ class _Pg:
         self.con = con
 
     def execute(self, sql: str, params: list | tuple = ()):
-        from loaders.db.postgres import dialect
-        return self.con.execute(dialect(sql), list(params))
+        return self.con.execute(postgres.dialect(sql), list(params))
 
 
 def ensure(url: str) -> None:
     """Create the register's schema in a PostgreSQL store (idempotent)."""
-    from loaders.db.postgres import open_connection
-    with open_connection(url) as con:
+    with postgres.open_connection(url) as con:
         con.execute(PG_DDL)
     _ready.add(url)
 
 
 @contextmanager
 def _connect_pg(url: str, write: bool) -> Iterator[_Pg]:
-    from loaders.db.postgres import GOVERNANCE_LOCK, open_connection
     if url not in _ready:
         ensure(url)
-    with open_connection(url, autocommit=False) as con:
+    with postgres.open_connection(url, autocommit=False) as con:
         con.execute("SET search_path = governance")
         if write:
-            con.execute("SELECT pg_advisory_xact_lock(%s)", [GOVERNANCE_LOCK])
+            con.execute("SELECT pg_advisory_xact_lock(%s)", [postgres.GOVERNANCE_LOCK])
         yield _Pg(con)
         con.commit()
 
@@ -125,7 +106,7 @@ def connect(path: str | os.PathLike | None = None, *, write: bool = False
 
     Raises
     ------
-    LoaderError
+    SourceError
         If another program holds the write lock for longer than :data:`WAIT_SECONDS`.
     """
     file = governance_path(path)
@@ -149,7 +130,7 @@ def connect(path: str | os.PathLike | None = None, *, write: bool = False
             raise
     except sqlite3.OperationalError as err:
         if "locked" in str(err) or "busy" in str(err):
-            raise LoaderError(str(file), "the governance register is busy (another program "
+            raise SourceError(str(file), "the governance register is busy (another program "
                               "is writing to it); try again") from err
         raise
     finally:
@@ -240,18 +221,18 @@ def assign(agreement_id: str, indicators: list[str], path=None) -> None:
 
     Raises
     ------
-    LoaderError
+    SourceError
         If the agreement is unknown, or an indicator already belongs to another.
     """
     with connect(path, write=True) as con:
         rows = con.execute("SELECT id, indicators FROM agreements").fetchall()
         have = {i: json.loads(ind) for i, ind in rows}
         if agreement_id not in have:
-            raise LoaderError("--agreement", f"{agreement_id!r} is not in the register")
+            raise SourceError("--agreement", f"{agreement_id!r} is not in the register")
         taken = {i: a for a, ind in have.items() if a != agreement_id for i in ind}
         clash = sorted(i for i in indicators if i in taken)
         if clash:
-            raise LoaderError("--agreement", f"indicators {clash} already belong to the "
+            raise SourceError("--agreement", f"indicators {clash} already belong to the "
                               f"agreement {taken[clash[0]]}")
         merged = sorted(set(have[agreement_id]) | set(indicators))
         con.execute("UPDATE agreements SET indicators = ?, updated_at = ? WHERE id = ?",

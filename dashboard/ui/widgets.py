@@ -15,11 +15,12 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from dashboard import access, cached, export, filters, hexes, hotspots
+from dashboard import access, export, filters, hexes, hotspots
 from dashboard.catalogue import MAPPABLE, WARD_GEOGRAPHIES
 from dashboard.classify import SCHEME_LABELS
 from dashboard.filters import ViewFilter
 from dashboard.regions import default_region
+from dashboard.ui import cached
 
 LEVEL_LABELS = {"lsoa": "LSOA", "ward": "Ward"}
 VINTAGE_LABELS = {2011: "2011: LSOA 2011, wards Dec 2019", 2021: "2021: LSOA 2021, wards May 2025"}

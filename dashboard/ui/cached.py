@@ -46,9 +46,7 @@ from dashboard import catalogue as cat
 from dashboard.access import PUBLIC, Viewer, accounts, audit
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.regions import get_region, load_regions, view_region
-from dashboard.store import Store
-from loaders import governance
-from loaders.db import store_target
+from store import Store, governance, store_target
 
 
 @st.cache_resource(show_spinner=False)

@@ -1,0 +1,165 @@
+"""The architecture, kept by a test: the folder says what a module may touch.
+
+* ``store/`` is the only code that opens the store; it imports neither ``loaders``
+  nor ``dashboard``.
+* ``loaders`` never imports ``dashboard``; nothing imports ``pages``; ``pages`` import
+  the model (``dashboard``) only, never the store or the loaders.
+* Streamlit is imported only by ``pages/``, the entry (``streamlit_app.py``) and the
+  UI glue package (``dashboard/ui/``).
+* SQL is written only in ``store/`` and the model's one read module: no other module
+  calls ``.query(`` or holds a ``SELECT``/``INSERT``/``UPDATE``/``DELETE`` statement.
+
+The rules read the source (``ast``), so a new module is covered the day it is added.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGES = ("store", "loaders", "dashboard", "pages")
+# The model's one read module: the only place outside store/ that writes SQL.
+READ_MODULE = "dashboard/measures/_read.py"
+# SQL still written outside the store and the read module, file by file (statements
+# counted). The list may only shrink: a file not listed, or a count that grows, fails.
+STILL_TO_MOVE: dict[str, int] = {
+    "dashboard/access/__init__.py": 2,
+    "dashboard/access/accounts.py": 8,
+    "dashboard/access/agreements.py": 2,
+    "dashboard/access/audit.py": 1,
+    "dashboard/catalogue.py": 16,
+    "dashboard/export.py": 2,
+    "dashboard/geography.py": 8,
+    "dashboard/hexes.py": 4,
+    "dashboard/measures.py": 22,
+    "dashboard/profile.py": 2,
+    "dashboard/ui/cached.py": 1,
+    "dashboard/vintage.py": 4,
+    "loaders/build.py": 5,
+    "loaders/ingest.py": 26,
+}
+SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|WITH)\b.*"
+                 r"\b(FROM|INTO|SET|TABLE|SELECT|AS)\b", re.S)
+
+
+def sources() -> list[Path]:
+    files = [REPO / "streamlit_app.py"]
+    for package in PACKAGES:
+        files += sorted((REPO / package).rglob("*.py"))
+    return files
+
+
+def rel(path: Path) -> str:
+    return path.relative_to(REPO).as_posix()
+
+
+def imports(path: Path) -> set[str]:
+    """Every module a file imports (absolute names; relative imports resolved)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = rel(path).removesuffix(".py").split("/")[:-node.level]
+                base = ".".join([*parts, base] if base else parts)
+            out.add(base)
+            out |= {f"{base}.{a.name}" for a in node.names}
+    return out
+
+
+def top(name: str) -> str:
+    return name.split(".", 1)[0]
+
+
+def owner(path: Path) -> str:
+    name = rel(path)
+    return name.split("/", 1)[0] if "/" in name else name
+
+
+def test_the_rules_see_every_module():
+    """A broken walk would pass every rule: the walk must find the packages' modules."""
+    found = {owner(p) for p in sources()}
+    assert {"store", "loaders", "dashboard", "pages", "streamlit_app.py"} <= found
+    assert len(sources()) > 60
+
+
+@pytest.mark.parametrize("path", sources(), ids=rel)
+def test_imports_flow_one_way(path):
+    mods = {top(m) for m in imports(path)}
+    where = owner(path)
+    assert "pages" not in mods, f"{rel(path)} imports pages; nothing may"
+    if where == "store":
+        assert not mods & {"loaders", "dashboard"}, \
+            f"{rel(path)}: the store imports neither loaders nor dashboard"
+    if where == "loaders":
+        assert "dashboard" not in mods, f"{rel(path)}: loaders never import dashboard"
+    if where in ("pages", "streamlit_app.py"):
+        assert not mods & {"store", "loaders"}, \
+            f"{rel(path)}: pages reach data through the model (dashboard) only"
+
+
+@pytest.mark.parametrize("path", sources(), ids=rel)
+def test_streamlit_only_in_pages_the_entry_and_the_ui_glue(path):
+    name = rel(path)
+    if name.startswith(("pages/", "dashboard/ui/")) or name == "streamlit_app.py":
+        return
+    assert "streamlit" not in {top(m) for m in imports(path)}, \
+        f"{name} imports Streamlit; only pages/, streamlit_app.py and dashboard/ui/ may"
+
+
+def sql_uses(path: Path) -> int:
+    """How many SQL statements and ``.query(`` calls a file holds."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    parts = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)
+             for v in node.values}
+    n = 0
+    for node in ast.walk(tree):
+        if id(node) in parts:
+            continue
+        query = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr == "query" and not _is_spatial_index(node)
+        statement = isinstance(node, ast.Constant) and isinstance(node.value, str) \
+            and SQL.match(node.value)
+        if query or statement:
+            n += 1
+        elif isinstance(node, ast.JoinedStr):
+            head = "".join(v.value for v in node.values
+                           if isinstance(v, ast.Constant) and isinstance(v.value, str))
+            n += bool(SQL.match(head))
+    return n
+
+
+def _is_spatial_index(node: ast.Call) -> bool:
+    """``gdf.sindex.query(...)`` is a spatial index lookup, not SQL."""
+    return isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "sindex"
+
+
+def test_sql_only_in_the_store_and_the_read_module():
+    found = {}
+    for path in sources():
+        name = rel(path)
+        if name.startswith("store/") or name == READ_MODULE:
+            continue
+        n = sql_uses(path)
+        if n:
+            found[name] = n
+    grown = {k: v for k, v in found.items() if v > STILL_TO_MOVE.get(k, 0)}
+    assert not grown, (f"SQL outside store/ and {READ_MODULE} (file: statements): {grown}. "
+                       "Read through the model's door, or write through the store package.")
+    gone = {k for k in STILL_TO_MOVE if found.get(k, 0) < STILL_TO_MOVE[k]}
+    assert not gone, f"{sorted(gone)} now hold less SQL: lower STILL_TO_MOVE to match"
+
+
+def test_the_sql_rule_catches_sql(tmp_path):
+    """The detector itself: a query call, a plain statement and an f-string count."""
+    probe = tmp_path / "probe.py"
+    probe.write_text('s.query("x")\nA = "SELECT a FROM b"\nB = f"DELETE FROM {t} WHERE 1"\n'
+                     'C = "select the region"\nD = gdf.sindex.query(p)\n')
+    assert sql_uses(probe) == 3
