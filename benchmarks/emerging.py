@@ -80,7 +80,7 @@ def month_by_month(store: Store, flt: ViewFilter, graph) -> pd.Series:
     region = get_region(flt.region)
     z, hot, cold = {}, {}, {}
     with esda_per_month():
-        for month in analysis.periods(store, flt):
+        for month in analysis.periods(store, flt, viewer=OPERATOR):
             view = measures.indicator_view(store, region, flt.with_(
                 period_start=month, period_end=month), viewer=OPERATOR)
             res = hotspots.hotspots(view, graph, measure=flt.measure).set_index("area_code")
@@ -93,7 +93,7 @@ def month_by_month(store: Store, flt: ViewFilter, graph) -> pd.Series:
 
 def one_pass(store: Store, flt: ViewFilter, graph) -> dict:
     region = get_region(flt.region)
-    months = analysis.periods(store, flt)
+    months = analysis.periods(store, flt, viewer=OPERATOR)
     t = time.perf_counter()
     result = analysis.emerging_view(store, region, flt, graph=graph, viewer=OPERATOR)
     whole = time.perf_counter() - t

@@ -49,10 +49,10 @@ os.environ.setdefault("ODA_DATA_DIR", str(REPO.parent / "shared" / "data"))
 import geopandas as gpd  # noqa: E402
 import pydeck as pdk  # noqa: E402
 
-from dashboard import catalogue as cat  # noqa: E402
 from dashboard import classify, geography, maps, measures  # noqa: E402
 from dashboard.access import OPERATOR  # noqa: E402
 from dashboard.filters import ViewFilter  # noqa: E402
+from dashboard.measures import catalogue as cat  # noqa: E402
 from dashboard.regions import get_region  # noqa: E402
 from store import Store  # noqa: E402
 
@@ -119,8 +119,8 @@ def rerun_ratio(naive: float, app: float) -> str:
 
 def main() -> int:
     store = Store()
-    meta = measures.indicator_meta(store, INDICATOR)
-    months = cat.months(store, INDICATOR)
+    meta = measures.indicator_meta(store, INDICATOR, viewer=OPERATOR)
+    months = cat.months(store, INDICATOR, viewer=OPERATOR)
     print(f"map_payload: {INDICATOR}, {months[0]}:{months[-1]}, rate, quantiles/5; "
           f"store {store.path}")
     rows = []

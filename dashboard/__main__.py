@@ -23,7 +23,10 @@ DATE] [--user NAME] --out FILE.csv`` and ``audit verify``.
 
 Every command takes ``--as NAME``: it then applies exactly that account's
 rules and is audited under that name. Without it, a command runs as the
-operator, with administrator rights, and is audited as such.
+operator, with administrator rights, and is audited as such. Every run is one
+audit entry with its outcome: ``command`` when it ran, ``refused`` when access
+was refused (an unknown or disabled ``--as`` name included, recorded under the
+name given), ``failed`` when an option or file was wrong.
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard import access, analysis, backtest, catalogue, export, hexes, hotspots, measures
+from dashboard import access, analysis, backtest, export, hotspots, measures
 from dashboard.access import OPERATOR, Viewer, accounts, agreements, audit
 from dashboard.access.roles import load_roles
 from dashboard.filters import LEVELS, MEASURES, FilterError, ViewFilter, parse_period
+from dashboard.measures import catalogue, hexes
 from dashboard.regions import get_region
 from loaders import LoaderError
 from store import Store
@@ -49,11 +53,13 @@ def _filter(store: Store, args: argparse.Namespace, indicator: str | None = None
             ) -> ViewFilter:
     region = get_region(args.region)
     indicator = indicator or args.indicator
-    measures.indicator_meta(store, indicator, access.rules(store, args.viewer))
-    start, end = parse_period(args.period, catalogue.months(store, indicator))
+    grants = access.rules(store, args.viewer)
+    measures.indicator_meta(store, indicator, viewer=args.viewer, grants=grants)
+    start, end = parse_period(args.period, catalogue.months(store, indicator,
+                                                            viewer=args.viewer, grants=grants))
     breakdown = getattr(args, "breakdown", None) or ""
     if breakdown:
-        known = catalogue.breakdowns(store, indicator)
+        known = catalogue.breakdowns(store, indicator, viewer=args.viewer, grants=grants)
         if breakdown not in known:
             raise FilterError("breakdown", f"{breakdown!r} is not a breakdown of {indicator}; "
                               f"it has {known or 'none'}")
@@ -158,8 +164,7 @@ def _emerging(store: Store, args: argparse.Namespace) -> int:
 
 def _backtest(store: Store, args: argparse.Namespace) -> int:
     region = get_region(args.region)
-    measures.indicator_meta(store, args.indicator, access.rules(store, args.viewer))
-    months = catalogue.months(store, args.indicator)
+    months = catalogue.months(store, args.indicator, viewer=args.viewer)
     train, test = parse_period(args.train, months), parse_period(args.test, months)
     flt = ViewFilter(region=region.name, level=args.level, indicator=args.indicator,
                      period_start=train[0], period_end=train[1])
@@ -176,7 +181,7 @@ def _backtest(store: Store, args: argparse.Namespace) -> int:
 def _report(store: Store, args: argparse.Namespace) -> int:
     from dashboard import report  # Chromium and Vega's converter: only for this command
     region = get_region(args.region)
-    months = catalogue.months(store, "crime_all")
+    months = catalogue.months(store, "crime_all", viewer=args.viewer)
     start, end = parse_period(args.period, months) if args.period else (months[0], months[-1])
     flt = ViewFilter(region=region.name, level="ward", indicator="crime_all",
                      period_start=start, period_end=end, measure="rate")
@@ -423,15 +428,37 @@ def main(argv: list[str] | None = None) -> int:
     _common(p)
     p.set_defaults(run=_audit)
     args = parser.parse_args(argv)
+    given = {"command": args.command,
+             "argv": list(argv if argv is not None else sys.argv[1:])[:40]}
     try:
         store = Store(args.store)
-        args.viewer = _viewer(store, args.as_user)
-        audit.record(args.viewer, "command", store.governance, command=args.command,
-                     argv=list(argv if argv is not None else sys.argv[1:])[:40])
-        return args.run(store, args)
     except LoaderError as err:
         print(f"error: {err.user_message}", file=sys.stderr)
         return 2
+    try:
+        args.viewer = _viewer(store, args.as_user)
+    except LoaderError as err:  # an unknown or disabled --as: refused, and on the record
+        audit.record(Viewer(str(args.as_user)[:64], "unknown"), "refused", store.governance,
+                     **given, outcome=err.user_message)
+        print(f"error: {err.user_message}", file=sys.stderr)
+        return 2
+    # Every run is one entry with its outcome, written when it ends; a refusal reads as one.
+    event, outcome, status = "command", "done", 1
+    try:
+        status = args.run(store, args)
+        outcome = "done" if status == 0 else f"exit status {status}"
+        return status
+    except access.AccessDenied as err:
+        event, outcome, status = "refused", err.user_message, 2
+        print(f"error: {err.user_message}", file=sys.stderr)
+        return 2
+    except LoaderError as err:
+        event, outcome, status = "failed", err.user_message, 2
+        print(f"error: {err.user_message}", file=sys.stderr)
+        return 2
+    finally:
+        audit.record(args.viewer, event, store.governance, **given, outcome=outcome,
+                     status=status)
 
 
 def _viewer(store: Store, name: str | None) -> Viewer:

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
 
-from dashboard import access, catalogue, emerging, hexes, hotspots, measures, weights
+from dashboard import access, emerging, hotspots, measures, weights
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
+from dashboard.measures import catalogue, hexes
 from loaders import Region
 from store import Store
 
@@ -28,7 +29,7 @@ def hotspot_view(store: Store, region: Region, flt: ViewFilter,
     already built (the app shares one per geography).
     """
     view = measures.indicator_view(store, region, flt, viewer=viewer)
-    meta = measures.indicator_meta(store, flt.indicator)
+    meta = measures.indicator_meta(store, flt.indicator, viewer=viewer)
     graph = weights.region_graph(store, region, flt.level) if graph is None else graph
     result = hotspots.hotspots(view, graph, measure=flt.measure, settings=settings)
     result.attrs["summary"] = hotspots.summary(result, graph, level=flt.level,
@@ -39,9 +40,9 @@ def hotspot_view(store: Store, region: Region, flt: ViewFilter,
     return result
 
 
-def periods(store: Store, flt: ViewFilter) -> list[str]:
+def periods(store: Store, flt: ViewFilter, *, viewer: Viewer) -> list[str]:
     """The indicator's periods within the filter's period, oldest first."""
-    return [m for m in catalogue.months(store, flt.indicator)
+    return [m for m in catalogue.months(store, flt.indicator, viewer=viewer)
             if flt.period_start <= m <= flt.period_end]
 
 
@@ -72,7 +73,7 @@ def emerging_view(store: Store, region: Region, flt: ViewFilter,
     grants = access.rules(store, viewer)
     whole = measures.indicator_view(store, region, flt, viewer=viewer, grants=grants) \
         .set_index("area_code")  # checks access before any month is read
-    months = periods(store, flt)
+    months = periods(store, flt, viewer=viewer)
     if len(months) < emerging.MIN_PERIODS:
         raise FilterError("period", f"emerging hot spots need at least {emerging.MIN_PERIODS} "
                           f"periods; {flt.indicator} has {len(months)} in {flt.period}. "
@@ -115,7 +116,7 @@ def hex_hotspot_view(store: Store, region: Region, flt: ViewFilter, resolution: 
     partner's small counts are hidden (``hexes.hex_view``).
     """
     grants = access.rules(store, viewer)
-    meta = measures.indicator_meta(store, flt.indicator, grants)
+    meta = measures.indicator_meta(store, flt.indicator, viewer=viewer, grants=grants)
     view, shapes = hexes.hex_view(store, region, flt, resolution, viewer=viewer,
                                   grants=grants)
     graph = hexes.hex_graph(view["area_code"].tolist())

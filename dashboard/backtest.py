@@ -31,9 +31,10 @@ import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
 
-from dashboard import access, analysis, catalogue, geography, hotspots, measures, weights
+from dashboard import access, analysis, geography, hotspots, measures, weights
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
+from dashboard.measures import catalogue
 from loaders import Region
 from store import Store
 
@@ -149,7 +150,7 @@ def backtest(store: Store, region: Region, flt: ViewFilter, window: Window, *,
                           f"{list(METHODS)}")
     if not 0 < share <= 1:
         raise FilterError("share", f"share was {share}; it must be above 0 and at most 1")
-    months = catalogue.months(store, flt.indicator)
+    months = catalogue.months(store, flt.indicator, viewer=viewer)
     for label, period in (("train", (window.train_start, window.train_end)),
                           ("test", (window.test_start, window.test_end))):
         missing = [p for p in period if p not in months]

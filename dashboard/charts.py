@@ -132,11 +132,11 @@ def monthly_trends(monthly: pd.DataFrame, titles: dict[str, str]) -> alt.Chart:
 
 def monthly_table(monthly: pd.DataFrame, titles: dict[str, str]) -> pd.DataFrame:
     """The monthly totals as a table (indicators as rows, months as columns): the text
-    alternative of :func:`monthly_trends`."""
+    alternative of :func:`monthly_trends`. A month whose total includes a cell the
+    partner hid is blank, never a total without it."""
     table = monthly.assign(Indicator=monthly["indicator"].map(titles)
                            .fillna(monthly["indicator"])) \
-        .pivot_table(index="Indicator", columns="period_start", values="value",
-                     aggfunc="sum")
+        .pivot(index="Indicator", columns="period_start", values="value")
     return table.rename_axis(columns=None).reset_index()
 
 

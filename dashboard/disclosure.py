@@ -191,3 +191,99 @@ def protect(view: pd.DataFrame, k: int, *, additive: bool, polarity: str,
 def label(k: int) -> str:
     """The legend and table wording for a hidden cell."""
     return f"Suppressed (counts of 1 to {k - 1}, and cells that would reveal them)"
+
+
+# -- breakdowns: a total and its parts ---------------------------------------------------
+
+KEY = ["geography", "area_code", "period_start", "period_end"]
+
+
+def _cell(values: pd.Series, k: int) -> tuple[pd.Series, pd.Series]:
+    """Stored counts as every figure uses them (a small count stands in as k/2), and which
+    were small."""
+    small = primary(values, k)
+    return values.where(~small, k / 2), small
+
+
+def breakdown_cells(rows: pd.DataFrame, k: int, breakdown: str) -> pd.DataFrame:
+    """Protected cells of a count that is broken down (by sex, age...), one per area and
+    period, for its total (``breakdown`` ``""``) or one breakdown value.
+
+    A stored total row holds the true sum of its parts, so "total less the visible parts"
+    would give a hidden part back. So no total is shown as stored where its parts are:
+    it is the sum of its parts' protected cells (a small part stands in as k/2), plus
+    what the total holds beyond its parts (a category the partner did not list),
+    protected in the same way. No shown figure then depends on a hidden part's value,
+    whichever views are subtracted. A total is given only where one is stored (the
+    partner's, or one made at load). Where a count is broken down several ways at once
+    (sex, and age group, in separate parts), one way is the total's (one-way before
+    cross-classified, then alphabetical): the other ways' parts there are withheld from
+    every view, since together the ways would pin a hidden part down.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        The stored rows (:data:`KEY`, ``breakdown`` (None: the total), ``value``,
+        ``value_low``, ``value_high``, ``value_lower``, ``value_upper``).
+
+    Returns
+    -------
+    DataFrame
+        :data:`KEY` and ``value`` (protected; NaN where withheld), ``small`` (stand-ins
+        it includes), ``withheld`` (partner-hidden or withheld parts it includes),
+        ``low``, ``high`` (its range where withheld) and ``lower``, ``upper`` (published
+        limits, of a single stored row shown as it is).
+    """
+    r = rows.assign(b=rows["breakdown"].fillna(""))
+    parts = r[r["b"] != ""]
+    dims = parts["b"].str.replace(r": [^;]*", "", regex=True)
+    rank = np.where(dims.str.contains(";"), "2", "1") + dims
+    canon = rank.groupby([parts[c] for c in KEY]).transform("min")
+    mark = r["value"].isna() & r["value_low"].notna()
+    value, small = _cell(r["value"], k)
+    r = r.assign(cell=value, small=small.astype(int), held=mark.astype(int),
+                 low=r["value"].where(~mark, r["value_low"]).where(~small, k / 2),
+                 high=r["value"].where(~mark, r["value_high"]).where(~small, k / 2))
+    r["canonical"] = False
+    r.loc[parts.index, "canonical"] = (rank == canon).to_numpy()
+    out_cols = [*KEY, "value", "small", "withheld", "low", "high", "lower", "upper"]
+    if breakdown:
+        one = r[r["b"] == breakdown]
+        other = ~one["canonical"]  # another way is this area and period's total: withheld
+        out = pd.DataFrame({
+            **{c: one[c] for c in KEY}, "value": one["cell"].where(~other),
+            "small": one["small"].where(~other, 0),
+            "withheld": (one["held"] | other).astype(int),
+            "low": one["low"].where(~other), "high": one["high"].where(~other),
+            "lower": one["value_lower"].where(~other), "upper": one["value_upper"].where(~other)})
+        return out[out_cols].reset_index(drop=True)
+    totals = r[r["b"] == ""].set_index(KEY)
+    # Only where a total is stored (the partner's, or made at load from one way's parts):
+    # parts broken down two ways are not added up into a total here either.
+    kept = r[r["canonical"]]
+    kept = kept[pd.MultiIndex.from_frame(kept[KEY]).isin(totals.index)]
+    by = kept.groupby(KEY)
+    summed = pd.DataFrame({
+        "cell": by["cell"].sum(), "true": by["value"].sum(min_count=1),
+        "small": by["small"].sum(), "held": by["held"].sum(),
+        "low": by["low"].sum(), "high": by["high"].sum()})
+    plain = totals.loc[~totals.index.isin(summed.index)]
+    out_plain = pd.DataFrame({"value": plain["cell"], "small": plain["small"],
+                              "withheld": plain["held"], "low": plain["low"],
+                              "high": plain["high"], "lower": plain["value_lower"],
+                              "upper": plain["value_upper"]})
+    stored = totals.reindex(summed.index)
+    # What the stored total holds beyond its parts; not known while a part is withheld.
+    remainder = (stored["value"] - summed["true"].fillna(0.0)).where(
+        stored["value"].notna() & (summed["held"] == 0), 0.0)
+    rest, rest_small = _cell(remainder.fillna(0.0), k)
+    held = (summed["held"] + stored["held"].fillna(0)).astype(int)
+    value = (summed["cell"] + rest).where(held == 0)
+    low = (summed["low"] + rest).where(stored["held"].fillna(0) == 0, stored["low"])
+    high = (summed["high"] + rest).where(stored["held"].fillna(0) == 0, stored["high"])
+    out_parts = pd.DataFrame({"value": value, "small": summed["small"] + rest_small.astype(int),
+                              "withheld": held, "low": low.where(held > 0, value),
+                              "high": high.where(held > 0, value), "lower": np.nan,
+                              "upper": np.nan})
+    out = pd.concat([out_plain, out_parts]).reset_index()
+    return out[out_cols]

@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from dashboard import access, hexes, measures, weights
+from dashboard import access, measures, weights
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
-from dashboard.measures import CHANGE_COLUMNS, COLUMNS, RATE_COLUMNS
+from dashboard.measures import CHANGE_COLUMNS, COLUMNS, RATE_COLUMNS, catalogue, hexes
 from loaders import Region
 from loaders.safety import neutralise_formulae
 from store import Store
@@ -96,7 +96,8 @@ def export_frame(store: Store, region: Region, flt: ViewFilter,
     frames = []
     grants = access.rules(store, viewer)
     for indicator in dict.fromkeys(indicators):
-        one = measures.filter_for(store, flt, indicator, prefer_rate=flt.measure == "rate",
+        one = measures.filter_for(store, flt, indicator, viewer=viewer,
+                                  prefer_rate=flt.measure == "rate",
                                   grants=grants)
         view = measures.indicator_view(store, region, one, viewer=viewer, grants=grants)
         if flt.measure == "rate":  # the change on a year before, where there is one
@@ -116,9 +117,10 @@ def export_frame(store: Store, region: Region, flt: ViewFilter,
 
 
 def metadata(store: Store, region: Region, flt: ViewFilter, indicators: list[str],
-             rows: int, now: dt.datetime | None = None) -> dict:
-    """Everything an analyst needs to know about an exported file."""
-    cat = store.query("SELECT * FROM catalogue").set_index("indicator")
+             rows: int, now: dt.datetime | None = None, *, viewer: Viewer) -> dict:
+    """Everything an analyst needs to know about an exported file (of indicators the
+    viewer may see)."""
+    cat = catalogue.catalogue(store, viewer=viewer).set_index("indicator")
     params = {**flt.to_params(), "indicator": indicators[0]}
     vintage = flt.vintage or region.vintage
     return {
@@ -172,7 +174,8 @@ def write(store: Store, region: Region, flt: ViewFilter, indicators: list[str], 
         raise FilterError("format", f"{fmt!r} is not one of {list(FORMATS)}")
     if frame is None:
         frame = export_frame(store, region, flt, indicators, viewer=viewer)
-    meta = metadata(store, region, flt, list(dict.fromkeys(indicators)), len(frame), now)
+    meta = metadata(store, region, flt, list(dict.fromkeys(indicators)), len(frame), now,
+                    viewer=viewer)
     suffix = FORMATS[fmt][2]
     if fmt == "csv":
         return {suffix: to_csv(frame),
@@ -220,7 +223,7 @@ def hex_files(store: Store, region: Region, flt: ViewFilter, resolution: int, fm
     view, shapes = hexes.hex_view(store, region, flt, resolution, viewer=viewer)
     frame = view.assign(level="hex", resolution=resolution, indicator=flt.indicator,
                         period_start=flt.period_start, period_end=flt.period_end)[HEX_COLUMNS]
-    meta = metadata(store, region, flt, [flt.indicator], len(frame), now)
+    meta = metadata(store, region, flt, [flt.indicator], len(frame), now, viewer=viewer)
     meta["title"] = (f"ODA Dashboard export: {region.title}, H3 hexagons (resolution "
                      f"{resolution}, {hexes.RESOLUTIONS[resolution]}), {flt.period}")
     meta["filters"].update(level="hex", resolution=resolution)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from dashboard.measures import _read
 from loaders import Region
 from store import Store
 
@@ -25,13 +26,6 @@ def _from_wkb(blobs: pd.Series) -> np.ndarray:
     return shapely.from_wkb([b if isinstance(b, str) else bytes(b) for b in blobs])
 
 
-def _lad_clause(region: Region, column: str = "lad_code") -> tuple[str, list]:
-    if region.lads is None:
-        return "TRUE", []
-    marks = ", ".join("?" for _ in region.lads)
-    return f"{column} IN ({marks})", list(region.lads)
-
-
 def lsoa_lookup(store: Store, region: Region) -> pd.DataFrame:
     """The region's LSOAs with their best-fit ward and LAD.
 
@@ -41,11 +35,7 @@ def lsoa_lookup(store: Store, region: Region) -> pd.DataFrame:
         ``lsoa_code, lsoa_name, ward_code, ward_name, lad_code, lad_name``, one
         row per LSOA.
     """
-    where, params = _lad_clause(region)
-    return store.query(
-        f"SELECT lsoa_code, lsoa_name, ward_code, ward_name, lad_code, lad_name "
-        f"FROM lsoa_ward WHERE vintage = ? AND {where} ORDER BY lsoa_code",
-        [region.vintage, *params])
+    return _read.lsoa_ward(store, region.vintage, region.lads)
 
 
 def region_areas(store: Store, region: Region, level: str,
@@ -64,10 +54,7 @@ def region_areas(store: Store, region: Region, level: str,
         out = lk.drop_duplicates("ward_code")[["ward_code", "ward_name", "lad_code", "lad_name"]]
         # Wards in the region that no LSOA is best-fitted to still belong on the
         # map (as "No data"), not as holes.
-        where, params = _lad_clause(region)
-        empty = store.query(
-            f"SELECT code AS ward_code, name AS ward_name, lad_code FROM areas "
-            f"WHERE geography = ? AND {where}", [region.ward_geography, *params])
+        empty = _read.ward_areas(store, region.ward_geography, region.lads)
         empty = empty[~empty["ward_code"].isin(out["ward_code"])]
         empty["lad_name"] = empty["lad_code"].map(
             lk.drop_duplicates("lad_code").set_index("lad_code")["lad_name"])
@@ -90,8 +77,7 @@ def area_shapes(store: Store, region: Region, level: str, column: str = "geom"
     areas = region_areas(store, region, level)
     geography = region.lsoa_geography if level == "lsoa" else region.ward_geography
     detail = region.lsoa_detail if level == "lsoa" else "bgc"
-    geo = store.query(f"SELECT code, {column} AS wkb FROM areas WHERE geography = ? "
-                      f"AND detail = ?", [geography, detail])
+    geo = _read.area_geometry(store, column, geography, detail)
     merged = areas.merge(geo, on="code", how="left", validate="one_to_one")
     has = merged["wkb"].notna()
     return gpd.GeoDataFrame(merged.drop(columns="wkb")[has].reset_index(drop=True),
@@ -107,10 +93,7 @@ def lad_outlines(store: Store, region: Region) -> gpd.GeoDataFrame:
     """District outlines and label points for the region, in WGS84."""
     geography = "LAD19" if region.vintage == 2011 else "LAD25"
     lads = region_areas(store, region, "lsoa")["lad_code"].unique().tolist()
-    marks = ", ".join("?" for _ in lads) or "NULL"
-    frame = store.query(
-        f"SELECT code, name, lon, lat, map_{region.map_detail} AS wkb FROM areas "
-        f"WHERE geography = ? AND code IN ({marks})", [geography, *lads])
+    frame = _read.district_outlines(store, geography, region.map_detail, lads)
     return gpd.GeoDataFrame(frame.drop(columns="wkb"),
                             geometry=_from_wkb(frame["wkb"]), crs=MAP_CRS)
 

@@ -32,10 +32,11 @@ DRAWS = 200
 SEED = 20240601
 
 
-def indicator_filters(store: Store, flt: ViewFilter, indicators: list[str],
-                      grants: dict | None = None) -> list[ViewFilter]:
+def indicator_filters(store: Store, flt: ViewFilter, indicators: list[str], *,
+                      viewer: Viewer, grants: dict | None = None) -> list[ViewFilter]:
     """One filter per indicator (``measures.filter_for``: rates where there are some)."""
-    return [measures.filter_for(store, flt, i, grants=grants) for i in indicators]
+    return [measures.filter_for(store, flt, i, viewer=viewer, grants=grants)
+            for i in indicators]
 
 
 def overlap(store: Store, region: Region, flt: ViewFilter, indicators: list[str],
@@ -55,8 +56,8 @@ def overlap(store: Store, region: Region, flt: ViewFilter, indicators: list[str]
         raise FilterError("indicator", "choose at least two indicators to compare")
     frames, titles, partners = [], {}, {}
     grants = access.rules(store, viewer)
-    for one in indicator_filters(store, flt, indicators, grants):
-        meta = measures.indicator_meta(store, one.indicator, grants)
+    for one in indicator_filters(store, flt, indicators, viewer=viewer, grants=grants):
+        meta = measures.indicator_meta(store, one.indicator, viewer=viewer, grants=grants)
         view = measures.indicator_view(store, region, one, viewer=viewer, grants=grants)
         result = hotspots.hotspots(view, graph, measure=one.measure, settings=settings)
         need = set(hotspots.COLD.values()) if meta["polarity"] == "low_is_bad" else \
@@ -84,8 +85,8 @@ def need_scores(store: Store, region: Region, flt: ViewFilter,
     """
     cols, names = {}, None
     grants = access.rules(store, viewer)
-    for one in indicator_filters(store, flt, indicators, grants):
-        meta = measures.indicator_meta(store, one.indicator, grants)
+    for one in indicator_filters(store, flt, indicators, viewer=viewer, grants=grants):
+        meta = measures.indicator_meta(store, one.indicator, viewer=viewer, grants=grants)
         view = measures.indicator_view(store, region, one, viewer=viewer, grants=grants) \
             .set_index("area_code")
         figure = view[measures.measure_column(one)]

@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from dashboard import access, catalogue, disclosure, emerging, geography, measures, rates, weights
+from dashboard import access, emerging, geography, measures, rates, weights
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
+from dashboard.measures import catalogue
 from loaders import Region
 from store import Store
 
@@ -90,28 +91,17 @@ def ward_for_postcode(store: Store, region: Region, text: str) -> str:
     return ward
 
 
-def _comparators(lsoa: pd.DataFrame, additive: bool, rated: bool) -> pd.Series:
-    """District and region figures from LSOA figures: by LAD code, plus ``"region"``."""
-    out = {lad: measures.pooled(part, additive=additive, rated=rated)
-           for lad, part in lsoa.groupby("lad_code")}
-    out["region"] = measures.pooled(lsoa, additive=additive, rated=rated)
-    return pd.Series(out)
-
-
-def _ward_and_lsoas(store: Store, region: Region, ward: str, flt: ViewFilter,
-                    lookup: pd.DataFrame, viewer: Viewer, grants: dict
-                    ) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
-    """The ward's row of the ward view, the view, and the area values behind it
-    (read once: the view is built from them, the comparators pool them): LSOAs,
-    or the wards themselves for an indicator published by ward."""
-    meta = measures.indicator_meta(store, flt.indicator, grants)
-    lsoa = measures.area_values(store, region, meta, flt, lookup)
-    view = measures.indicator_view(store, region, flt, viewer=viewer, grants=grants,
-                                   lookup=lookup, lsoa=lsoa)
+def _ward_and_comparators(store: Store, region: Region, ward: str, flt: ViewFilter,
+                          lookup: pd.DataFrame, viewer: Viewer, grants: dict
+                          ) -> tuple[pd.Series, pd.DataFrame, pd.Series]:
+    """The ward's row of the ward view, the view, and the district and region figures
+    (``measures.view_and_comparators``: one read of the figures behind them)."""
+    view, comp = measures.view_and_comparators(store, region, flt, viewer=viewer,
+                                               grants=grants, lookup=lookup)
     match = view[view["area_code"] == ward]
     if match.empty:
         raise FilterError("ward", f"{ward!r} is not a ward of {region.title}")
-    return match.iloc[0], view, lsoa
+    return match.iloc[0], view, comp
 
 
 def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
@@ -143,7 +133,7 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
         If the ward is not one of the region's.
     """
     grants = access.rules(store, viewer)
-    cat = catalogue.catalogue(store)
+    cat = catalogue.catalogue(store, viewer=viewer)
     cat = cat[cat["geography"].isin(catalogue.MAPPABLE)]
     # Only what the viewer may see at ward level is listed (never even the title).
     cat = cat[cat["indicator"].map(lambda i: i in grants and access.allows(
@@ -152,23 +142,25 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
     rows = []
     for meta in cat.to_dict("records"):
         one = measures.filter_for(store, flt.with_(level="ward"), meta["indicator"],
-                                  grants=grants)
+                                  viewer=viewer, grants=grants)
         start, end = one.period_start, one.period_end
         rated = one.measure == "rate"
-        row, view, lsoa = _ward_and_lsoas(store, region, ward, one, lookup, viewer, grants)
+        row, view, comp = _ward_and_comparators(store, region, ward, one, lookup, viewer,
+                                                grants)
         column = measures.measure_column(one)
-        comp = _comparators(lsoa, bool(meta["additive"]), rated)
         district = comp.get(row["lad_code"], np.nan)
         position = _need_position(view[column], meta["polarity"])
         limits = ("rate_lower_95", "rate_upper_95") if rated else \
             ("value_lower_95", "value_upper_95")
         lower, upper = row[limits[0]], row[limits[1]]
-        england = measures.england_figure(store, meta, start, end, rated=rated) \
+        england = measures.england_figure(store, meta, start, end, rated=rated,
+                                          viewer=viewer, grants=grants) \
             if rated or not meta["additive"] else np.nan
         change = measures.change_on_year_before(store, region, one, viewer=viewer,
                                                 grants=grants, lookup=lookup, now=view)
         change = change.set_index("area_code").loc[ward] if change is not None else {}
-        trend = _monthly_trend(store, region, ward, meta, start, end, lookup) \
+        trend = _monthly_trend(store, region, ward, meta, start, end, lookup, viewer,
+                               grants) \
             if meta["frequency"] == "monthly" and meta["additive"] else ""
         rows.append({
             "indicator": meta["indicator"], "title": meta["title"], "partner": meta["partner"],
@@ -196,23 +188,24 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
 
 
 def _monthly_trend(store: Store, region: Region, ward: str, meta: dict, start: str,
-                   end: str, lookup: pd.DataFrame) -> str:
+                   end: str, lookup: pd.DataFrame, viewer: Viewer, grants: dict) -> str:
     """``rising``, ``falling`` or ``no clear trend``: the Mann-Kendall test (5 %) of the
     ward's monthly counts over ``start``..``end`` (its best-fit LSOAs, on the region's
-    vintage; small counts as their stand-ins). Empty with fewer than 6 months."""
-    months = [m for m in catalogue.months(store, meta["indicator"]) if start <= m <= end]
+    vintage; small counts as their stand-ins). A month whose total includes a cell the
+    partner hid is left out, never counted without it. Empty with fewer than 6 months."""
+    months = [m for m in catalogue.months(store, meta["indicator"], viewer=viewer,
+                                          grants=grants) if start <= m <= end]
     lsoas = lookup.loc[lookup["ward_code"] == ward, "lsoa_code"].tolist()
     if len(months) < 6 or not lsoas:
         return ""
-    k = int(meta.get("suppression_k") or 0)
-    frame = store.query(
-        f"SELECT period_start AS month, sum({disclosure.cell_sql('value', str(k))}) AS n "
-        f"FROM observations WHERE indicator = ? AND geography = ? AND breakdown IS NULL "
-        f"AND period_start = period_end AND period_start >= ? AND period_start <= ? "
-        f"AND area_code IN ({', '.join('?' * len(lsoas))}) GROUP BY 1",
-        [meta["indicator"], region.lsoa_geography, start, end, *lsoas])
-    series = frame.set_index("month")["n"].reindex(months).fillna(0.0).to_numpy(float)
-    label, _, _ = emerging.trend(series)
+    counts = measures.area_monthly_counts(store, region, meta["indicator"], lsoas, start,
+                                          end, viewer=viewer, grants=grants)
+    series = counts.reindex(months)
+    known = months if counts.notna().all() else [m for m in months if m not in
+                                                 set(counts.index[counts.isna()])]
+    if len(known) < 6:
+        return ""
+    label, _, _ = emerging.trend(series.reindex(known).fillna(0.0).to_numpy(float))
     return {"increasing": "rising", "decreasing": "falling"}.get(label, "no clear trend")
 
 
@@ -240,9 +233,9 @@ def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter, *,
         1,000 where the indicator has one, else the value; NaN if suppressed).
     """
     grants = access.rules(store, viewer)
-    meta = measures.indicator_meta(store, flt.indicator, grants)
+    meta = measures.indicator_meta(store, flt.indicator, viewer=viewer, grants=grants)
     rated = measures.has_rate(meta)
-    months = [m for m in catalogue.months(store, flt.indicator)
+    months = [m for m in catalogue.months(store, flt.indicator, viewer=viewer, grants=grants)
               if flt.period_start <= m <= flt.period_end]
     if not months:
         return pd.DataFrame(columns=["period", "area", "figure"])
@@ -250,16 +243,8 @@ def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter, *,
     # Every month in one pass (``measures.indicator_views``), as emerging hot spots read.
     views = measures.indicator_views(store, region, one, months, viewer=viewer,
                                      grants=grants)
-    lookup = geography.lsoa_lookup(store, region)
-    if catalogue.ward_level(meta):
-        areas = pd.concat([measures.ward_values(store, region, meta, m, m, lookup,
-                                                one.breakdown).assign(period=m)
-                           for m in months])
-    else:
-        areas = measures.lsoa_values_by_period(store, region, meta, months, lookup,
-                                               one.breakdown)
-    region_figures = {m: measures.pooled(part, additive=bool(meta["additive"]), rated=rated)
-                      for m, part in areas.groupby("period")}
+    region_figures = measures.region_figures(store, region, one, months, viewer=viewer,
+                                             grants=grants)
     column = measures.measure_column(one)
     rows = []
     for month, view in views.items():

@@ -26,9 +26,10 @@ import pandas as pd
 import shapely
 import vl_convert
 
-from dashboard import catalogue, charts, export, geography, profile, rates
+from dashboard import charts, export, geography, profile, rates
 from dashboard.access import Viewer
 from dashboard.filters import ViewFilter
+from dashboard.measures import catalogue
 from loaders import Region
 from store import Store
 
@@ -83,7 +84,7 @@ def build(store: Store, region: Region, ward: str, flt: ViewFilter, *,
         indicator=row.indicator), viewer=viewer).assign(title=charts.short_title(row.title))
         for row in monthly.itertuples()], ignore_index=True) if len(monthly) else \
         pd.DataFrame(columns=["period", "area", "figure", "title"])
-    shown = catalogue.catalogue(store).set_index("indicator")
+    shown = catalogue.catalogue(store, viewer=viewer).set_index("indicator")
     sources = sorted({f"{shown.at[i, 'title']}: {shown.at[i, 'source']}"
                       for i in table["indicator"] if i in shown.index})
     return WardReport(

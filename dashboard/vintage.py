@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dashboard.measures import _read
 from store import Store
 
 GEOGRAPHY = {2011: "LSOA11", 2021: "LSOA21"}
@@ -53,13 +54,12 @@ class Conversion:
 
 def weights(store: Store, source: str, target: str) -> pd.DataFrame:
     """``source_code, target_code, weight`` with each source's weights summing to 1."""
-    lk = store.query("SELECT lsoa11_code, lsoa21_code FROM lsoa11_lsoa21 WHERE fit = 'exact'")
+    lk = _read.exact_fit(store)
     src, tgt = ("lsoa11_code", "lsoa21_code") if source == "LSOA11" else \
         ("lsoa21_code", "lsoa11_code")
     pairs = lk.rename(columns={src: "source_code", tgt: "target_code"})[
         ["source_code", "target_code"]].drop_duplicates()
-    pop = store.query("SELECT code AS target_code, population FROM population "
-                      "WHERE geography = ?", [target])
+    pop = _read.population(store, target).rename(columns={"code": "target_code"})
     pairs = pairs.merge(pop, on="target_code", how="left")
     pairs["population"] = pairs["population"].fillna(0.0)
     total = pairs.groupby("source_code")["population"].transform("sum")

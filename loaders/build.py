@@ -50,7 +50,8 @@ def fingerprint(data: Path, regions: list[str]) -> str:
     for p in _inputs(data):
         st = p.stat()
         h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns}".encode())
-    for p in [REGIONS_FILE, sources.CATALOGUE_FILE, REPO / "store" / "schema.py",
+    for p in [REGIONS_FILE, sources.CATALOGUE_FILE,
+              *(REPO / "store" / f for f in ("schema.py", "security.py", "publish.py")),
               *sorted((REPO / "loaders").rglob("*.py"))]:
         h.update(p.read_bytes())
     h.update(",".join(sorted(regions)).encode())

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import catalogue as cat_module
+from dashboard.measures import catalogue as cat_module
 from dashboard.ui import cached, widgets
 
 widgets.page_setup()
@@ -89,8 +89,8 @@ st.dataframe(cat[["indicator", "title", "partner", "unit", "polarity", "geograph
              hide_index=True, width="stretch")
 
 st.markdown("### Rows kept aside when loading")
-kept = cat_module.load_log(cached.store(), cached.viewer().rules.administer)
+kept = cat_module.load_log(cached.store(), viewer=cached.viewer())
 st.dataframe(kept, hide_index=True, width="stretch")
 
 st.caption(f"Store built {info.get('built_at', '?')} UTC in {info.get('build_seconds', '?')} s "
-           f"from {info.get('data_dir', '?')}.")
+           "from the open data files above.")  # never the server's paths

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboard import LoaderError, backtest, charts, emerging, export, hexes, hotspots, maps
+from dashboard import LoaderError, backtest, charts, emerging, export, hotspots, maps
+from dashboard.measures import hexes
 from dashboard.ui import cached, widgets
 
 widgets.page_setup()

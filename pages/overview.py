@@ -4,7 +4,7 @@ import altair as alt
 import streamlit as st
 
 from dashboard import charts
-from dashboard.catalogue import MAPPABLE
+from dashboard.measures.catalogue import MAPPABLE
 from dashboard.ui import cached, widgets
 
 widgets.page_setup()
@@ -43,6 +43,11 @@ if not monthly.empty:
     st.subheader("Month by month")
     titles = summary.set_index("indicator")["title"].to_dict()
     st.altair_chart(charts.monthly_trends(monthly, titles), width="content")
+    withheld = monthly["withheld"].gt(0) if "withheld" in monthly else monthly["value"].isna()
+    if withheld.any():
+        st.caption(f"{int(withheld.sum())} monthly totals are left out (a gap in the chart, "
+                   "blank in the table): each includes a count the partner hid before "
+                   "sending, so its total is not known.")
     with st.expander("These figures as a table"):
         st.dataframe(charts.monthly_table(monthly, titles), hide_index=True,
                      width="stretch")

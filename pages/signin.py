@@ -53,6 +53,7 @@ if submitted:
         st.error(err.problems[0].capitalize() + ".", icon=":material/lock:")
     else:
         st.rerun()
-st.caption(f"After {accounts.MAX_FAILURES} wrong passwords in a row an account is locked for "
-           f"{accounts.LOCK_MINUTES} minutes. A session idle for {accounts.IDLE_MINUTES} "
-           "minutes is signed out.")
+st.caption(f"After {accounts.MAX_FAILURES} wrong passwords in a row, sign-in for that name "
+           f"pauses for {accounts.LOCK_MINUTES} minutes from this device, and longer each "
+           "time after; other devices are not affected. A session idle for "
+           f"{accounts.IDLE_MINUTES} minutes is signed out.")

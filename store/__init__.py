@@ -64,9 +64,13 @@ class Connection(Protocol):
 
 
 def Store(path: str | os.PathLike | None = None,  # noqa: N802 (reads as the class it returns)
-          governance: str | os.PathLike | None = None) -> StoreBase:
+          governance: str | os.PathLike | None = None, *, bound: bool = True) -> StoreBase:
     """Open the store for reading: ``path`` (a DuckDB file or a PostgreSQL URL), else
     ``ODA_DATABASE_URL``, else the DuckDB file (``ODA_STORE`` or the default).
+
+    On PostgreSQL the handle is ``bound`` by default: it reads as the app's database
+    role, under row-level security for each query's scope. ``bound=False`` reads as
+    the connecting login (the owner sees everything): for tests and operators only.
 
     Raises
     ------
@@ -76,7 +80,7 @@ def Store(path: str | os.PathLike | None = None,  # noqa: N802 (reads as the cla
     target = store_target(path)
     if is_url(target):
         from store.postgres import PgStore
-        return PgStore(str(target), governance=governance)
+        return PgStore(str(target), governance=governance, bound=bound)
     from store.duckdb import DuckStore
     return DuckStore(target, governance=governance)
 

@@ -29,8 +29,15 @@ class StoreBase(abc.ABC):
     governance: Path | str
 
     @abc.abstractmethod
-    def query(self, sql: str, params: list | tuple | None = None) -> pd.DataFrame:
-        """Run a portable query (``?`` placeholders) and return a DataFrame."""
+    def query(self, sql: str, params: list | tuple | None = None, *,
+              scope: tuple[str, str] | None = None) -> pd.DataFrame:
+        """Run a portable query (``?`` placeholders) and return a DataFrame.
+
+        ``scope`` is the viewer's ``(role, organisation)``; None reads as the public.
+        On PostgreSQL a store opened for the app (``bound``) runs the query under
+        the database's row-level security for that scope, so it cannot return a
+        partner's row the scope may not use; the DuckDB file has no such layer, and
+        the model's door is the guard there."""
 
     @abc.abstractmethod
     def version(self) -> str:

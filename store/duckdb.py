@@ -278,8 +278,10 @@ class DuckStore(StoreBase):
                 self._con.close()
                 self._con = None
 
-    def query(self, sql: str, params: list | tuple | None = None) -> pd.DataFrame:
-        """Run a query and return its result as a DataFrame."""
+    def query(self, sql: str, params: list | tuple | None = None, *,
+              scope: tuple[str, str] | None = None) -> pd.DataFrame:
+        """Run a query and return its result as a DataFrame (``scope`` is for the
+        PostgreSQL store's row-level security; DuckDB has none)."""
         with self._lock:
             return self._open().execute(sql, list(params or [])).df()
 

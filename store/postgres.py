@@ -42,6 +42,8 @@ SEARCH_PATH = "oda,public"
 # Writers (ingests, deletions, publishing) take this lock in turn; readers never wait.
 WRITE_LOCK = int.from_bytes(hashlib.sha256(b"oda store writers").digest()[:4], "big")
 GOVERNANCE_LOCK = WRITE_LOCK + 1
+# The database role the app reads as: bound by row-level security, never the owner.
+APP_ROLE = "oda_app"
 _PLACEHOLDER = re.compile(r"\?")
 
 
@@ -162,8 +164,9 @@ class PgStore(StoreBase):
 
     backend = "postgres"
 
-    def __init__(self, url: str, governance: str | os.PathLike | None = None) -> None:
-        self.target = url
+    def __init__(self, url: str, governance: str | os.PathLike | None = None, *,
+                 bound: bool = True) -> None:
+        self.target, self.bound = url, bound
         self.governance = governance_path(governance, store=url)
         self._pool = ConnectionPool(
             url, min_size=1, max_size=POOL_MAX, open=False, name="oda-store",
@@ -177,16 +180,37 @@ class PgStore(StoreBase):
                                     "running and ODA_DATABASE_URL right?") from err
         atexit.register(self._pool.close)
         try:
-            self.query("SELECT 1 FROM build_info LIMIT 1")
+            with self._pool.connection() as con:
+                con.execute("SELECT 1 FROM build_info LIMIT 1")
+                app_role = con.execute("SELECT 1 FROM pg_roles WHERE rolname = %s",
+                                       [APP_ROLE]).fetchone()
         except psycopg.Error as err:
             self._pool.close()
             raise StoreMissingError(describe(url), "holds no built store; run `python -m "
                                     "loaders build` with ODA_DATABASE_URL set") from err
+        if bound and not app_role:
+            self._pool.close()
+            raise StoreMissingError(describe(url), f"was published without the app's "
+                                    f"database role {APP_ROLE}; publish it again with "
+                                    "`python -m loaders build --force`")
 
-    def query(self, sql: str, params: list | tuple | None = None) -> pd.DataFrame:
-        """Run a query on a pooled connection and return a DataFrame."""
+    def query(self, sql: str, params: list | tuple | None = None, *,
+              scope: tuple[str, str] | None = None) -> pd.DataFrame:
+        """Run a query on a pooled connection and return a DataFrame.
+
+        A bound store (the app's) runs it as the database role ``oda_app`` with the
+        scope's role and organisation set for the transaction, so the row-level
+        security policies (:mod:`store.security`) bind it as they bind any SQL login:
+        it reads no partner row the scope may not use."""
         with self._pool.connection() as con:
-            return frame_of(con.execute(dialect(sql), list(params or [])))
+            if not self.bound:
+                return frame_of(con.execute(dialect(sql), list(params or [])))
+            role, org = scope or ("public", "")
+            with con.transaction():
+                con.execute("SELECT set_config('role', %s, true), "
+                            "set_config('oda.role', %s, true), set_config('oda.org', %s, true)",
+                            [APP_ROLE, role, org or ""])
+                return frame_of(con.execute(dialect(sql), list(params or [])))
 
     def version(self) -> str:
         """When the store last changed: the build, then every ingest and deletion."""

@@ -79,6 +79,7 @@ PG_INDEXES = """
 CREATE INDEX ON observations (indicator, geography, period_start);
 CREATE INDEX ON observations (area_code);
 CREATE INDEX ON observations (source);
+CREATE INDEX ON observations (ingest_id);
 CREATE INDEX ON areas (geography, detail);
 CREATE INDEX ON areas USING gist (geom);
 CREATE INDEX ON areas USING gist (map_fine);

@@ -14,6 +14,9 @@ from pathlib import Path
 
 os.environ["ODA_GOVERNANCE"] = str(Path(tempfile.mkdtemp(prefix="oda-test-governance-"))
                                    / "governance.sqlite")
+# The deployment secret and the audit checkpoints in the same folder, outside the register.
+os.environ.setdefault("ODA_SECRET_FILE", str(Path(os.environ["ODA_GOVERNANCE"]).parent
+                                             / "secret.key"))
 
 import geopandas as gpd
 import pytest

@@ -25,20 +25,23 @@ from dashboard.access.roles import allows
 from store import governance
 
 
-def partner_catalogue(store) -> pd.DataFrame:
-    """``indicator, title, partner, origin`` of every indicator in the store."""
-    return store.query("SELECT indicator, title, partner, origin FROM catalogue")
+def partner_catalogue(store, viewer: Viewer) -> pd.DataFrame:
+    """``indicator, title, partner, origin`` of every indicator the viewer's scope may
+    use (the store binds the read on PostgreSQL)."""
+    from dashboard.measures import _read  # the door's read module (it imports access)
+    return _read.catalogue_owners(store, viewer)
 
 
 def rules(store, viewer: Viewer, today: dt.date | None = None) -> dict[str, Grant]:
     """The viewer's grants over the store's catalogue and the agreements register."""
-    return grants(viewer, partner_catalogue(store), governance.agreements(store.governance),
-                  today)
+    return grants(viewer, partner_catalogue(store, viewer),
+                  governance.agreements(store.governance), today)
 
 
 def partner_indicators(store) -> set[str]:
-    """Ids of the partner (non-open) indicators, which agreements cover."""
-    cat = partner_catalogue(store)
+    """Ids of the partner (non-open) indicators, which agreements cover (for the
+    administrators who write agreements)."""
+    cat = partner_catalogue(store, OPERATOR)
     return set(cat.loc[cat["origin"] == "partner", "indicator"])
 
 

@@ -1,5 +1,5 @@
-"""Local accounts: argon2-hashed passwords, sign-in with lockout, and the admin's
-add, list and disable. Used when Streamlit's OIDC sign-in is not configured; with
+"""Local accounts: argon2-hashed passwords, sign-in throttled per client, and the
+admin's add, list and disable. Used when Streamlit's OIDC sign-in is not configured; with
 OIDC the account register still decides each user's role and organisation.
 """
 
@@ -21,8 +21,13 @@ from store import governance
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{1,63}$")
 ORG = re.compile(r"^[a-z0-9][a-z0-9_]{0,47}$")
 MIN_PASSWORD = 12
-MAX_FAILURES = 5  # then the account is locked for LOCK_MINUTES
+MAX_FAILURES = 5  # then that client is paused for that name for LOCK_MINUTES, then longer
 LOCK_MINUTES = 15
+WRONG = "the name or password is wrong"
+LAST = (f"; that was the last of {MAX_FAILURES} attempts: sign-in for this name from here "
+        f"now pauses for {LOCK_MINUTES} minutes or more")
+PAUSED = ("sign-in for this name is paused here after {n} failed attempts; try again after "
+          "{at:%H:%M} UTC, or ask an administrator")
 IDLE_MINUTES = 30  # a signed-in session idle this long is signed out
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("not a real password, used to keep failed sign-ins as slow")
@@ -63,43 +68,40 @@ def add_user(name: str, role: str, org: str, password: str | None, *, by: Viewer
     problems = check_new(name, role, org, password)
     if problems:
         raise FilterError("account", problems)
-    if len(governance.read("SELECT 1 FROM accounts WHERE name = ?", [name], path)):
+    if not governance.add_account(name, role, org, _hasher.hash(password) if password else None,
+                                  by.name, path):
         raise FilterError("account", f"{name!r} already exists")
-    governance.execute(
-        "INSERT INTO accounts (name, role, org, password_hash, active, created_at, created_by) "
-        "VALUES (?, ?, ?, ?, 1, ?, ?)",
-        [name, role, org, _hasher.hash(password) if password else None, governance.now(),
-         by.name], path)
     audit.record(by, "account", path, action="add", account=name, role=role, org=org)
 
 
 def users(path=None) -> pd.DataFrame:
     """Every account, without its password hash."""
-    return governance.read("SELECT name, role, org, active, failed_logins, locked_until, "
-                           "last_login, created_at, created_by FROM accounts ORDER BY name",
-                           path=path)
+    return governance.accounts(path)
 
 
 def set_active(name: str, active: bool, *, by: Viewer, path=None) -> None:
     """Disable (or re-enable) an account; a disabled account cannot sign in."""
-    if not governance.execute("UPDATE accounts SET active = ?, failed_logins = 0, "
-                              "locked_until = NULL WHERE name = ?", [active, name], path):
+    if not governance.set_account_active(name, active, path):
         raise FilterError("account", f"{name!r} is not an account")
     audit.record(by, "account", path, action="enable" if active else "disable", account=name)
 
 
 def viewer_of(name: str, path=None) -> Viewer | None:
     """The viewer of an active account (an OIDC sign-in is matched by e-mail)."""
-    row = governance.read("SELECT name, role, org FROM accounts WHERE lower(name) = lower(?) "
-                          "AND active = 1", [name], path)
-    return None if row.empty else Viewer(*row.iloc[0].tolist())
+    row = governance.account(name, path, active_only=True)
+    return None if row.empty else Viewer(*row.iloc[0][["name", "role", "org"]].tolist())
 
 
-def sign_in(name: str, password: str, path=None, now: dt.datetime | None = None) -> Viewer:
-    """Check a name and password; audit the attempt.
+def sign_in(name: str, password: str, path=None, now: dt.datetime | None = None,
+            client: str = "") -> Viewer:
+    """Check a name and password from ``client`` (an address); audit the attempt.
 
-    After :data:`MAX_FAILURES` failures in a row the account is locked for
-    :data:`LOCK_MINUTES`. The message never says whether the name exists.
+    Every attempt is counted before its password is checked, atomically, per name and
+    client (``store.governance.take_sign_in_attempt``): after :data:`MAX_FAILURES`
+    attempts without a success that client is paused for that name for
+    :data:`LOCK_MINUTES`, twice as long each time after (at most a day). Other
+    clients are not paused, so a stranger cannot lock a known account out; an
+    unknown name, a disabled account and a wrong password get the same answer.
 
     Raises
     ------
@@ -107,36 +109,29 @@ def sign_in(name: str, password: str, path=None, now: dt.datetime | None = None)
         With a message to show as it is.
     """
     now = now or dt.datetime.fromisoformat(governance.now())
-    row = governance.read("SELECT * FROM accounts WHERE name = ?", [name], path)
-    refused = Viewer(name if not row.empty else "unknown", "public")
-    if row.empty:
-        _verify(_DUMMY, password)
-        audit.record(refused, "sign-in failed", path, reason="unknown name", given=name[:64])
-        raise SignInError("sign-in", "the name or password is wrong")
+    given = name.strip()[:64]
+    paused = governance.take_sign_in_attempt(
+        given, client, now, limit=MAX_FAILURES, pause=dt.timedelta(minutes=LOCK_MINUTES),
+        most=dt.timedelta(hours=24), path=path)
+    row = governance.account(given, path)
+    refused = Viewer(row["name"].iat[0] if len(row) else "unknown", "public")
+    if paused is not None:
+        audit.record(refused, "sign-in failed", path, reason="paused", client=client,
+                     given=given)
+        raise SignInError("sign-in", PAUSED.format(n=MAX_FAILURES, at=paused))
+    usable = len(row) and row["active"].iat[0] and row["password_hash"].iat[0]
+    if not usable:
+        _verify(_DUMMY, password)  # as slow as a real check
+    if not usable or not _verify(row["password_hash"].iat[0], password):
+        why = "unknown name" if row.empty else "wrong password" if usable else \
+            "disabled or no password"
+        left = MAX_FAILURES - governance.sign_in_attempts(given, client, path)
+        audit.record(refused, "sign-in failed", path, reason=why, client=client, given=given)
+        raise SignInError("sign-in", WRONG + (LAST if left <= 0 else ""))
     acct = row.iloc[0]
-    locked = acct["locked_until"]
-    if not acct["active"] or not acct["password_hash"]:
-        _verify(_DUMMY, password)
-        audit.record(refused, "sign-in failed", path, reason="disabled or no password")
-        raise SignInError("sign-in", "the name or password is wrong")
-    if locked is not None and not pd.isna(locked) and pd.Timestamp(locked) > now:
-        audit.record(refused, "sign-in failed", path, reason="locked")
-        raise SignInError("sign-in", f"this account is locked after {MAX_FAILURES} failed "
-                          f"sign-ins; try again after {pd.Timestamp(locked):%H:%M} UTC, or ask "
-                          "an administrator")
-    if not _verify(acct["password_hash"], password):
-        failures = int(acct["failed_logins"] or 0) + 1
-        lock = now + dt.timedelta(minutes=LOCK_MINUTES) if failures >= MAX_FAILURES else None
-        governance.execute("UPDATE accounts SET failed_logins = ?, locked_until = ? "
-                           "WHERE name = ?", [0 if lock else failures, lock, name], path)
-        audit.record(refused, "sign-in failed", path, reason="wrong password",
-                     failures=failures, locked=bool(lock))
-        raise SignInError("sign-in", "the name or password is wrong" + (
-            f"; the account is now locked for {LOCK_MINUTES} minutes" if lock else ""))
-    governance.execute("UPDATE accounts SET failed_logins = 0, locked_until = NULL, "
-                       "last_login = ? WHERE name = ?", [now, name], path)
+    governance.clear_sign_in(given, client, now, path)
     viewer = Viewer(acct["name"], acct["role"], acct["org"] or "")
-    audit.record(viewer, "sign-in", path, method="password")
+    audit.record(viewer, "sign-in", path, method="password", client=client)
     return viewer
 
 

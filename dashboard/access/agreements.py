@@ -28,8 +28,7 @@ ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 STATUSES = ("active", "suspended", "expired")
 AGREEMENT_LEVELS = ("lsoa", "ward", "district")
 WARN_DAYS = 30
-FIELDS = ("title", "parties", "purpose", "lawful_basis", "indicators", "roles", "orgs",
-          "level", "start_date", "review_date", "expires", "status")
+FIELDS = governance.AGREEMENT_FIELDS
 
 
 def register(path=None) -> pd.DataFrame:
@@ -114,11 +113,7 @@ def add(spec: dict, partner_indicators: set[str], *, by: Viewer, path=None) -> d
     if spec.get("id") in set(existing["id"]):
         raise FilterError("agreement", f"{spec['id']!r} already exists; edit it instead")
     clean = _check(spec, partner_indicators, existing)
-    stamp = governance.now()
-    governance.execute(
-        f"INSERT INTO agreements (id, {', '.join(FIELDS)}, created_at, updated_at) "
-        f"VALUES (?, {', '.join('?' * len(FIELDS))}, ?, ?)",
-        [clean["id"], *_row(clean), stamp, stamp], path)
+    governance.add_agreement(clean["id"], _row(clean), path)
     audit.record(by, "agreement", path, action="add", **_loggable(clean))
     return clean
 
@@ -133,9 +128,7 @@ def update(agreement_id: str, changes: dict, partner_indicators: set[str], *, by
     merged = {**current, **{k: v for k, v in changes.items() if k in FIELDS}, "id": agreement_id}
     clean = _check(merged, partner_indicators | set(current["indicators"]),
                    existing[existing["id"] != agreement_id])
-    governance.execute(
-        f"UPDATE agreements SET {', '.join(f'{f} = ?' for f in FIELDS)}, updated_at = ? "
-        "WHERE id = ?", [*_row(clean), governance.now(), agreement_id], path)
+    governance.update_agreement(agreement_id, _row(clean), path)
     changed = {k: clean[k] for k in FIELDS if str(clean[k]) != str(_norm(current.get(k)))}
     audit.record(by, "agreement", path, action="update", id=agreement_id,
                  changed=_loggable(changed))

@@ -1,6 +1,8 @@
 """The audit trail: who signed in, looked at partner data, exported, uploaded or
-changed an account or agreement. Append-only and hash-chained
-(``store.governance``): editing or deleting an entry breaks the chain.
+changed an account or agreement, and every command-line run with its outcome
+(``command``, ``refused``, ``failed``). Append-only and chained with the
+deployment's key (``store.governance``): editing, forging or deleting an entry,
+or cutting the log short, is found by :func:`verify`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dashboard.access.policy import Viewer
 from store import governance
 
 EVENTS = ("sign-in", "sign-in failed", "sign-out", "view", "export", "upload",
-          "account", "agreement", "indicator", "command")
+          "account", "agreement", "indicator", "command", "refused", "failed")
 
 
 def record(viewer: Viewer, event: str, path=None, **detail) -> int:
@@ -26,19 +28,8 @@ def record(viewer: Viewer, event: str, path=None, **detail) -> int:
 def entries(since: dt.date | None = None, user: str | None = None, event: str | None = None,
             path=None) -> pd.DataFrame:
     """The log, oldest first, filtered by date (inclusive), user and event."""
-    where, params = [], []
-    if since:
-        where.append("logged_at >= ?")
-        params.append(dt.datetime.combine(since, dt.time()))
-    if user:
-        where.append("actor = ?")
-        params.append(user)
-    if event:
-        where.append("event = ?")
-        params.append(event)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    return governance.read(f"SELECT seq, logged_at, actor, role, event, detail, hash "
-                           f"FROM audit_log {clause} ORDER BY seq", params, path=path)
+    return governance.audit_entries(
+        dt.datetime.combine(since, dt.time()) if since else None, user, event, path=path)
 
 
 def verify(path=None) -> list[str]:

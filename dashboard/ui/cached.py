@@ -34,7 +34,6 @@ from dashboard import (
     classify,
     export,
     geography,
-    hexes,
     hotspots,
     maps,
     measures,
@@ -42,9 +41,10 @@ from dashboard import (
     profile,
     weights,
 )
-from dashboard import catalogue as cat
 from dashboard.access import PUBLIC, Viewer, accounts, audit
 from dashboard.filters import FilterError, ViewFilter
+from dashboard.measures import catalogue as cat
+from dashboard.measures import hexes
 from dashboard.regions import get_region, load_regions, view_region
 from store import Store, governance, store_target
 
@@ -73,9 +73,7 @@ def _store_version() -> str:
 
 
 def _rules_stamp() -> str:
-    row = governance.read("SELECT count(*) AS n, max(updated_at) AS at FROM agreements",
-                          path=store().governance).iloc[0]
-    return f"{row['n']}:{row['at']}:{dt.date.today().isoformat()}"
+    return f"{governance.agreements_stamp(store().governance)}:{dt.date.today().isoformat()}"
 
 
 def oidc_configured() -> bool:
@@ -110,6 +108,19 @@ def _resolve_viewer() -> Viewer:
     return found
 
 
+def client_address() -> str:
+    """The address a session comes from, for throttling sign-in per client: the socket's
+    peer, or, behind the deployment's own proxy (``ODA_BEHIND_PROXY=1``), the address
+    that proxy puts last in ``X-Forwarded-For`` (earlier entries are the client's to
+    write, so they are not trusted)."""
+    import os
+    if os.environ.get("ODA_BEHIND_PROXY") == "1":
+        forwarded = st.context.headers.get("X-Forwarded-For", "")
+        if forwarded.strip():
+            return forwarded.split(",")[-1].strip()[:64]
+    return str(st.context.ip_address or "")[:64]
+
+
 def sign_in(name: str, password: str) -> Viewer:
     """Check a local account's password and keep the sign-in in the session.
 
@@ -118,7 +129,7 @@ def sign_in(name: str, password: str) -> Viewer:
     accounts.SignInError
         With a message to show as it is.
     """
-    found = accounts.sign_in(name, password, store().governance)
+    found = accounts.sign_in(name, password, store().governance, client=client_address())
     st.session_state["signed_in"] = found.name
     st.session_state["last_seen"] = time.time()
     for key in ("view", "audited"):  # the next view is built for the new role
@@ -167,7 +178,7 @@ def version() -> Context:
 
 def audit_view(what: str, flt: ViewFilter, **detail) -> None:
     """Record, once per session, that the viewer looked at a partner indicator."""
-    meta = catalogue_all(_store_version()).set_index("indicator")
+    meta = catalogue(version()).set_index("indicator")
     if flt.indicator not in meta.index or meta.at[flt.indicator, "origin"] != "partner":
         return
     key = (what, flt, tuple(sorted(detail.items())))
@@ -198,7 +209,7 @@ def audited_download(flt: ViewFilter, indicators: tuple[str, ...], fmt: str, row
 @st.cache_data(show_spinner="Checking coverage…", max_entries=8)
 def catalogue_coverage(region: str, v: Context) -> pd.DataFrame:
     """The catalogue, as the viewer may see it, with each indicator's coverage of a region."""
-    cov = cat.coverage(store(), get_region(region))
+    cov = cat.coverage(store(), get_region(region), viewer=v.viewer)
     return access.visible_catalogue(cov, access.rules(store(), v.viewer),
                                     governance.agreements(store().governance))
 
@@ -209,37 +220,31 @@ def regions() -> dict:
     return load_regions()
 
 
-@st.cache_data(show_spinner="Reading the indicator catalogue…")
-def catalogue_all(store_version: int) -> pd.DataFrame:
-    """The whole catalogue, for the model's own lookups; never shown as it is."""
-    return cat.catalogue(store())
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner="Reading the indicator catalogue…", max_entries=32)
 def catalogue(v: Context) -> pd.DataFrame:
     """The indicator catalogue as the viewer may see it, with each indicator's
     ``finest_level`` and ``agreement_id`` (``access.visible_catalogue``)."""
-    return access.visible_catalogue(catalogue_all(v.store), access.rules(store(), v.viewer))
+    return access.visible_catalogue(cat.catalogue(store(), viewer=v.viewer),
+                                    access.rules(store(), v.viewer))
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
 def months(indicator: str, v: Context) -> list[str]:
-    """The periods an indicator has."""
-    return _months(indicator, v.store)
+    """The periods an indicator has (none for one the viewer may not see)."""
+    try:
+        return cat.months(store(), indicator, viewer=v.viewer)
+    except access.AccessDenied:
+        return []
 
 
-@st.cache_data(show_spinner=False)
-def _months(indicator: str, store_version: int) -> list[str]:
-    return cat.months(store(), indicator)
-
-
+@st.cache_data(show_spinner=False, max_entries=256)
 def breakdowns(indicator: str, v: Context) -> list[str]:
-    """The breakdown values an indicator has (empty when it has none)."""
-    return _breakdowns(indicator, v.store)
-
-
-@st.cache_data(show_spinner=False)
-def _breakdowns(indicator: str, store_version: int) -> list[str]:
-    return cat.breakdowns(store(), indicator)
+    """The breakdown values an indicator has (empty when it has none, or the viewer may
+    not see it)."""
+    try:
+        return cat.breakdowns(store(), indicator, viewer=v.viewer)
+    except access.AccessDenied:
+        return []
 
 
 def view(flt: ViewFilter, v: Context) -> pd.DataFrame:
@@ -260,7 +265,7 @@ def summary(region: str, vintage: int | None, start: str, end: str, v: Context
             ) -> pd.DataFrame:
     """Headline figures per indicator for a region and period."""
     return measures.region_summary(store(), view_region(region, vintage), start, end,
-                                   catalogue_all(v.store), viewer=v.viewer)
+                                   catalogue(v), viewer=v.viewer)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -374,7 +379,8 @@ def backtest_result(flt: ViewFilter, settings: hotspots.Settings, train: int, te
 def _backtest_result(flt: ViewFilter, settings: hotspots.Settings, train: int, test: int,
                      share: float, methods: tuple[str, ...], v: Context) -> pd.DataFrame:
     engine()
-    windows = backtest.rolling_windows(analysis.periods(store(), flt), train, test)
+    windows = backtest.rolling_windows(analysis.periods(store(), flt, viewer=v.viewer), train,
+                                       test)
     return backtest.rolling(store(), view_region(flt.region, flt.vintage), flt, windows,
                             methods=list(methods), share=share, settings=settings,
                             graph=graph(flt.region, flt.level, flt.vintage, v),
@@ -400,17 +406,10 @@ def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str,
     return deck
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
 def has_points(indicator: str, v: Context) -> bool:
     """Whether an indicator has point locations (police.uk) the viewer may see."""
-    cat = catalogue(v).set_index("indicator")
-    return indicator in cat.index and access.allows(cat.at[indicator, "finest_level"],
-                                                    "point") and \
-        _has_points(indicator, v.store)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _has_points(indicator: str, store_version: int) -> bool:
-    return hexes.has_points(store(), indicator)
+    return hexes.has_points(store(), indicator, viewer=v.viewer)
 
 
 def hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v: Context):

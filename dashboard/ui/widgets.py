@@ -15,10 +15,11 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from dashboard import access, export, filters, hexes, hotspots
-from dashboard.catalogue import MAPPABLE, WARD_GEOGRAPHIES
+from dashboard import access, export, filters, hotspots
 from dashboard.classify import SCHEME_LABELS
 from dashboard.filters import ViewFilter
+from dashboard.measures import hexes
+from dashboard.measures.catalogue import MAPPABLE, WARD_GEOGRAPHIES
 from dashboard.regions import default_region
 from dashboard.ui import cached
 
@@ -84,7 +85,7 @@ def account_status() -> None:
 
 def accessibility_statement() -> str:
     """The accessibility statement, as Markdown (``config/accessibility.md``)."""
-    return (Path(__file__).resolve().parent.parent / "config" / "accessibility.md") \
+    return (Path(__file__).resolve().parents[2] / "config" / "accessibility.md") \
         .read_text(encoding="utf-8")
 
 

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import analysis, disclosure, hexes, hotspots
+from dashboard import analysis, disclosure, hotspots
 from dashboard.access import OPERATOR, AccessDenied, accounts
 from dashboard.filters import FilterError, ViewFilter
+from dashboard.measures import hexes
 from loaders.ingest import Uploader, ingest, reserved
 from store import PARTNER_TABLES, Store
 

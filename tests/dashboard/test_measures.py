@@ -62,8 +62,8 @@ def test_indicator_on_another_vintage_is_converted_and_says_so(store, regions):
 
 
 def test_region_summary_totals_match_the_map(store, regions, ):
-    from dashboard import catalogue
-    cat = catalogue.catalogue(store)
+    from dashboard.measures import catalogue
+    cat = catalogue.catalogue(store, viewer=OPERATOR)
     summary = measures.region_summary(store, regions[REGION], "2022-01", "2022-11", cat,
             viewer=OPERATOR)
     row = summary.set_index("indicator").loc["crime_all"]

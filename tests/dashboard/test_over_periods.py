@@ -28,7 +28,7 @@ MONTHS = ("2022-07", "2023-08")
 @pytest.fixture(scope="module")
 def months(series):
     flt = ViewFilter("avon_and_somerset", "lsoa", "monthly_crime_count", *MONTHS, "count")
-    return analysis.periods(series, flt)
+    return analysis.periods(series, flt, viewer=OPERATOR)
 
 
 @pytest.mark.parametrize("level,measure", [("lsoa", "count"), ("ward", "rate")])

@@ -17,9 +17,10 @@ import duckdb
 import numpy as np
 import pytest
 
-from dashboard import catalogue, measures
+from dashboard import measures
 from dashboard.access import OPERATOR
 from dashboard.filters import FilterError, ViewFilter
+from dashboard.measures import catalogue
 from loaders.ingest import HEADERS, REQUIRED, ingest
 from loaders.readfile import read_partner_table
 from loaders.reading import infer, limit_side, not_broken_down
@@ -70,7 +71,7 @@ def test_breakdowns_are_kept_apart_and_a_missing_total_is_their_sum(by_sex):
     assert ("E01014403", "") not in got  # broken down two ways: no total is made
     hidden = rows[(rows.area_code == "E01014400") & (rows.b == "")].iloc[0]
     assert np.isnan(hidden.value) and (hidden.value_low, hidden.value_high) == (9.0, 12.0)
-    assert catalogue.breakdowns(Store(store), "falls_test") == [
+    assert catalogue.breakdowns(Store(store), "falls_test", viewer=OPERATOR) == [
         "Age group: 0-15", "Age group: 16+", "Sex: Female", "Sex: Female; Age group: 0-15",
         "Sex: Male", "Sex: Male; Age group: 16+"]
 
@@ -89,8 +90,9 @@ def test_maps_show_the_total_or_one_chosen_breakdown(by_sex, regions):
     # Beside other indicators (a profile, an export) the breakdown stays with its own.
     flt = ViewFilter("avon_and_somerset", "lsoa", "falls_test", "2023", "2023",
                      breakdown="Sex: Female")
-    assert measures.filter_for(Store(store), flt, "falls_test").breakdown == "Sex: Female"
-    assert measures.filter_for(Store(store), flt, "crime_all").breakdown == ""
+    assert measures.filter_for(Store(store), flt, "falls_test",
+                               viewer=OPERATOR).breakdown == "Sex: Female"
+    assert measures.filter_for(Store(store), flt, "crime_all", viewer=OPERATOR).breakdown == ""
 
 
 def test_breakdown_none_makes_rows_that_differ_only_by_it_duplicates(loader_store):
@@ -140,7 +142,7 @@ def test_published_limits_are_kept_checked_and_shown(loader_store, regions):
         "kept as published" in report.notes
     assert any("catalogued as a rate, since its figures come with confidence limits" in n
                for n in report.notes)
-    meta = measures.indicator_meta(Store(loader_store), "smoking_prevalence")
+    meta = measures.indicator_meta(Store(loader_store), "smoking_prevalence", viewer=OPERATOR)
     assert (meta["unit"], bool(meta["additive"])) == ("rate", False)
     view = _view(loader_store, regions, "smoking_prevalence")
     assert tuple(view.loc["E01014370", ["value", "value_lower_95", "value_upper_95"]]) == (

@@ -304,7 +304,7 @@ def test_a_partner_file_cannot_add_to_open_data_or_to_another_file(store, tmp_pa
                     "E01014400,2022-01,fire_deliberate,3\n")
     report = ingest(path, store=store, today=TODAY, partner="fire")
     assert report.rows_loaded == 1
-    assert "open data; a partner file cannot add to it" in report.quarantine[0]["reason"]
+    assert "indicator id 'crime_all' is reserved for open data" in report.quarantine[0]["reason"]
     again = tmp_path / "second.csv"
     again.write_text("area_code,period,indicator,value\nE01014400,2022-01,fire_deliberate,9\n")
     second = ingest(again, store=store, today=TODAY, partner="fire")

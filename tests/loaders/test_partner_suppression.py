@@ -11,9 +11,10 @@ import duckdb
 import numpy as np
 import pytest
 
-from dashboard import catalogue, measures
+from dashboard import measures
 from dashboard.access import OPERATOR
 from dashboard.filters import ViewFilter
+from dashboard.measures import catalogue
 from loaders.ingest import ingest
 from loaders.partner import hidden_range
 from store import Store
@@ -73,7 +74,8 @@ def test_a_hidden_cell_and_every_total_with_one_are_hidden_never_zero(loaded, re
     assert np.isnan(wards.loc["E05012471", "value"])
     assert wards.loc["E05012471", "suppressed"] == "partner (14 to 20)"
     summary = measures.region_summary(Store(store), region, "2022-01", "2022-01",
-                                      catalogue.catalogue(Store(store)), viewer=OPERATOR)
+                                      catalogue.catalogue(Store(store), viewer=OPERATOR),
+                                      viewer=OPERATOR)
     assert np.isnan(summary.set_index("indicator").loc["hidden_test", "value"])
 
 

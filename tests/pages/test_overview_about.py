@@ -55,6 +55,16 @@ def test_about_shows_attribution_sources_and_rows_kept_aside():
     assert kept["rows_kept_aside"].sum() > 0
 
 
+def test_about_shows_the_public_no_server_path(store, data):
+    at = app("pages/about.py").run()
+    assert not at.exception
+    shown = " ".join([*(m.value for m in at.markdown), *(c.value for c in at.caption),
+                      *(str(d.value.to_dict()) for d in at.dataframe)])
+    for path in (str(data), str(data.resolve()), str(store.path.parent), "/work/", "/home/"):
+        assert path not in shown, path
+    assert "Store built" in shown
+
+
 def test_the_accessibility_statement_says_what_does_not_yet_meet_the_standard():
     at = app("pages/accessibility.py").run()
     assert not at.exception

@@ -1,7 +1,13 @@
 """Measures: an indicator's value, denominator, rate and rank for every area shown.
 
-This is the one path from the store to every map, table and export, so the
-figures on screen and in a file are always the same.
+This is the door: the one path from the store's partner-bearing tables to every
+map, table, chart and export, so the figures on screen and in a file are always
+the same, and always the viewer's to see. Every public reader here takes the
+viewer (and their grants, when already worked out) as a required argument, checks
+access (``dashboard.access``) before it reads, and applies disclosure control
+(``dashboard.disclosure``) before anything leaves. The queries themselves are
+``dashboard.measures._read``, the model's only SQL, which passes the viewer's
+scope on to the store (bound by row-level security on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -9,16 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard import access, catalogue, disclosure, geography, rates, vintage
+from dashboard import access, disclosure, geography, rates, vintage
 from dashboard.access import Viewer
-from dashboard.catalogue import WARD_GEOGRAPHIES
 from dashboard.filters import FilterError, ViewFilter, has_denominator
+from dashboard.measures import _read, catalogue
+from dashboard.measures.catalogue import WARD_GEOGRAPHIES
 from loaders import Region
 from store import Store
 
-# Periods inside start..end. ``period_start <= end`` follows from the other two, and
-# is said so that a store partitioned by period reads only the partitions in range.
-IN_RANGE = "period_end <= ? AND period_start <= ?"
 COLUMNS = ["area_code", "area_name", "level", "indicator", "breakdown", "period_start",
            "period_end", "value", "value_lower_95", "value_upper_95", "denominator",
            "rate_per_1000", "rank", "estimated", "suppressed"]
@@ -28,35 +32,30 @@ RATE_COLUMNS = ["rate_lower_95", "rate_upper_95", "compared_with_region"]
 # Change on the same period a year before, where the indicator has it (exports).
 CHANGE_COLUMNS = ["value_year_before", "rate_ratio", "rate_ratio_lower_95",
                   "rate_ratio_upper_95", "change_on_year_before"]
-# The published 95 % limits of a value: a single row's, as the partner gave them.
-LIMITS_SQL = ("CASE WHEN count(*) = 1 THEN max(value_lower) END AS lower, "
-              "CASE WHEN count(*) = 1 THEN max(value_upper) END AS upper")
-BREAKDOWN = "coalesce(breakdown, '') = ?"
 
 
-def indicator_meta(store: Store, indicator: str, grants: dict | None = None) -> dict:
-    """The catalogue entry of one indicator.
+def indicator_meta(store: Store, indicator: str, *, viewer: Viewer,
+                   grants: dict | None = None) -> dict:
+    """The catalogue entry of one indicator the viewer may see.
 
-    With a viewer's ``grants`` (``access.rules``), an indicator the viewer may not
-    see is reported as unknown, and only visible ones are listed.
+    An indicator the viewer may not see is reported as unknown, and only visible
+    ones are listed, so nothing is given away.
 
     Raises
     ------
-    FilterError
-        If the indicator is not in the catalogue (or not visible).
+    AccessDenied
+        If the indicator is not in the catalogue, or not visible to the viewer.
     """
-    row = store.query("SELECT * FROM catalogue WHERE indicator = ?", [indicator])
-    if row.empty or (grants is not None and indicator not in grants):
-        known = store.query("SELECT indicator FROM catalogue ORDER BY 1")["indicator"].tolist()
-        error = FilterError
-        if grants is not None:  # unknown and not shared read alike: nothing is given away
-            known, error = [i for i in known if i in grants], access.AccessDenied
-        raise error("indicator", f"{indicator!r} is not in the catalogue; known: {known[:40]}")
+    grants = access.rules(store, viewer) if grants is None else grants
+    row = _read.catalogue_entry(store, viewer, indicator) if indicator in grants else None
+    if row is None or row.empty:
+        raise access.AccessDenied("indicator", f"{indicator!r} is not in the catalogue; "
+                                  f"known: {sorted(grants)[:40]}")
     return row.iloc[0].to_dict()
 
 
-def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
-                lookup: pd.DataFrame | None = None, breakdown: str = "") -> pd.DataFrame:
+def _lsoa_values(store: Store, who: Viewer, region: Region, meta: dict, start: str, end: str,
+                 lookup: pd.DataFrame | None = None, breakdown: str = "") -> pd.DataFrame:
     """The indicator for each of the region's LSOAs over ``start``..``end``.
 
     Counts are summed over the period. Where an indicator's source covers an
@@ -81,10 +80,11 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
         limits, where a figure is one row as published).
     """
     shared = _LsoaShared(store, region, meta, lookup)
-    obs = _figures(store, meta, shared.vintages, start, end, breakdown, by_geography=True)
+    obs = _figures(store, who, meta, shared.vintages, start, end, breakdown,
+                   by_geography=True)
     partial, cover = "", pd.DataFrame({"lad_code": [], "period": []})
     if meta["additive"]:
-        covered = covered_districts(store, meta["indicator"], start, end)
+        covered = _covered(store, who, meta["indicator"], start, end)
         cover = pd.DataFrame({"lad_code": covered["lad_code"], "period": None})
         short = covered[~covered["full"] & covered["lad_code"].isin(set(shared.areas["lad_code"]))]
         if len(short):
@@ -97,10 +97,10 @@ def lsoa_values(store: Store, region: Region, meta: dict, start: str, end: str,
     return out
 
 
-def lsoa_values_by_period(store: Store, region: Region, meta: dict, periods: list[str],
-                          lookup: pd.DataFrame | None = None, breakdown: str = ""
-                          ) -> pd.DataFrame:
-    """:func:`lsoa_values` of each single period in ``periods``, read in one pass.
+def _lsoa_values_by_period(store: Store, who: Viewer, region: Region, meta: dict,
+                           periods: list[str], lookup: pd.DataFrame | None = None,
+                           breakdown: str = "") -> pd.DataFrame:
+    """:func:`_lsoa_values` of each single period in ``periods``, read in one pass.
 
     One query reads every period's figures, the region's areas, populations and
     vintage weights are read once, and each step works on all the periods
@@ -109,10 +109,10 @@ def lsoa_values_by_period(store: Store, region: Region, meta: dict, periods: lis
     gives (``attrs["partial"]`` is empty: in one period a district is covered or not).
     """
     shared = _LsoaShared(store, region, meta, lookup)
-    obs = _figures(store, meta, shared.vintages, periods[0], periods[-1], breakdown,
+    obs = _figures(store, who, meta, shared.vintages, periods[0], periods[-1], breakdown,
                    by_geography=True, by_period=True)
     obs = obs[obs["period"].isin(set(periods))]
-    cover = _coverage(store, meta["indicator"], periods[0], periods[-1]) \
+    cover = _read.coverage(store, who, meta["indicator"], periods[0], periods[-1]) \
         if meta["additive"] else pd.DataFrame({"lad_code": [], "period": []})
     out = shared.assemble(obs, periods, cover)
     out.attrs["partial"] = ""
@@ -135,16 +135,14 @@ class _LsoaShared:
         # A long series may change vintage part-way (LSOA 2011 codes until 2023, 2021
         # after): each vintage's rows are converted on their own, then added together.
         self.vintages = sorted(set(vintage.GEOGRAPHY.values()))
-        self.pop = store.query("SELECT code, population AS denominator FROM population "
-                               "WHERE geography = ?", [region.lsoa_geography])
+        self.pop = _read.population(store, region.lsoa_geography) \
+            .rename(columns={"population": "denominator"})
 
     def weights(self, geo: str) -> tuple[pd.DataFrame, pd.Series]:
         """Weights from ``geo`` to the region's vintage (only those reaching the
         region, so a report speaks of the region), and ``geo``'s populations."""
         w = vintage.weights(self.store, geo, self.region.lsoa_geography)
-        source_pop = self.store.query("SELECT code, population FROM population "
-                                      "WHERE geography = ?", [geo]) \
-            .set_index("code")["population"]
+        source_pop = _read.population(self.store, geo).set_index("code")["population"]
         return w[w["target_code"].isin(set(self.areas["code"]))], source_pop
 
     def assemble(self, obs: pd.DataFrame, periods: list[str], cover: pd.DataFrame
@@ -214,35 +212,70 @@ def _refuse_lsoas_of_ward_data(meta: dict) -> None:
                           "ward level only, never spread over LSOAs")
 
 
-def _figures(store: Store, meta: dict, geographies, start: str, end: str, breakdown: str,
-             *, by_geography: bool = False, by_period: bool = False) -> pd.DataFrame:
+def _figures(store: Store, who: Viewer, meta: dict, geographies, start: str, end: str,
+             breakdown: str, *, by_geography: bool = False, by_period: bool = False
+             ) -> pd.DataFrame:
     """Each area's stored figure over ``start``..``end`` for one breakdown (``""``: the
     total): ``code, value, hidden``, the partner-hidden columns and the published
     limits (and ``geography`` with ``by_geography``). Counts are summed from protected
     cells (``disclosure.cell_sql``; ``hidden`` counts the small ones), other measures
     averaged. ``by_period`` gives each single period's figure (``period``) instead of
     one over the range."""
-    k = int(meta.get("suppression_k") or 0) if meta["additive"] else 0
-    cell = disclosure.cell_sql("value", str(k))
-    keys = [*(["geography"] if by_geography else []),
-            *(["period_start AS period"] if by_period else [])]
-    group = ", ".join([key.split()[0] for key in keys] + ["area_code"])
-    marks = ", ".join("?" * len(geographies))
-    obs = store.query(
-        f"SELECT {''.join(key + ', ' for key in keys)}area_code AS code, "
-        f"{'sum' if meta['additive'] else 'avg'}({cell}) AS value, "
-        f"count(*) FILTER (WHERE {disclosure.small_sql('value', str(k))}) AS hidden, "
-        f"{disclosure.withheld_sql(cell)}, {LIMITS_SQL} FROM observations "
-        f"WHERE indicator = ? AND geography IN ({marks}) AND period_start >= ? "
-        f"AND {IN_RANGE} AND {BREAKDOWN}"
-        f"{' AND period_start = period_end' if by_period else ''} GROUP BY {group}",
-        [meta["indicator"], *geographies, start, end, end, breakdown])
+    if meta["additive"] and meta["indicator"] in _broken_down(store, who):
+        obs = _broken_down_figures(store, who, meta, geographies, start, end, breakdown,
+                                   by_geography=by_geography, by_period=by_period)
+    else:
+        obs = _read.figures(store, who, meta, geographies, start, end, breakdown,
+                            by_geography=by_geography, by_period=by_period)
     obs["value"] = obs["value"].where(obs["hidden"] == 0, disclosure.whole(obs["value"]))
     return obs
 
 
-def ward_values(store: Store, region: Region, meta: dict, start: str, end: str,
-                lookup: pd.DataFrame | None = None, breakdown: str = "") -> pd.DataFrame:
+_BROKEN_DOWN: dict[tuple, set[str]] = {}
+
+
+def _broken_down(store: Store, who: Viewer) -> set[str]:
+    """The indicators with breakdown rows, read once per store state and scope."""
+    key = (id(store), store.version(), who.role, who.org)
+    if key not in _BROKEN_DOWN:
+        if len(_BROKEN_DOWN) > 64:
+            _BROKEN_DOWN.clear()
+        _BROKEN_DOWN[key] = _read.broken_down(store, who)
+    return _BROKEN_DOWN[key]
+
+
+def _breakdown_cells(store: Store, who: Viewer, meta: dict, geographies, start: str,
+                     end: str, breakdown: str, codes: list[str] | None = None
+                     ) -> pd.DataFrame:
+    """A broken-down count's protected cells (``disclosure.breakdown_cells``): its total
+    built from its parts' protected cells, never as stored."""
+    rows = _read.breakdown_rows(store, who, meta["indicator"], geographies, start, end, codes)
+    return disclosure.breakdown_cells(rows, int(meta.get("suppression_k") or 0), breakdown)
+
+
+def _broken_down_figures(store: Store, who: Viewer, meta: dict, geographies, start: str,
+                         end: str, breakdown: str, *, by_geography: bool, by_period: bool
+                         ) -> pd.DataFrame:
+    """:func:`_figures` of a count with breakdowns, from its protected cells (the same
+    columns as ``_read.figures`` gives)."""
+    cells = _breakdown_cells(store, who, meta, geographies, start, end, breakdown)
+    if by_period:
+        cells = cells[cells["period_start"] == cells["period_end"]].rename(
+            columns={"period_start": "period"})
+    keys = [*(["geography"] if by_geography else []), *(["period"] if by_period else []),
+            "area_code"]
+    by = cells.groupby(keys)
+    out = pd.DataFrame({
+        "value": by["value"].sum(min_count=1), "hidden": by["small"].sum(),
+        "withheld": by["withheld"].sum(), "low": by["low"].sum(min_count=1),
+        "high": by["high"].sum(min_count=1), "n": by.size(),
+        "lower": by["lower"].first(), "upper": by["upper"].first()}).reset_index()
+    out.loc[out["n"] != 1, ["lower", "upper"]] = np.nan  # limits of one row as published
+    return out.drop(columns="n").rename(columns={"area_code": "code"})
+
+
+def _ward_values(store: Store, who: Viewer, region: Region, meta: dict, start: str, end: str,
+                 lookup: pd.DataFrame | None = None, breakdown: str = "") -> pd.DataFrame:
     """An indicator published by ward, for each of the region's wards.
 
     A ward code names one boundary, so a ward of either vintage that is on the
@@ -253,9 +286,8 @@ def ward_values(store: Store, region: Region, meta: dict, start: str, end: str,
     """
     lk = geography.lsoa_lookup(store, region) if lookup is None else lookup
     areas = geography.region_areas(store, region, "ward", lk)
-    obs = _figures(store, meta, WARD_GEOGRAPHIES, start, end, breakdown)
-    pop = store.query("SELECT code, population FROM population WHERE geography = ?",
-                      [region.lsoa_geography]).set_index("code")["population"]
+    obs = _figures(store, who, meta, WARD_GEOGRAPHIES, start, end, breakdown)
+    pop = _read.population(store, region.lsoa_geography).set_index("code")["population"]
     denominator = lk.assign(p=lk["lsoa_code"].map(pop)).groupby("ward_code")["p"] \
         .sum(min_count=1).rename("denominator").rename_axis("code").reset_index()
     out = areas.merge(obs, on="code", how="left", validate="one_to_one") \
@@ -270,17 +302,19 @@ def ward_values(store: Store, region: Region, meta: dict, start: str, end: str,
     return out
 
 
-def area_values(store: Store, region: Region, meta: dict, flt: ViewFilter,
-                lookup: pd.DataFrame | None = None) -> pd.DataFrame:
+def _area_values(store: Store, who: Viewer, region: Region, meta: dict, flt: ViewFilter,
+                 lookup: pd.DataFrame | None = None) -> pd.DataFrame:
     """The indicator's figures on its own areas for the filter's period and breakdown:
-    LSOAs (:func:`lsoa_values`), or wards for an indicator published by ward."""
-    values = ward_values if catalogue.ward_level(meta) else lsoa_values
-    return values(store, region, meta, flt.period_start, flt.period_end, lookup,
+    LSOAs (:func:`_lsoa_values`), or wards for an indicator published by ward."""
+    values = _ward_values if catalogue.ward_level(meta) else _lsoa_values
+    return values(store, who, region, meta, flt.period_start, flt.period_end, lookup,
                   flt.breakdown)
 
 
-def covered_districts(store: Store, indicator: str, start: str, end: str) -> pd.DataFrame:
-    """Districts where the indicator's source reports, over ``start``..``end``.
+def covered_districts(store: Store, indicator: str, start: str, end: str, *,
+                      viewer: Viewer, grants: dict | None = None) -> pd.DataFrame:
+    """Districts where the indicator's source reports, over ``start``..``end``, for a
+    viewer who may see the indicator.
 
     In a covered district an area without rows had none to report (a true zero).
 
@@ -291,10 +325,14 @@ def covered_districts(store: Store, indicator: str, start: str, end: str) -> pd.
         ``full`` (covered in every period of the indicator in the range).
         ``attrs["months"]`` is how many periods the range holds.
     """
-    months = store.query("SELECT count(DISTINCT period_start) AS n FROM observations "
-                         f"WHERE indicator = ? AND period_start >= ? AND {IN_RANGE}",
-                         [indicator, start, end, end])["n"].iat[0]
-    cov = _coverage(store, indicator, start, end)
+    indicator_meta(store, indicator, viewer=viewer, grants=grants)
+    return _covered(store, viewer, indicator, start, end)
+
+
+def _covered(store: Store, who: Viewer, indicator: str, start: str, end: str
+             ) -> pd.DataFrame:
+    months = _read.period_count(store, who, indicator, start, end)
+    cov = _read.coverage(store, who, indicator, start, end)
     per = cov.groupby("lad_code").agg(always=("period", lambda p: p.isna().any()),
                                       months=("period", "nunique")).reset_index()
     per["months"] = per["months"].where(~per["always"], months)
@@ -304,24 +342,18 @@ def covered_districts(store: Store, indicator: str, start: str, end: str) -> pd.
     return out
 
 
-def _coverage(store: Store, indicator: str, start: str, end: str) -> pd.DataFrame:
-    """``lad_code, period``: each district code (of every vintage) the indicator's
-    source covers in a period of ``start``..``end`` (``period`` NULL: in all)."""
-    return store.query(
-        "SELECT k.lad_code, c.period FROM coverage c JOIN lad_codes k "
-        "ON c.lad_code IN (k.lad_code, k.lad_code_active) WHERE c.indicator = ? "
-        "AND (c.period IS NULL OR (c.period >= ? AND c.period <= ?)) "
-        "UNION SELECT k.lad_code_active, c.period FROM coverage c JOIN lad_codes k "
-        "ON c.lad_code IN (k.lad_code, k.lad_code_active) WHERE c.indicator = ? "
-        "AND (c.period IS NULL OR (c.period >= ? AND c.period <= ?))",
-        [indicator, start, end] * 2).drop_duplicates()
-
-
-def latest_period(store: Store, indicator: str) -> tuple[str, str]:
+def latest_period(store: Store, indicator: str, *, viewer: Viewer,
+                  grants: dict | None = None) -> tuple[str, str]:
     """The latest period an indicator has a figure for: ``(start, end)`` (a total
-    over several months keeps its span)."""
-    row = store.query("SELECT period_start, period_end FROM observations WHERE indicator = ? "
-                      "ORDER BY period_end DESC, period_start DESC LIMIT 1", [indicator])
+    over several months keeps its span).
+
+    Raises
+    ------
+    AccessDenied, FilterError
+        If the viewer may not see the indicator, or it has no figures.
+    """
+    indicator_meta(store, indicator, viewer=viewer, grants=grants)
+    row = _read.latest(store, viewer, indicator)
     if row.empty:
         raise FilterError("indicator", f"{indicator} has no figures yet")
     return row["period_start"].iat[0], row["period_end"].iat[0]
@@ -367,7 +399,7 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
     if lookup is None:
         lookup = geography.lsoa_lookup(store, region)
     if lsoa is None:
-        lsoa = area_values(store, region, meta, flt, lookup)
+        lsoa = _area_values(store, viewer, region, meta, flt, lookup)
     views = _protected_views(store, region, flt, meta, lookup,
                              lsoa.assign(period=flt.period_start),
                              {flt.period_start: flt.period_end})
@@ -393,12 +425,14 @@ def indicator_views(store: Store, region: Region, flt: ViewFilter, periods: list
     meta = _allowed(store, flt, viewer, grants)
     lookup = geography.lsoa_lookup(store, region)
     if catalogue.ward_level(meta):
-        read = [ward_values(store, region, meta, p, p, lookup, flt.breakdown).assign(period=p)
+        read = [_ward_values(store, viewer, region, meta, p, p, lookup, flt.breakdown)
+                .assign(period=p)
                 for p in periods]
         lsoa = pd.concat(read, ignore_index=True)
         lsoa.attrs["conversion"] = ""
     else:
-        lsoa = lsoa_values_by_period(store, region, meta, periods, lookup, flt.breakdown)
+        lsoa = _lsoa_values_by_period(store, viewer, region, meta, periods, lookup,
+                                      flt.breakdown)
     views = _protected_views(store, region, flt, meta, lookup, lsoa, {p: p for p in periods})
     for view in views.values():
         view.attrs["partial"] = ""  # one period: a district is covered in it or not
@@ -409,7 +443,7 @@ def _allowed(store: Store, flt: ViewFilter, viewer: Viewer, grants: dict | None)
     """The indicator's catalogue entry, once the viewer is known to be allowed it at the
     filter's level and the filter's measure and level are known to suit it."""
     grants = access.rules(store, viewer) if grants is None else grants
-    meta = indicator_meta(store, flt.indicator, grants)
+    meta = indicator_meta(store, flt.indicator, viewer=viewer, grants=grants)
     access.require(viewer, grants, flt.indicator, flt.level, meta["title"])
     if flt.measure == "rate" and not has_rate(meta):
         why = "population denominator" if not has_denominator(meta["denominator"]) else \
@@ -540,9 +574,9 @@ def change_on_year_before(store: Store, region: Region, flt: ViewFilter, *, view
         indicator is not a count or has no figures a year before.
     """
     grants = access.rules(store, viewer) if grants is None else grants
-    meta = indicator_meta(store, flt.indicator, grants)
+    meta = indicator_meta(store, flt.indicator, viewer=viewer, grants=grants)
     start, end = year_before(flt.period_start), year_before(flt.period_end)
-    months = catalogue.months(store, flt.indicator)
+    months = catalogue.months(store, flt.indicator, viewer=viewer, grants=grants)
     if not meta["additive"] or start not in months or end not in months:
         return None
     def read(s: str, e: str) -> pd.DataFrame:
@@ -577,7 +611,7 @@ def has_rate(meta: dict) -> bool:
     return bool(meta["additive"]) and has_denominator(meta["denominator"])
 
 
-def filter_for(store: Store, flt: ViewFilter, indicator: str, *,
+def filter_for(store: Store, flt: ViewFilter, indicator: str, *, viewer: Viewer,
                prefer_rate: bool = True, grants: dict | None = None) -> ViewFilter:
     """The filter for one indicator among several (a profile, an overlap, an export).
 
@@ -586,14 +620,15 @@ def filter_for(store: Store, flt: ViewFilter, indicator: str, *,
     months, else all of a monthly indicator's months, or the latest period of
     any other (a yearly rate is never averaged over years unasked).
     """
-    meta = indicator_meta(store, indicator, grants)
-    months = catalogue.months(store, indicator)
+    grants = access.rules(store, viewer) if grants is None else grants
+    meta = indicator_meta(store, indicator, viewer=viewer, grants=grants)
+    months = catalogue.months(store, indicator, viewer=viewer, grants=grants)
     if flt.period_start in months and flt.period_end in months:
         start, end = flt.period_start, flt.period_end
     elif meta["frequency"] == "monthly":
         start, end = months[0], months[-1]
     else:
-        start, end = latest_period(store, indicator)
+        start, end = latest_period(store, indicator, viewer=viewer, grants=grants)
     return flt.with_(indicator=indicator, period_start=start, period_end=end,
                      measure="rate" if prefer_rate and has_rate(meta) else "count",
                      breakdown=flt.breakdown if indicator == flt.indicator else "")
@@ -616,30 +651,44 @@ def pooled(lsoa: pd.DataFrame, *, additive: bool, rated: bool) -> float:
 
 
 def england_figure(store: Store, meta: dict, start: str, end: str, *, rated: bool,
-                   breakdown: str = "", coverage: float = 0.95) -> float:
+                   viewer: Viewer, grants: dict | None = None, breakdown: str = "",
+                   coverage: float = 0.95) -> float:
     """An indicator's figure for England over ``start``..``end``, where its LSOA rows
     cover at least ``coverage`` of England's LSOAs of its vintage (else NaN): a
     count's rate per 1,000 (``rated``) or total; any other measure's
-    population-weighted mean. Small counts count as their stand-ins (k/2)."""
-    geo = meta["geography"]
-    if geo not in vintage.GEOGRAPHY.values():
+    population-weighted mean. Small counts count as their stand-ins (k/2); a total
+    that includes a cell the partner hid is not given (NaN), never one that counts
+    the hidden cell as zero."""
+    indicator_meta(store, meta["indicator"], viewer=viewer, grants=grants)
+    if meta["geography"] not in vintage.GEOGRAPHY.values():
         return np.nan
-    k = int(meta.get("suppression_k") or 0) if meta["additive"] else 0
-    agg = "sum" if meta["additive"] else "avg"
-    row = store.query(
-        f"SELECT count(*) AS n, sum(o.value) AS total, sum(p.population) AS pop, "
-        f"sum(o.value * p.population) AS weighted, "
-        f"(SELECT count(*) FROM population WHERE geography = ? AND code LIKE 'E01%') AS "
-        f"areas FROM (SELECT area_code, {agg}({disclosure.cell_sql('value', str(k))}) AS "
-        f"value FROM observations WHERE indicator = ? AND geography = ? AND area_code LIKE "
-        f"'E01%' AND period_start >= ? AND {IN_RANGE} AND {BREAKDOWN} GROUP BY area_code) o "
-        f"JOIN population p ON p.code = o.area_code AND p.geography = ?",
-        [geo, meta["indicator"], geo, start, end, end, breakdown, geo]).iloc[0]
-    if not row["areas"] or row["n"] < coverage * row["areas"] or not row["pop"]:
+    if meta["additive"] and meta["indicator"] in _broken_down(store, viewer):
+        row = _england_broken_down(store, viewer, meta, start, end, breakdown)
+    else:
+        row = _read.england(store, viewer, meta, start, end, breakdown)
+    if not row["areas"] or row["n"] < coverage * row["areas"] or not row["pop"] \
+            or (row["withheld"] or 0) > 0:
         return np.nan
     if meta["additive"]:
         return float(row["total"] / row["pop"] * 1000) if rated else float(row["total"])
     return float(row["weighted"] / row["pop"])
+
+
+def _england_broken_down(store: Store, who: Viewer, meta: dict, start: str, end: str,
+                         breakdown: str) -> pd.Series:
+    """:func:`_read.england`'s figures for a count with breakdowns, from its protected
+    cells."""
+    geo = meta["geography"]
+    cells = _breakdown_cells(store, who, meta, [geo], start, end, breakdown)
+    cells = cells[cells["area_code"].str.startswith("E01")]
+    per = cells.groupby("area_code").agg(value=("value", "sum"), withheld=("withheld", "sum"))
+    pop = _read.population(store, geo).set_index("code")["population"]
+    per = per.join(pop, how="inner")
+    return pd.Series({"n": len(per), "total": per["value"].sum(),
+                      "pop": per["population"].sum(),
+                      "weighted": (per["value"] * per["population"]).sum(),
+                      "withheld": per["withheld"].sum(),
+                      "areas": int(pop.index.str.startswith("E01").sum())})
 
 
 def region_summary(store: Store, region: Region, start: str, end: str,
@@ -667,9 +716,10 @@ def region_summary(store: Store, region: Region, start: str, end: str,
     grants = access.rules(store, viewer)
     for meta in catalogue[catalogue["indicator"].isin(grants)].to_dict("records"):
         monthly = meta["frequency"] == "monthly"
-        s, e = (start, end) if monthly else latest_period(store, meta["indicator"])
-        values = ward_values if meta["geography"] in WARD_GEOGRAPHIES else lsoa_values
-        lsoa = values(store, region, meta, s, e, lookup)
+        s, e = (start, end) if monthly else latest_period(store, meta["indicator"],
+                                                          viewer=viewer, grants=grants)
+        values = _ward_values if meta["geography"] in WARD_GEOGRAPHIES else _lsoa_values
+        lsoa = values(store, viewer, region, meta, s, e, lookup)
         has = lsoa["value"].notna()
         value = pooled(lsoa, additive=bool(meta["additive"]), rated=False)
         denominator = lsoa.loc[has, "denominator"].sum()
@@ -677,8 +727,8 @@ def region_summary(store: Store, region: Region, start: str, end: str,
         change = {}
         s0, e0 = year_before(s), year_before(e)
         if meta["additive"] and monthly and s0 >= meta["first_period"]:
-            before = pooled(values(store, region, meta, s0, e0, lookup), additive=True,
-                            rated=False)
+            before = pooled(values(store, viewer, region, meta, s0, e0, lookup),
+                            additive=True, rated=False)
             r = rates.rate_ratio([value], [1.0], [before], [1.0]).iloc[0]
             change = {"value_year_before": before, "rate_ratio": r["ratio"],
                       "rate_ratio_lower_95": r["ratio_lower_95"],
@@ -695,28 +745,104 @@ def region_summary(store: Store, region: Region, start: str, end: str,
 
 def region_monthly(store: Store, region: Region, start: str, end: str, *,
                    viewer: Viewer) -> pd.DataFrame:
-    """Monthly regional totals of every monthly count indicator, for trend sparklines.
+    """Monthly regional totals of every monthly count indicator the viewer may see, for
+    the Overview's trends.
 
     Totals are taken on each indicator's own vintage (a regional total does not
     depend on the LSOA vintage it is drawn with), from protected cells: a small
-    count stands in as k/2, as in every other figure (``disclosure.cell_sql``).
+    count stands in as k/2, as in every other figure (``disclosure.cell_sql``). A
+    month whose total includes a cell the partner hid is not given (NaN), never a
+    total that counts the hidden cell as zero; ``withheld`` says how many it includes.
 
     Returns
     -------
     DataFrame
-        ``indicator, period_start, value``, months ``start``..``end`` in order.
+        ``indicator, period_start, value, withheld``, months ``start``..``end`` in order.
     """
-    where, params = geography._lad_clause(region, "l.lad_code")
-    visible = list(access.rules(store, viewer))
-    cell = disclosure.cell_sql("o.value", "coalesce(c.suppression_k, 0)")
-    out = store.query(
-        f"SELECT o.indicator, o.period_start, floor(sum({cell}) + 0.5) AS value "
-        f"FROM observations o "
-        f"JOIN lsoa_ward l ON l.lsoa_code = o.area_code "
-        f"AND l.vintage = CASE o.geography WHEN 'LSOA11' THEN 2011 ELSE 2021 END "
-        f"JOIN catalogue c ON c.indicator = o.indicator "
-        f"WHERE c.frequency = 'monthly' AND c.additive AND o.breakdown IS NULL "
-        f"AND o.period_start >= ? AND {IN_RANGE.replace('period_', 'o.period_')} AND {where} "
-        f"GROUP BY o.indicator, o.period_start ORDER BY 1, 2",
-        [start, end, end, *params])
-    return out[out["indicator"].isin(visible)].reset_index(drop=True)
+    grants = access.rules(store, viewer)
+    out = _read.region_monthly(store, viewer, region.lads, start, end)
+    broken = _broken_down(store, viewer)
+    out = out[out["indicator"].isin(set(grants)) & ~out["indicator"].isin(broken)]
+    parts = [out]
+    if broken & set(grants):  # totals with parts: from the parts' protected cells
+        codes = pd.concat([_read.lsoa_ward(store, v, region.lads) for v in (2011, 2021)])
+        for indicator in sorted(broken & set(grants)):
+            meta = indicator_meta(store, indicator, viewer=viewer, grants=grants)
+            if not meta["additive"] or meta["frequency"] != "monthly":
+                continue
+            cells = _breakdown_cells(store, viewer, meta, sorted(set(vintage.GEOGRAPHY.values())),
+                                     start, end, "")
+            cells = cells[cells["area_code"].isin(set(codes["lsoa_code"]))
+                          & (cells["period_start"] == cells["period_end"])]
+            by = cells.groupby("period_start")
+            parts.append(pd.DataFrame({
+                "indicator": indicator, "value": np.floor(by["value"].sum() + 0.5),
+                "withheld": by["withheld"].sum()}).reset_index())
+    out = pd.concat(parts, ignore_index=True).sort_values(["indicator", "period_start"]) \
+        .reset_index(drop=True)
+    out["withheld"] = out["withheld"].fillna(0).astype(int)
+    out["value"] = out["value"].where(out["withheld"] == 0)
+    return out
+
+
+def view_and_comparators(store: Store, region: Region, flt: ViewFilter, *, viewer: Viewer,
+                         grants: dict | None = None, lookup: pd.DataFrame | None = None
+                         ) -> tuple[pd.DataFrame, pd.Series]:
+    """:func:`indicator_view` of the filter, and the same figure pooled for each district
+    of the region (by LAD code) and the region (``"region"``), from the one read.
+
+    The pooled figures are built from protected cells, and a figure that includes a
+    partner-hidden cell is NaN (:func:`pooled`)."""
+    grants = access.rules(store, viewer) if grants is None else grants
+    meta = _allowed(store, flt, viewer, grants)
+    lookup = geography.lsoa_lookup(store, region) if lookup is None else lookup
+    lsoa = _area_values(store, viewer, region, meta, flt, lookup)
+    view = indicator_view(store, region, flt, viewer=viewer, grants=grants, lookup=lookup,
+                          lsoa=lsoa)
+    additive, rated = bool(meta["additive"]), flt.measure == "rate"
+    out = {lad: pooled(part, additive=additive, rated=rated)
+           for lad, part in lsoa.groupby("lad_code")}
+    out["region"] = pooled(lsoa, additive=additive, rated=rated)
+    return view, pd.Series(out)
+
+
+def region_figures(store: Store, region: Region, flt: ViewFilter, periods: list[str], *,
+                   viewer: Viewer, grants: dict | None = None) -> dict[str, float]:
+    """The region's figure (as :func:`pooled`: NaN where it includes a partner-hidden
+    cell) in each single period of ``periods``, the filter's measure."""
+    grants = access.rules(store, viewer) if grants is None else grants
+    meta = _allowed(store, flt, viewer, grants)
+    lookup = geography.lsoa_lookup(store, region)
+    if catalogue.ward_level(meta):
+        areas = pd.concat([_ward_values(store, viewer, region, meta, p, p, lookup,
+                                        flt.breakdown).assign(period=p) for p in periods])
+    else:
+        areas = _lsoa_values_by_period(store, viewer, region, meta, periods, lookup,
+                                       flt.breakdown)
+    rated = flt.measure == "rate"
+    return {p: pooled(part, additive=bool(meta["additive"]), rated=rated)
+            for p, part in areas.groupby("period")}
+
+
+def area_monthly_counts(store: Store, region: Region, indicator: str, codes: list[str],
+                        start: str, end: str, *, viewer: Viewer,
+                        grants: dict | None = None) -> pd.Series:
+    """Some LSOAs' monthly total of a count (a ward's, say), from protected cells, by
+    month; a month that includes a partner-hidden cell is NaN.
+
+    The total is of areas the viewer may see the indicator for at ward level or finer
+    (a ward's LSOAs add up to the ward)."""
+    grants = access.rules(store, viewer) if grants is None else grants
+    meta = indicator_meta(store, indicator, viewer=viewer, grants=grants)
+    access.require(viewer, grants, indicator, "ward", meta["title"])
+    if meta["indicator"] in _broken_down(store, viewer):
+        cells = _breakdown_cells(store, viewer, meta, [region.lsoa_geography], start, end, "",
+                                 codes)
+        cells = cells[cells["period_start"] == cells["period_end"]]
+        frame = cells.groupby("period_start").agg(n=("value", "sum"),
+                                                  withheld=("withheld", "sum")) \
+            .rename_axis("month").reset_index()
+    else:
+        frame = _read.area_monthly(store, viewer, meta, region.lsoa_geography, codes, start,
+                                   end)
+    return frame.set_index("month")["n"].where(frame.set_index("month")["withheld"] == 0)

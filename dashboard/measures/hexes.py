@@ -31,6 +31,7 @@ from libpysal.graph import Graph
 from dashboard import access, disclosure, geography, measures
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
+from dashboard.measures import _read
 from loaders import Region
 from store import Store
 
@@ -44,27 +45,23 @@ FINEST = 9
 ALL_CRIME = "crime_all"
 
 
-def _points_where(indicator: str) -> tuple[str, list]:
-    """Which stored points an indicator's hexagons count: for all crime, every open
-    (police.uk) point, whatever its type; else the indicator's own."""
-    if indicator == ALL_CRIME:
-        return "origin = 'open'", []
-    return "indicator = ?", [indicator]
-
-
-def has_points(store: Store, indicator: str) -> bool:
+def has_points(store: Store, indicator: str, *, viewer: Viewer,
+               grants: dict | None = None) -> bool:
     """True when the indicator has point locations (police.uk crime types, or a
-    partner's incidents)."""
-    where, params = _points_where(indicator)
-    return bool(store.query(f"SELECT count(*) AS n FROM (SELECT 1 FROM crime_points "
-                            f"WHERE {where} LIMIT 1) AS one", params)["n"].iat[0])
+    partner's incidents) and the viewer may see them."""
+    grants = access.rules(store, viewer) if grants is None else grants
+    if indicator not in grants or not access.allows(grants[indicator].finest_level, "point"):
+        return False
+    return _read.any_points(store, viewer, indicator, ALL_CRIME)
 
 
-def _covered_districts(store: Store, region: Region, flt: ViewFilter) -> gpd.GeoDataFrame:
+def _covered_districts(store: Store, who: Viewer, grants: dict, region: Region,
+                       flt: ViewFilter) -> gpd.GeoDataFrame:
     """The region's district outlines (WGS84) where the source reports in the period."""
     lads = geography.lad_outlines(store, region)
     covered = measures.covered_districts(store, flt.indicator, flt.period_start,
-                                         flt.period_end)["lad_code"]
+                                         flt.period_end, viewer=who,
+                                         grants=grants)["lad_code"]
     return lads[lads["code"].isin(set(covered))].reset_index(drop=True)
 
 
@@ -95,29 +92,24 @@ def hex_view(store: Store, region: Region, flt: ViewFilter, resolution: int, *,
         If the viewer may not see the indicator's points.
     """
     grants = access.rules(store, viewer) if grants is None else grants
-    meta = measures.indicator_meta(store, flt.indicator, grants)
+    meta = measures.indicator_meta(store, flt.indicator, viewer=viewer, grants=grants)
     access.require(viewer, grants, flt.indicator, "point", meta["title"])
-    return _counts(store, region, flt, resolution, int(meta.get("suppression_k") or 0),
-                   meta["polarity"])
+    return _counts(store, viewer, grants, region, flt, resolution,
+                   int(meta.get("suppression_k") or 0), meta["polarity"])
 
 
-def _counts(store: Store, region: Region, flt: ViewFilter, resolution: int, k: int,
-            polarity: str) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+def _counts(store: Store, who: Viewer, grants: dict, region: Region, flt: ViewFilter,
+            resolution: int, k: int, polarity: str) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """The body of :func:`hex_view`, once the viewer is known to be allowed."""
     if resolution not in RESOLUTIONS:
         raise FilterError("resolution", f"{resolution} is not one of {list(RESOLUTIONS)}")
-    districts = _covered_districts(store, region, flt)
+    districts = _covered_districts(store, who, grants, region, flt)
     if districts.empty:
         raise FilterError("indicator", f"{flt.indicator} has no point locations in "
                           f"{region.title}; choose LSOA or ward areas")
-    where, params = _points_where(flt.indicator)
-    minx, miny, maxx, maxy = districts.total_bounds
     protect = k > 1
-    pts = store.query(
-        f"SELECT lon, lat, {'month, ' if protect else ''}sum(n) AS n FROM crime_points "
-        f"WHERE {where} AND month >= ? AND month <= ? AND lon BETWEEN ? AND ? "
-        f"AND lat BETWEEN ? AND ? GROUP BY lon, lat{', month' if protect else ''}",
-        [*params, flt.period_start, flt.period_end, minx, maxx, miny, maxy])
+    pts = _read.points(store, who, flt.indicator, ALL_CRIME, flt.period_start,
+                       flt.period_end, tuple(districts.total_bounds), by_month=protect)
     cells: dict[str, str] = {}
     for code, name, geom in zip(districts["code"], districts["name"], districts.geometry,
                                 strict=True):
