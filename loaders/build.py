@@ -26,7 +26,8 @@ from loaders import boundaries as bnd
 from loaders import policeuk, sources
 from loaders.config import REGIONS_FILE, REPO, Region, data_dir, load_regions
 from loaders.errors import LoaderError
-from store import PARTNER_TABLES, describe, is_url, store_target
+from store import describe, is_url, store_target
+from store import duckdb as store_duckdb
 from store.schema import ddl
 from store.settings import store_path
 
@@ -58,18 +59,6 @@ def fingerprint(data: Path, regions: list[str]) -> str:
     return h.hexdigest()
 
 
-def stored_fingerprint(path: Path) -> str | None:
-    """The fingerprint of the store at ``path``, or None if there is none."""
-    if not path.exists():
-        return None
-    try:
-        with duckdb.connect(str(path), read_only=True) as con:
-            row = con.execute("SELECT value FROM build_info WHERE key = 'fingerprint'").fetchone()
-    except duckdb.Error:
-        return None
-    return row[0] if row else None
-
-
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -86,10 +75,7 @@ class _Builder:
         self.now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
     def insert(self, table: str, frame: pd.DataFrame) -> None:
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        self.con.register("_frame", frame)
-        self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
-        self.con.unregister("_frame")
+        store_duckdb.insert_frame(self.con, table, frame)
 
     def log_ingest(self, source: str, sha: str, read: int, loaded: int, quarantined: int,
                    summary: str) -> None:
@@ -257,40 +243,6 @@ class _Builder:
                     "indicator": ident, "lad_code": lads["lad_code_active"].unique()}))
 
 
-def _carry_partner_data(con: duckdb.DuckDBPyConnection, old: Path,
-                        log: Callable[[str], None]) -> None:
-    """Copy partner uploads from the store being replaced into the new one.
-
-    Open data is rebuilt from its files; partner data exists only in the store,
-    so a rebuild must never lose it.
-    """
-    if not old.exists():
-        return
-    try:
-        con.execute(f"ATTACH '{old}' AS old (READ_ONLY)")
-    except duckdb.Error as err:
-        raise LoaderError(str(old), f"the existing store cannot be read to keep its partner "
-                          f"uploads: {err}") from err
-    try:
-        cols = {t: [r[0] for r in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = 'old' "
-            "AND table_name = ?", [t]).fetchall()] for t in PARTNER_TABLES}
-        moved = 0
-        for table in PARTNER_TABLES:
-            if "origin" not in cols[table]:
-                continue  # a store from before this table took partner rows holds none
-            shared = [c for c in cols[table] if c in {r[0] for r in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
-                "AND table_name = ?", [table]).fetchall()}]
-            names = ", ".join(f'"{c}"' for c in shared)
-            moved += con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM old.{table} "
-                                 f"WHERE origin = 'partner'").fetchone()[0]
-        if moved:
-            log(f"kept {moved} partner rows from the previous store")
-    finally:
-        con.execute("DETACH old")
-
-
 def build(store: str | os.PathLike | None = None, regions: list[str] | None = None,
           force: bool = False, log: Callable[[str], None] = print) -> Path:
     """Build the store if it is missing or out of date.
@@ -328,7 +280,7 @@ def build(store: str | os.PathLike | None = None, regions: list[str] | None = No
     fp = fingerprint(data, names)
     if is_url(target):
         return _build_postgres(path, str(target), names, force, log)
-    if not force and stored_fingerprint(path) == fp:
+    if not force and store_duckdb.stored_fingerprint(path) == fp:
         log(f"store {path} is up to date")
         return path
     started = time.perf_counter()
@@ -356,7 +308,7 @@ def build(store: str | os.PathLike | None = None, regions: list[str] | None = No
         b.insert("regions", pd.DataFrame([{
             "name": r.name, "title": r.title,
             "spec": json.dumps({"lads": r.lads, "vintage": r.vintage})} for r in chosen]))
-        _carry_partner_data(con, path, log)
+        store_duckdb.carry_partner_rows(con, path, log)
         seconds = time.perf_counter() - started
         b.insert("build_info", pd.DataFrame([
             {"key": "fingerprint", "value": fp}, {"key": "built_at", "value": b.now.isoformat()},
@@ -374,7 +326,7 @@ def _build_postgres(path: Path, url: str, regions: list[str], force: bool,
     database holds another build. Returns the URL."""
     from store import postgres, publish
     build(path, regions=regions, force=force, log=log)
-    fp = stored_fingerprint(path)
+    fp = store_duckdb.stored_fingerprint(path)
     if not force and postgres.stored_fingerprint(url) == fp:
         log(f"store {describe(url)} is up to date")
         return url

@@ -32,7 +32,7 @@ from loaders.config import load_regions
 from loaders.errors import LoaderError
 from loaders.readfile import MAX_BYTES, display_name, peek_header, read_partner_table
 from loaders.safety import looks_like_formula
-from store import governance
+from store import governance, loads
 
 REQUIRED = ("area_code",)
 POLICE_HEADER = ("month", "lsoa_code", "crime_type")
@@ -156,7 +156,7 @@ def _vintages(con: db.Connection, codes: pd.Series, periods: pd.Series) -> pd.Se
     """Each code's geography, row by row. A code valid in both vintages (most LSOAs did
     not change in 2021) takes the majority of the codes its period has only in one: a
     series that moves from LSOA 2011 to LSOA 2021 codes loads each month on its own."""
-    lk = con.frame("SELECT DISTINCT vintage, lsoa_code, ward_code FROM lsoa_ward")
+    lk = loads.lsoa_ward_codes(con)
     sets = {
         "LSOA11": set(lk.loc[lk.vintage == 2011, "lsoa_code"]),
         "LSOA21": set(lk.loc[lk.vintage == 2021, "lsoa_code"]),
@@ -178,9 +178,7 @@ def _vintages(con: db.Connection, codes: pd.Series, periods: pd.Series) -> pd.Se
 
 def known_codes(con: db.Connection) -> set[str]:
     """Every LSOA and ward code of both vintages."""
-    rows = con.rows("SELECT lsoa_code FROM lsoa_ward UNION SELECT ward_code FROM lsoa_ward "
-                    "UNION SELECT code FROM areas WHERE level = 'ward'")
-    return {r[0] for r in rows}
+    return loads.area_codes(con)
 
 
 def _police(raw_path: Path, con: db.Connection
@@ -188,7 +186,7 @@ def _police(raw_path: Path, con: db.Connection
     """A police.uk street-level file as tidy rows, its rows kept aside, the rows read,
     and its coverage: the force's districts in each month of the file, for every
     police.uk indicator (an LSOA there without a row had no crime of that type)."""
-    known = {r[0] for r in con.rows("SELECT lsoa_code FROM lsoa_ward WHERE vintage = 2011")}
+    known = loads.lsoa11_codes(con)
     pf = policeuk.read_policeuk_file(raw_path, known)
     counts = pf.counts.assign(indicator=pf.counts["crime_type"].map(policeuk.crime_indicator))
     total = counts.groupby(["lsoa_code", "month"], as_index=False)["count"].sum() \
@@ -202,9 +200,8 @@ def _police(raw_path: Path, con: db.Connection
     quarantine = pf.kept_aside[["row", "column", "reason"]].assign(
         record=[",".join(r) for r in fields.itertuples(index=False)])
     districts = policeuk.force_districts(
-        con.frame("SELECT lad_code, pfa_name FROM lad_pfa"), pf.force)["lad_code"].unique()
-    indicators = sorted(set(tidy["indicator"]) | {r[0] for r in con.rows(
-        "SELECT indicator FROM catalogue WHERE partner = 'police' AND indicator LIKE 'crime%'")})
+        loads.district_forces(con), pf.force)["lad_code"].unique()
+    indicators = sorted(set(tidy["indicator"]) | loads.police_indicators(con))
     coverage = pd.DataFrame(
         [(i, lad, month) for i in indicators for lad in districts
          for month in sorted(pf.counts["month"].unique())],
@@ -216,8 +213,7 @@ def _match_wards(con, tidy: pd.DataFrame, column: str, report
                  ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Ward names to ward codes: the rows with a code, the unmatched rows' quarantine,
     and a refusal when a name is ambiguous (with its candidates)."""
-    wards = con.frame("SELECT DISTINCT vintage, ward_code, ward_name, lad_code, lad_name "
-                      "FROM lsoa_ward")
+    wards = loads.wards(con)
     found = wardnames.match(tidy["ward_name"], wards)
     if not found.codes:
         examples = ", ".join(repr(n) for n in found.unmatched[:3])
@@ -301,8 +297,7 @@ def _incidents(con, raw, position: inc.Position, choices: dict, partner: str | N
     pts, why = inc.points(frame, position)
     month = inc.months(frame, date_column, fmt)
     why[(why == "") & (month == "")] = "date cannot be read"
-    polygons = inc.lsoa_polygons(con.rows(
-        "SELECT code, geom FROM areas WHERE geography = 'LSOA11' AND detail = 'bgc'"))
+    polygons = inc.lsoa_polygons(loads.lsoa11_boundaries(con))
     code = pd.Series("", index=frame.index, dtype=object)
     code[why == ""] = inc.place(pts[why == ""], polygons)
     why[(why == "") & (code == "")] = "outside the dashboard's areas"
@@ -345,9 +340,7 @@ def _incidents(con, raw, position: inc.Position, choices: dict, partner: str | N
     # (a crew sent over the border now and then does not make the next district
     # covered); there, a month with incidents is a month it reported, and an LSOA
     # without one had none (zero). Other months and districts are No data.
-    lookup = pd.DataFrame(con.rows("SELECT DISTINCT lsoa_code, lad_code, lad_name FROM "
-                                   "lsoa_ward WHERE vintage = 2011"),
-                          columns=["lsoa_code", "lad_code", "lad_name"])
+    lookup = loads.lsoa11_districts(con)
     reached = lookup.assign(hit=lookup["lsoa_code"].isin(set(counted["area_code"]))) \
         .groupby(["lad_code", "lad_name"])["hit"].agg(["sum", "mean"]).reset_index()
     reached = reached[reached["sum"] > 0]
@@ -382,12 +375,7 @@ def _months_already_loaded(con: db.Connection, counts: pd.DataFrame,
     """
     totals = counts[counts["indicator"] == policeuk.ALL_CRIME][["area_code", "period"]]
     months = sorted(totals["period"].unique())
-    marks = ", ".join("?" * len(months))
-    have = con.frame(
-        f"SELECT DISTINCT area_code, period_start AS period FROM observations "
-        f"WHERE indicator = ? AND source <> ? AND period_start IN ({marks})",
-        [policeuk.ALL_CRIME, name, *months]) if months else pd.DataFrame(
-            columns=["area_code", "period"])
+    have = loads.areas_loaded_from_others(con, policeuk.ALL_CRIME, name, months)
     seen = totals.merge(have.assign(seen=1), on=["area_code", "period"], how="left") \
         .groupby("period").agg(n=("area_code", "size"), seen=("seen", "count"))
     return sorted(seen.index[seen["seen"] > 0.5 * seen["n"]])
@@ -573,7 +561,7 @@ def _foreign(con, good: pd.DataFrame, source: str) -> pd.DataFrame:
     area and period already loaded from another file of the same indicator (figures
     are never summed across files).
     """
-    owners = con.frame("SELECT indicator, partner, origin FROM catalogue").set_index("indicator")
+    owners = loads.catalogue_owners(con)
     reasons = pd.Series("", index=good.index, dtype=object)
     for ident, part in good.groupby("indicator"):
         if reserved(ident):
@@ -592,11 +580,7 @@ def _foreign(con, good: pd.DataFrame, source: str) -> pd.DataFrame:
     keys = good[reasons == ""][["indicator", "area_code", "period"]]
     if len(keys):
         indicators = sorted(keys["indicator"].unique())
-        have = con.frame(
-            f"SELECT indicator, area_code, period_start AS period, min(source) AS source "
-            f"FROM observations WHERE indicator IN ({', '.join('?' * len(indicators))}) "
-            f"AND source <> ? GROUP BY indicator, area_code, period_start",
-            [*indicators, source])
+        have = loads.figures_of_other_files(con, indicators, source)
         seen = keys.reset_index().merge(have, on=["indicator", "area_code", "period"])
         for idx, other in zip(seen["index"], seen["source"], strict=True):
             reasons[idx] = (f"this area, period and indicator are already loaded from "
@@ -614,9 +598,7 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
     points = pd.DataFrame()  # incident positions, for hexagons
     # Any earlier load of the same bytes counts, open data included: a police.uk
     # month the store was built with must not be added a second time.
-    done = db.first(con, "SELECT rows_read, rows_loaded, rows_quarantined FROM ingest_log "
-                    "WHERE sha256 = ? AND NOT refused ORDER BY loaded_at DESC LIMIT 1",
-                    [report.sha256])
+    done = loads.earlier_load(con, report.sha256)
     if done:
         report.rows_read, report.rows_loaded, report.rows_quarantined = done
         report.already_loaded = True
@@ -751,24 +733,14 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         "value_upper": good.get("value_upper", np.nan),
         "source": report.file, "agreement": agreement, "origin": "partner",
         "ingest_id": ingest_id})
-    earlier = con.rows(
-        "SELECT count(*) FROM observations WHERE origin = 'partner' AND source = ? AND "
-        "ingest_id IN (SELECT ingest_id FROM ingest_log WHERE partner = ?)",
-        [report.file, report.partner])[0][0]
+    earlier = loads.rows_from_file(con, report.file, report.partner)
     if earlier and not replace:
         report.refused = True
         report.reason = (f"a file called {report.file} from {report.partner} is already loaded "
                          f"({earlier:,} rows). If this is a corrected version, load it again "
                          "with 'replace the earlier version' (--replace); otherwise rename it")
         return report
-    report.replaced_rows = con.run(
-        "DELETE FROM observations WHERE origin = 'partner' AND source = ? AND ingest_id "
-        "IN (SELECT ingest_id FROM ingest_log WHERE partner = ?)",
-        [report.file, report.partner])
-    for table in ("coverage", "crime_points"):
-        con.run(f"DELETE FROM {table} WHERE origin = 'partner' AND ingest_id IN (SELECT "
-                "ingest_id FROM ingest_log WHERE source = ? AND partner = ?)",
-                [report.file, report.partner])
+    report.replaced_rows = loads.remove_file(con, report.file, report.partner)
     if report.replaced_rows:
         report.notes.append(f"replaced {report.replaced_rows} rows loaded earlier from a "
                             "previous version of this file")
@@ -801,10 +773,7 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
                 f"{lo:g} to {hi:g}" if lo == lo else "range not known"
                 for lo, hi in shown.itertuples(index=False)) + "), never as zero")
     report.quarantine = quarantine[["row", "column", "reason"]].to_dict("records")
-    con.run("INSERT INTO ingest_log (source, sha256, rows_read, rows_loaded, "
-            "rows_quarantined, loaded_at, summary, origin, ingest_id, partner, refused, "
-            "report) VALUES (?, ?, ?, ?, ?, ?, ?, 'partner', ?, ?, false, ?)",
-            [report.file, report.sha256, report.rows_read, report.rows_loaded,
+    loads.log_load(con, [report.file, report.sha256, report.rows_read, report.rows_loaded,
              report.rows_quarantined, now, report.summary(), ingest_id, report.partner,
              report.to_json()])
     return report
@@ -813,9 +782,9 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
 def _is_count(con, ident: str, meta_map: dict, good: pd.DataFrame) -> bool:
     """Whether an indicator's figures add up: a count in the catalogue, or a new
     indicator whose details say so (or say nothing and give no confidence limits)."""
-    row = db.first(con, "SELECT additive FROM catalogue WHERE indicator = ?", [ident])
-    if row is not None:
-        return bool(row[0])
+    known = loads.is_count(con, ident)
+    if known is not None:
+        return known
     return _unit(ident, meta_map, good) == "count"
 
 
@@ -887,9 +856,8 @@ def _declared_coverage(con, obs: pd.DataFrame, meta_map: dict[str, dict]) -> pd.
     (a zero), but only in the periods the file reports that district at all: a
     month a partner did not send for a district stays No data there.
     """
-    active = dict(con.rows("SELECT lad_code, lad_code_active FROM lad_codes"))
-    home = dict(con.rows("SELECT lsoa_code, lad_code FROM lsoa_ward UNION "
-                         "SELECT ward_code, lad_code FROM lsoa_ward"))
+    active = loads.active_districts(con)
+    home = loads.home_districts(con)
     reported = obs.assign(lad=obs["area_code"].map(home).map(active)) \
         .dropna(subset=["lad"]).groupby("period_start")["lad"].agg(set)
     rows = []
@@ -910,7 +878,7 @@ def _declared_coverage(con, obs: pd.DataFrame, meta_map: dict[str, dict]) -> pd.
 
 
 def _catalogue(con, obs, good, meta_map, report, titles=None) -> None:
-    existing = {r[0] for r in con.rows("SELECT indicator FROM catalogue")}
+    existing = loads.catalogued(con)
     for ident in sorted(set(obs["indicator"]) - existing):
         given = {**meta_map.get("*", {}), **meta_map.get(ident, {})}
         entry = {**DEFAULTS, **given, "unit": _unit(ident, meta_map, good)}
@@ -929,11 +897,8 @@ def _catalogue(con, obs, good, meta_map, report, titles=None) -> None:
         mine = obs[obs["indicator"] == ident]
         monthly = (mine["period_start"].str.match(r"^\d{4}-\d{2}$")
                    & (mine["period_start"] == mine["period_end"])).all()
-        con.run(
-            "INSERT INTO catalogue (indicator, title, partner, unit, polarity, additive, "
-            "denominator, geography, vintage, frequency, source, licence, suppression_k, "
-            "description, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'partner')",
-            [ident, entry.get("title", (titles or {}).get(ident)
+        loads.add_to_catalogue(
+            con, [ident, entry.get("title", (titles or {}).get(ident)
                               or ident.replace("_", " ").capitalize()), partner,
              entry["unit"], entry["polarity"], entry["unit"] == "count",
              entry["denominator"] or None, geography, f"partner upload {dt.date.today()}",
@@ -964,16 +929,13 @@ def delete_indicator(indicator: str, *, store: str | Path | None = None,
     con = db.connect(db.store_target(store), purpose=f"deleting {indicator}")
     try:
         with con.transaction():
-            row = db.first(con, "SELECT origin FROM catalogue WHERE indicator = ?", [indicator])
-            if row is None:
+            origin = loads.origin_of(con, indicator)
+            if origin is None:
                 raise LoaderError("indicator", f"{indicator!r} is not in the catalogue")
-            if row[0] != "partner":
+            if origin != "partner":
                 raise LoaderError("indicator", f"{indicator} is open data; it is rebuilt from "
                                   "its files and cannot be deleted here")
-            removed = con.run("DELETE FROM observations WHERE indicator = ?", [indicator])
-            con.run("DELETE FROM coverage WHERE indicator = ?", [indicator])
-            con.run("DELETE FROM crime_points WHERE indicator = ?", [indicator])
-            con.run("DELETE FROM catalogue WHERE indicator = ?", [indicator])
+            removed = loads.delete_indicator(con, indicator)
     finally:
         con.close()
     governance.append_audit(uploader.name, uploader.role, "indicator",

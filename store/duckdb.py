@@ -44,6 +44,7 @@ import pandas as pd
 
 from store.base import StoreBase
 from store.errors import SourceError, StoreMissingError
+from store.schema import PARTNER_TABLES
 from store.settings import governance_path
 
 WAIT_SECONDS = float(os.environ.get("ODA_WRITE_WAIT_SECONDS", "120"))
@@ -304,3 +305,61 @@ class DuckStore(StoreBase):
     def close(self) -> None:
         self._release()
         _open_stores.discard(self)
+
+
+# -- building: the open-data build writes a new file, then swaps it in ----------------------
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Append a frame to a table of a file being built (columns by name)."""
+    cols = ", ".join(f'"{c}"' for c in frame.columns)
+    con.register("_frame", frame)
+    try:
+        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def stored_fingerprint(path: Path) -> str | None:
+    """The fingerprint of the store at ``path``, or None if there is none."""
+    if not path.exists():
+        return None
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            row = con.execute("SELECT value FROM build_info WHERE key = 'fingerprint'").fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
+
+
+def carry_partner_rows(con: duckdb.DuckDBPyConnection, old: Path,
+                       log: Callable[[str], None]) -> None:
+    """Copy partner uploads from the store being replaced into the new one.
+
+    Open data is rebuilt from its files; partner data exists only in the store,
+    so a rebuild must never lose it.
+    """
+    if not old.exists():
+        return
+    try:
+        con.execute(f"ATTACH '{old}' AS old (READ_ONLY)")
+    except duckdb.Error as err:
+        raise SourceError(str(old), f"the existing store cannot be read to keep its partner "
+                          f"uploads: {err}") from err
+    try:
+        cols = {t: [r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = 'old' "
+            "AND table_name = ?", [t]).fetchall()] for t in PARTNER_TABLES}
+        moved = 0
+        for table in PARTNER_TABLES:
+            if "origin" not in cols[table]:
+                continue  # a store from before this table took partner rows holds none
+            shared = [c for c in cols[table] if c in {r[0] for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+                "AND table_name = ?", [table]).fetchall()}]
+            names = ", ".join(f'"{c}"' for c in shared)
+            moved += con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM old.{table} "
+                                 f"WHERE origin = 'partner'").fetchone()[0]
+        if moved:
+            log(f"kept {moved} partner rows from the previous store")
+    finally:
+        con.execute("DETACH old")

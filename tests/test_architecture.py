@@ -25,11 +25,8 @@ PACKAGES = ("store", "loaders", "dashboard", "pages")
 # The model's one read module: the only place outside store/ that writes SQL.
 READ_MODULE = "dashboard/measures/_read.py"
 # SQL still written outside the store and the read module, file by file (statements
-# counted). The list may only shrink: a file not listed, or a count that grows, fails.
-STILL_TO_MOVE: dict[str, int] = {
-    "loaders/build.py": 5,
-    "loaders/ingest.py": 26,
-}
+# counted): none. A file that gains some fails the suite.
+STILL_TO_MOVE: dict[str, int] = {}
 SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|WITH)\b.*"
                  r"\b(FROM|INTO|SET|TABLE|SELECT|AS)\b", re.S)
 

@@ -4,9 +4,10 @@ import os
 
 import pytest
 
-from loaders.build import build, fingerprint, stored_fingerprint
+from loaders.build import build, fingerprint
 from loaders.config import data_dir
 from loaders.errors import ConfigError, LoaderError
+from store.duckdb import stored_fingerprint
 from store.settings import store_path
 
 
