@@ -52,14 +52,20 @@ K = 5
 INDICATOR = "fire_small"
 
 
+def copy_store(folder: Path, name: str) -> tuple[Path, list[str]]:
+    """A private copy of the built store, and Avon and Somerset's LSOA codes."""
+    copy = folder / name
+    shutil.copy(store_path(), copy)
+    reader = Store(copy, governance=folder / "g.sqlite")
+    codes = geography.lsoa_lookup(reader, load_regions()["avon_and_somerset"])[
+        "lsoa_code"].tolist()
+    reader.close()  # a load writes to the file next
+    return copy, codes
+
+
 def make_store(folder: Path, k: int) -> tuple[Store, pd.DataFrame]:
     """A private store holding the small-count file, with suppression threshold ``k``."""
-    copy = folder / f"store_k{k}.duckdb"
-    shutil.copy(store_path(), copy)
-    region = load_regions()["avon_and_somerset"]
-    reader = Store(copy, governance=folder / "g.sqlite")
-    codes = geography.lsoa_lookup(reader, region)["lsoa_code"].tolist()
-    reader.close()  # the load below writes to the file
+    copy, codes = copy_store(folder, f"store_k{k}.duckdb")
     rng = np.random.default_rng(11)
     truth = pd.DataFrame([(c, m, int(rng.poisson(2.0))) for c in codes for m in MONTHS],
                          columns=["area_code", "period", "value"]).assign(indicator=INDICATOR)
@@ -145,12 +151,7 @@ BMONTHS = MONTHS[:3]
 
 def make_breakdown_store(folder: Path) -> tuple[Store, pd.DataFrame, pd.DataFrame]:
     """A private store holding the broken-down file; its parts and its stored totals."""
-    copy = folder / "store_breakdown.duckdb"
-    shutil.copy(store_path(), copy)
-    region = load_regions()["avon_and_somerset"]
-    reader = Store(copy, governance=folder / "g.sqlite")
-    codes = geography.lsoa_lookup(reader, region)["lsoa_code"].tolist()
-    reader.close()  # the load below writes to the file
+    copy, codes = copy_store(folder, "store_breakdown.duckdb")
     rng = np.random.default_rng(17)
     parts = pd.DataFrame([(c, m, s, int(rng.poisson(2.0))) for c in codes for m in BMONTHS
                           for s in SEXES], columns=["area_code", "period", "Sex", "value"])

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import shutil
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -115,16 +116,27 @@ def test_open_data_and_non_counts_are_untouched():
         assert out["value"].tolist() == [2.0, 3.0] and (out["suppressed"] == "").all()
 
 
-@pytest.fixture(scope="module")
-def partner_store(tmp_path_factory, store):
-    """A copy of the store with a hand-made fire-service file of small counts (k = 5)."""
-    tmp = tmp_path_factory.mktemp("disclosure")
-    copy = tmp / "store.duckdb"
+def copy_with_lsoas(tmp_path_factory, store, name: str, lads: tuple[str, str],
+                    without_partner_rows: bool = False) -> tuple[Path, list[str]]:
+    """A private copy of the store file, and the LSOA 2011 codes of two districts."""
+    copy = tmp_path_factory.mktemp(name) / "store.duckdb"
     shutil.copy(store.path, copy)
     with duckdb.connect(str(copy)) as con:
         codes = [r[0] for r in con.execute(
-            "SELECT lsoa_code FROM lsoa_ward WHERE vintage = 2011 AND lad_code IN "
-            "('E06000022', 'E06000023') ORDER BY lsoa_code").fetchall()]
+            "SELECT lsoa_code FROM lsoa_ward WHERE vintage = 2011 AND lad_code IN (?, ?) "
+            "ORDER BY lsoa_code", list(lads)).fetchall()]
+        if without_partner_rows:
+            for table in PARTNER_TABLES:
+                con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
+    return copy, codes
+
+
+@pytest.fixture(scope="module")
+def partner_store(tmp_path_factory, store):
+    """A copy of the store with a hand-made fire-service file of small counts (k = 5)."""
+    copy, codes = copy_with_lsoas(tmp_path_factory, store, "disclosure",
+                                  ("E06000022", "E06000023"))
+    tmp = copy.parent
     rng = np.random.default_rng(7)
     rows = pd.DataFrame({"area_code": codes, "period": "2022-01",
                          "indicator": "fire_small_counts", "value": rng.integers(0, 12,
@@ -176,13 +188,9 @@ MONTHS = ["2022-01", "2022-02", "2022-03", "2022-04"]
 def monthly_small_counts(tmp_path_factory, store):
     """A copy of the store with four months of small counts (Poisson(2), k = 5) for
     every LSOA of two districts: about half the LSOA-month cells are hidden."""
-    tmp = tmp_path_factory.mktemp("differencing")
-    copy = tmp / "store.duckdb"
-    shutil.copy(store.path, copy)
-    with duckdb.connect(str(copy)) as con:
-        codes = [r[0] for r in con.execute(
-            "SELECT lsoa_code FROM lsoa_ward WHERE vintage = 2011 AND lad_code IN "
-            "('E06000022', 'E06000024') ORDER BY lsoa_code").fetchall()]
+    copy, codes = copy_with_lsoas(tmp_path_factory, store, "differencing",
+                                  ("E06000022", "E06000024"))
+    tmp = copy.parent
     rng = np.random.default_rng(3)
     rows = pd.DataFrame([(c, m, "fire_monthly_small", int(rng.poisson(2.0)))
                          for c in codes for m in MONTHS],
@@ -306,15 +314,9 @@ def broken_down_small_counts(tmp_path_factory, store):
     parts, k = 5) for every LSOA of two districts: for every other LSOA the partner sends
     its own total row, which also counts people of unlisted sex (Poisson(1)); for the
     rest the total is made at load. Many areas have one hidden part, many two."""
-    tmp = tmp_path_factory.mktemp("breakdown-differencing")
-    copy = tmp / "store.duckdb"
-    shutil.copy(store.path, copy)
-    with duckdb.connect(str(copy)) as con:
-        codes = [r[0] for r in con.execute(
-            "SELECT lsoa_code FROM lsoa_ward WHERE vintage = 2011 AND lad_code IN "
-            "('E06000022', 'E06000024') ORDER BY lsoa_code").fetchall()]
-        for table in PARTNER_TABLES:
-            con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
+    copy, codes = copy_with_lsoas(tmp_path_factory, store, "breakdown-differencing",
+                                  ("E06000022", "E06000024"), without_partner_rows=True)
+    tmp = copy.parent
     rng = np.random.default_rng(5)
     parts = pd.DataFrame([(c, m, s, int(rng.poisson(2.0))) for c in codes for m in MONTHS
                           for s in SEXES], columns=["area_code", "period", "Sex", "value"])
