@@ -79,6 +79,22 @@ def test_a_hidden_cell_and_every_total_with_one_are_hidden_never_zero(loaded, re
     assert np.isnan(summary.set_index("indicator").loc["hidden_test", "value"])
 
 
+def test_the_overview_trend_and_the_england_figure_never_drop_a_hidden_cell(loaded, regions):
+    """A total that includes a cell the partner hid is not given, rather than a total
+    that counts the hidden cell as zero: the Overview's monthly trend, and England."""
+    store, _ = loaded
+    region = regions["avon_and_somerset"]
+    monthly = measures.region_monthly(Store(store), region, "2022-01", "2022-01",
+                                      viewer=OPERATOR).set_index("indicator")
+    assert np.isnan(monthly.loc["hidden_test", "value"])
+    assert monthly.loc["hidden_test", "withheld"] == len(HIDDEN)
+    assert monthly.loc["crime_all", "withheld"] == 0 and monthly.loc["crime_all", "value"] > 0
+    meta = measures.indicator_meta(Store(store), "hidden_test", viewer=OPERATOR)
+    # However few areas it covers (coverage 0), England is not the visible cells' sum.
+    assert np.isnan(measures.england_figure(Store(store), meta, "2022-01", "2022-01",
+                                            rated=False, viewer=OPERATOR, coverage=0.0))
+
+
 @pytest.mark.parametrize(("text", "k", "expected"), [
     ("under 5", 5, (1.0, 4.0)), ("<10", 5, (1.0, 9.0)), ("< 3", 5, (1.0, 2.0)),
     ("*", 5, (1.0, 4.0)), ("[c]", 10, (1.0, 9.0)), ("..", 5, (1.0, 4.0)),
