@@ -64,13 +64,13 @@ store: $(STAMP)
 	$(PY) -m loaders build
 
 run: store chromium
-	$(VENV)/bin/streamlit run streamlit_app.py --server.address 127.0.0.1 --server.port 8501
+	$(VENV)/bin/streamlit run serve.py --server.address 127.0.0.1 --server.port 8501
 
 # The app on the PostgreSQL backend: a throwaway local cluster, the store published
 # into it, then the app (the cluster is deleted when the app stops).
 run-postgres: store postgres
 	$(PY) -m deploy.pgcluster run -- bash -c 'export ODA_DATABASE_URL=$$ODA_TEST_DATABASE_URL; \
-	  $(PY) -m loaders build && $(VENV)/bin/streamlit run streamlit_app.py \
+	  $(PY) -m loaders build && $(VENV)/bin/streamlit run serve.py \
 	  --server.address 127.0.0.1 --server.port 8501'
 
 test: store chromium node postgres

@@ -12,6 +12,8 @@ reason = st.session_state.pop("signed_out_because", "")
 if reason == "idle":
     st.info(f"You were signed out after {accounts.IDLE_MINUTES} minutes without activity.",
             icon=":material/timer_off:")
+elif reason == "session ended":
+    st.info("You were signed out in another tab or window.", icon=":material/logout:")
 elif reason:
     st.warning("You were signed out: your account is no longer active. Ask an administrator.",
                icon=":material/person_off:")
@@ -21,6 +23,13 @@ if who.signed_in:
                + (f", {widgets.plain(who.org)}" if who.org else "") + ".",
                icon=":material/verified_user:")
     st.caption(who.rules.description)
+    ticket = st.session_state.get("session_ticket")
+    if ticket and cached.session_routes() and not st.session_state.get("session_id"):
+        st.link_button("Stay signed in on this device", f"/session/start?ticket={ticket}",
+                       icon=":material/devices:",
+                       help="Keeps you signed in when you reload the page or open a link, "
+                       f"until you sign out or for {accounts.IDLE_MINUTES} minutes without "
+                       "activity. Do not use it on a shared computer.")
     if cached.oidc_configured() and st.user.is_logged_in:
         st.button("Sign out", on_click=st.logout, key="signout_oidc")
     else:

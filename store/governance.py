@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS audit_log (seq INTEGER PRIMARY KEY,
     logged_at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL,
     event TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, name TEXT NOT NULL,
+    created_at TEXT NOT NULL, last_seen TEXT NOT NULL, expires_at TEXT NOT NULL,
+    revoked_at TEXT, ticket_used INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS sign_in_attempts (name TEXT NOT NULL, client TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0, locks INTEGER NOT NULL DEFAULT 0,
     locked_until TEXT, last_at TEXT, PRIMARY KEY (name, client));
@@ -202,6 +205,43 @@ def set_account_active(name: str, active: bool, path=None) -> bool:
     """Disable or re-enable an account (its failures forgotten); False when unknown."""
     return bool(execute("UPDATE accounts SET active = ?, failed_logins = 0, locked_until = NULL "
                         "WHERE name = ?", [active, name], path))
+
+
+# -- sessions kept across a reload (a signed cookie names one) ------------------------------
+
+def add_session(session_id: str, name: str, now: dt.datetime, expires: dt.datetime,
+                path=None) -> None:
+    """Record a signed-in session of an account."""
+    at = now.isoformat(timespec="seconds")
+    execute("INSERT INTO sessions (id, name, created_at, last_seen, expires_at) VALUES "
+            "(?, ?, ?, ?, ?)", [session_id, name, at, at, expires.isoformat(timespec="seconds")],
+            path)
+
+
+def session(session_id: str, path=None) -> dict | None:
+    """A session's row (None when there is none)."""
+    row = read("SELECT * FROM sessions WHERE id = ?", [session_id], path)
+    return None if row.empty else row.iloc[0].to_dict()
+
+
+def use_ticket(session_id: str, path=None) -> bool:
+    """Spend a session's one-time ticket; False when it was spent already."""
+    return bool(execute("UPDATE sessions SET ticket_used = 1 WHERE id = ? AND "
+                        "ticket_used = 0 AND revoked_at IS NULL", [session_id], path))
+
+
+def touch_session(session_id: str, now: dt.datetime, path=None) -> None:
+    """The session was used now (its idle time starts again)."""
+    execute("UPDATE sessions SET last_seen = ? WHERE id = ?",
+            [now.isoformat(timespec="seconds"), session_id], path)
+
+
+def revoke_sessions(now: dt.datetime, path=None, *, session_id: str | None = None,
+                    name: str | None = None) -> int:
+    """End one session, or every session of an account."""
+    where, key = ("id = ?", session_id) if session_id else ("lower(name) = lower(?)", name)
+    return execute(f"UPDATE sessions SET revoked_at = ? WHERE {where} AND revoked_at IS NULL",
+                   [now.isoformat(timespec="seconds"), key], path)
 
 
 # -- agreements -------------------------------------------------------------------------

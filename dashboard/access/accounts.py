@@ -83,6 +83,8 @@ def set_active(name: str, active: bool, *, by: Viewer, path=None) -> None:
     """Disable (or re-enable) an account; a disabled account cannot sign in."""
     if not governance.set_account_active(name, active, path):
         raise FilterError("account", f"{name!r} is not an account")
+    if not active:  # its kept sign-ins end at once, on every replica
+        governance.revoke_sessions(dt.datetime.fromisoformat(governance.now()), path, name=name)
     audit.record(by, "account", path, action="enable" if active else "disable", account=name)
 
 

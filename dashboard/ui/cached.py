@@ -41,7 +41,7 @@ from dashboard import (
     profile,
     weights,
 )
-from dashboard.access import PUBLIC, Viewer, accounts, audit
+from dashboard.access import PUBLIC, Viewer, accounts, audit, sessions
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.measures import catalogue as cat
 from dashboard.measures import hexes
@@ -93,6 +93,14 @@ def _resolve_viewer() -> Viewer:
     if oidc_configured() and st.user.is_logged_in:
         found = accounts.viewer_of(str(st.user.get("email") or ""), store().governance)
         return found or PUBLIC
+    kept = _kept_session()
+    if kept is not None and not st.session_state.get("signed_in"):
+        st.session_state["signed_in"] = kept.viewer.name
+        st.session_state["session_id"] = kept.id
+        st.session_state["last_seen"] = time.time()
+    elif kept is None and st.session_state.get("session_id"):
+        sign_out(reason="session ended")  # signed out elsewhere, or its cookie went
+        return PUBLIC
     name = st.session_state.get("signed_in")
     if not name:
         return PUBLIC
@@ -106,6 +114,19 @@ def _resolve_viewer() -> Viewer:
         return PUBLIC
     st.session_state["last_seen"] = time.time()
     return found
+
+
+def _kept_session() -> sessions.Session | None:
+    """The sign-in this browser keeps in its cookie (``access.sessions``), if it holds."""
+    cookie = st.context.cookies.get(sessions.COOKIE) if st.context.cookies else None
+    return sessions.check(cookie, store().governance) if cookie else None
+
+
+def session_routes() -> bool:
+    """Whether the app is served with its own routes (``serve.py``), which keep a
+    sign-in in a cookie."""
+    import os
+    return os.environ.get("ODA_SESSION_ROUTES") == "1"
 
 
 def client_address() -> str:
@@ -130,6 +151,8 @@ def sign_in(name: str, password: str) -> Viewer:
         With a message to show as it is.
     """
     found = accounts.sign_in(name, password, store().governance, client=client_address())
+    if session_routes():  # a ticket the browser spends to keep the sign-in in a cookie
+        st.session_state["session_ticket"] = sessions.start(found, store().governance)
     st.session_state["signed_in"] = found.name
     st.session_state["last_seen"] = time.time()
     for key in ("view", "audited"):  # the next view is built for the new role
@@ -143,6 +166,10 @@ def sign_out(reason: str = "") -> None:
     name = st.session_state.pop("signed_in", None)
     st.session_state.pop("view", None)
     st.session_state.pop("audited", None)
+    st.session_state.pop("session_ticket", None)
+    kept = st.session_state.pop("session_id", None)
+    if kept:  # the cookie no longer signs anyone in, on any replica
+        sessions.end(kept, store().governance)
     if name:
         who = accounts.viewer_of(name, store().governance) or Viewer(name, "public")
         audit.record(who, "sign-out", store().governance, reason=reason or "by the user")

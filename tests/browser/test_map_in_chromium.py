@@ -38,9 +38,10 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(**env):
-    """A real Streamlit server of the app on a free loopback port, with ``env`` added
-    to its environment (``ODA_STORE``, say); yields its URL."""
+def serve(script: str = "streamlit_app.py", **env):
+    """A real Streamlit server of the app (``script``: the app, or ``serve.py`` with its
+    own routes) on a free loopback port, with ``env`` added to its environment
+    (``ODA_STORE``, say); yields its URL."""
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is not installed; `make test` installs it")
     # Compile esda's kernels into numba's disk cache first, so the server's first
@@ -49,7 +50,7 @@ def serve(**env):
                    cwd=REPO, check=True, timeout=600)
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port",
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port",
          str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         env={**os.environ, **env})
