@@ -71,7 +71,11 @@ with tab_ag:
         spec["roles"] = b1.multiselect("Roles that may see them",
                                        [r for r in roles if r not in ("public", "administrator")])
         spec["orgs"] = b2.text_input("Organisations that may see them (comma-separated)")
-        spec["level"] = b3.selectbox("Finest level", list(agreements.AGREEMENT_LEVELS))
+        levels = list(agreements.AGREEMENT_LEVELS)
+        spec["level"] = b3.selectbox(
+            "Finest level", levels, index=levels.index("lsoa"),
+            help="The finest geography the agreement allows. 'point' shares a partner's "
+            "incidents on hexagons, below LSOAs.")
         d1, d2, d3 = st.columns(3)
         spec["start_date"] = d1.date_input("Starts", dt.date.today())
         spec["review_date"] = d2.date_input("Review", dt.date.today() + dt.timedelta(days=365))

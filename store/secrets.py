@@ -1,8 +1,9 @@
 """The deployment secret, and what is kept with it outside the register.
 
 One secret per deployment keys the audit log's chain (an HMAC, so an entry cannot
-be forged and the rest re-hashed without it); each purpose gets a key of its own
-derived from it (:func:`key_for`). It never lives in the governance register:
+be forged and the rest re-hashed without it) and signs the cookie that keeps a
+sign-in (``dashboard.access.sessions``); each purpose gets a key of its own derived
+from it (:func:`key_for`). It never lives in the governance register:
 whoever can write the register must not also hold the key.
 
 * ``ODA_SECRET_KEY``: the secret itself (at least 32 characters), as a container

@@ -26,7 +26,7 @@ from store import governance
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 STATUSES = ("active", "suspended", "expired")
-AGREEMENT_LEVELS = ("lsoa", "ward", "district")
+AGREEMENT_LEVELS = ("point", "lsoa", "ward", "district")  # point: incidents on hexagons
 WARN_DAYS = 30
 FIELDS = governance.AGREEMENT_FIELDS
 

@@ -170,3 +170,26 @@ def test_a_partners_points_on_hexagons_hide_small_counts_and_need_the_point_leve
     with pytest.raises(AccessDenied):  # an analyst whose agreements do not name it
         hexes.hex_view(steward, region, flt, 8,
                        viewer=accounts.viewer_of("t_analyst", steward.governance))
+
+
+@pytest.mark.parametrize(("level", "allowed"), [("point", True), ("lsoa", False)])
+def test_an_agreement_at_the_point_level_shares_a_partners_hexagons(steward_store, regions,
+                                                                   tmp_path, level, allowed):
+    """Points sit below LSOAs among an agreement's levels: an agreement naming analysts at
+    the point level shares the partner's hexagons (small counts hidden); at LSOA it does
+    not."""
+    from dashboard.access import OPERATOR, Viewer, agreements
+    gov = tmp_path / "gov.sqlite"
+    agreements.add({"id": "ISA-FIRE", "title": "Fire incidents", "parties": "test_partner",
+                    "indicators": "fire_test22", "roles": "analyst", "level": level,
+                    "expires": (dt.date.today() + dt.timedelta(days=365)).isoformat()},
+                   {"fire_test22"}, by=OPERATOR, path=gov)
+    store = Store(steward_store, governance=gov)
+    flt = ViewFilter("avon_and_somerset", "lsoa", "fire_test22", "2022-01", "2022-03")
+    analyst = Viewer("t_analyst", "analyst", "avon_police")
+    if allowed:
+        view, _ = hexes.hex_view(store, regions["avon_and_somerset"], flt, 8, viewer=analyst)
+        assert not view["value"].dropna().between(1, 4).any() and view["value"].max() >= 200
+    else:
+        with pytest.raises(AccessDenied, match="points and hexagons"):
+            hexes.hex_view(store, regions["avon_and_somerset"], flt, 8, viewer=analyst)
