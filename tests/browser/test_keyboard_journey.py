@@ -50,6 +50,8 @@ def test_a_councillor_reaches_a_ward_report_with_the_keyboard_alone(server, page
            "the Ward profile link")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Ward profile").wait_for(timeout=120_000)
+    # The heading is drawn before the rest of the page: wait for the box before tabbing.
+    page.locator("input[aria-label*='postcode']").first.wait_for(timeout=120_000)
 
     tab_to(page, lambda f: f["tag"] == "INPUT" and "postcode" in f["label"],
            "the postcode box")
