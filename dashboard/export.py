@@ -28,7 +28,7 @@ import pyogrio
 from dashboard import access, measures, weights
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
-from dashboard.measures import CHANGE_COLUMNS, COLUMNS, RATE_COLUMNS, catalogue, hexes
+from dashboard.measures import CHANGE_COLUMNS, COLUMNS, RATE_COLUMNS, hexes
 from loaders import Region
 from loaders.safety import neutralise_formulae
 from store import Store
@@ -119,8 +119,11 @@ def export_frame(store: Store, region: Region, flt: ViewFilter,
 def metadata(store: Store, region: Region, flt: ViewFilter, indicators: list[str],
              rows: int, now: dt.datetime | None = None, *, viewer: Viewer) -> dict:
     """Everything an analyst needs to know about an exported file (of indicators the
-    viewer may see)."""
-    cat = catalogue.catalogue(store, viewer=viewer).set_index("indicator")
+    viewer may see): each indicator's catalogue entry, not the whole catalogue's
+    period coverage."""
+    grants = access.rules(store, viewer)
+    cat = pd.DataFrame([measures.indicator_meta(store, i, viewer=viewer, grants=grants)
+                        for i in dict.fromkeys(indicators)]).set_index("indicator")
     params = {**flt.to_params(), "indicator": indicators[0]}
     vintage = flt.vintage or region.vintage
     return {

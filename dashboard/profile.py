@@ -70,7 +70,7 @@ def ward_at(store: Store, region: Region, easting: float, northing: float) -> st
     """The code of the region's ward containing a point (EPSG:27700), or None."""
     wards = weights.area_geometry(store, region, "ward")
     point = shapely.Point(easting, northing)
-    hits = wards.index[wards.sindex.query(point, predicate="intersects")]
+    hits = wards.index[wards.intersects(point)]
     return str(hits[0]) if len(hits) else None
 
 

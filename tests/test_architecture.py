@@ -109,7 +109,7 @@ def sql_uses(path: Path) -> int:
         if id(node) in parts:
             continue
         query = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-            and node.func.attr == "query" and not _is_spatial_index(node)
+            and node.func.attr == "query"
         statement = isinstance(node, ast.Constant) and isinstance(node.value, str) \
             and SQL.match(node.value)
         if query or statement:
@@ -119,11 +119,6 @@ def sql_uses(path: Path) -> int:
                            if isinstance(v, ast.Constant) and isinstance(v.value, str))
             n += bool(SQL.match(head))
     return n
-
-
-def _is_spatial_index(node: ast.Call) -> bool:
-    """``gdf.sindex.query(...)`` is a spatial index lookup, not SQL."""
-    return isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "sindex"
 
 
 def test_sql_only_in_the_store_and_the_read_module():
@@ -204,5 +199,5 @@ def test_the_sql_rule_catches_sql(tmp_path):
     """The detector itself: a query call, a plain statement and an f-string count."""
     probe = tmp_path / "probe.py"
     probe.write_text('s.query("x")\nA = "SELECT a FROM b"\nB = f"DELETE FROM {t} WHERE 1"\n'
-                     'C = "select the region"\nD = gdf.sindex.query(p)\n')
+                     'C = "select the region"\n')
     assert sql_uses(probe) == 3

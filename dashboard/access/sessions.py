@@ -26,6 +26,7 @@ from store import governance, secrets
 COOKIE = "oda_session"
 LIFETIME = dt.timedelta(hours=12)  # however active, a sign-in ends after this
 TICKET_SECONDS = 60
+TOUCH_EVERY = dt.timedelta(minutes=1)  # how stale the idle clock may get (of 30 minutes)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def check(cookie: str, path=None, now: dt.datetime | None = None) -> Session | N
     viewer = accounts.viewer_of(row["name"], path)
     if viewer is None:
         return None
-    governance.touch_session(session_id, now, path)
+    if idle > TOUCH_EVERY:  # not a write to the register on every rerun of a page
+        governance.touch_session(session_id, now, path)
     return Session(session_id, viewer)
 
 

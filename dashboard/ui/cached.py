@@ -251,8 +251,9 @@ def regions() -> dict:
 def catalogue(v: Context) -> pd.DataFrame:
     """The indicator catalogue as the viewer may see it, with each indicator's
     ``finest_level`` and ``agreement_id`` (``access.visible_catalogue``)."""
-    return access.visible_catalogue(cat.catalogue(store(), viewer=v.viewer),
-                                    access.rules(store(), v.viewer))
+    grants = access.rules(store(), v.viewer)  # read once for both
+    return access.visible_catalogue(cat.catalogue(store(), viewer=v.viewer, grants=grants),
+                                    grants)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
