@@ -21,6 +21,19 @@ YLORRD = {
     9: ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c",
         "#bd0026", "#800026"],
 }
+# ColorBrewer sequential Blues, for a figure with no better or worse (Fingertips
+# shows those in blue too): darker is higher, and no shade says "need".
+BLUES = {
+    3: ["#deebf7", "#9ecae1", "#3182bd"],
+    4: ["#eff3ff", "#bdd7e7", "#6baed6", "#2171b5"],
+    5: ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"],
+    6: ["#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c"],
+    7: ["#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#084594"],
+    8: ["#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5",
+        "#084594"],
+    9: ["#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5",
+        "#08519c", "#08306b"],
+}
 NO_DATA = "#d9d9d9"
 SUPPRESSED = "#9e9ac8"  # a muted purple: hidden, not missing and not zero
 SCHEME_LABELS = {"quantiles": "Quantiles", "natural_breaks": "Natural breaks (Jenks)",
@@ -29,6 +42,8 @@ SCHEME_LABELS = {"quantiles": "Quantiles", "natural_breaks": "Natural breaks (Je
 COMPARED_LABELS = {"worse": "Significantly worse than the region",
                    "similar": "Similar to the region",
                    "better": "Significantly better than the region",
+                   "higher": "Significantly higher than the region",
+                   "lower": "Significantly lower than the region",
                    "not compared": "Not compared (no interval)"}
 _JENKS_SAMPLE = 2000  # Fisher-Jenks is O(n^2 k); classify a spread sample of large sets
 
@@ -94,7 +109,10 @@ def compared_classes(compared: pd.Series, polarity: str, suppressed: pd.Series |
     legend = [LegendEntry(rates.COMPARISON_COLOURS[j], label, int(((judged == j) & ~hidden)
                                                                    .sum()))
               for j, label in COMPARED_LABELS.items()]
-    legend = [e for e in legend if e.count or e.label != COMPARED_LABELS["not compared"]]
+    judging = polarity in rates.JUDGED  # better and worse, else higher and lower
+    legend = [e for (j, _), e in zip(COMPARED_LABELS.items(), legend, strict=True)
+              if (e.count or j != "not compared")
+              and (j in ("similar", "not compared") or (j in ("better", "worse")) == judging)]
     if hidden.any():
         legend.append(LegendEntry(SUPPRESSED, suppressed_label, int(hidden.sum())))
     return Classification(colours=list(colours), legend=legend, bins=[])
@@ -117,7 +135,8 @@ def classify(values: pd.Series, scheme: str, k: int, polarity: str,
     scheme : {"quantiles", "natural_breaks", "equal_interval"}
     k : int
         Number of classes, 3 to 9; fewer when there are fewer distinct values.
-    polarity : {"high_is_bad", "low_is_bad"}
+    polarity : {"high_is_bad", "low_is_bad", "no_judgement"}
+        With no judgement the palette is blue, darker for higher: no shade says need.
     suppressed : Series of bool, optional
         Areas whose figure is hidden by disclosure control: their own class,
         never "No data" and never a colour of the scale.
@@ -133,7 +152,8 @@ def classify(values: pd.Series, scheme: str, k: int, polarity: str,
         bins_arr = np.unique(_breaks(present, scheme, k)) if k > 1 else np.array([present.max()])
         idx = np.searchsorted(bins_arr, present, side="left").clip(0, len(bins_arr) - 1)
         n = len(bins_arr)
-        palette = YLORRD[max(3, n)][-n:] if n < 3 else YLORRD[n]
+        ramp = YLORRD if polarity in ("high_is_bad", "low_is_bad") else BLUES
+        palette = ramp[max(3, n)][-n:] if n < 3 else ramp[n]
         if polarity == "low_is_bad":
             palette = palette[::-1]
         colours[has] = [palette[i] for i in idx]

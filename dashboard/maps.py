@@ -30,7 +30,7 @@ import pydeck as pdk
 import shapely
 from pydeck.bindings.json_tools import IGNORE_KEYS, default_serialize
 
-from dashboard import disclosure, emerging, hotspots, linework
+from dashboard import disclosure, emerging, hotspots, linework, rates
 from dashboard.classify import (
     NO_DATA,
     Classification,
@@ -183,7 +183,7 @@ def area_figures(view: pd.DataFrame, code: str, unit: str) -> dict | None:
 
 def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Classification,
                     lads: gpd.GeoDataFrame, *, unit: str, detail: str,
-                    measure_label: str, outlines: bool = True,
+                    measure_label: str, outlines: bool = True, ranked: str = "1 = most need",
                     fields: pd.DataFrame | None = None,
                     tooltip_html: str | None = None,
                     edge_colour: tuple[int, int, int] = (255, 255, 255)) -> LeanDeck:
@@ -260,7 +260,7 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
         else None, edge_colour=edge_colour, lads=lads, names=fine))
     html = tooltip_html or ("<b>{name}</b> <span style='opacity:.7'>{code}</span><br/>"
                             "Value: {v}<br/>Rate per 1,000: {r}<br/>"
-                            f"Rank ({measure_label}, 1 = most need): " + "{k}")
+                            f"Rank ({measure_label}, {ranked}): " + "{k}")
     tooltip = {"html": html,
                "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"}}
     return LeanDeck(layers=layers, initial_view_state=view,
@@ -306,7 +306,7 @@ def view_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, view: pd.DataFram
                            suppressed_label=label)
     deck = choropleth_deck(shapes, view, classes, lads, unit=unit, detail=detail,
                            measure_label="rate" if measure == "rate" else "value",
-                           outlines=level == "ward")
+                           outlines=level == "ward", ranked=rates.rank_meaning(polarity))
     return deck, classes
 
 

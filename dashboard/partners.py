@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard.access import AccessDenied, Viewer
+from loaders import details as catalogue_details
 from loaders.ingest import Report, Uploader, delete_indicator, ingest, quarantine_csv
 from loaders.readfile import display_name
 from store import Store
@@ -43,7 +44,8 @@ CHOICES = ("code", "period", "indicator", "value", "breakdown")
 def ingest_upload(store: Store, data: bytes, name: str, *, viewer: Viewer,
                   partner: str | None = None, meta: bytes | None = None,
                   meta_name: str = "meta.toml", replace: bool = False,
-                  choices: dict | None = None, dry_run: bool = False) -> Report:
+                  choices: dict | None = None, dry_run: bool = False,
+                  details: dict[str, dict] | None = None) -> Report:
     """Validate an uploaded file and load its good rows into the store, as ``viewer``.
 
     The upload is written to a private temporary folder under a fixed name, so
@@ -51,6 +53,7 @@ def ingest_upload(store: Store, data: bytes, name: str, *, viewer: Viewer,
     are their organisation's, whatever the form or the file says. ``choices``
     (:data:`CHOICES`, as the command line's options) say how to read the file;
     with ``dry_run`` the file is read and checked and nothing is written.
+    ``details`` are the unit and polarity the preview asked for each new indicator.
     """
     choices = {k: v for k, v in (choices or {}).items() if k in CHOICES and v}
     who = uploader(viewer)
@@ -65,7 +68,8 @@ def ingest_upload(store: Store, data: bytes, name: str, *, viewer: Viewer,
         with store.writing() as store_file:
             return ingest(path, name=display_name(name), partner=partner or None,
                           meta=meta_path, store=store_file, uploader=who, replace=replace,
-                          governance_file=store.governance, dry_run=dry_run, **choices)
+                          governance_file=store.governance, dry_run=dry_run,
+                          details=details, **choices)
 
 
 def roles_table(report: Report) -> pd.DataFrame:
@@ -94,6 +98,27 @@ def roles_table(report: Report) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["column", "read as"])
 
 
+def may_edit(viewer: Viewer, catalogue: pd.DataFrame) -> pd.DataFrame:
+    """The partner indicators of ``catalogue`` whose details the viewer may change: an
+    administrator's any, a steward's their organisation's."""
+    if not may_upload(viewer):
+        return catalogue.iloc[0:0]
+    mine = catalogue["origin"].eq("partner")
+    if not viewer.rules.administer:
+        mine &= catalogue["partner"].eq(viewer.org)
+    return catalogue[mine]
+
+
+def edit_details(store: Store, indicator: str, wanted: dict, *, viewer: Viewer) -> dict:
+    """Change an indicator's catalogue details as the viewer (audited); return what
+    changed, ``{key: (before, after)}``."""
+    who = uploader(viewer)
+    with store.writing() as store_file:
+        return catalogue_details.change(indicator, wanted, actor=who.name, role=who.role,
+                                        org=who.org, may_set_k=who.may_set_k,
+                                        store=store_file, governance_file=store.governance)
+
+
 def delete(store: Store, indicator: str, *, viewer: Viewer) -> int:
     """Delete a partner indicator and its figures (administrators only; audited)."""
     if not viewer.rules.administer:
@@ -103,5 +128,5 @@ def delete(store: Store, indicator: str, *, viewer: Viewer) -> int:
                                 governance_file=store.governance)
 
 
-__all__ = ["CHOICES", "Report", "delete", "may_upload", "ingest_upload", "quarantine_csv",
-           "roles_table", "uploader"]
+__all__ = ["CHOICES", "Report", "delete", "edit_details", "may_edit", "may_upload",
+           "ingest_upload", "quarantine_csv", "roles_table", "uploader"]

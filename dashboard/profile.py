@@ -210,7 +210,8 @@ def _monthly_trend(store: Store, region: Region, ward: str, meta: dict, start: s
 
 
 def _need_position(figures: pd.Series, polarity: str):
-    """A function placing a figure among the wards' figures: 0 least need, 100 most."""
+    """A function placing a figure among the wards' figures: 0 least need, 100 most
+    (with no judgement, 0 lowest and 100 highest)."""
     known = np.sort(figures.dropna().to_numpy(float))
 
     def position(x: float) -> float:
@@ -259,9 +260,12 @@ def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter, *,
 
 def summary(profile: pd.DataFrame, ward_name: str, region_title: str) -> str:
     """A few plain-English sentences: where the ward stands out, for better or worse."""
-    ranked = profile[profile["rank"].notna() & (profile["of"] > 1)].copy()
+    # Need is only said of indicators with a better and a worse.
+    ranked = profile[profile["rank"].notna() & (profile["of"] > 1)
+                     & profile["polarity"].isin(rates.JUDGED)].copy()
     if ranked.empty:
-        return f"No indicator has figures for {ward_name} in this period."
+        return (f"No indicator with a better and a worse has figures for {ward_name} in "
+                "this period.")
     ranked["share"] = (ranked["rank"].astype(float) - 1) / (ranked["of"] - 1)
     worst = ranked.nsmallest(3, "share")
     parts = []

@@ -77,10 +77,21 @@ def compare(lower, upper, comparator) -> np.ndarray:
     return out
 
 
+JUDGED = ("high_is_bad", "low_is_bad")  # polarities with a better and a worse
+
+
+def rank_meaning(polarity: str) -> str:
+    """What rank 1 is: the area of most need, or (with no judgement) the highest."""
+    return "1 = most need" if polarity in JUDGED else "1 = highest"
+
+
 def judged(compared, polarity: str) -> np.ndarray:
-    """Higher and lower as better and worse, by the indicator's polarity."""
-    worse = HIGHER if polarity != "low_is_bad" else LOWER
+    """Higher and lower as better and worse, by the indicator's polarity; an
+    indicator with no judgement (``no_judgement``) stays higher or lower."""
     c = np.asarray(compared, dtype=object)
+    if polarity not in JUDGED:
+        return c.copy()
+    worse = HIGHER if polarity != "low_is_bad" else LOWER
     return np.select([c == worse, (c == HIGHER) | (c == LOWER)], [WORSE, BETTER], c)
 
 

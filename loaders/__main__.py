@@ -4,6 +4,9 @@
 ``python -m loaders ingest FILE [--partner NAME] [--meta META] [--store PATH] [--report F]
 [--agreement ID] [--replace] [--code COL] [--period COL|PERIOD] [--indicator COL|ID]
 [--value COL[,COL...]]``: run by the operator, and audited as such.
+``python -m loaders details INDICATOR [--unit U] [--polarity P] [--title T]
+[--description D] [--store PATH]``: change a partner indicator's catalogue details
+without loading its file again (audited).
 """
 
 from __future__ import annotations
@@ -55,10 +58,33 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--max-mb", type=float, default=MAX_BYTES / 2**20,
                    help=f"refuse files larger than this many MB, unread "
                    f"(default {MAX_BYTES // 2**20})")
+    from loaders import details
+    d = sub.add_parser("details", help="change a partner indicator's catalogue details "
+                       "(unit, polarity, title...) without loading its file again")
+    d.add_argument("indicator", help="the indicator id")
+    d.add_argument("--unit", help=f"one of: {', '.join(details.UNITS)}")
+    d.add_argument("--polarity", help="high_is_bad (a higher figure is worse), low_is_bad "
+                   "(a lower figure is worse) or no_judgement")
+    d.add_argument("--title", help="the indicator's title")
+    d.add_argument("--description", help="what the indicator measures")
+    d.add_argument("--source", help="where the figures come from")
+    d.add_argument("--licence", help="the licence the partner gives")
+    d.add_argument("--suppression-k", type=int, dest="suppression_k",
+                   help="hide counts below this (0 to 100)")
+    d.add_argument("--store", help="store file (default geodata/oda.duckdb, or $ODA_STORE)")
     args = parser.parse_args(argv)
     try:
         if args.command == "ingest":
             return _ingest(args)
+        if args.command == "details":
+            wanted = {k: getattr(args, k) for k in details.EDITABLE}
+            if all(v is None for v in wanted.values()):
+                parser.error("say what to change: --unit, --polarity, --title...")
+            changed = details.change(args.indicator, wanted, actor="operator",
+                                     role="administrator", store=args.store)
+            print(f"{args.indicator}: " + (details.describe(changed) if changed
+                                           else "nothing changed (the details were already so)"))
+            return 0
         regions = None if args.region == "all" else [args.region]
         build(args.store, regions=regions, force=args.force)
     except LoaderError as err:

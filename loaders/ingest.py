@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 import store as db
+from loaders import details as dtl
 from loaders import incidents as inc
 from loaders import partner as pt
 from loaders import policeuk, sources, wardnames
@@ -31,7 +32,6 @@ from loaders import reading as rd
 from loaders.config import load_regions
 from loaders.errors import LoaderError
 from loaders.readfile import MAX_BYTES, display_name, peek_header, read_partner_table
-from loaders.safety import looks_like_formula
 from store import governance, loads
 
 REQUIRED = ("area_code",)
@@ -40,13 +40,13 @@ POLICE_HEADER = ("month", "lsoa_code", "crime_type")
 HEADERS = (POLICE_HEADER, *((name,) for name in rd.CODE_NAMES))
 META_KEYS = {"title", "partner", "unit", "polarity", "denominator", "suppression_k", "licence",
              "source", "description", "agreement", "coverage"}
-DEFAULTS = {"unit": "count", "polarity": "high_is_bad", "denominator": "population",
+DEFAULTS = {"unit": "count", "polarity": dtl.UNSTATED_POLARITY, "denominator": "population",
             "suppression_k": 5, "licence": "partner data, not for onward publication"}
-NEGATIVE_UNITS = {"score", "change"}
-UNITS = ("count", "rate", "score", "rank", "ratio", "proportion", "change")
-POLARITIES = ("high_is_bad", "low_is_bad")
+NEGATIVE_UNITS = dtl.NEGATIVE_UNITS
+UNITS = dtl.UNITS
+POLARITIES = dtl.POLARITIES
 MAX_INDICATORS = 50  # per file; more is almost always a wide file read the wrong way
-MAX_K = 100
+MAX_K = dtl.MAX_K
 
 
 @dataclass
@@ -72,6 +72,12 @@ class Report:
     # columns, and the column taken for each role, for the steward to change.
     reading: dict = field(default_factory=dict)
     dry_run: bool = False  # read and checked only; nothing was written
+    # Indicators the file brings that the catalogue does not have yet, each with the
+    # details it would be catalogued with and which of them were stated (the rest are
+    # defaults): the preview asks for the unit and polarity of each.
+    new_indicators: list[dict] = field(default_factory=list)
+    # Catalogue details the load changed: {indicator: {key: [before, after]}}.
+    details_changed: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
         """The report as JSON (``rows_read``, ``rows_loaded``, ``quarantine``...)."""
@@ -81,6 +87,9 @@ class Report:
         """One line for the command line and the ingest log."""
         if self.refused:
             return f"{self.file}: refused: {self.reason}"
+        if self.already_loaded and self.details_changed:
+            return (f"{self.file}: already loaded (same contents); catalogue details "
+                    f"changed for {', '.join(sorted(self.details_changed))}")
         if self.already_loaded:
             return f"{self.file}: already loaded (same contents); nothing changed"
         if self.dry_run:
@@ -124,17 +133,8 @@ def _meta_problems(ident: str, entry: object) -> list[str]:
     where = "the file's entries" if ident == "*" else f"[{ident}]"
     if not isinstance(entry, dict):
         return [f"{where} must be a table of catalogue keys"]
-    out = []
-    if "unit" in entry and entry["unit"] not in UNITS:
-        out.append(f"{where} unit was {entry['unit']!r}; it must be one of {list(UNITS)}")
-    if "polarity" in entry and entry["polarity"] not in POLARITIES:
-        out.append(f"{where} polarity was {entry['polarity']!r}; it must be one of "
-                   f"{list(POLARITIES)}")
-    if "suppression_k" in entry:
-        k = entry["suppression_k"]
-        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= MAX_K:
-            out.append(f"{where} suppression_k was {k!r}; it must be a whole number from 0 to "
-                       f"{MAX_K}")
+    out = dtl.problems(entry, where, text_keys=sorted(
+        META_KEYS - {"suppression_k", "coverage", "unit", "polarity"}))
     if "coverage" in entry:
         cover, regions = entry["coverage"], load_regions()
         if not ((isinstance(cover, str) and (cover == "all" or cover in regions)) or (
@@ -142,13 +142,6 @@ def _meta_problems(ident: str, entry: object) -> list[str]:
                 isinstance(c, str) and re.match(r"^[EW]0[6-9]\d{6}$", c) for c in cover))):
             out.append(f"{where} coverage was {cover!r}; it must be 'all', a region "
                        f"({', '.join(sorted(regions))}) or a list of district codes")
-    for key in sorted(META_KEYS - {"suppression_k", "coverage"}):
-        if key in entry and not isinstance(entry[key], str):
-            out.append(f"{where} {key} must be text, not {type(entry[key]).__name__}")
-        elif key in entry and looks_like_formula(entry[key].strip()):
-            # Catalogue text reaches tables whose own download a spreadsheet opens.
-            out.append(f"{where} {key} starts like a spreadsheet formula "
-                       f"({entry[key][:20]!r}); remove the leading =, +, - or @")
     return out
 
 
@@ -404,7 +397,8 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
            governance_file: str | Path | None = None, code: str | None = None,
            period: str | None = None, indicator: str | None = None,
            value: str | None = None, breakdown: str | None = None,
-           reading: rd.Reading | None = None, dry_run: bool = False) -> Report:
+           reading: rd.Reading | None = None, dry_run: bool = False,
+           details: dict[str, dict] | None = None) -> Report:
     """Validate one partner file and load its good rows into the store.
 
     Parameters
@@ -440,6 +434,11 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
     dry_run : bool
         Read, check and report as a load would, then roll back: nothing is written
         and nothing is audited (the Partner data page's "see before you load").
+    details : dict, optional
+        Catalogue details by indicator, ``{id: {"unit": ..., "polarity": ...}}``, as
+        the upload preview asks them; they take precedence over ``meta``. Details of
+        an indicator already catalogued change its entry (audited with the upload),
+        even when the file itself was loaded before.
 
     Returns
     -------
@@ -451,6 +450,12 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
     gov = db.governance_path(governance_file, store=store)
     try:
         meta_map = read_meta(Path(meta) if meta else None)
+        for ident, given in (details or {}).items():
+            given = {k: v for k, v in given.items() if v not in (None, "")}
+            found = _meta_problems(ident, given)
+            if found:
+                raise LoaderError("details", found)
+            meta_map[ident] = {**meta_map.get(ident, {}), **given}
         size = path.stat().st_size if path.exists() else -1
         if size < 0:
             raise LoaderError(report.file, "does not exist")
@@ -520,7 +525,7 @@ def _audit_upload(gov, uploader: Uploader, report: Report, agreement: str | None
         "rows_quarantined": report.rows_quarantined, "refused": report.refused,
         "reason": report.reason, "replaced_rows": report.replaced_rows,
         "already_loaded": report.already_loaded, "indicators": report.indicators,
-        "agreement": agreement}, path=gov)
+        "agreement": agreement, "details_changed": report.details_changed}, path=gov)
 
 
 def roles(reading: rd.Reading) -> dict:
@@ -602,7 +607,10 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
     if done:
         report.rows_read, report.rows_loaded, report.rows_quarantined = done
         report.already_loaded = True
-        report.notes.append("this exact file was loaded before; nothing changed")
+        report.indicators = loads.indicators_of_load(con, report.sha256)
+        _change_details(con, report.indicators, meta_map, uploader, report)
+        if not report.details_changed:
+            report.notes.append("this exact file was loaded before; nothing changed")
         return report
     police = raw is None or policeuk.is_policeuk_header([str(c).strip() for c in raw.frame.columns])
     inferred, misread = reading, None
@@ -756,6 +764,9 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
             f"{coverage['period'].nunique()} month(s); an LSOA there without a row is zero")
     report.indicators = sorted(obs["indicator"].unique())
     _catalogue(con, obs, good, meta_map, report, titles)
+    _change_details(con, sorted(set(obs["indicator"]) - {i["indicator"] for i in
+                                                         report.new_indicators}),
+                    meta_map, uploader, report)
     if len(quarantine):
         con.insert("quarantine", quarantine[["row", "column", "reason", "record"]].assign(
             source=report.file, origin="partner", ingest_id=ingest_id))
@@ -882,7 +893,13 @@ def _catalogue(con, obs, good, meta_map, report, titles=None) -> None:
     for ident in sorted(set(obs["indicator"]) - existing):
         given = {**meta_map.get("*", {}), **meta_map.get(ident, {})}
         entry = {**DEFAULTS, **given, "unit": _unit(ident, meta_map, good)}
-        missing = sorted(set(DEFAULTS) - set(given) - {"unit"})
+        missing = sorted(set(DEFAULTS) - set(given) - {"unit", "polarity"})
+        if "polarity" not in given:
+            report.notes.append(
+                f"new indicator {ident}: no polarity was stated (is a higher figure worse, "
+                "or a lower one?), so its areas are shown as higher or lower, never better "
+                "or worse, until it is set (on the Partner data page, or in a catalogue "
+                "details file)")
         if "unit" not in given and entry["unit"] == "rate":
             report.notes.append(f"new indicator {ident}: catalogued as a rate, since its "
                                 "figures come with confidence limits; rates are averaged, "
@@ -897,13 +914,40 @@ def _catalogue(con, obs, good, meta_map, report, titles=None) -> None:
         mine = obs[obs["indicator"] == ident]
         monthly = (mine["period_start"].str.match(r"^\d{4}-\d{2}$")
                    & (mine["period_start"] == mine["period_end"])).all()
+        title = entry.get("title", (titles or {}).get(ident)
+                          or ident.replace("_", " ").capitalize())
+        report.new_indicators.append({
+            "indicator": ident, "title": title, "unit": entry["unit"],
+            "polarity": entry["polarity"],
+            "stated": sorted(k for k in ("unit", "polarity") if k in given)})
         loads.add_to_catalogue(
-            con, [ident, entry.get("title", (titles or {}).get(ident)
-                              or ident.replace("_", " ").capitalize()), partner,
+            con, [ident, title, partner,
              entry["unit"], entry["polarity"], entry["unit"] == "count",
              entry["denominator"] or None, geography, f"partner upload {dt.date.today()}",
              "monthly" if monthly else "single period", entry.get("source", report.file),
              entry["licence"], int(entry["suppression_k"]), entry.get("description", "")])
+
+
+def _change_details(con, indicators: list[str], meta_map: dict, uploader: Uploader,
+                    report: Report) -> None:
+    """Apply the catalogue details a load states for indicators already catalogued
+    (a details file given again with a corrected polarity, say), and say what changed.
+    A steward changes their own organisation's indicators only."""
+    for ident in indicators:
+        given = {k: v for k, v in {**meta_map.get("*", {}), **meta_map.get(ident, {})}.items()
+                 if k in dtl.EDITABLE and (uploader.may_set_k or k != "suppression_k")}
+        current = loads.catalogue_entry(con, ident)
+        if not given or current is None or current["origin"] != "partner":
+            continue
+        if uploader.org and current["partner"] != uploader.org:
+            report.notes.append(f"the details given for {ident} were not applied: it is "
+                                f"{current['partner']}'s indicator")
+            continue
+        changed = dtl.apply(con, ident, given)
+        if changed:
+            report.details_changed[ident] = {k: list(v) for k, v in changed.items()}
+            report.notes.append(f"catalogue details of {ident} changed: "
+                                f"{dtl.describe(changed)}")
 
 
 def quarantine_csv(report: Report) -> bytes:

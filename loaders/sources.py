@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from loaders import details
 from loaders.config import REPO
 from loaders.errors import ConfigError, LoaderError
 
 CATALOGUE_FILE = REPO / "config" / "catalogue.toml"
-UNITS = ("count", "rank", "score", "ratio", "rate", "proportion")
-POLARITIES = ("high_is_bad", "low_is_bad")
+UNITS = details.UNITS
+POLARITIES = details.POLARITIES
 OGL = "Open Government Licence v3.0"
 
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import partners
+from dashboard import LoaderError, partners
 from dashboard.access import agreements
 from dashboard.ui import cached, widgets
 
@@ -57,15 +57,45 @@ elif submitted:
         "meta": meta.getvalue() if meta else None, "meta_name": meta.name if meta else "",
         "replace": replace}
     st.session_state["data_choices"] = {}
-    for key in ("data_preview", "data_report"):
+    for key in ("data_preview", "data_report", "data_details"):
         st.session_state.pop(key, None)
 
 
-def _upload(pending: dict, choices: dict, dry_run: bool):
+def _upload(pending: dict, choices: dict, dry_run: bool, details: dict | None = None):
     return partners.ingest_upload(
         cached.store(), pending["data"], pending["name"], viewer=who,
         partner=pending["partner"], meta=pending["meta"], meta_name=pending["meta_name"],
-        replace=pending["replace"], choices=choices, dry_run=dry_run)
+        replace=pending["replace"], choices=choices, dry_run=dry_run, details=details)
+
+
+POLARITY = partners.catalogue_details.POLARITY_LABELS
+
+
+def _new_indicator_details(new: list[dict]) -> tuple[dict, list[str]]:
+    """Ask the unit and polarity of each new indicator; return the details chosen and
+    the titles still without a polarity."""
+    st.markdown("**What the new indicators' figures mean**")
+    st.caption("Check each new indicator's unit, and say which way is worse: the maps, "
+               "ranks and comparisons follow it (a higher life expectancy is better, a "
+               "higher admission rate worse). Choose 'Neither' where there is no better "
+               "or worse. These can be changed later under 'Change an indicator's details'.")
+    chosen, unset = {}, []
+    units = list(partners.catalogue_details.UNITS)
+    for n in new:
+        c = st.columns([3, 2, 3], vertical_alignment="bottom")
+        c[0].markdown(f"{widgets.plain(n['title'])}  \n`{n['indicator']}`")
+        unit = c[1].selectbox("Unit", units, index=units.index(n["unit"]),
+                              key=f"data_unit_{n['indicator']}",
+                              help=partners.catalogue_details.UNIT_HELP.capitalize() + ".")
+        polarity = c[2].selectbox(
+            "Polarity", list(POLARITY), format_func=POLARITY.get,
+            index=list(POLARITY).index(n["polarity"]) if "polarity" in n["stated"] else None,
+            placeholder="Which way is worse?", key=f"data_polarity_{n['indicator']}",
+            help="Whether a higher figure is worse, a lower one, or neither.")
+        chosen[n["indicator"]] = {"unit": unit, "polarity": polarity}
+        if polarity is None:
+            unset.append(n["title"])
+    return chosen, unset
 
 
 def _report_figures(report, verb: str) -> None:
@@ -123,11 +153,20 @@ if pending is not None:
             if st.form_submit_button("Read again", key="data_reread"):
                 st.session_state["data_choices"] = changed
                 st.rerun()
+    details, unset = ({}, [])
+    if seen.new_indicators and not seen.refused:
+        details, unset = _new_indicator_details(seen.new_indicators)
+    if unset:
+        st.info(f"Choose a polarity for {len(unset)} new indicator"
+                f"{'s' if len(unset) > 1 else ''} under 'Polarity' above "
+                f"({', '.join(unset[:3])}{'…' if len(unset) > 3 else ''}) before loading.",
+                icon=":material/swap_vert:")
     load = st.button(f"Load {pending['name']}", type="primary", key="data_load",
-                     disabled=seen.refused or seen.already_loaded)
+                     disabled=seen.refused or seen.already_loaded or bool(unset))
     if load:
         with st.spinner(f"Loading {pending['name']}…"):
-            st.session_state["data_report"] = _upload(pending, choices, dry_run=False)
+            st.session_state["data_report"] = _upload(pending, choices, dry_run=False,
+                                                      details=details)
         for key in ("data_upload", "data_preview", "data_choices"):
             st.session_state.pop(key, None)
         st.rerun()
@@ -168,3 +207,41 @@ st.dataframe(
             "its own stewards only); live until its expiry; or expired or suspended "
             "(hidden from everyone but administrators)."),
         "agreement_id": st.column_config.TextColumn("Agreement id")})
+
+editable = partners.may_edit(who, cat)
+if len(editable):
+    with st.expander("Change an indicator's details"):
+        st.caption("Correct a partner indicator's title, unit or polarity without loading "
+                   "its file again. Every change is recorded in the audit log, before and "
+                   "after.")
+        titles = dict(zip(editable["indicator"], editable["title"], strict=True))
+        chosen = st.selectbox("Indicator", list(titles), key="details_indicator",
+                              format_func=lambda i: f"{titles[i]} ({i})")
+        now = editable.set_index("indicator").loc[chosen]
+        units = list(partners.catalogue_details.UNITS)
+        with st.form("details_form"):
+            title = st.text_input("Title", value=now["title"], key=f"details_title_{chosen}")
+            unit = st.selectbox("Unit", units, key=f"details_unit_{chosen}",
+                                index=units.index(now["unit"]) if now["unit"] in units else 0,
+                                help=partners.catalogue_details.UNIT_HELP.capitalize() + ".")
+            codes = list(POLARITY)
+            polarity = st.radio("Polarity", codes, key=f"details_polarity_{chosen}",
+                                index=codes.index(now["polarity"])
+                                if now["polarity"] in codes else 2,
+                                format_func=POLARITY.get, horizontal=True,
+                                help="Which way is worse: the maps, ranks and comparisons "
+                                "follow it.")
+            saved = st.form_submit_button("Save the details", key="details_save")
+        if saved:
+            try:
+                changed = partners.edit_details(
+                    cached.store(), chosen, {"title": title.strip(), "unit": unit,
+                                             "polarity": polarity}, viewer=who)
+            except LoaderError as err:
+                st.error(widgets.plain(err.user_message), icon=":material/block:")
+            else:
+                if changed:
+                    st.success("Changed: " + widgets.plain(
+                        partners.catalogue_details.describe(changed)))
+                else:
+                    st.info("Nothing changed: the details were already so.")

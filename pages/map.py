@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import LoaderError, charts, export, maps, measures
+from dashboard import LoaderError, charts, export, maps, measures, rates
 from dashboard.filters import search_areas
 from dashboard.ui import cached, widgets
 
@@ -75,7 +75,8 @@ if figures:
     c[0].metric("Value", figures["v"])
     rate, _, interval = figures["r"].partition(" (")
     c[1].metric("Rate per 1,000", rate, help=f"({interval}" if interval else None)
-    c[2].metric("Rank in region", figures["k"], help="1 is the area of most need.")
+    c[2].metric("Rank in region", figures["k"],
+                help=rates.rank_meaning(meta["polarity"]).replace("1 =", "1 is the") + ".")
     c[3].metric("Population", f"{row['denominator']:,.0f}" if row["denominator"] > 0 else "n/a")
     st.caption(f"{code} · {row['lad_name']}")
     if view.level == "ward":
@@ -89,8 +90,11 @@ else:
     st.html(charts.ranking_html(
         top, measures.measure_column(view), measure.capitalize(),
         digits=0 if view.measure == "count" and meta["unit"] == "count" else 2,
-        caption=f"The {len(top)} {noun} of most need on this measure, "
-                f"{'lowest' if meta['polarity'] == 'low_is_bad' else 'highest'} first."))
+        caption=(f"The {len(top)} {noun} of most need on this measure, "
+                 f"{'lowest' if meta['polarity'] == 'low_is_bad' else 'highest'} first."
+                 if meta["polarity"] in rates.JUDGED else
+                 f"The {len(top)} {noun} with the highest figures: this indicator has no "
+                 "better or worse, so no rank says need.")))
 
 # The table is sent only when asked for: for England and Wales it is 5 MB.
 if st.toggle("Show the figures behind the map as a table", key="map_table",

@@ -165,6 +165,31 @@ def add_to_catalogue(con: Connection, values: list) -> None:
             values)
 
 
+CATALOGUE_EDITABLE = ("title", "unit", "polarity", "additive", "description", "source",
+                      "licence", "suppression_k")
+
+
+def catalogue_entry(con: Connection, indicator: str) -> dict | None:
+    """One indicator's catalogue entry as a dict, None when it is not catalogued."""
+    frame = con.frame("SELECT * FROM catalogue WHERE indicator = ?", [indicator])
+    return None if frame.empty else frame.iloc[0].to_dict()
+
+
+def update_catalogue(con: Connection, indicator: str, values: dict) -> None:
+    """Change an indicator's catalogue details (only those of :data:`CATALOGUE_EDITABLE`)."""
+    keys = [k for k in values if k in CATALOGUE_EDITABLE]
+    if keys:
+        con.run(f"UPDATE catalogue SET {', '.join(f'{k} = ?' for k in keys)} "
+                "WHERE indicator = ?", [values[k] for k in keys] + [indicator])
+
+
+def indicators_of_load(con: Connection, sha256: str) -> list[str]:
+    """The indicators an earlier load of the same bytes brought."""
+    return [r[0] for r in con.rows(
+        "SELECT DISTINCT o.indicator FROM observations o JOIN ingest_log l "
+        "ON o.ingest_id = l.ingest_id WHERE l.sha256 = ? ORDER BY 1", [sha256])]
+
+
 def delete_indicator(con: Connection, indicator: str) -> int:
     """Delete a partner indicator everywhere; return the figures removed."""
     removed = con.run("DELETE FROM observations WHERE indicator = ?", [indicator])

@@ -35,7 +35,14 @@ def upload(at, name, data, partner=""):
     return at.run()
 
 
-def load(at):
+def load(at, polarity="high_is_bad"):
+    """Say which way is worse for each new indicator still without one, and load."""
+    unset = [box for box in at.selectbox
+             if (box.key or "").startswith("data_polarity_") and box.value is None]
+    for box in unset:
+        box.select(polarity)
+    if unset:
+        at = at.run()
     at.button(key="data_load").click()
     return at.run()
 
@@ -134,3 +141,53 @@ def test_ward_name_matches_and_breakdowns_show_before_loading(private_store):
                 partner="bcc")
     assert not at.exception
     assert at.expander[0].label == "Ward names matched to codes (5)"
+
+
+def test_the_preview_asks_each_new_indicators_polarity_and_unit_before_it_loads(
+        private_store):
+    """A new indicator's polarity is asked, never assumed: the load waits for it, and
+    the unit and polarity chosen are what the catalogue keeps."""
+    at = app("pages/data.py", user="t_admin").run()
+    data = (b"area_code,period,indicator,value\n"
+            b"E05010889,2023,healthy_life_expectancy,61.2\n"
+            b"E05010890,2023,healthy_life_expectancy,58.4\n")
+    at = upload(at, "hle.csv", data, partner="health")
+    assert not at.exception
+    polarity = at.selectbox(key="data_polarity_healthy_life_expectancy")
+    assert polarity.value is None
+    assert at.button(key="data_load").disabled
+    assert any("Choose a polarity for 1 new indicator under 'Polarity'" in i.value
+               for i in at.info)
+    at.selectbox(key="data_unit_healthy_life_expectancy").select("years")
+    polarity.select("low_is_bad")
+    at = at.run()
+    assert not at.button(key="data_load").disabled
+    at = load(at)
+    assert not at.exception
+    with duckdb.connect(str(private_store), read_only=True) as con:
+        got = con.execute("SELECT unit, polarity, additive FROM catalogue "
+                          "WHERE indicator = 'healthy_life_expectancy'").fetchone()
+    assert got == ("years", "low_is_bad", False)
+
+
+def test_a_steward_changes_an_indicators_details_without_loading_again(private_store):
+    at = app("pages/data.py", user="t_steward").run()
+    data = (b"area_code,period,indicator,value\n"
+            b"E01014399,2022-01,school_absence,3\n")
+    at.file_uploader(key="data_file").upload("absence.csv", data, "text/csv")
+    at.button(key="data_read").click()
+    at = load(at.run())
+    assert not at.exception
+    at.selectbox(key="details_indicator").select("school_absence")
+    at = at.run()
+    at.radio(key="details_polarity_school_absence").set_value("no_judgement")
+    at.selectbox(key="details_unit_school_absence").select("percent")
+    at.button(key="details_save").click()
+    at = at.run()
+    assert not at.exception
+    assert [s.value.replace("\\:", ":") for s in at.success][-1] == (
+        "Changed: unit: count → percent; polarity: higher is worse → neither: no better or "
+        "worse")
+    with duckdb.connect(str(private_store), read_only=True) as con:
+        assert con.execute("SELECT unit, polarity FROM catalogue WHERE indicator = "
+                           "'school_absence'").fetchone() == ("percent", "no_judgement")
