@@ -99,8 +99,8 @@ def _ordered(column: str, cells: pd.Series, order: str | None) -> Dates | None:
         if order in ORDERS:
             how = f"'{column}' read {order.replace('-', ' ')}, as chosen"
             if (only_month if order == "day-first" else only_day):
-                how += (f" ({only_month if order == 'day-first' else only_day:,} values can "
-                        "only be read the other way, and are kept aside)")
+                how += (f" ({only_month if order == 'day-first' else only_day:,} can only be "
+                        "read the other way: kept aside)")
         elif only_day or only_month:
             order = "day-first" if only_day >= only_month else "month-first"
             lead, other = (only_day, only_month) if order == "day-first" else \
@@ -109,8 +109,8 @@ def _ordered(column: str, cells: pd.Series, order: str | None) -> Dates | None:
             how = (f"'{column}' read {order.replace('-', ' ')}: {lead:,} values have a "
                    f"{part} part over 12")
             if other:
-                how += (f"; {other:,} can only be read the other way, and are kept aside "
-                        f"(choose the order {ask('date_order')})")
+                how += (f"; {other:,} can only be read the other way: kept aside (choose "
+                        f"the order {ask('date_order')})")
         else:
             order = "day-first"
             how = (f"'{column}' read day first: every value is ambiguous (no part over 12); "
@@ -196,6 +196,16 @@ def months(frame: pd.DataFrame, dates: Dates) -> pd.Series:
                               format="%Y-%m-%d", errors="coerce").notna()
         text[~real] = ""
     return text
+
+
+def other_way(frame: pd.DataFrame, dates: Dates) -> pd.Series:
+    """Rows whose date reads only in the other order of day and month than the
+    column's (``12/30/2019`` in a column read day first)."""
+    if dates.order not in ORDERS:
+        return pd.Series(False, index=frame.index)
+    swap = {"%d": "%m", "%m": "%d"}
+    fmt = re.sub(r"%[dm]", lambda m: swap[m[0]], dates.fmt)
+    return _parse(frame[dates.columns[0]].astype(str).str.strip(), fmt).notna()
 
 
 def unreadable(frame: pd.DataFrame, dates: Dates, month: pd.Series) -> pd.Series:

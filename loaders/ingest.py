@@ -298,7 +298,7 @@ def _incidents(con, raw, position: inc.Position, choices: dict, partner: str | N
         "are counted by LSOA and month")
     report.notes += position.notes
     report.reading.update(kind="incidents", position=list(position.columns),
-                          indicator=choices.get("indicator"))
+                          indicator=choices.get("indicator"), names=by_name)
     if position.kind == "none":
         raise LoaderError("the file", "its coordinates are masked and it has no other "
                           "position and no ward names; incidents cannot be placed")
@@ -352,6 +352,10 @@ def _incidents(con, raw, position: inc.Position, choices: dict, partner: str | N
         pts, why = inc.points(frame, position)
     dateless = (why == "") & (month == "")
     why[dateless], column[dateless] = "date cannot be read", blame[dateless]
+    swapped = dateless & dates.other_way(frame, dated)
+    if swapped.any():
+        why[swapped] = (f"date reads only {'month' if dated.order == 'day-first' else 'day'} "
+                        f"first, but the column is read {dated.order.replace('-', ' ')}")
     if not by_name:
         polygons = inc.lsoa_polygons(loads.lsoa11_boundaries(con))
         code[why == ""] = inc.place(pts[why == ""], polygons)

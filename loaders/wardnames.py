@@ -241,7 +241,7 @@ def match_rows(names: pd.Series, districts: pd.Series | None, wards: pd.DataFram
         if best_geo not in set(here["geography"]):
             now = wards[(wards["ward_code"] == code) & (wards["geography"] == best_geo)]
             if len(now):
-                renamed[here["ward_name"].iat[0]] = now["ward_name"].iat[0]
+                renamed[here["ward_name"].iat[0]] = f"{now['ward_name'].iat[0]} ({code})"
     got = pd.Series([outcome[(lads, key)] for lads, key in zip(lad[todo], keys[todo],
                                                                  strict=True)],
                     index=names[todo].index, dtype=object)
@@ -260,6 +260,8 @@ def match_rows(names: pd.Series, districts: pd.Series | None, wards: pd.DataFram
     out.matches = seen.assign(ward_name=seen["ward_code"].map(ward_name).fillna("")) \
         .sort_values(["district", "name"]).to_dict("records")
     if renamed:
-        out.notes.append("names of another vintage matched to the ward they became: " + ", ".join(
-            f"{old!r} is {new!r}" for old, new in sorted(renamed.items())))
+        out.notes.append(
+            f"names of another vintage than {GEOGRAPHY_YEARS.get(best_geo)}'s matched to the "
+            "same ward under its name then: " + ", ".join(
+                f"{old!r} is {new}" for old, new in sorted(renamed.items())))
     return out

@@ -18,6 +18,7 @@ from streamlit.errors import StreamlitAPIException
 from dashboard import access, export, filters, hotspots
 from dashboard.classify import SCHEME_LABELS
 from dashboard.filters import ViewFilter
+from dashboard.partners import DATE_ORDERS
 from dashboard.measures import hexes
 from dashboard.measures.catalogue import MAPPABLE, WARD_GEOGRAPHIES
 from dashboard.regions import default_region
@@ -521,6 +522,15 @@ def reading_choices(reading: dict, columns: list[str]) -> dict:
         with c1:
             out["period"] = pick("Date column", reading.get("period"), columns,
                                  "Incidents are counted by the calendar month of this date.")
+            orders = list(DATE_ORDERS)
+            out["date_order"] = st.selectbox(
+                "Date order", orders, index=orders.index(reading["date_order"])
+                if reading.get("date_order") in orders else None,
+                format_func=DATE_ORDERS.get, placeholder="read from the dates",
+                key="data_pick_date_order", help="Where day and month are both numbers "
+                "(11/03/2019): which comes first. Read from the dates (a part over 12 "
+                "can only be a day); day first, the UK order, when every date could be "
+                "either.")
         with c2:
             out["value"] = pick("Category column", reading.get("value"), columns,
                                 "Splits the counts into one indicator per category.")
