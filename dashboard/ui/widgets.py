@@ -522,12 +522,11 @@ def reading_choices(reading: dict, columns: list[str]) -> dict:
         with c1:
             out["period"] = pick("Date column", reading.get("period"), columns,
                                  "Incidents are counted by the calendar month of this date.")
-            orders = list(DATE_ORDERS)
+            now = DATE_ORDERS.get(reading.get("date_order") or "", "")
+            found = "read from the dates" + (f" (now {now.split(' (')[0]})" if now else "")
             out["date_order"] = st.selectbox(
-                "Date order", orders, index=orders.index(reading["date_order"])
-                if reading.get("date_order") in orders else None,
-                format_func=DATE_ORDERS.get, placeholder="read from the dates",
-                key="data_pick_date_order", help="Where day and month are both numbers "
+                "Date order", ["", *DATE_ORDERS], format_func=lambda o: DATE_ORDERS.get(
+                    o, found), key="data_pick_date_order", help="Where day and month are both numbers "
                 "(11/03/2019): which comes first. Read from the dates (a part over 12 "
                 "can only be a day); day first, the UK order, when every date could be "
                 "either.")
