@@ -115,5 +115,5 @@ def delete(store: Store, indicator: str, *, viewer: Viewer) -> int:
                                 governance_file=store.governance)
 
 
-__all__ = ["CHOICES", "DATE_ORDERS", "Report", "on_page", "delete", "may_upload", "ingest_upload", "quarantine_csv",
-           "roles_table", "uploader"]
+__all__ = ["CHOICES", "DATE_ORDERS", "Report", "delete", "may_upload", "ingest_upload",
+           "on_page", "quarantine_csv", "roles_table", "uploader"]

@@ -3,7 +3,8 @@
 ``python -m loaders build [--region NAME|all] [--store PATH] [--force]``
 ``python -m loaders ingest FILE [--partner NAME] [--meta META] [--store PATH] [--report F]
 [--agreement ID] [--replace] [--code COL] [--period COL|PERIOD] [--indicator COL|ID]
-[--value COL[,COL...]] [--date-order day-first|month-first]``: run by the operator, and audited as such.
+[--value COL[,COL...]] [--date-order day-first|month-first]``: run by the operator, and
+audited as such.
 """
 
 from __future__ import annotations

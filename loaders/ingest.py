@@ -24,10 +24,9 @@ import numpy as np
 import pandas as pd
 
 import store as db
-from loaders import dates
+from loaders import dates, policeuk, sources, wardnames
 from loaders import incidents as inc
 from loaders import partner as pt
-from loaders import policeuk, sources, wardnames
 from loaders import reading as rd
 from loaders.config import load_regions
 from loaders.errors import LoaderError

@@ -106,7 +106,7 @@ def test_dates_split_over_day_month_and_year_columns_are_counted_by_month(store)
     # The count made here, with the month names as the file writes them.
     raw = pd.read_csv(FIX / "incidents_split_dates.csv", dtype=str)
     names = {"March": 3, "Mar": 3, "april": 4, "Apr": 4, "May": 5, "6": 6}
-    raw = raw[raw["Month"].isin(names) & ~((raw["Month"] == "February"))]
+    raw = raw[raw["Month"].isin(names) & ~(raw["Month"] == "February")]
     want = (raw["Year"] + "-" + raw["Month"].map(names).map("{:02d}".format)) \
         .value_counts().astype(float).to_dict()
     assert monthly(store, "council_split") == dict(sorted(want.items())) == {
@@ -179,10 +179,11 @@ def test_the_pile_up_rule_fires_on_a_fall_back_point_and_not_on_a_busy_address()
     # Two busy addresses (a hospital's alarms, a station): many incidents each, but
     # neither stands far above the other.
     busy = spread + [(375500, 164500)] * 30 + [(375600, 164600)] * 25
-    assert inc.pile_up(gpd.GeoSeries(gpd.points_from_xy(*zip(*busy)), crs=27700),
+    assert inc.pile_up(gpd.GeoSeries(gpd.points_from_xy(*zip(*busy, strict=True)), crs=27700),
                        pd.Series("", index=range(len(busy)))) == ""
     fallback = busy + [(375100, 164100)] * 150  # five times the busiest address
-    said = inc.pile_up(gpd.GeoSeries(gpd.points_from_xy(*zip(*fallback)), crs=27700),
+    said = inc.pile_up(gpd.GeoSeries(gpd.points_from_xy(*zip(*fallback, strict=True)),
+                                     crs=27700),
                        pd.Series("", index=range(len(fallback))))
     assert said.startswith("150 of 405 incidents with a position (37%) sit at one point")
     assert "the next most common position holds 30" in said
