@@ -9,6 +9,7 @@ import pandas as pd
 
 from dashboard.access import AccessDenied, Viewer
 from loaders import details as catalogue_details
+from loaders.fields import for_form
 from loaders.ingest import Report, Uploader, delete_indicator, ingest, quarantine_csv
 from loaders.readfile import display_name
 from store import Store
@@ -38,7 +39,15 @@ def uploader(viewer: Viewer) -> Uploader:
                     org=None if role.administer else viewer.org, may_set_k=role.administer)
 
 
-CHOICES = ("code", "period", "indicator", "value", "breakdown")
+CHOICES = ("code", "period", "indicator", "value", "breakdown", "date_order")
+DATE_ORDERS = {"day-first": "day first (UK: 11/03/2019 is 11 March)",
+               "month-first": "month first (US: 11/03/2019 is 3 November)"}
+
+
+def on_page(message: str) -> str:
+    """A loader message as the upload form says it: a choice is named by its field
+    ('Date column'), not by a command-line option."""
+    return for_form(message)
 
 
 def ingest_upload(store: Store, data: bytes, name: str, *, viewer: Viewer,
@@ -83,7 +92,10 @@ def roles_table(report: Report) -> pd.DataFrame:
         if r.get(role):
             said[r[role]] = label
     for col in r.get("position") or []:
-        said[col] = "position"
+        said[col] = ("ward names" if col == (r.get("position") or [None])[0] else "district") \
+            if r.get("kind") == "incidents" and r.get("names") else "position"
+    for col in r.get("date_parts") or []:
+        said[col] = "date (year, month, day)"
     for col in r.get("value") or []:
         said[col] = ("category" if r.get("kind") == "incidents" else
                      "period (a column per period)" if r.get("wide_periods") else "value")
@@ -128,5 +140,6 @@ def delete(store: Store, indicator: str, *, viewer: Viewer) -> int:
                                 governance_file=store.governance)
 
 
-__all__ = ["CHOICES", "Report", "delete", "edit_details", "may_edit", "may_upload",
-           "ingest_upload", "quarantine_csv", "roles_table", "uploader"]
+__all__ = ["CHOICES", "DATE_ORDERS", "Report", "delete", "edit_details", "may_edit",
+           "may_upload", "ingest_upload", "on_page", "quarantine_csv", "roles_table",
+           "uploader"]

@@ -3,7 +3,8 @@
 ``python -m loaders build [--region NAME|all] [--store PATH] [--force]``
 ``python -m loaders ingest FILE [--partner NAME] [--meta META] [--store PATH] [--report F]
 [--agreement ID] [--replace] [--code COL] [--period COL|PERIOD] [--indicator COL|ID]
-[--value COL[,COL...]]``: run by the operator, and audited as such.
+[--value COL[,COL...]] [--date-order day-first|month-first]``: run by the operator, and
+audited as such.
 ``python -m loaders details INDICATOR [--unit U] [--polarity P] [--title T]
 [--description D] [--store PATH]``: change a partner indicator's catalogue details
 without loading its file again (audited).
@@ -53,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--breakdown", help="the columns that break figures down (sex, age "
                    "group...), comma-separated, or 'none'; found by name and contents "
                    "otherwise")
+    q.add_argument("--date-order", choices=["day-first", "month-first"],
+                   help="in an incident list, the order of day and month in dates such as "
+                   "11/03/2019; read from the dates otherwise (day first, the UK order, when "
+                   "every date could be either)")
     q.add_argument("--first-year", type=int, default=FIRST_YEAR,
                    help=f"periods before this year are quarantined (default {FIRST_YEAR})")
     q.add_argument("--max-mb", type=float, default=MAX_BYTES / 2**20,
@@ -94,20 +99,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    from loaders.fields import for_cli
     from loaders.ingest import ingest
     report = ingest(args.file, partner=args.partner, meta=args.meta, store=args.store,
                     first_year=args.first_year, max_bytes=int(args.max_mb * 2**20),
                     agreement=args.agreement, replace=args.replace, code=args.code,
                     period=args.period, indicator=args.indicator, value=args.value,
-                    breakdown=args.breakdown)
+                    breakdown=args.breakdown, date_order=args.date_order)
     if args.report:
         Path(args.report).write_text(report.to_json(), encoding="utf-8")
     if report.refused:
-        print(f"refused: {report.file}: {report.reason}", file=sys.stderr)
+        print(f"refused: {report.file}: {for_cli(report.reason)}", file=sys.stderr)
         return 2
     print(report.summary())
+    for warning in report.warnings:
+        print(f"  warning: {for_cli(warning)}")
     for note in report.notes:
-        print(f"  note: {note}")
+        print(f"  note: {for_cli(note)}")
     for q in report.quarantine[:20]:
         print(f"  row {q['row']}, {q['column'] or 'row'}: {q['reason']}")
     if len(report.quarantine) > 20:

@@ -24,13 +24,14 @@ import numpy as np
 import pandas as pd
 
 import store as db
+from loaders import dates, policeuk, sources, wardnames
 from loaders import details as dtl
 from loaders import incidents as inc
 from loaders import partner as pt
-from loaders import policeuk, sources, wardnames
 from loaders import reading as rd
 from loaders.config import load_regions
 from loaders.errors import LoaderError
+from loaders.fields import ask, for_cli
 from loaders.readfile import MAX_BYTES, display_name, peek_header, read_partner_table
 from store import governance, loads
 
@@ -66,6 +67,9 @@ class Report:
     replaced_rows: int = 0
     indicators: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What the steward should look at before trusting the figures (one position
+    # holding an unusual share of an incident file's incidents).
+    warnings: list[str] = field(default_factory=list)
     matches: list[dict] = field(default_factory=list)  # ward names matched to codes
     quarantine: list[dict] = field(default_factory=list)
     # How the file was read: its kind ("table", "incidents", "police.uk"), its
@@ -80,13 +84,18 @@ class Report:
     details_changed: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
-        """The report as JSON (``rows_read``, ``rows_loaded``, ``quarantine``...)."""
-        return json.dumps(asdict(self), indent=2, default=str)
+        """The report as JSON (``rows_read``, ``rows_loaded``, ``quarantine``...), its
+        messages naming choices as the command line's options (``--period COLUMN``)."""
+        out = asdict(self)
+        out["reason"] = for_cli(self.reason)
+        for key in ("notes", "warnings"):
+            out[key] = [for_cli(n) for n in out[key]]
+        return json.dumps(out, indent=2, default=str)
 
     def summary(self) -> str:
         """One line for the command line and the ingest log."""
         if self.refused:
-            return f"{self.file}: refused: {self.reason}"
+            return f"{self.file}: refused: {for_cli(self.reason)}"
         if self.already_loaded and self.details_changed:
             return (f"{self.file}: already loaded (same contents); catalogue details "
                     f"changed for {', '.join(sorted(self.details_changed))}")
@@ -212,7 +221,7 @@ def _match_wards(con, tidy: pd.DataFrame, column: str, report
         examples = ", ".join(repr(n) for n in found.unmatched[:3])
         return tidy, pd.DataFrame(), (
             f"no column of area codes was found, and no name in '{column}' is a ward "
-            f"({examples}...); choose the column of area codes (--code COLUMN)")
+            f"({examples}...); choose the column of area codes {ask('code')}")
     if found.ambiguous:
         return tidy, pd.DataFrame(), "ward names match more than one ward in " + \
             ", ".join(found.districts) + ": " + "; ".join(
@@ -238,15 +247,29 @@ def _incident_position(raw, choices: dict, inferred: rd.Reading | None
     """How an incident file gives positions; None for a file of area figures.
 
     A file with coordinates and no column of area codes (``inferred`` found none,
-    or could not be made) lists incidents.
+    or could not be made) lists incidents. So does one whose coordinates are masked
+    but which names each incident's ward, and one that names wards, has a date
+    column and no column of figures: those are counted by the wards they name.
     """
     if choices.get("code") or (inferred is not None and inferred.code):
         return None
-    return inc.find_position(raw.frame)
+    position = inc.find_position(raw.frame)
+    if position is not None and position.kind != "none":
+        return position
+    names = inc.find_names(raw.frame)
+    if names is None:
+        return position
+    listed = position is not None or (
+        not choices.get("value") and inferred is not None and not inferred.values
+        and not inferred.wide_periods and dates.find_date(raw.frame) is not None)
+    if not listed:
+        return None
+    return inc.Position("names", names, position.notes if position else [])
 
 
 def _incidents(con, raw, position: inc.Position, choices: dict, partner: str | None, report):
-    """An incident file counted by LSOA, month and category, and its points kept.
+    """An incident file counted by area, month and category (by LSOA where it gives
+    positions, by the ward it names where it gives none), and its points kept.
 
     Returns
     -------
@@ -259,41 +282,78 @@ def _incidents(con, raw, position: inc.Position, choices: dict, partner: str | N
         When the file has no usable positions, date column or indicator id.
     """
     frame = raw.frame
-    report.notes.append("recognised as an incident file (one row per incident, with a "
-                        "position): incidents are counted by LSOA and month")
+    by_name = position.kind == "names"
+    report.notes.append(
+        "recognised as an incident file (one row per incident, naming its ward): incidents "
+        "are counted by ward and month" if by_name else
+        "recognised as an incident file (one row per incident, with a position): incidents "
+        "are counted by LSOA and month")
     report.notes += position.notes
     report.reading.update(kind="incidents", position=list(position.columns),
-                          indicator=choices.get("indicator"))
+                          indicator=choices.get("indicator"), names=by_name)
     if position.kind == "none":
         raise LoaderError("the file", "its coordinates are masked and it has no other "
-                          "position; incidents cannot be placed")
+                          "position and no ward names; incidents cannot be placed")
     report.notes.append(position.describe())
     base = choices.get("indicator")
     problems = []
     if not base or not rd.INDICATOR_ID.match(base):
         problems.append("name the indicator its incidents are counted as, in "
-                        "lower_snake_case (--indicator fire_incidents)")
-    date_column = choices.get("period")
+                        f"lower_snake_case {ask('incident_indicator')}")
+    date_column, order = choices.get("period"), choices.get("date_order")
     if date_column and date_column not in frame.columns:
-        problems.append(f"the date column {date_column!r} is not in the file")
-    dated = inc.find_date(frame, date_column) if not problems else None
+        problems.append(f"the date column {date_column!r} is not in the file; choose it "
+                        f"{ask('date')}")
+    if order and order not in dates.ORDERS:
+        problems.append(f"the date order {order!r} is not one of {sorted(dates.ORDERS)} "
+                        f"{ask('date_order')}")
+    dated = dates.find_date(frame, date_column, order) if not problems else None
     if not problems and dated is None:
-        problems.append("no date column could be read; choose it (--period COLUMN)")
+        problems.append(("the date column could not be read as dates; choose another "
+                         if date_column else "no date column could be read; choose it ")
+                        + ask("date"))
     if problems:
         raise LoaderError("the file", problems)
-    date_column, fmt = dated
-    report.notes.append(f"'{date_column}' is read as the date ({fmt}); incidents are "
-                        "counted by calendar month")
+    report.notes.append(dated.describe())
+    if dated.how:
+        report.notes.append(dated.how)
     category = inc.find_category(frame, choices.get("value"))
     report.reading.update(kind="incidents", position=list(position.columns),
-                          period=date_column, value=category, indicator=base)
-    pts, why = inc.points(frame, position)
-    month = inc.months(frame, date_column, fmt)
-    why[(why == "") & (month == "")] = "date cannot be read"
-    polygons = inc.lsoa_polygons(loads.lsoa11_boundaries(con))
+                          period=dated.columns[0] if dated.fmt else None,
+                          date_parts=[] if dated.fmt else list(dated.columns),
+                          date_order=dated.order, value=category, indicator=base)
+    month = dates.months(frame, dated)
+    blame = dates.unreadable(frame, dated, month)
+    why = pd.Series("", index=frame.index, dtype=object)
+    column = pd.Series(position.columns[0], index=frame.index, dtype=object)
     code = pd.Series("", index=frame.index, dtype=object)
-    code[why == ""] = inc.place(pts[why == ""], polygons)
-    why[(why == "") & (code == "")] = "outside the dashboard's areas"
+    if by_name:
+        names = frame[position.columns[0]].astype(str)
+        districts = frame[position.columns[1]].astype(str) if len(position.columns) > 1 \
+            else None
+        found = wardnames.match_rows(names, districts, loads.ward_names(con),
+                                     set(loads.wards(con)["ward_code"]),
+                                     name_column=position.columns[0],
+                                     district_column=districts is not None
+                                     and position.columns[1] or None)
+        why, column, code = found.reason.copy(), found.column.copy(), found.codes.copy()
+        report.matches = found.matches
+        report.notes += found.notes
+        column[why == ""] = position.columns[0]
+    else:
+        pts, why = inc.points(frame, position)
+    dateless = (why == "") & (month == "")
+    why[dateless], column[dateless] = "date cannot be read", blame[dateless]
+    swapped = dateless & dates.other_way(frame, dated)
+    if swapped.any():
+        why[swapped] = (f"date reads only {'month' if dated.order == 'day-first' else 'day'} "
+                        f"first, but the column is read {dated.order.replace('-', ' ')}")
+    if not by_name:
+        polygons = inc.lsoa_polygons(loads.lsoa11_boundaries(con))
+        code[why == ""] = inc.place(pts[why == ""], polygons)
+        why[(why == "") & (code == "")] = "outside the dashboard's areas"
+        if warning := inc.pile_up(pts, code):
+            report.warnings.append(warning)
     ok = why == ""
     kinds = frame[category].astype(str).str.strip() if category else None
     titles = {}
@@ -313,13 +373,20 @@ def _incidents(con, raw, position: inc.Position, choices: dict, partner: str | N
                        denominator=float("nan"), partner=partner or "", row=0,
                        geography="LSOA11")
     bad = frame.index[~ok]
-    dateless = why[bad] == "date cannot be read"
+    shown = list(dict.fromkeys([*dated.columns, *position.columns]))
     quarantine = pd.DataFrame({
-        "row": [raw.file_row(i) for i in bad],
-        "column": dateless.map({True: date_column, False: position.columns[0]}).values,
+        "row": [raw.file_row(i) for i in bad], "column": column[bad].values,
         "reason": why[bad].values,
-        "record": [",".join(r) for r in frame.loc[bad, [date_column, *position.columns]]
-                   .astype(str).itertuples(index=False)]})
+        "record": [",".join(r) for r in frame.loc[bad, shown].astype(str)
+                   .itertuples(index=False)]})
+    if by_name:
+        good["geography"] = _vintages(con, good["area_code"], good["period"])
+        report.notes.append(f"{int(ok.sum()):,} incidents counted in "
+                            f"{counted['area_code'].nunique():,} wards; {int((~ok).sum()):,} "
+                            "kept aside; a ward without an incident is No data, not zero "
+                            "(declare coverage in the catalogue details to say otherwise)")
+        return good, quarantine, pd.DataFrame(columns=["indicator", "lad_code", "period"]), \
+            titles, pd.DataFrame(), len(frame)
     here = pts[ok].to_crs(4326)
     points = pd.DataFrame({"lon": here.x.round(6), "lat": here.y.round(6),
                            "lsoa_code": code[ok], "month": month[ok]})
@@ -397,8 +464,8 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
            governance_file: str | Path | None = None, code: str | None = None,
            period: str | None = None, indicator: str | None = None,
            value: str | None = None, breakdown: str | None = None,
-           reading: rd.Reading | None = None, dry_run: bool = False,
-           details: dict[str, dict] | None = None) -> Report:
+           date_order: str | None = None, reading: rd.Reading | None = None,
+           dry_run: bool = False, details: dict[str, dict] | None = None) -> Report:
     """Validate one partner file and load its good rows into the store.
 
     Parameters
@@ -429,6 +496,9 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
         area code column, a period column or the period of the whole file
         (``2024-04:2026-04``), an indicator column or id, the value column(s), the
         breakdown columns (or ``none``).
+    date_order : {"day-first", "month-first"}, optional
+        In an incident list, the order of day and month in dates written as numbers
+        (``11/03/2019``); read from the dates themselves when None.
     reading : Reading, optional
         A reading already settled; overrides the five above.
     dry_run : bool
@@ -496,7 +566,8 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
                            first_year=first_year, today=today, agreement=agreement,
                            uploader=uploader, replace=replace, reading=reading,
                            choices={"code": code, "period": period, "indicator": indicator,
-                                    "value": value, "breakdown": breakdown})
+                                    "value": value, "breakdown": breakdown,
+                                    "date_order": date_order})
             if dry_run:
                 raise _RollBack
     except _RollBack:
@@ -523,7 +594,7 @@ def _audit_upload(gov, uploader: Uploader, report: Report, agreement: str | None
         "file": report.file, "sha256": report.sha256, "partner": report.partner,
         "rows_read": report.rows_read, "rows_loaded": report.rows_loaded,
         "rows_quarantined": report.rows_quarantined, "refused": report.refused,
-        "reason": report.reason, "replaced_rows": report.replaced_rows,
+        "reason": for_cli(report.reason), "replaced_rows": report.replaced_rows,
         "already_loaded": report.already_loaded, "indicators": report.indicators,
         "agreement": agreement, "details_changed": report.details_changed}, path=gov)
 
@@ -616,7 +687,8 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
     inferred, misread = reading, None
     if not police and reading is None:  # read once: for incident detection and the table
         try:
-            inferred = rd.infer(raw, **choices)
+            inferred = rd.infer(raw, **{k: v for k, v in choices.items()
+                                        if k != "date_order"})
         except LoaderError as err:
             misread = err
     if police:
@@ -717,7 +789,8 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         report.quarantine = quarantine[["row", "column", "reason"]].to_dict("records")
         return report
     if (good["partner"] == "").any():
-        report.notes.append("no partner column and no --partner given: recorded as 'unknown'")
+        report.notes.append(f"no partner column and no partner given {ask('partner')}: "
+                            "recorded as 'unknown'")
         good.loc[good["partner"] == "", "partner"] = "unknown"
     report.partner = ", ".join(sorted(good["partner"].unique()))
     good = pd.concat([good, _totals(con, good, meta_map, report)], ignore_index=True)
@@ -746,7 +819,7 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
         report.refused = True
         report.reason = (f"a file called {report.file} from {report.partner} is already loaded "
                          f"({earlier:,} rows). If this is a corrected version, load it again "
-                         "with 'replace the earlier version' (--replace); otherwise rename it")
+                         f"to replace the earlier version {ask('replace')}; otherwise rename it")
         return report
     report.replaced_rows = loads.remove_file(con, report.file, report.partner)
     if report.replaced_rows:

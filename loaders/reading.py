@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from loaders.errors import LoaderError
+from loaders.fields import ask
 from loaders.partner import CODE, parse_period
 from loaders.readfile import RawTable, normal
 from loaders.safety import looks_like_formula
@@ -54,6 +55,8 @@ MAX_BREAKDOWN_VALUES = 50  # an unnamed text column with more values is not a br
 INDICATOR_ID = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 SPAN = re.compile(r"^\s*(\d{4}-\d{2})\s*(?::|to|/|–|-)\s*(\d{4}-\d{2})\s*$")
 NUMERIC_SHARE = 0.9  # a column is numeric when this share of its non-empty cells are
+ROLE_FIELDS = {"area code": "code", "period": "period_column",
+               "indicator": "indicator_column", "value": "value"}
 _LIMIT = re.compile(r"(ci|cl|limit|95|conf)")
 
 
@@ -123,15 +126,15 @@ class Reading:
         out = []
         if not (self.code or self.names):
             out.append("no column of area codes or ward names was found; choose one "
-                       "(--code COLUMN)")
+                       + ask("code"))
         if not (self.period or self.fixed_period or self.wide_periods):
             out.append("no period column was found; give the period the file covers "
-                       "(--period 2024 or --period 2024-04:2026-04)")
+                       + ask("period"))
         if not (self.values or self.wide_periods):
-            out.append("no value column was found; choose one (--value COLUMN)")
+            out.append("no value column was found; choose one " + ask("value"))
         if not (self.indicator or self.fixed_indicator or len(self.values) > 1
                 or self.wide_periods):
-            out.append("no indicator column was found; name the indicator (--indicator ID)")
+            out.append("no indicator column was found; name the indicator " + ask("indicator"))
         if self.fixed_indicator and not INDICATOR_ID.match(self.fixed_indicator):
             out.append(f"indicator id {self.fixed_indicator!r} must be lower_snake_case "
                        "(letters, digits, underscores)")
@@ -340,7 +343,7 @@ def infer(raw: RawTable, *, code: str | None = None, period: str | None = None,
         if chosen and chosen not in given and len(twins[normal(chosen)]) > 1:
             both = " and ".join(repr(c) for c in twins[normal(chosen)])
             raise LoaderError("the file", f"the columns {both} differ only in case; say "
-                              f"which holds the {role} (--{role.split()[-1]} COLUMN)")
+                              f"which holds the {role} {ask(ROLE_FIELDS[role])}")
     if breakdown is None:
         keys = [c for c in (r.code or r.names, r.period, r.indicator) if c]
         rest = [c for c in columns if c not in taken | set(r.values) | set(r.wide_periods)]

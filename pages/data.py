@@ -125,12 +125,14 @@ if pending is not None:
     if reading.get("kind"):
         st.markdown(f"Recognised as **{kind[reading['kind']]}**. Nothing has been written yet.")
     if seen.refused:
-        st.warning(f"As it is read now, the file cannot load: {widgets.plain(seen.reason)}",
-                   icon=":material/rule:")
+        st.warning("As it is read now, the file cannot load: "
+                   f"{widgets.plain(partners.on_page(seen.reason))}", icon=":material/rule:")
     elif seen.already_loaded:
         st.info("This exact file was loaded before; loading it again changes nothing.")
     else:
         _report_figures(seen, "that would load")
+    for warning in seen.warnings:
+        st.warning(widgets.plain(partners.on_page(warning)), icon=":material/location_on:")
     left, right = st.columns([2, 3])
     if reading.get("kind"):
         roles = partners.roles_table(seen)
@@ -138,7 +140,7 @@ if pending is not None:
                        height=min(35 * (len(roles) + 1) + 3, 600))
     with right:
         for note in seen.notes:
-            st.caption(f"Note: {widgets.plain(note)}")
+            st.caption(f"Note: {widgets.plain(partners.on_page(note))}")
     if seen.matches:
         with st.expander(f"Ward names matched to codes ({len(seen.matches)})"):
             st.dataframe(pd.DataFrame(seen.matches), hide_index=True, width="stretch")
@@ -175,14 +177,17 @@ report = st.session_state.get("data_report")
 if report is not None:
     st.subheader(f"Report: {widgets.plain(report.file)}", anchor=False)
     if report.refused:
-        st.error(f"Refused: {widgets.plain(report.reason)}", icon=":material/block:")
+        st.error(f"Refused: {widgets.plain(partners.on_page(report.reason))}",
+                 icon=":material/block:")
     elif report.already_loaded:
         st.info("This exact file was loaded before; nothing changed.")
     else:
         st.success(f"Loaded {report.rows_loaded:,} of {report.rows_read:,} rows.")
     _report_figures(report, "loaded")
+    for warning in report.warnings:
+        st.warning(widgets.plain(partners.on_page(warning)), icon=":material/location_on:")
     for note in report.notes:
-        st.caption(f"Note: {widgets.plain(note)}")
+        st.caption(f"Note: {widgets.plain(partners.on_page(note))}")
     if report.quarantine:
         st.dataframe(pd.DataFrame(report.quarantine), hide_index=True, width="stretch")
         st.download_button("Download the quarantined rows (CSV)",

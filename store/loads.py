@@ -43,6 +43,18 @@ def wards(con: Connection) -> pd.DataFrame:
                      "FROM lsoa_ward")
 
 
+def ward_names(con: Connection) -> pd.DataFrame:
+    """``geography, ward_code, ward_name, lad_code, lad_name`` of every ward of every
+    vintage the store names (the lookups' WD19 and WD24, the boundaries' WD19 and WD25):
+    a ward renamed between vintages is found under each of its names."""
+    return con.frame(
+        "SELECT DISTINCT CASE vintage WHEN 2011 THEN 'WD19' ELSE 'WD24' END AS geography, "
+        "ward_code, ward_name, lad_code, lad_name FROM lsoa_ward UNION "
+        "SELECT a.geography, a.code, a.name, a.lad_code, d.lad_name FROM areas a JOIN "
+        "(SELECT DISTINCT lad_code, lad_name FROM lsoa_ward) d USING (lad_code) "
+        "WHERE a.level = 'ward'")
+
+
 def lsoa11_boundaries(con: Connection) -> list[tuple]:
     """``(code, geom)`` of every LSOA 2011 at full resolution (WKB)."""
     return con.rows("SELECT code, geom FROM areas WHERE geography = 'LSOA11' AND "

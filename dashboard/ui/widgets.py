@@ -20,6 +20,7 @@ from dashboard.classify import SCHEME_LABELS
 from dashboard.filters import ViewFilter
 from dashboard.measures import hexes
 from dashboard.measures.catalogue import MAPPABLE, WARD_GEOGRAPHIES
+from dashboard.partners import DATE_ORDERS
 from dashboard.regions import default_region
 from dashboard.ui import cached
 
@@ -521,6 +522,14 @@ def reading_choices(reading: dict, columns: list[str]) -> dict:
         with c1:
             out["period"] = pick("Date column", reading.get("period"), columns,
                                  "Incidents are counted by the calendar month of this date.")
+            now = DATE_ORDERS.get(reading.get("date_order") or "", "")
+            found = "read from the dates" + (f" (now {now.split(' (')[0]})" if now else "")
+            out["date_order"] = st.selectbox(
+                "Date order", ["", *DATE_ORDERS],
+                format_func=lambda o: DATE_ORDERS.get(o, found), key="data_pick_date_order",
+                help="Where day and month are both numbers (11/03/2019): which comes "
+                "first. Read from the dates (a part over 12 can only be a day); day first, "
+                "the UK order, when every date could be either.")
         with c2:
             out["value"] = pick("Category column", reading.get("value"), columns,
                                 "Splits the counts into one indicator per category.")

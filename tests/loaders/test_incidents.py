@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from loaders import incidents as inc
+from loaders.fields import for_cli
 from loaders.ingest import ingest
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "partner" / "reading"
@@ -129,7 +130,7 @@ def test_easting_and_northing_are_read_in_british_national_grid(store):
 def test_an_incident_file_without_an_indicator_id_is_refused_with_what_to_give(store):
     report = ingest(FIX / "incidents.csv", store=store, today=TODAY)
     assert report.refused
-    assert report.reason == ("name the indicator its incidents are counted as, in "
+    assert for_cli(report.reason) == ("name the indicator its incidents are counted as, in "
                              "lower_snake_case (--indicator fire_incidents)")
 
 

@@ -19,6 +19,7 @@ import pytest
 from dashboard.access import OPERATOR
 from dashboard.filters import ViewFilter
 from dashboard.measures import indicator_view
+from loaders.fields import for_cli
 from loaders.ingest import ingest
 from store import Store
 from tests.conftest import REPO
@@ -124,7 +125,7 @@ def titles(store: Path) -> dict[str, str]:
 def test_a_total_without_a_period_is_refused_until_it_is_given(store):
     report = ingest(FIX / "force_total.csv", store=store, today=TODAY)
     assert report.refused
-    assert report.reason == (
+    assert for_cli(report.reason) == (
         "no period column was found; give the period the file covers (--period 2024 or "
         "--period 2024-04:2026-04); no indicator column was found; name the indicator "
         "(--indicator ID)")

@@ -191,3 +191,50 @@ def test_a_steward_changes_an_indicators_details_without_loading_again(private_s
     with duckdb.connect(str(private_store), read_only=True) as con:
         assert con.execute("SELECT unit, polarity FROM catalogue WHERE indicator = "
                            "'school_absence'").fetchone() == ("percent", "no_judgement")
+
+
+def notes_of(at) -> list[str]:
+    """The notes shown, as read (without the Markdown escapes)."""
+    return [c.value.replace("\\", "") for c in at.caption if c.value.startswith("Note: ")]
+
+
+def test_messages_on_the_page_name_the_form_fields_not_command_line_options(private_store):
+    at = app("pages/data.py", user="t_admin").run()
+    data = b"ref,When,lat,lon\n1,sometime,51.3811,-2.3590\n2,later,51.3750,-2.3700\n"
+    at = upload(at, "reports.csv", data, partner="council")
+    assert not at.exception
+    said = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert "in lower_snake_case under 'Indicator id'" in said
+    assert "--" not in said
+    at.text_input(key="data_pick_id").input("council_reports")
+    at.button(key="data_reread").click()
+    at = at.run()
+    said = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert "no date column could be read; choose it under 'Date column'" in said
+    assert "--" not in said and at.button(key="data_load").disabled
+
+
+def test_the_date_order_is_read_from_the_dates_and_can_be_chosen_on_the_form(private_store):
+    at = app("pages/data.py", user="t_admin").run()
+    at = upload(at, "ambiguous.csv", (READING / "incidents_uk_dates_ambiguous.csv")
+                .read_bytes(), partner="council")
+    at.text_input(key="data_pick_id").input("council_reports")
+    at.button(key="data_reread").click()
+    at = at.run()
+    assert not at.exception
+    assert any("read day first: every value is ambiguous (no part over 12); read day first, "
+               "the UK order (choose the order under 'Date order')" in n
+               for n in notes_of(at)), notes_of(at)
+    assert not any("--" in n for n in notes_of(at))
+    order = at.selectbox(key="data_pick_date_order")
+    assert order.value == "" and order.format_func("") == "read from the dates (now day first)"
+    at.selectbox(key="data_pick_date_order").set_value("month-first")
+    at.button(key="data_reread").click()
+    at = at.run()
+    assert any("read month first, as chosen" in n for n in notes_of(at)), notes_of(at)
+    at = load(at)
+    assert not at.exception
+    with duckdb.connect(str(private_store), read_only=True) as con:
+        months = dict(con.execute("SELECT period_start, sum(value) FROM observations WHERE "
+                                  "indicator = 'council_reports' GROUP BY 1").fetchall())
+    assert months == {"2019-10": 1.0, "2019-11": 1.0, "2020-02": 1.0, "2020-05": 2.0}
