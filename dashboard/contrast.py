@@ -17,7 +17,7 @@ def luminance(colour: str) -> float:
     text = colour.strip().lstrip("#")
     if len(text) == 3:
         text = "".join(c * 2 for c in text)
-    if len(text) != 6:
+    if len(text) != 6 or any(c not in "0123456789abcdefABCDEF" for c in text):
         raise ValueError(f"colour was {colour!r} but is expected to be '#rrggbb'")
     channels = [int(text[i:i + 2], 16) / 255 for i in (0, 2, 4)]
     r, g, b = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
