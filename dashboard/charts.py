@@ -2,12 +2,49 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import math
+import textwrap
 
 import altair as alt
 import numpy as np
 import pandas as pd
+
+from dashboard import rates
+
+# Every chart's text is drawn in this colour on this background: 12.6:1, past WCAG AA's
+# 4.5:1. Streamlit's own chart theme draws labels in a faded grey (3.7:1 on white);
+# a chart's own configuration takes precedence over it, so each chart carries this.
+CHART_TEXT = "#333333"
+CHART_BACKGROUND = "#ffffff"
+TEXT_CONFIG = {
+    "background": CHART_BACKGROUND,
+    "axis": {"labelColor": CHART_TEXT, "titleColor": CHART_TEXT},
+    "legend": {"labelColor": CHART_TEXT, "titleColor": CHART_TEXT},
+    "header": {"labelColor": CHART_TEXT, "titleColor": CHART_TEXT},
+    "title": {"color": CHART_TEXT, "subtitleColor": CHART_TEXT},
+    "text": {"color": CHART_TEXT},
+}
+
+
+def drawn(make):
+    """A chart-making function whose chart comes back :func:`readable`."""
+    @functools.wraps(make)
+    def wrapper(*args, **kwargs):
+        return readable(make(*args, **kwargs))
+    return wrapper
+
+
+def readable(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The chart with the app's text colours (:data:`TEXT_CONFIG`): the one place every
+    chart the app draws, on a page or in a report, gets them."""
+    config = TEXT_CONFIG
+    return chart.configure(background=config["background"]) \
+        .configure_axis(**config["axis"]).configure_legend(**config["legend"]) \
+        .configure_header(**config["header"]).configure_title(**config["title"]) \
+        .configure_text(**config["text"])
+
 
 UNIT_WORDS = {"count": "", "rank": "mean rank", "score": "mean score", "ratio": "mean ratio",
               "rate": "mean rate", "proportion": "mean share", "change": "mean change"}
@@ -107,6 +144,7 @@ def ranking_html(top: pd.DataFrame, column: str = "rate_per_1000",
         f"</thead><tbody>{''.join(rows)}</tbody></table>")
 
 
+@drawn
 def monthly_trends(monthly: pd.DataFrame, titles: dict[str, str]) -> alt.Chart:
     """Small multiples of each monthly count's regional total, one panel per indicator
     on its own scale, with a description a screen reader announces (the figures
@@ -149,57 +187,152 @@ def freshness(catalogue: pd.DataFrame) -> pd.DataFrame:
         "Source": catalogue["source"]})
 
 
-def profile_chart(profile: pd.DataFrame, ward_name: str) -> alt.Chart:
-    """A spine chart: where the ward, its district and the region fall among the
-    region's wards on each indicator (0 = least need, 100 = most need).
+# The spine chart's classes: each row's significance against its benchmark, as a legend
+# label, a colour (``rates.COMPARISON_COLOURS``) and a shape, so colour is never the
+# only cue; the row's label says it in words as well.
+SIGNIFICANCE = {
+    rates.BETTER: ("Better", "circle"),
+    rates.SIMILAR: ("Similar", "square"),
+    rates.WORSE: ("Worse", "diamond"),
+    rates.HIGHER: ("Higher (no judgement)", "triangle-up"),
+    rates.LOWER: ("Lower (no judgement)", "triangle-down"),
+    rates.NOT_COMPARED: ("Not compared (no interval)", "cross"),
+}
+SIGNIFICANCE_WORDS = {rates.BETTER: "better than", rates.SIMILAR: "similar to",
+                      rates.WORSE: "worse than", rates.HIGHER: "higher than",
+                      rates.LOWER: "lower than"}
+LABEL_WIDTH = 26  # characters a row's label is wrapped at: it fits beside a phone's spine
+LINE = "\n"
 
-    Positions, not raw figures, put indicators in different units on one axis.
-    A dot is red where the ward shows more need than the region, blue where less.
+
+def _wrap(text: str, width: int = LABEL_WIDTH) -> list[str]:
+    return textwrap.wrap(text, width, break_long_words=True) or [""]
+
+
+def spine_rows(profile: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`profile_chart`: each indicator with a figure for the ward (or
+    one suppressed), its benchmark and its significance against it.
+
+    The benchmark is England where the indicator's figures cover England, else the
+    region; ``significance`` is the ward's 95 % interval against it (``vs_england`` or
+    ``vs_region`` of :func:`dashboard.profile.ward_profile`), judged by polarity.
+    ``label`` is the indicator's title wrapped into lines, then a line of words saying
+    how it compares (the words join the colour and shape of its dot).
     """
-    data = profile[profile["position"].notna()].copy()
-    data["label"] = data["title"].str.replace("Police: ", "", regex=False)
-    data["interval"] = [f"{lo:,.2f} to {hi:,.2f}" if pd.notna(lo) and pd.notna(hi)
-                        else "not published" for lo, hi in zip(
-                            data["lower_95"], data["upper_95"], strict=True)] \
-        if "lower_95" in data else "not published"
-    worse = data["position"] > data["region_position"]
-    data["compared"] = np.where(worse, "more need than the region",
-                                "less need than the region")
-    order = data.sort_values("position", ascending=False)["label"].tolist()
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=300))
-    x = alt.X("position:Q", title="Position among the region's wards (100 = most need)",
-              scale=alt.Scale(domain=[0, 100]))
+    shown = profile[profile["figure"].notna() | (profile["suppressed"] != "")].copy()
+    on_england = shown["england"].notna()
+    shown["benchmark_name"] = np.where(on_england, "England", "the region")
+    shown["benchmark"] = np.where(on_england, shown["england"], shown["region"])
+    shown["benchmark_position"] = np.where(
+        on_england, shown.get("england_position", np.nan), shown["region_position"])
+    compared = np.where(on_england, shown["vs_england"], shown["vs_region"])
+    shown["significance"] = [c if c in SIGNIFICANCE else rates.NOT_COMPARED
+                             for c in compared]
+    shown["class"] = shown["significance"].map(lambda c: SIGNIFICANCE[c][0])
+    words = []
+    for row in shown.itertuples():
+        if row.suppressed != "":
+            words.append("suppressed (small count)")
+        elif row.significance in SIGNIFICANCE_WORDS:
+            words.append(f"{SIGNIFICANCE_WORDS[row.significance]} {row.benchmark_name}")
+        elif pd.isna(row.benchmark):
+            words.append("no benchmark figure")
+        else:
+            words.append(f"not compared with {row.benchmark_name}")
+    shown["verdict"] = words
+    shown["label"] = [LINE.join([*_wrap(t.replace("Police: ", "")), w[:1].upper() + w[1:]])
+                      for t, w in zip(shown["title"], shown["verdict"], strict=True)]
+    shown["interval"] = [f"{lo:,.2f} to {hi:,.2f}" if pd.notna(lo) and pd.notna(hi)
+                         else "not published" for lo, hi in zip(
+                             shown["lower_95"], shown["upper_95"], strict=True)]
+    return shown
+
+
+@drawn
+def profile_chart(profile: pd.DataFrame, ward_name: str, district_name: str = "") -> alt.Chart:
+    """A spine chart, as Fingertips draws one: each indicator's row spans the region's
+    wards (0 = least need, 100 = most; the darker middle half from the 25th to the 75th
+    percentile), with the benchmark (England, or the region where England is not
+    covered) as a black line, the district as a hollow circle and the ward as a dot
+    coloured and shaped by its significance against the benchmark: better, similar or
+    worse as the indicator's polarity says, higher or lower where it makes no
+    judgement, not compared without a confidence interval.
+
+    Positions, not raw figures, put indicators in different units on one axis; the
+    colour comes from the ward's confidence interval, never from its position. Every
+    row's label is shown in full (wrapped), ending with the comparison in words.
+    """
+    data = spine_rows(profile)
+    district_name = district_name or (str(data["district_name"].dropna().iat[0])
+                                      if data["district_name"].notna().any() else "district")
+    lines = max([lab.count(LINE) + 1 for lab in data["label"]], default=2)
+    order = data.sort_values("position", ascending=False, na_position="last")["label"].tolist()
+    newline = LINE.encode("unicode_escape").decode()
+    y = alt.Y("label:N", sort=order, title=None, scale=alt.Scale(paddingInner=0.25),
+              axis=alt.Axis(labelExpr=f"split(datum.label, '{newline}')",
+                            labelLimit=0, labelFontSize=12, labelLineHeight=14,
+                            labelPadding=6, ticks=False, domain=False))
+    need = alt.Scale(domain=[0, 100], nice=False)
+    x = alt.X("position:Q", scale=need, axis=alt.Axis(
+        values=[0, 25, 50, 75, 100], title=["Among the region's wards", "(0 least need, "
+                                            "100 most)"]))
     base = alt.Chart(data)
-    band = base.mark_bar(color="#eeeeee", height=12).encode(
-        x=alt.X("zero:Q", scale=alt.Scale(domain=[0, 100])), x2="hundred:Q", y=y) \
-        .transform_calculate(zero="0", hundred="100")
-    region = base.mark_tick(color="#555", thickness=2, size=16).encode(
-        x="region_position:Q", y=y,
-        tooltip=[alt.Tooltip("region:Q", title="Region", format=",.2f")])
-    district = base.mark_point(shape="diamond", color="#444", filled=False, size=60).encode(
-        x="district_position:Q", y=y,
+    spine = base.mark_bar(color="#e6e6e6").encode(
+        x=alt.X("zero:Q", scale=need), x2="hundred:Q", y=y).transform_calculate(
+        zero="0", hundred="100")
+    middle = base.mark_bar(color="#c2c2c2").encode(
+        x=alt.X("q1:Q", scale=need), x2="q3:Q", y=y).transform_calculate(q1="25", q3="75")
+    benchmark = base.mark_tick(color="#000000", thickness=3).encode(
+        x=alt.X("benchmark_position:Q", scale=need), y=y,
+        tooltip=[alt.Tooltip("benchmark_name:N", title="Benchmark"),
+                 alt.Tooltip("benchmark:Q", title="Benchmark figure", format=",.2f")])
+    district = base.mark_point(shape="circle", filled=False, color="#333333", size=90,
+                               strokeWidth=1.5).encode(
+        x=alt.X("district_position:Q", scale=need), y=y,
         tooltip=[alt.Tooltip("district_name:N", title="District"),
                  alt.Tooltip("district:Q", title="District figure", format=",.2f")])
-    ward = base.mark_circle(size=120, opacity=0.95).encode(
-        x=x, y=y, color=alt.Color("compared:N", title=None, scale=alt.Scale(
-            domain=["more need than the region", "less need than the region"],
-            range=["#d7301f", "#2171b5"]), legend=alt.Legend(orient="bottom")),
-        tooltip=[alt.Tooltip("label:N", title="Indicator"),
+    classes = list(SIGNIFICANCE)
+    labels = [SIGNIFICANCE[c][0] for c in classes]
+    # Two columns of classes beside a wide spine, one beside a phone's narrow one.
+    legend = alt.Legend(columns={"expr": "width < 320 ? 1 : 2"},
+                        title="Ward compared with the benchmark", orient="bottom",
+                        direction="horizontal", labelLimit=0, titleLimit=0, symbolSize=120,
+                        symbolStrokeColor="#333333", symbolStrokeWidth=1)
+    ward = base.mark_point(filled=True, size=150, opacity=1, stroke="#333333",
+                           strokeWidth=1).encode(
+        x=x, y=y,
+        color=alt.Color("class:N", title="Ward compared with the benchmark", legend=legend,
+                        scale=alt.Scale(domain=labels, range=[
+                            rates.COMPARISON_COLOURS[c] for c in classes])),
+        shape=alt.Shape("class:N", title="Ward compared with the benchmark", legend=legend,
+                        scale=alt.Scale(domain=labels,
+                                        range=[SIGNIFICANCE[c][1] for c in classes])),
+        tooltip=[alt.Tooltip("title:N", title="Indicator"),
                  alt.Tooltip("figure:Q", title=ward_name, format=",.2f"),
                  alt.Tooltip("interval:N", title="95% confidence interval"),
+                 alt.Tooltip("verdict:N", title="Compared"),
+                 alt.Tooltip("benchmark:Q", title="Benchmark figure", format=",.2f"),
                  alt.Tooltip("district:Q", title="District", format=",.2f"),
                  alt.Tooltip("region:Q", title="Region", format=",.2f"),
-                 alt.Tooltip("measure:N", title="Compared"),
+                 alt.Tooltip("measure:N", title="Measure"),
                  alt.Tooltip("period:N", title="Period")])
-    return (band + region + district + ward).properties(
-        description=f"Spine chart: where {ward_name}, its district and the region fall "
-        f"among the region's wards on {len(data)} indicators. The same figures are in the "
-        "table 'Every indicator' below the chart.",
-        height=26 * max(len(data), 1) + 40,
-        title=alt.TitleParams(f"{ward_name} (dot), its district (diamond) and the region "
-                              "(tick)", fontSize=12, anchor="start"))
+    return (spine + middle + benchmark + district + ward).properties(
+        description=f"Spine chart of {len(data)} indicators for {ward_name}: where the "
+        f"ward, {district_name} and the benchmark (England, or the region where England "
+        "is not covered) fall among the region's wards, and whether the ward is "
+        "significantly better, similar or worse than the benchmark. The same figures are "
+        "in the table 'Every indicator' below the chart.",
+        height=alt.Step(14 * lines + 12),
+        title=alt.TitleParams(
+            f"{ward_name} against the benchmark", anchor="start", fontSize=14,
+            subtitle=["Black line: the benchmark, England (or the",
+                      "region where the label says so). Hollow",
+                      f"circle: {district_name}. Grey: the region's",
+                      "wards, darker for the middle half."],
+            subtitleFontSize=12))
 
 
+@drawn
 def trend_chart(trend: pd.DataFrame, title: str) -> alt.Chart:
     """The ward's monthly figure beside the region's."""
     return alt.Chart(trend).mark_line(point=True).encode(
@@ -219,6 +352,7 @@ def trend_table(trend: pd.DataFrame) -> pd.DataFrame:
         .round(2).reset_index().rename(columns={"period": "Month"}).rename_axis(columns=None)
 
 
+@drawn
 def contributions_chart(index: pd.DataFrame, titles: dict[str, str], top: int = 15
                         ) -> alt.Chart:
     """Stacked bars: each indicator's contribution to the top areas' demand index."""
@@ -245,6 +379,7 @@ def contributions_chart(index: pd.DataFrame, titles: dict[str, str], top: int = 
                  "table below the chart.")
 
 
+@drawn
 def backtest_chart(results: pd.DataFrame, names: dict[str, str]) -> alt.Chart:
     """Each method's PAI in every test window (dots) and its median (a bar), with a
     rule at 1: flagging areas at random."""

@@ -99,7 +99,7 @@ def compared_classes(compared: pd.Series, polarity: str, suppressed: pd.Series |
                      suppressed_label: str = "Suppressed") -> Classification:
     """Colours for each area's comparison with the region (``dashboard.rates``):
     significantly worse, similar or better, as polarity says, in colour-blind-safe
-    blue, yellow and orange; areas without an interval are not compared."""
+    green, yellow and red (Okabe-Ito shades); areas without an interval are not compared."""
     from dashboard import rates
     judged = rates.judged(compared.to_numpy(dtype=object), polarity)
     colours = np.array([rates.COMPARISON_COLOURS[j] for j in judged], dtype=object)

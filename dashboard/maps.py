@@ -387,6 +387,9 @@ def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataF
     deck = choropleth_deck(shapes, result, classes, lads, unit="count", detail=detail,
                            measure_label="", outlines=level == "ward", fields=fields,
                            tooltip_html=html, edge_colour=(150, 150, 150))
+    if level == "hex" and len(shapes):
+        # Hexagons cover only the districts where the source has data: open on those.
+        deck.initial_view_state = view_state(tuple(shapes.total_bounds))
     if focus:
         inside = shapes[shapes["code"].isin(_hot_codes(result, mode))]
         if len(inside):

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from dashboard import access, emerging, geography, measures, rates, weights
+from dashboard import access, contrast, emerging, geography, measures, rates, weights
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.measures import catalogue
@@ -125,7 +125,8 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
         comparator against the ward's interval, by polarity; ``not compared``
         without one), ``suppressed``, and ``position``, ``district_position``,
         ``region_position``: where each figure falls among the wards' (0 least
-        need, 100 most), which puts indicators of any unit on one scale.
+        need, 100 most), which puts indicators of any unit on one scale (and
+        ``england_position``).
 
     Raises
     ------
@@ -183,7 +184,8 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
             "trend": trend,
             "district_name": row["lad_name"], "suppressed": row["suppressed"],
             "position": position(row[column]), "district_position": position(district),
-            "region_position": position(comp["region"])})
+            "region_position": position(comp["region"]),
+            "england_position": position(england)})
     return pd.DataFrame(rows)
 
 
@@ -307,8 +309,7 @@ def comparison_colours(cell: str) -> str:
     colour = rates.COMPARISON_COLOURS.get(cell)
     if not colour:
         return ""
-    text = "#000000" if cell == "similar" else "#ffffff"
-    return f"background-color: {colour}; color: {text}"
+    return f"background-color: {colour}; color: {contrast.text_on(colour)}"
 
 
 def display_table(profile: pd.DataFrame) -> pd.DataFrame:

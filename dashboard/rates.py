@@ -25,9 +25,14 @@ Z = float(norm.ppf(1 - (1 - LEVEL) / 2))
 HIGHER, SIMILAR, LOWER = "higher", "similar", "lower"
 NOT_COMPARED = "not compared"
 BETTER, WORSE = "better", "worse"
-# Colour-blind safe (Okabe-Ito): better blue, similar yellow, worse orange.
-COMPARISON_COLOURS = {BETTER: "#0072B2", SIMILAR: "#F0E442", WORSE: "#D55E00",
-                      HIGHER: "#CC79A7", LOWER: "#56B4E9", NOT_COMPARED: "#BBBBBB"}
+# Fingertips' better green, similar amber-yellow and worse red, in their colour-blind
+# safe (Okabe-Ito) shades: bluish green, yellow and vermilion; higher and lower with no
+# judgement in two blues; not compared grey. Charts add a shape and words to each.
+COMPARISON_COLOURS = {BETTER: "#009E73", SIMILAR: "#F0E442", WORSE: "#D55E00",
+                      HIGHER: "#0072B2", LOWER: "#56B4E9", NOT_COMPARED: "#BBBBBB"}
+# The polarities that say which way is worse; any other (an indicator where higher is
+# neither better nor worse) is compared as higher or lower, never judged.
+JUDGED = ("high_is_bad", "low_is_bad")
 
 
 def poisson_limits(count, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +82,6 @@ def compare(lower, upper, comparator) -> np.ndarray:
     return out
 
 
-JUDGED = ("high_is_bad", "low_is_bad")  # polarities with a better and a worse
 
 
 def rank_meaning(polarity: str) -> str:
@@ -86,12 +90,12 @@ def rank_meaning(polarity: str) -> str:
 
 
 def judged(compared, polarity: str) -> np.ndarray:
-    """Higher and lower as better and worse, by the indicator's polarity; an
-    indicator with no judgement (``no_judgement``) stays higher or lower."""
+    """Higher and lower as better and worse, by the indicator's polarity (left as
+    higher and lower for a polarity that makes no judgement)."""
     c = np.asarray(compared, dtype=object)
     if polarity not in JUDGED:
         return c.copy()
-    worse = HIGHER if polarity != "low_is_bad" else LOWER
+    worse = HIGHER if polarity == "high_is_bad" else LOWER
     return np.select([c == worse, (c == HIGHER) | (c == LOWER)], [WORSE, BETTER], c)
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 import vl_convert
 
-from dashboard import charts, export, geography, profile, rates
+from dashboard import charts, contrast, export, geography, profile, rates
 from dashboard.access import Viewer
 from dashboard.filters import ViewFilter
 from dashboard.measures import catalogue
@@ -167,7 +167,7 @@ def _trend_words(table: pd.DataFrame) -> str:
 
 def _svg(chart: alt.TopLevelMixin, label: str) -> str:
     """A chart as SVG, an image with a text alternative (its details are in the text)."""
-    svg = vl_convert.vegalite_to_svg(chart.to_json())
+    svg = vl_convert.vegalite_to_svg(charts.readable(chart).to_json())
     svg = re.sub(r"^<svg ", f'<svg role="img" aria-label="{html.escape(label)}" ', svg,
                  count=1)
     return svg
@@ -184,8 +184,8 @@ def to_html(report: WardReport) -> str:
         for col, value in zip(report.table.columns, row, strict=True):
             text = "" if pd.isna(value) else str(value)
             colour = rates.COMPARISON_COLOURS.get(text) if col in compared else None
-            style = f" style='background:{colour};color:" \
-                f"{'#000' if text == 'similar' else '#fff'}'" if colour else ""
+            style = f" style='background:{colour};color:{contrast.text_on(colour)}'" \
+                if colour else ""
             tag = "th scope='row'" if col == "Indicator" else "td"
             cells.append(f"<{tag}{style}>{e(text)}</{tag.split()[0]}>")
         rows.append("<tr>" + "".join(cells) + "</tr>")

@@ -58,18 +58,24 @@ with left:
                     key="pro_map")
     st.caption("The ward (dark outline) and its LSOAs, with district boundaries.")
 with right:
-    st.altair_chart(charts.profile_chart(table, name), width="stretch")
+    st.altair_chart(charts.profile_chart(table, name, profile.district_of(table)),
+                    width="stretch")
 
 st.subheader("Every indicator")
 shown = profile.display_table(table)
 compared = [c for c in shown.columns if c.startswith("vs ")]
+# The comparisons come straight after the ward's figure, so they are in view on a wide
+# screen without scrolling the table sideways; the indicator stays pinned.
+first = ["Indicator", "Ward", *reversed(compared)]
 st.dataframe(shown.style.map(profile.comparison_colours, subset=compared), hide_index=True,
-             width="stretch")
-st.caption("vs district, region and England: the comparator's figure against the ward's 95% "
+             width="stretch", column_order=first + [c for c in shown.columns if c not in first],
+             column_config={"Indicator": st.column_config.TextColumn(pinned=True)})
+st.caption("vs England, region and district: the comparator's figure against the ward's 95% "
            "confidence interval (exact Poisson for a rate per 1,000; the partner's own "
-           "limits for a published rate). Worse or better as the indicator's polarity says; "
-           "similar when the comparator is inside the interval. Blue is better, yellow "
-           "similar, orange worse. England is given where an indicator covers it.")
+           "limits for a published rate). Worse or better as the indicator's polarity says "
+           "(higher or lower where it makes no judgement); similar when the comparator is "
+           "inside the interval. Green is better, yellow similar, red worse, the words say "
+           "the same. England is given where an indicator covers it.")
 
 st.subheader("Over the months")
 monthly = widgets.monthly_indicator("pro")

@@ -135,7 +135,8 @@ def _counts(store: Store, who: Viewer, grants: dict, region: Region, flt: ViewFi
     value = counts.reindex(ids, fill_value=0).astype(float)
     estimated = hidden.reindex(ids, fill_value=0).astype(int).to_numpy()
     value = (disclosure.whole(value) if protect else value).to_numpy()
-    view = pd.DataFrame({"area_code": ids, "area_name": [f"Hexagon {c}" for c in ids],
+    view = pd.DataFrame({"area_code": ids,
+                         "area_name": _hex_names(store, region, ids, lad[1].tolist()),
                          "value": value, "denominator": np.nan, "rate_per_1000": np.nan,
                          "rank": measures.rank_areas(pd.Series(value), polarity).to_numpy(),
                          "estimated": estimated,
@@ -152,6 +153,29 @@ def _counts(store: Store, who: Viewer, grants: dict, region: Region, flt: ViewFi
                   for c in ids], crs=geography.MAP_CRS)
     view.attrs["points_outside"] = int(pts.loc[~pts["cell"].isin(cells), "n"].sum())
     return view, shapes
+
+
+def _hex_names(store: Store, region: Region, cells: list[str], districts: list[str]
+              ) -> list[str]:
+    """A name a person can read for each hexagon: the ward its centre lies in, and
+    the ward's district ("Hexagon in Lawrence Hill, Bristol, City of"); the district
+    (``districts``, one per cell) alone where the centre lies in no ward (on an
+    estuary or the coast, whose water the districts' outlines take in)."""
+    if not cells:
+        return []
+    wards = geography.area_shapes(store, region, "ward")
+    lat, lng = zip(*(h3.cell_to_latlng(c) for c in cells), strict=True)
+    centres = gpd.GeoSeries(gpd.points_from_xy(lng, lat), crs=geography.MAP_CRS) \
+        .to_crs(wards.crs)
+    where = gpd.sjoin(gpd.GeoDataFrame(geometry=centres), wards, how="left",
+                      predicate="within")
+    where = where[~where.index.duplicated()]  # a centre on a shared edge: the first ward
+    names = []
+    for ward, lad, district in zip(where["name"], where["lad_name"], districts,
+                                   strict=True):
+        names.append(f"Hexagon in {ward}, {lad}" if pd.notna(ward) else
+                     f"Hexagon in {district} (outside its wards)")
+    return names
 
 
 def hex_graph(cells: list[str]) -> Graph:

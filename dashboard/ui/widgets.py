@@ -200,11 +200,14 @@ def _level_control(where, key: str, levels: list[str], current: str,
                                    help=help) or fallback
 
 
-def view_controls(key: str, pick_indicator: bool = True) -> tuple[ViewFilter, object]:
+def view_controls(key: str, pick_indicator: bool = True, no_rate=lambda indicator: ""
+                  ) -> tuple[ViewFilter, object]:
     """Region, level, indicator, period and measure; returns the view and a spare column.
 
     With ``pick_indicator=False`` the view keeps its indicator (a page that
-    chooses several, such as Export, asks for them itself).
+    chooses several, such as Export, asks for them itself). ``no_rate(indicator)``
+    gives a reason rates are not offered for it (hexagons have no population), or
+    ``""``.
     """
     view = region_picker()
     frame = catalogue_for(view.region)
@@ -233,6 +236,8 @@ def view_controls(key: str, pick_indicator: bool = True) -> tuple[ViewFilter, ob
         view = period_picker(view, key)
     has_rate = bool(cat.at[indicator, "additive"]) and \
         filters.has_denominator(cat.at[indicator, "denominator"])
+    why = no_rate(indicator) if has_rate else ""
+    has_rate = has_rate and not why
     options = list(MEASURE_LABELS) if has_rate else ["count"]
     measure = view.measure if view.measure in options else "count"
     unit = cat.at[indicator, "unit"]
@@ -240,7 +245,7 @@ def view_controls(key: str, pick_indicator: bool = True) -> tuple[ViewFilter, ob
     measure = c4.radio(
         "Measure", options, index=options.index(measure), format_func=labels.get,
         key=f"{key}_measure", horizontal=True,
-        help=None if has_rate else "This indicator is already a score or rate; "
+        help=None if has_rate else why or "This indicator is already a score or rate; "
         "it is shown as published.")
     return _set(view.with_(measure=measure)), c5
 
@@ -312,7 +317,13 @@ def hotspot_controls(key: str = "hot") -> HotspotChoice:
     The choices are kept in the URL beside the view's, so a link reproduces them.
     """
     _hotspot_state(key)
-    view, c5 = view_controls(key)
+
+    def on_hexagons(indicator: str) -> str:
+        if st.session_state.get(f"{key}_shape") == "hexagons" and \
+                cached.has_points(indicator, cached.version()):
+            return "Hexagons have no population, so they are compared as counts."
+        return ""
+    view, c5 = view_controls(key, no_rate=on_hexagons)
     resolution = None
     if cached.has_points(view.indicator, cached.version()):
         h1, h2 = st.columns([1, 2])

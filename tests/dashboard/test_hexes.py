@@ -193,3 +193,34 @@ def test_an_agreement_at_the_point_level_shares_a_partners_hexagons(steward_stor
     else:
         with pytest.raises(AccessDenied, match="points and hexagons"):
             hexes.hex_view(store, regions["avon_and_somerset"], flt, 8, viewer=analyst)
+
+
+def test_hexagons_are_named_by_the_ward_they_lie_in(store, regions):
+    region = regions["avon_and_somerset"]
+    flt = ViewFilter(region.name, "lsoa", "crime_burglary", "2022-01", "2022-03")
+    view, _ = hexes.hex_view(store, region, flt, 8, viewer=OPERATOR)
+    names = view.set_index("area_code")["area_name"]
+    # Lawrence Hill, east of Bristol's centre (St Philips Marsh).
+    assert names[h3.latlng_to_cell(51.4525, -2.5700, 8)] == \
+        "Hexagon in Lawrence Hill, Bristol, City of"
+    assert names.str.startswith("Hexagon in ").all()
+    assert not any(code in name for code, name in names.items())  # never the H3 id
+    assert (names.str.contains(", ")).mean() > 0.8  # nearly all inside a named ward
+
+
+def test_a_hexagon_map_opens_on_the_districts_with_data(steward_store, regions):
+    from dashboard import geography, maps
+    region = regions["avon_and_somerset"]
+    steward = Store(steward_store)
+    admin = accounts.viewer_of("t_admin", steward.governance)
+    flt = ViewFilter(region.name, "lsoa", "fire_test22", "2022-01", "2022-03")
+    result, cells = analysis.hex_hotspot_view(steward, region, flt, 8, viewer=admin)
+    lads = geography.lad_outlines(steward, region)
+    deck = maps.class_map(cells, lads, result, mode="hotspots", method="gi",
+                          detail=region.map_detail, level="hex")
+    opened = deck.initial_view_state
+    whole = maps.view_state(tuple(lads.total_bounds))
+    assert opened.zoom > whole.zoom + 0.5  # the incidents' districts, not the region
+    minx, miny, maxx, maxy = cells.total_bounds
+    assert minx < opened.longitude < maxx and miny < opened.latitude < maxy
+    assert opened.zoom == maps.view_state(tuple(cells.total_bounds)).zoom

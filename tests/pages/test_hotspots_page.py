@@ -136,3 +136,18 @@ def test_hot_spots_only_hides_cold_spots_from_map_legend_and_table():
     assert not at.exception
     assert "Cold spot" not in legend(at)
     assert not at.dataframe[0].value["class"].str.startswith("Cold").any()
+
+
+def test_hexagons_are_counted_not_rated_and_named_by_their_ward():
+    at = app("pages/hotspots.py").run()
+    assert at.radio(key="hot_measure").options == ["Count", "Rate per 1,000 residents"]
+    at.radio(key="hot_shape").set_value("hexagons").run()
+    at.select_slider(key="hot_res").set_value(7).run()
+    assert not at.exception, [e.value for e in at.exception]
+    measure = at.radio(key="hot_measure")
+    assert measure.options == ["Count"] and "no population" in measure.help
+    areas = next(layer for layer in deck(at)["layers"] if layer["id"] == "areas")
+    assert all(o["name"].startswith("Hexagon in ") for o in areas["data"])
+    assert any(o["name"] == "Hexagon in Lawrence Hill, Bristol, City of" for o in areas["data"])
+    at.radio(key="hot_shape").set_value("areas").run()
+    assert len(at.radio(key="hot_measure").options) == 2  # areas have residents
