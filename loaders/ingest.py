@@ -487,6 +487,7 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
         # One transaction a file: checks and writes together, so two loads at once
         # (the same file, or files of one indicator) take turns and never both pass.
         with con.transaction():
+            catalogued = loads.catalogued(con)  # to tell an indicator's first arrival
             report = _load(con, path, raw, report, partner=partner, meta_map=meta_map,
                            first_year=first_year, today=today, agreement=agreement,
                            uploader=uploader, replace=replace, reading=reading,
@@ -504,8 +505,27 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
             governance.assign(agreement, report.indicators, gov)
         except LoaderError as err:
             report.notes.append(f"not assigned to {agreement}: {err.problems[0]}")
+    if not report.refused and not report.already_loaded:
+        _bind_awaiting(gov, uploader, report, set(report.indicators) - catalogued)
     _audit_upload(gov, uploader, report, agreement)
     return report
+
+
+def _bind_awaiting(gov, uploader: Uploader, report: Report, arrived: set[str]) -> None:
+    """Indicators arriving for the first time that an agreement already names (signed
+    before the data flowed): the agreement applies to them from now on, with no further
+    step; the report says so and the audit log records the binding."""
+    if not arrived:
+        return
+    for ag in governance.agreements(gov).to_dict("records"):
+        bound = sorted(arrived & set(ag["indicators"]))
+        if not bound:
+            continue
+        report.notes.append(f"{', '.join(bound)} arrived under the agreement {ag['id']} "
+                            "(registered before the data): it applies to them now")
+        governance.append_audit(uploader.name, uploader.role, "agreement", {
+            "action": "bind", "id": ag["id"], "indicators": bound, "file": report.file},
+            path=gov)
 
 
 class _RollBack(Exception):  # noqa: N818 - not an error: a dry run's way out
