@@ -259,7 +259,8 @@ def _agreements(store: Store, args: argparse.Namespace) -> int:
     _admin(args)
     if args.action == "list":
         frame = agreements.register(store.governance)
-        for col in ("parties", "indicators", "roles", "orgs"):
+        frame["awaiting_data"] = agreements.awaiting(frame, access.partner_indicators(store))
+        for col in ("parties", "indicators", "roles", "orgs", "awaiting_data"):
             frame[col] = frame[col].map(",".join)
         sys.stdout.write(frame.to_csv(index=False))
         for line in agreements.warnings(path=store.governance):
@@ -282,9 +283,14 @@ def _agreements(store: Store, args: argparse.Namespace) -> int:
             "level": args.level, "expires": args.expires, "start_date": args.start,
             "review_date": args.review, "purpose": args.purpose,
             "lawful_basis": args.lawful_basis}
-    agreements.add(spec, access.partner_indicators(store), by=args.viewer,
-                   path=store.governance)
+    added = agreements.add(spec, access.partner_indicators(store), by=args.viewer,
+                           path=store.governance)
     print(f"added agreement {args.id}", file=sys.stderr)
+    if added["awaiting"]:
+        print(f"awaiting data: {', '.join(added['awaiting'])} (the agreement applies to "
+              "them when they are loaded)", file=sys.stderr)
+    for line in added["warnings"]:
+        print(f"warning: {line}", file=sys.stderr)
     return 0
 
 
@@ -408,7 +414,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--id")
     p.add_argument("--title")
     p.add_argument("--parties", help="organisations party to it, comma-separated")
-    p.add_argument("--indicators", help="partner indicators it covers, comma-separated")
+    p.add_argument("--indicators", help="partner indicators it covers, comma-separated "
+                   "(ids not loaded yet are kept as awaiting data)")
     p.add_argument("--roles", help="roles that may see them, comma-separated")
     p.add_argument("--orgs", help="organisations that may see them, comma-separated")
     p.add_argument("--level", choices=list(agreements.AGREEMENT_LEVELS),

@@ -33,7 +33,12 @@ import pandas as pd
 PRIMARY = "primary"
 SECONDARY = "secondary"
 PARTNER = "partner"  # a cell the partner hid before sending ("under 5"), and totals with one
-WITHHELD = ("withheld", "low", "high")
+# Figures that include hidden parts: how many (``withheld``), the range of the figure
+# (``low``, ``high``), and how many of those parts are withheld because another way of
+# breaking the count down gives its total (``other``; see :func:`breakdown_cells`).
+WITHHELD = ("withheld", "low", "high", "other")
+COUNTED = ("withheld", "other")
+OTHER_WAY = "withheld (another breakdown gives this count's total here)"
 DERIVED = ("value", "rate_per_1000")
 
 
@@ -86,20 +91,50 @@ def with_withheld(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in WITHHELD:
         if col not in out:
-            out[col] = 0 if col == "withheld" else np.nan
-    out["withheld"] = out["withheld"].fillna(0).astype(int)
+            out[col] = 0 if col in COUNTED else np.nan
+    for col in COUNTED:
+        out[col] = out[col].fillna(0).astype(int)
     out.loc[is_withheld(out), "value"] = np.nan
     return out
 
 
 def withheld_label(view: pd.DataFrame, suppressed: pd.Series) -> pd.Series:
-    """The ``suppressed`` marker with partner-hidden figures as ``partner (12 to 18)``."""
+    """The ``suppressed`` marker with partner-hidden figures as ``partner (12 to 18)``, and
+    a breakdown withheld because another breakdown gives the total as :data:`OTHER_WAY`
+    (the partner did not hide it, and its range is not given)."""
     out = suppressed.copy()
     hid = is_withheld(view).to_numpy()
-    ranges = [f"{PARTNER} ({lo:g} to {hi:g})" if hi == hi else f"{PARTNER} (range not known)"
-              for lo, hi in zip(view["low"].to_numpy()[hid], view["high"].to_numpy()[hid],
-                                strict=True)]
+    other = (view["other"].fillna(0).to_numpy() > 0) if "other" in view else \
+        np.zeros(len(view), dtype=bool)
+    ranges = [OTHER_WAY if o else f"{PARTNER} ({lo:g} to {hi:g})" if hi == hi
+              else f"{PARTNER} (range not known)"
+              for lo, hi, o in zip(view["low"].to_numpy()[hid], view["high"].to_numpy()[hid],
+                                   other[hid], strict=True)]
     out.iloc[hid] = ranges
+    return out
+
+
+def why_blank(view: pd.DataFrame, k: int, *, rated: bool) -> pd.Series:
+    """Why each blank figure of a protected view is blank, in words ("" where it is
+    shown): a suppressed small count, one suppressed so that a district's total does
+    not give a small count away, a cell the partner hid (with its range), a breakdown
+    withheld for another, or no data. With a rate (``rated``), a figure shown without
+    its rate says why the rate is missing."""
+    s = view["suppressed"].astype(str)
+    out = pd.Series("", index=view.index, dtype=object)
+    out[s == PRIMARY] = f"suppressed: a count from 1 to {k - 1}"
+    out[s == SECONDARY] = ("suppressed: with its district's total it would give a "
+                           "suppressed count away")
+    partner = s.str.startswith(PARTNER)
+    out[partner] = "hidden by the partner" + s[partner].str[len(PARTNER):]
+    out[s == OTHER_WAY] = OTHER_WAY
+    empty = view["value"].isna() & (s == "")
+    chosen = view["breakdown"].astype(str) if "breakdown" in view else ""
+    out[empty] = np.where(pd.Series(chosen, index=view.index)[empty] != "",
+                          "no data for this breakdown", "no data")
+    if rated and "rate_per_1000" in view:
+        no_rate = view["value"].notna() & view["rate_per_1000"].isna()
+        out[no_rate] = "no rate: no population figure for this area"
     return out
 
 
@@ -205,6 +240,84 @@ def _cell(values: pd.Series, k: int) -> tuple[pd.Series, pd.Series]:
     return values.where(~small, k / 2), small
 
 
+def _ways(parts: pd.DataFrame) -> pd.DataFrame:
+    """Each part's way of breaking the count down: ``dims`` (its dimensions, sorted and
+    joined by ``|``), ``n`` (how many), and ``rank`` (one-way before cross-classified,
+    then alphabetical)."""
+    names = parts["b"].str.split("; ").map(lambda ps: [p.split(": ", 1)[0] for p in ps])
+    dims = names.map(lambda d: "|".join(sorted(d)))
+    n = names.map(len)
+    return pd.DataFrame({"dims": dims, "n": n,
+                         "rank": np.where(n > 1, "2", "1") + parts["b"].str.replace(
+                             r": [^;]*", "", regex=True)}, index=parts.index)
+
+
+def _crossed(parts: pd.DataFrame) -> pd.Series:
+    """True for the parts of area-periods whose parts are one full cross-classification
+    (every combination of the values of two or more dimensions, each once) with, at
+    most, some of its margins beside it (one way, or fewer dimensions, of the same
+    dimensions). Every other way there can then be added up from its cells."""
+    if parts.empty:
+        return pd.Series(False, index=parts.index)
+    group = [parts[c] for c in KEY]
+    top = parts["n"].groupby(group).transform("max")
+    finest = parts["n"] == top
+    one_way = parts[finest].groupby([parts.loc[finest, c] for c in KEY])["dims"].nunique()
+    fine = parts[finest].assign(
+        pieces=parts.loc[finest, "b"].str.split("; ").map(
+            lambda ps: tuple(p.split(": ", 1)[1] if ": " in p else "" for p in ps)))
+    by = fine.groupby(KEY)
+    values = by["pieces"].agg(lambda ps: int(np.prod([len(set(v)) for v in zip(*ps,
+                                                                              strict=True)])))
+    full = (by.size() == values) & (one_way == 1) & (by["n"].first() > 1) & \
+        (by["pieces"].agg(lambda ps: len(set(ps))) == by.size())
+    head = by["dims"].first()
+    parent = pd.MultiIndex.from_frame(parts[KEY])
+    covering = head.reindex(parent).to_numpy()
+    inside = [isinstance(h, str) and set(d.split("|")) <= set(h.split("|"))
+              for d, h in zip(parts["dims"], covering, strict=True)]
+    inside = pd.Series(inside, index=parts.index)
+    every = inside.groupby(group).transform("all")
+    return (full.reindex(parent).fillna(False).to_numpy().astype(bool)) & every
+
+
+def _project(labels: pd.Series, dims: pd.Series) -> pd.Series:
+    """A finest part's label (``"provider: A; age_group: 0-17"``) cut down to the
+    dimensions of one of its margins (``"provider"``): ``"provider: A"``."""
+    return pd.Series([
+        "; ".join(p for p in lab.split("; ") if p.split(": ", 1)[0] in set(d.split("|")))
+        for lab, d in zip(labels, dims, strict=True)], index=labels.index)
+
+
+def _sums(targets: pd.DataFrame, cells: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Figures built from protected cells: each stored target (a total, or a margin of a
+    cross-classification) is the sum of the cells it holds (``cells`` with the target's
+    :data:`KEY` and ``b``), plus what the stored target holds beyond them (a category the
+    partner did not list), protected in the same way. A target with a withheld cell is
+    withheld, its range the sum of the cells' ranges (never the stored one, which holds
+    the true values of small cells); a target the partner hid whose cells are all shown
+    keeps the partner's range."""
+    by = cells.groupby([*KEY, "b"])
+    summed = pd.DataFrame({
+        "cell": by["cell"].sum(), "true": by["value"].sum(min_count=1),
+        "small": by["small"].sum(), "held": by["held"].sum(),
+        "low": by["low"].sum(), "high": by["high"].sum()})
+    stored = targets.set_index([*KEY, "b"]).reindex(summed.index)
+    remainder = (stored["value"] - summed["true"].fillna(0.0)).where(
+        stored["value"].notna() & (summed["held"] == 0), 0.0)
+    rest, rest_small = _cell(remainder.fillna(0.0), k)
+    own = stored["held"].fillna(0)
+    held = (summed["held"] + own).astype(int)
+    value = (summed["cell"] + rest).where(held == 0)
+    partner_only = (own > 0) & (summed["held"] == 0)
+    low = (summed["low"] + rest).where(~partner_only, stored["low"])
+    high = (summed["high"] + rest).where(~partner_only, stored["high"])
+    return pd.DataFrame({"value": value, "small": summed["small"] + rest_small.astype(int),
+                         "withheld": held, "other": 0, "low": low.where(held > 0, value),
+                         "high": high.where(held > 0, value), "lower": np.nan,
+                         "upper": np.nan}).reset_index()
+
+
 def breakdown_cells(rows: pd.DataFrame, k: int, breakdown: str) -> pd.DataFrame:
     """Protected cells of a count that is broken down (by sex, age...), one per area and
     period, for its total (``breakdown`` ``""``) or one breakdown value.
@@ -215,10 +328,16 @@ def breakdown_cells(rows: pd.DataFrame, k: int, breakdown: str) -> pd.DataFrame:
     what the total holds beyond its parts (a category the partner did not list),
     protected in the same way. No shown figure then depends on a hidden part's value,
     whichever views are subtracted. A total is given only where one is stored (the
-    partner's, or one made at load). Where a count is broken down several ways at once
-    (sex, and age group, in separate parts), one way is the total's (one-way before
-    cross-classified, then alphabetical): the other ways' parts there are withheld from
-    every view, since together the ways would pin a hidden part down.
+    partner's, or one made at load).
+
+    A full cross-classification (provider by age group, every combination once) is the
+    finest grain there: its total and each of its margins (a provider over all ages, an
+    age group over all providers) are the sums of its protected cells, so every margin
+    can be shown beside the cells without a hidden cell being worked back. Where a count
+    is broken down several ways that are not one cross-classification (sex, and age
+    group, in separate parts), one way is the total's (one-way before cross-classified,
+    then alphabetical): the other ways' parts there are withheld from every view
+    (``other``), since together the ways would pin a hidden part down.
 
     Parameters
     ----------
@@ -231,59 +350,67 @@ def breakdown_cells(rows: pd.DataFrame, k: int, breakdown: str) -> pd.DataFrame:
     DataFrame
         :data:`KEY` and ``value`` (protected; NaN where withheld), ``small`` (stand-ins
         it includes), ``withheld`` (partner-hidden or withheld parts it includes),
-        ``low``, ``high`` (its range where withheld) and ``lower``, ``upper`` (published
-        limits, of a single stored row shown as it is).
+        ``other`` (parts it includes that are withheld because another way of breaking
+        the count down gives its total there), ``low``, ``high`` (its range where
+        withheld) and ``lower``, ``upper`` (published limits, of a single stored row
+        shown as it is).
     """
     r = rows.assign(b=rows["breakdown"].fillna(""))
-    parts = r[r["b"] != ""]
-    dims = parts["b"].str.replace(r": [^;]*", "", regex=True)
-    rank = np.where(dims.str.contains(";"), "2", "1") + dims
-    canon = rank.groupby([parts[c] for c in KEY]).transform("min")
     mark = r["value"].isna() & r["value_low"].notna()
     value, small = _cell(r["value"], k)
     r = r.assign(cell=value, small=small.astype(int), held=mark.astype(int),
                  low=r["value"].where(~mark, r["value_low"]).where(~small, k / 2),
                  high=r["value"].where(~mark, r["value_high"]).where(~small, k / 2))
+    parts = r[r["b"] != ""]
+    parts = parts.join(_ways(parts))
+    crossed = _crossed(parts)
+    canon = parts["rank"].groupby([parts[c] for c in KEY]).transform("min")
+    top = parts["n"].groupby([parts[c] for c in KEY]).transform("max")
     r["canonical"] = False
-    r.loc[parts.index, "canonical"] = (rank == canon).to_numpy()
-    out_cols = [*KEY, "value", "small", "withheld", "low", "high", "lower", "upper"]
+    r.loc[parts.index, "canonical"] = ((~crossed & (parts["rank"] == canon))
+                                       | (crossed & (parts["n"] == top))).to_numpy()
+    r["margin"] = False
+    r.loc[parts.index, "margin"] = (crossed & (parts["n"] < top)).to_numpy()
+    r["dims"] = ""
+    r.loc[parts.index, "dims"] = parts["dims"]
+    out_cols = [*KEY, "value", "small", "withheld", "other", "low", "high", "lower", "upper"]
+    finest = r[r["canonical"]]
     if breakdown:
         one = r[r["b"] == breakdown]
-        other = ~one["canonical"]  # another way is this area and period's total: withheld
+        margins = one[one["margin"]]
+        plain = one[~one["margin"]]
+        other = ~plain["canonical"]  # another way is this area and period's total: withheld
         out = pd.DataFrame({
-            **{c: one[c] for c in KEY}, "value": one["cell"].where(~other),
-            "small": one["small"].where(~other, 0),
-            "withheld": (one["held"] | other).astype(int),
-            "low": one["low"].where(~other), "high": one["high"].where(~other),
-            "lower": one["value_lower"].where(~other), "upper": one["value_upper"].where(~other)})
+            **{c: plain[c] for c in KEY}, "value": plain["cell"].where(~other),
+            "small": plain["small"].where(~other, 0),
+            "withheld": (plain["held"] | other).astype(int), "other": other.astype(int),
+            "low": plain["low"].where(~other), "high": plain["high"].where(~other),
+            "lower": plain["value_lower"].where(~other),
+            "upper": plain["value_upper"].where(~other)})
+        if len(margins):
+            out = pd.concat([out, _sums(margins, _margin_cells(finest, margins), k)
+                             [out_cols]], ignore_index=True)
         return out[out_cols].reset_index(drop=True)
-    totals = r[r["b"] == ""].set_index(KEY)
-    # Only where a total is stored (the partner's, or made at load from one way's parts):
-    # parts broken down two ways are not added up into a total here either.
-    kept = r[r["canonical"]]
-    kept = kept[pd.MultiIndex.from_frame(kept[KEY]).isin(totals.index)]
-    by = kept.groupby(KEY)
-    summed = pd.DataFrame({
-        "cell": by["cell"].sum(), "true": by["value"].sum(min_count=1),
-        "small": by["small"].sum(), "held": by["held"].sum(),
-        "low": by["low"].sum(), "high": by["high"].sum()})
-    plain = totals.loc[~totals.index.isin(summed.index)]
-    out_plain = pd.DataFrame({"value": plain["cell"], "small": plain["small"],
-                              "withheld": plain["held"], "low": plain["low"],
-                              "high": plain["high"], "lower": plain["value_lower"],
-                              "upper": plain["value_upper"]})
-    stored = totals.reindex(summed.index)
-    # What the stored total holds beyond its parts; not known while a part is withheld.
-    remainder = (stored["value"] - summed["true"].fillna(0.0)).where(
-        stored["value"].notna() & (summed["held"] == 0), 0.0)
-    rest, rest_small = _cell(remainder.fillna(0.0), k)
-    held = (summed["held"] + stored["held"].fillna(0)).astype(int)
-    value = (summed["cell"] + rest).where(held == 0)
-    low = (summed["low"] + rest).where(stored["held"].fillna(0) == 0, stored["low"])
-    high = (summed["high"] + rest).where(stored["held"].fillna(0) == 0, stored["high"])
-    out_parts = pd.DataFrame({"value": value, "small": summed["small"] + rest_small.astype(int),
-                              "withheld": held, "low": low.where(held > 0, value),
-                              "high": high.where(held > 0, value), "lower": np.nan,
-                              "upper": np.nan})
-    out = pd.concat([out_plain, out_parts]).reset_index()
+    totals = r[r["b"] == ""]
+    # Only where a total is stored (the partner's, or made at load from one way's parts,
+    # or from a cross-classification's cells): parts broken down several ways that are
+    # not one cross-classification are not added up into a total here either.
+    kept = finest[pd.MultiIndex.from_frame(finest[KEY]).isin(
+        pd.MultiIndex.from_frame(totals[KEY]))].assign(b="")
+    out_parts = _sums(totals, kept, k)
+    plain = totals[~pd.MultiIndex.from_frame(totals[KEY]).isin(
+        pd.MultiIndex.from_frame(out_parts[KEY]))]
+    out_plain = pd.DataFrame({**{c: plain[c] for c in KEY}, "value": plain["cell"],
+                              "small": plain["small"], "withheld": plain["held"], "other": 0,
+                              "low": plain["low"], "high": plain["high"],
+                              "lower": plain["value_lower"], "upper": plain["value_upper"]})
+    out = pd.concat([out_plain, out_parts], ignore_index=True)
     return out[out_cols]
+
+
+def _margin_cells(finest: pd.DataFrame, margins: pd.DataFrame) -> pd.DataFrame:
+    """The finest cells that each margin holds, labelled with the margin's ``b``."""
+    ways = margins[[*KEY, "dims"]].drop_duplicates()
+    cells = finest.drop(columns=["dims"]).merge(ways, on=KEY)
+    return cells.assign(b=_project(cells["b"], cells["dims"])) \
+        .merge(margins[[*KEY, "b"]], on=[*KEY, "b"])

@@ -121,7 +121,7 @@ def aggregate_to_ward(lsoa: pd.DataFrame, lookup: pd.DataFrame, *, additive: boo
         ``code, value, denominator`` per ward (and ``period``). A ward whose
         LSOAs all lack a value has NaN, never zero.
     """
-    extra = [c for c in ("hidden", "withheld", "low", "high") if c in lsoa]
+    extra = [c for c in ("hidden", "withheld", "other", "low", "high") if c in lsoa]
     keys = ["period"] if "period" in lsoa else []  # several periods: each on its own
     merged = lookup[["lsoa_code", "ward_code"]].merge(
         lsoa[[*keys, "code", "value", "denominator", *extra]], left_on="lsoa_code",

@@ -171,6 +171,8 @@ def _tooltip_fields(view: pd.DataFrame, unit: str) -> pd.DataFrame:
         partner = view["suppressed"].astype(str).str.startswith("partner").to_numpy()
         out.loc[partner, "v"] = [f"hidden by the partner{s[len('partner'):]}"
                                  for s in view["suppressed"].to_numpy()[partner]]
+        other = (view["suppressed"] == disclosure.OTHER_WAY).to_numpy()
+        out.loc[other, "v"] = disclosure.OTHER_WAY
     return out
 
 

@@ -562,6 +562,7 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
         # One transaction a file: checks and writes together, so two loads at once
         # (the same file, or files of one indicator) take turns and never both pass.
         with con.transaction():
+            catalogued = loads.catalogued(con)  # to tell an indicator's first arrival
             report = _load(con, path, raw, report, partner=partner, meta_map=meta_map,
                            first_year=first_year, today=today, agreement=agreement,
                            uploader=uploader, replace=replace, reading=reading,
@@ -580,8 +581,27 @@ def ingest(path: str | Path, *, name: str | None = None, partner: str | None = N
             governance.assign(agreement, report.indicators, gov)
         except LoaderError as err:
             report.notes.append(f"not assigned to {agreement}: {err.problems[0]}")
+    if not report.refused and not report.already_loaded:
+        _bind_awaiting(gov, uploader, report, set(report.indicators) - catalogued)
     _audit_upload(gov, uploader, report, agreement)
     return report
+
+
+def _bind_awaiting(gov, uploader: Uploader, report: Report, arrived: set[str]) -> None:
+    """Indicators arriving for the first time that an agreement already names (signed
+    before the data flowed): the agreement applies to them from now on, with no further
+    step; the report says so and the audit log records the binding."""
+    if not arrived:
+        return
+    for ag in governance.agreements(gov).to_dict("records"):
+        bound = sorted(arrived & set(ag["indicators"]))
+        if not bound:
+            continue
+        report.notes.append(f"{', '.join(bound)} arrived under the agreement {ag['id']} "
+                            "(registered before the data): it applies to them now")
+        governance.append_audit(uploader.name, uploader.role, "agreement", {
+            "action": "bind", "id": ag["id"], "indicators": bound, "file": report.file},
+            path=gov)
 
 
 class _RollBack(Exception):  # noqa: N818 - not an error: a dry run's way out
@@ -885,9 +905,12 @@ def _unit(ident: str, meta_map: dict, good: pd.DataFrame) -> str:
 
 def _totals(con, good: pd.DataFrame, meta_map: dict, report: Report) -> pd.DataFrame:
     """Totals a file leaves out: a count broken down by one column (sex, say) with no
-    row for all of it gets the sum of its values, marked as made here. A total
-    with a partner-hidden part is hidden too, with the range it must lie in.
-    Rates and scores are never added; without a total row they have none."""
+    row for all of it gets the sum of its values, marked as made here. A count given
+    as a full cross-classification (provider by age group, every combination once)
+    with no total gets its total and its margins (each provider over all ages, each
+    age group over all providers), made the same way. A sum with a partner-hidden part
+    is hidden too, with the range it must lie in. Rates and scores are never added;
+    without a total row they have none."""
     if "breakdown" not in good or good["breakdown"].eq("").all():
         return pd.DataFrame()
     keys = ["indicator", "area_code", "period", "period_end"]
@@ -901,32 +924,79 @@ def _totals(con, good: pd.DataFrame, meta_map: dict, report: Report) -> pd.DataF
     counts = {i for i in broken["indicator"].unique() if _is_count(con, i, meta_map, good)}
     one_dim = broken.groupby(keys)["_dim"].transform(lambda d: d.notna().all() and
                                                      d.nunique() == 1)
+    crossed = _full_cross(broken, keys)
     use = broken[broken["indicator"].isin(counts) & one_dim.astype(bool)]
-    if len(use) < len(broken):
-        left = sorted(set(broken.loc[~broken.index.isin(use.index), "indicator"]))
+    cross = broken[broken["indicator"].isin(counts) & crossed]
+    if len(use) + len(cross) < len(broken):
+        done = set(use.index) | set(cross.index)
+        left = sorted(set(broken.loc[~broken.index.isin(done), "indicator"]))
         report.notes.append(
             "no total row for some areas of " + ", ".join(left) + ": a rate or score, or "
-            "one broken down more than one way, is never added up, so only its breakdowns "
-            "are shown there")
+            "one broken down more than one way but not as a full cross-classification "
+            "(every combination once), is never added up, so only its breakdowns are shown "
+            "there")
+    pieces = cross["breakdown"].str.split("; ")
+    frames = [use.assign(_target="", _by=use["_dim"]),
+              cross.assign(_target=[["", *ps] for ps in pieces],
+                           _by=pieces.map(lambda ps: " by ".join(
+                               p.split(": ", 1)[0] for p in ps))).explode("_target")]
+    use = pd.concat([f for f in frames if len(f)], ignore_index=True) \
+        if len(frames[0]) + len(frames[1]) else pd.DataFrame()
     if use.empty:
         return pd.DataFrame()
     hidden = use["hidden"] if "hidden" in use else pd.Series(False, index=use.index)
     low = use["value"].fillna(use.get("value_low", np.nan))
     high = use["value"].fillna(use.get("value_high", np.nan))
-    totals = use.assign(_low=low, _high=high, _hidden=hidden).groupby(keys).agg(
+    totals = use.assign(_low=low, _high=high, _hidden=hidden).groupby(
+        [*keys, "_target"]).agg(
         value=("value", "sum"), value_low=("_low", "sum"), value_high=("_high", "sum"),
         hidden=("_hidden", "any"), partner=("partner", "first"),
         geography=("geography", "first"), denominator=("denominator", "first"),
-        by=("_dim", "first")).reset_index()
+        by=("_by", "first")).reset_index()
     totals["value"] = totals["value"].where(~totals["hidden"])
     totals[["value_low", "value_high"]] = totals[["value_low", "value_high"]].where(
         totals["hidden"])
-    report.notes.append(
-        f"{len(totals):,} totals were made by adding each count's breakdowns (by "
-        + ", ".join(sorted(totals["by"].unique())) + "), where the file has no total row"
-        + (f" ({int(totals['hidden'].sum()):,} with a partner-hidden part, hidden too)"
-           if totals["hidden"].any() else ""))
-    return totals.drop(columns="by").assign(breakdown="", row=0, derived=True)
+    one_way = ~totals["by"].str.contains(" by ")
+    made = totals[one_way]
+    if len(made):
+        report.notes.append(
+            f"{len(made):,} totals were made by adding each count's breakdowns (by "
+            + ", ".join(sorted(made["by"].unique())) + "), where the file has no total row"
+            + (f" ({int(made['hidden'].sum()):,} with a partner-hidden part, hidden too)"
+               if made["hidden"].any() else ""))
+    made = totals[~one_way]
+    if len(made):
+        whole = made["_target"] == ""
+        report.notes.append(
+            f"{int(whole.sum()):,} totals and {int((~whole).sum()):,} margins (one "
+            "breakdown over all the others) were made by adding the cells of each count "
+            "given as a full cross-classification (" + ", ".join(sorted(made["by"].unique()))
+            + "), where the file has no total row"
+            + (f" ({int(made['hidden'].sum()):,} with a partner-hidden cell, hidden too, "
+               "with the range they must lie in)" if made["hidden"].any() else ""))
+    return totals.drop(columns="by").rename(columns={"_target": "breakdown"}) \
+        .assign(row=0, derived=True)
+
+
+def _full_cross(broken: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """True for the rows of each area and period whose parts are one full
+    cross-classification: every part broken down by the same two or more columns, and
+    every combination of their values there, each once."""
+    pieces = broken["breakdown"].str.split("; ")
+    dims = pieces.map(lambda ps: "; ".join(p.split(": ", 1)[0] for p in ps))
+    values = pieces.map(lambda ps: tuple(p.split(": ", 1)[-1] for p in ps))
+    frame = broken[keys].assign(_dims=dims, _values=values, _n=pieces.map(len))
+
+    def full(group: pd.DataFrame) -> bool:
+        if group["_dims"].nunique() != 1 or group["_n"].iat[0] < 2 or \
+                group["_values"].nunique() != len(group):
+            return False
+        sizes = [len(set(v)) for v in zip(*group["_values"], strict=True)]
+        return int(np.prod(sizes)) == len(group)
+
+    ok = frame.groupby(keys)[["_dims", "_values", "_n"]].apply(full).rename("_ok")
+    return frame.merge(ok.reset_index(), on=keys, how="left")["_ok"].fillna(False) \
+        .astype(bool).set_axis(broken.index)
 
 
 def _count(n: int, noun: str) -> str:

@@ -35,15 +35,21 @@ if "admin_done" in st.session_state:
 
 with tab_ag:
     register = agreements.register(gov)
+    partner_ids = sorted(access.partner_indicators(cached.store()))
     if register.empty:
         st.info("No agreement is registered yet. Partner uploads are seen only by their own "
                 "organisation's stewards until one is.", icon=":material/info:")
     else:
-        shown = register.assign(**{c: register[c].map(", ".join)
-                                   for c in ("parties", "indicators", "roles", "orgs")})
-        st.dataframe(shown[["id", "title", "status", "parties", "indicators", "roles", "orgs",
-                            "level", "start_date", "review_date", "expires", "purpose",
-                            "lawful_basis"]], hide_index=True, width="stretch")
+        shown = register.assign(
+            awaiting_data=agreements.awaiting(register, set(partner_ids)).map(", ".join),
+            **{c: register[c].map(", ".join) for c in ("parties", "indicators", "roles",
+                                                       "orgs")})
+        st.dataframe(shown[["id", "title", "status", "parties", "indicators", "awaiting_data",
+                            "roles", "orgs", "level", "start_date", "review_date", "expires",
+                            "purpose", "lawful_basis"]], hide_index=True, width="stretch",
+                     column_config={"awaiting_data": st.column_config.TextColumn(
+                         "Awaiting data", help="Indicators the agreement names that have "
+                         "not been loaded yet; it applies to them when they arrive.")})
         c1, c2 = st.columns([2, 3])
         chosen = c1.selectbox("Agreement", register["id"].tolist(), key="admin_ag_pick")
         action = c2.segmented_control("Change its status", ["active", "suspended", "expired"],
@@ -57,7 +63,8 @@ with tab_ag:
                 st.rerun()
             except LoaderError as err:
                 st.error(err.user_message)
-    partner_ids = sorted(access.partner_indicators(cached.store()))
+    for line in st.session_state.pop("admin_ag_warnings", []):
+        st.warning(widgets.plain(line), icon=":material/spellcheck:")
     with st.expander("Register a new agreement"), st.form("admin_ag_add"):
         a1, a2 = st.columns(2)
         spec = {"id": a1.text_input("Id", placeholder="e.g. ISA-2026-004"),
@@ -66,7 +73,12 @@ with tab_ag:
         spec["purpose"] = st.text_area("Purpose", height=68)
         spec["lawful_basis"] = st.text_input("Lawful basis",
                                              placeholder="e.g. UK GDPR Art. 6(1)(e)")
-        spec["indicators"] = st.multiselect("Indicators covered", partner_ids)
+        chosen_ids = st.multiselect("Indicators covered", partner_ids, key="admin_ag_ids")
+        coming = st.text_input("Indicators not loaded yet (ids, comma-separated)",
+                               key="admin_ag_coming",
+                               help="An agreement is signed before data flows: it applies "
+                               "to these ids when their first file arrives.")
+        spec["indicators"] = [*chosen_ids, *(i.strip() for i in coming.split(",") if i.strip())]
         b1, b2, b3 = st.columns(3)
         spec["roles"] = b1.multiselect("Roles that may see them",
                                        [r for r in roles if r not in ("public", "administrator")])
@@ -82,8 +94,11 @@ with tab_ag:
         spec["expires"] = d3.date_input("Expires", dt.date.today() + dt.timedelta(days=730))
         if st.form_submit_button("Register", type="primary"):
             try:
-                agreements.add(spec, set(partner_ids), by=who, path=gov)
-                _done(f"Registered {spec['id']}")
+                added = agreements.add(spec, set(partner_ids), by=who, path=gov)
+                st.session_state["admin_ag_warnings"] = added["warnings"]
+                _done(f"Registered {spec['id']}" + (
+                    f" ({len(added['awaiting'])} indicator(s) awaiting data)"
+                    if added["awaiting"] else ""))
                 st.rerun()
             except LoaderError as err:
                 st.error(err.user_message)

@@ -8,11 +8,18 @@ start, review date, expiry and status (active, suspended or expired).
 Rules: every partner indicator belongs to at most one agreement (so exactly one
 once assigned); only partner indicators can be covered (open data needs none);
 every change is audited.
+
+An agreement is signed before data flows, so it may name indicators that have not
+been loaded yet: they are *awaiting data* (:func:`awaiting`), and when a file of one
+arrives the agreement applies to it with no further step (the upload's audit entry
+records the binding). An id that is not loaded but close to one that is draws a
+warning (a typo would otherwise wait for data that never comes), not a refusal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import re
 
@@ -22,6 +29,8 @@ from dashboard.access import audit
 from dashboard.access.policy import Viewer
 from dashboard.access.roles import load_roles
 from dashboard.filters import FilterError
+from loaders.ingest import reserved
+from loaders.partner import INDICATOR
 from store import governance
 
 ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -66,10 +75,14 @@ def _check(spec: dict, partner_indicators: set[str], others: pd.DataFrame) -> di
     unknown_roles = [r for r in out["roles"] if r not in load_roles()]
     if unknown_roles:
         problems.append(f"roles {unknown_roles} are not roles; known: {list(load_roles())}")
-    not_partner = [i for i in out["indicators"] if i not in partner_indicators]
-    if not_partner:
-        problems.append(f"indicators {not_partner} are not partner indicators in the "
-                        "catalogue (open data needs no agreement)")
+    coming = [i for i in out["indicators"] if i not in partner_indicators]
+    malformed = [i for i in coming if not re.match(INDICATOR, i)]
+    if malformed:
+        problems.append(f"indicators {malformed} are not indicator ids (lower_snake_case: "
+                        "letters, digits, underscores)")
+    open_data = [i for i in coming if i not in malformed and reserved(i)]
+    if open_data:
+        problems.append(f"indicators {open_data} are open data, which needs no agreement")
     for other in others.to_dict("records"):
         taken = sorted(set(other["indicators"]) & set(out["indicators"]))
         if taken:
@@ -93,6 +106,26 @@ def _check(spec: dict, partner_indicators: set[str], others: pd.DataFrame) -> di
     return out
 
 
+def awaiting(frame: pd.DataFrame, partner_indicators: set[str]) -> pd.Series:
+    """Each agreement's indicators that have no data yet (a list per row of the
+    register ``frame``): named when it was signed, before their first upload."""
+    return frame["indicators"].map(lambda ids: [i for i in ids if i not in partner_indicators])
+
+
+def near_misses(indicators, known: set[str]) -> list[str]:
+    """Warnings for indicator ids that are not loaded but are close to one that is
+    (``fire_delibrate`` beside ``fire_deliberate``): perhaps a typo."""
+    out = []
+    for ident in indicators:
+        if ident in known:
+            continue
+        close = difflib.get_close_matches(ident, sorted(known), n=1, cutoff=0.8)
+        if close:
+            out.append(f"{ident!r} has no data yet and is close to the loaded indicator "
+                       f"{close[0]!r}; check it is not a typo (it is kept as awaiting data)")
+    return out
+
+
 def _row(spec: dict) -> list:
     return [spec["title"], json.dumps(spec["parties"]), spec["purpose"], spec["lawful_basis"],
             json.dumps(spec["indicators"]), json.dumps(spec["roles"]), json.dumps(spec["orgs"]),
@@ -103,19 +136,30 @@ def _row(spec: dict) -> list:
 def add(spec: dict, partner_indicators: set[str], *, by: Viewer, path=None) -> dict:
     """Register a new agreement.
 
+    Indicators not loaded yet are accepted, as awaiting data.
+
+    Returns
+    -------
+    dict
+        The agreement as registered, with ``awaiting`` (its indicators with no data
+        yet) and ``warnings`` (those close to a loaded id: :func:`near_misses`).
+
     Raises
     ------
     FilterError
-        Naming every problem (unknown roles or indicators, an indicator that is
-        already in another agreement, a bad date, an existing id).
+        Naming every problem (unknown roles, an indicator id that is malformed or open
+        data, one already in another agreement, a bad date, an existing id).
     """
     existing = register(path)
     if spec.get("id") in set(existing["id"]):
         raise FilterError("agreement", f"{spec['id']!r} already exists; edit it instead")
     clean = _check(spec, partner_indicators, existing)
     governance.add_agreement(clean["id"], _row(clean), path)
-    audit.record(by, "agreement", path, action="add", **_loggable(clean))
-    return clean
+    waiting = [i for i in clean["indicators"] if i not in partner_indicators]
+    audit.record(by, "agreement", path, action="add", **_loggable(clean),
+                 awaiting_data=waiting)
+    return {**clean, "awaiting": waiting,
+            "warnings": near_misses(clean["indicators"], partner_indicators)}
 
 
 def update(agreement_id: str, changes: dict, partner_indicators: set[str], *, by: Viewer,

@@ -25,7 +25,7 @@ from store import Store
 
 COLUMNS = ["area_code", "area_name", "level", "indicator", "breakdown", "period_start",
            "period_end", "value", "value_lower_95", "value_upper_95", "denominator",
-           "rate_per_1000", "rank", "estimated", "suppressed"]
+           "rate_per_1000", "rank", "estimated", "suppressed", "why_blank"]
 # With the rate measure, exports add the rate's 95 % limits and the comparison with the
 # region (``dashboard.rates``).
 RATE_COLUMNS = ["rate_lower_95", "rate_upper_95", "compared_with_region"]
@@ -164,7 +164,7 @@ class _LsoaShared:
                     source_population=source_pop, by="period")
                 conversions.append(conversion)
                 if moved["withheld"].gt(0).any():  # partner-hidden cells go where they go
-                    for col in disclosure.WITHHELD:
+                    for col in [c for c in disclosure.WITHHELD if c in moved]:
                         shares, _ = vintage.convert(
                             moved[["period", "code", col]].rename(columns={col: "value"}), w,
                             additive=True, source=geo, target=target, by="period")
@@ -267,7 +267,8 @@ def _broken_down_figures(store: Store, who: Viewer, meta: dict, geographies, sta
     by = cells.groupby(keys)
     out = pd.DataFrame({
         "value": by["value"].sum(min_count=1), "hidden": by["small"].sum(),
-        "withheld": by["withheld"].sum(), "low": by["low"].sum(min_count=1),
+        "withheld": by["withheld"].sum(), "other": by["other"].sum(),
+        "low": by["low"].sum(min_count=1),
         "high": by["high"].sum(min_count=1), "n": by.size(),
         "lower": by["lower"].first(), "upper": by["upper"].first()}).reset_index()
     out.loc[out["n"] != 1, ["lower", "upper"]] = np.nan  # limits of one row as published
@@ -505,6 +506,7 @@ def _protected_views(store: Store, region: Region, flt: ViewFilter, meta: dict,
     out["suppressed"] = disclosure.withheld_label(view, out["suppressed"])
     hide = out["suppressed"] != ""  # limits would give a hidden figure away
     out.loc[hide, ["value_lower_95", "value_upper_95"]] = np.nan
+    out["why_blank"] = disclosure.why_blank(out, k, rated=has_rate(meta))
     out, region_figure = _with_comparison(out, lsoa, meta, flt.measure)
     # A small count's stand-in (k/2 per hidden cell, never its true value) lets a hotspot
     # test keep the area in place instead of leaving a hole: holes in random data

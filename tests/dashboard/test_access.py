@@ -145,7 +145,7 @@ def test_an_indicator_belongs_to_exactly_one_agreement(tmp_path):
         agreements.add({"id": "A3", "indicators": "crime_all", **base, "roles": "mayor",
                         "level": "street", "expires": "soon"}, {"x"}, by=OPERATOR, path=gov)
     text = err.value.user_message
-    assert "not partner indicators" in text and "'mayor'" in text and "'street'" in text
+    assert "are open data" in text and "'mayor'" in text and "'street'" in text
     assert "not a date" in text
 
 
