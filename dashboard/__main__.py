@@ -36,21 +36,30 @@ import datetime as dt
 import hashlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from dashboard import access, analysis, backtest, export, hotspots, measures
+# Only what every command needs is imported here; each command imports its own model
+# (statistics, geometry, charts) when it runs, so an account or agreement is changed
+# without loading them.
+from dashboard import access
 from dashboard.access import OPERATOR, Viewer, accounts, agreements, audit
 from dashboard.access.roles import load_roles
 from dashboard.filters import LEVELS, MEASURES, FilterError, ViewFilter, parse_period
-from dashboard.measures import catalogue, hexes
-from dashboard.regions import get_region
 from loaders import LoaderError
 from store import Store
+
+if TYPE_CHECKING:
+    from dashboard import hotspots
 
 
 def _filter(store: Store, args: argparse.Namespace, indicator: str | None = None
             ) -> ViewFilter:
+    from dashboard import measures
+    from dashboard.measures import catalogue
+    from dashboard.regions import get_region
+
     region = get_region(args.region)
     indicator = indicator or args.indicator
     grants = access.rules(store, args.viewer)
@@ -70,6 +79,8 @@ def _filter(store: Store, args: argparse.Namespace, indicator: str | None = None
 
 
 def _settings(args: argparse.Namespace) -> hotspots.Settings:
+    from dashboard import hotspots
+
     try:
         return hotspots.Settings(method=getattr(args, "method", "gi"),
                                  permutations=args.permutations, seed=args.seed,
@@ -95,6 +106,8 @@ def _write(frame: pd.DataFrame, data: bytes, out: str, noun: str = "areas") -> N
 
 def _resolution(args: argparse.Namespace) -> int:
     """The hexagon size of ``--level hex`` (``--resolution`` is for hexagons only)."""
+    from dashboard.measures import hexes
+
     if args.level != "hex":
         if args.resolution is not None:
             raise FilterError("--resolution", "is for --level hex only")
@@ -107,6 +120,9 @@ def _resolution(args: argparse.Namespace) -> int:
 
 
 def _export(store: Store, args: argparse.Namespace) -> int:
+    from dashboard import export
+    from dashboard.regions import get_region
+
     indicators = [i.strip() for i in args.indicator.split(",") if i.strip()]
     flt = _filter(store, args, indicators[0] if indicators else "")
     if args.out == "-" and args.format not in ("csv", "geojson"):
@@ -141,6 +157,9 @@ def _export(store: Store, args: argparse.Namespace) -> int:
 
 
 def _hotspots(store: Store, args: argparse.Namespace) -> int:
+    from dashboard import analysis, export
+    from dashboard.regions import get_region
+
     flt = _filter(store, args)
     resolution = _resolution(args)
     if resolution:
@@ -155,6 +174,9 @@ def _hotspots(store: Store, args: argparse.Namespace) -> int:
 
 
 def _emerging(store: Store, args: argparse.Namespace) -> int:
+    from dashboard import analysis, export
+    from dashboard.regions import get_region
+
     flt = _filter(store, args)
     result = analysis.emerging_view(store, get_region(flt.region), flt, _settings(args),
                                     viewer=args.viewer)
@@ -163,6 +185,10 @@ def _emerging(store: Store, args: argparse.Namespace) -> int:
 
 
 def _backtest(store: Store, args: argparse.Namespace) -> int:
+    from dashboard import backtest, export, hotspots
+    from dashboard.measures import catalogue
+    from dashboard.regions import get_region
+
     region = get_region(args.region)
     months = catalogue.months(store, args.indicator, viewer=args.viewer)
     train, test = parse_period(args.train, months), parse_period(args.test, months)
@@ -180,6 +206,8 @@ def _backtest(store: Store, args: argparse.Namespace) -> int:
 
 def _report(store: Store, args: argparse.Namespace) -> int:
     from dashboard import report  # Chromium and Vega's converter: only for this command
+    from dashboard.measures import catalogue
+    from dashboard.regions import get_region
     region = get_region(args.region)
     months = catalogue.months(store, "crime_all", viewer=args.viewer)
     start, end = parse_period(args.period, months) if args.period else (months[0], months[-1])
@@ -295,6 +323,8 @@ def _agreements(store: Store, args: argparse.Namespace) -> int:
 
 
 def _audit(store: Store, args: argparse.Namespace) -> int:
+    from dashboard import export
+
     _admin(args)
     if args.action == "verify":
         problems = audit.verify(store.governance)
@@ -332,6 +362,7 @@ def _view_options(p: argparse.ArgumentParser, hexagons: bool = False) -> None:
                    default="lsoa", help="hex: H3 hexagons of the indicator's points"
                    if hexagons else None)
     if hexagons:
+        from dashboard.measures import hexes
         p.add_argument("--resolution", type=int, help="H3 resolution of --level hex: " +
                        "; ".join(f"{r}: {w}" for r, w in hexes.RESOLUTIONS.items()) +
                        f" (default {hexes.DEFAULT_RESOLUTION})")
@@ -345,6 +376,7 @@ def _view_options(p: argparse.ArgumentParser, hexagons: bool = False) -> None:
 
 
 def _test_options(p: argparse.ArgumentParser) -> None:
+    from dashboard import hotspots
     p.add_argument("--permutations", type=int, default=hotspots.PERMUTATIONS,
                    help="conditional permutations for the pseudo p-values (default 999)")
     p.add_argument("--seed", type=int, default=hotspots.SEED,
@@ -353,28 +385,31 @@ def _test_options(p: argparse.ArgumentParser) -> None:
                    help="multiple-testing correction (default: false discovery rate)")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the dashboard command line; return the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m dashboard",
-                                     description="ODA Dashboard, head-less.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("export", help="write the data behind a map")
+def _export_options(p: argparse.ArgumentParser) -> None:
+    from dashboard import export
     _view_options(p, hexagons=True)
     p.add_argument("--format", choices=list(export.FORMATS), default="csv",
                    help="csv (with a .metadata.json sidecar), geojson, gpkg or xlsx")
     p.set_defaults(run=_export)
-    p = sub.add_parser("hotspots", help="Gi* or Local Moran hot spots, one row per area")
+
+
+def _hotspots_options(p: argparse.ArgumentParser) -> None:
+    from dashboard import hotspots
     _view_options(p, hexagons=True)
     p.add_argument("--method", choices=list(hotspots.METHODS), default="gi",
                    help="gi: Getis-Ord Gi*; lisa: Local Moran's I")
     _test_options(p)
     p.set_defaults(run=_hotspots)
-    p = sub.add_parser("emerging", help="emerging hot spot category per area over the months")
+
+
+def _emerging_options(p: argparse.ArgumentParser) -> None:
     _view_options(p)
     _test_options(p)
     p.set_defaults(run=_emerging)
-    p = sub.add_parser("backtest", help="how well each hot spot method's areas from a "
-                       "training window caught the test window's demand (capture rate, PAI)")
+
+
+def _backtest_options(p: argparse.ArgumentParser) -> None:
+    from dashboard import backtest
     p.add_argument("--region", required=True, help="region preset (config/regions.toml)")
     p.add_argument("--level", choices=LEVELS, default="lsoa")
     p.add_argument("--indicator", required=True, help="indicator id, e.g. crime_all")
@@ -388,17 +423,18 @@ def main(argv: list[str] | None = None) -> int:
     _test_options(p)
     _common(p)
     p.set_defaults(run=_backtest)
-    p = sub.add_parser("report", help="a ward's printable report (PDF): map, every indicator "
-                       "with its rank and comparison, trends, summary and sources")
+
+
+def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--region", required=True, help="region preset (config/regions.toml)")
     p.add_argument("--ward", required=True, help="ward code, e.g. E05010892")
     p.add_argument("--period", help="months START:END for monthly indicators (default: all)")
     p.add_argument("--out", required=True, help="output PDF, or - for standard output")
     _common(p)
     p.set_defaults(run=_report)
-    p = sub.add_parser("users", help="accounts: add (password on standard input), list, "
-                       "disable, enable; sql-login gives an account a PostgreSQL login "
-                       "(password on standard input) for QGIS or psql")
+
+
+def _users_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["add", "list", "disable", "enable", "sql-login"])
     p.add_argument("name", nargs="?", help="the account name (an e-mail address for OIDC)")
     p.add_argument("--role", help=f"one of {list(load_roles())}")
@@ -407,8 +443,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="an account that signs in through OIDC only")
     _common(p)
     p.set_defaults(run=_users)
-    p = sub.add_parser("agreements", help="information-sharing agreements: add, list, "
-                       "expire, suspend, activate")
+
+
+def _agreements_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=["add", "list", "expire", "suspend", "activate"])
     p.add_argument("agreement_id", nargs="?", help="the agreement (expire, suspend, activate)")
     p.add_argument("--id")
@@ -427,13 +464,53 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lawful-basis")
     _common(p)
     p.set_defaults(run=_agreements)
-    p = sub.add_parser("audit", help="write the audit log as CSV, or verify its chain")
+
+
+def _audit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", nargs="?", choices=["verify"], help="check the hash chain")
     p.add_argument("--since", help="entries from this date (YYYY-MM-DD)")
     p.add_argument("--user", help="entries by this account")
     p.add_argument("--out", help="CSV file, or - for standard output")
     _common(p)
     p.set_defaults(run=_audit)
+
+
+# Each command, its help and its options (filled in for the command that runs).
+COMMANDS = {
+    "export": ("write the data behind a map", _export_options),
+    "hotspots": ("Gi* or Local Moran hot spots, one row per area", _hotspots_options),
+    "emerging": ("emerging hot spot category per area over the months", _emerging_options),
+    "backtest": ("how well each hot spot method's areas from a training window caught the "
+                 "test window's demand (capture rate, PAI)", _backtest_options),
+    "report": ("a ward's printable report (PDF): map, every indicator with its rank and "
+               "comparison, trends, summary and sources", _report_options),
+    "users": ("accounts: add (password on standard input), list, disable, enable; "
+              "sql-login gives an account a PostgreSQL login (password on standard input) "
+              "for QGIS or psql", _users_options),
+    "agreements": ("information-sharing agreements: add, list, expire, suspend, activate",
+                   _agreements_options),
+    "audit": ("write the audit log as CSV, or verify its chain", _audit_options),
+}
+
+
+def parser_for(argv: list[str]) -> argparse.ArgumentParser:
+    """The command line's parser. Only the command named in ``argv`` gets its options
+    (and imports what they name); every command is listed, and all get theirs when
+    none is named, so ``--help`` and a mistyped command read as before."""
+    parser = argparse.ArgumentParser(prog="python -m dashboard",
+                                     description="ODA Dashboard, head-less.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    named = next((a for a in argv if not a.startswith("-")), None)
+    for name, (text, options) in COMMANDS.items():
+        p = sub.add_parser(name, help=text)
+        if named not in COMMANDS or named == name:
+            options(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the dashboard command line; return the exit status."""
+    parser = parser_for(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     given = {"command": args.command,
              "argv": list(argv if argv is not None else sys.argv[1:])[:40]}

@@ -71,20 +71,35 @@ def emerging_view(store: Store, region: Region, flt: ViewFilter,
         If the period holds fewer than ``emerging.MIN_PERIODS`` months.
     """
     grants = access.rules(store, viewer)
-    whole = measures.indicator_view(store, region, flt, viewer=viewer, grants=grants) \
-        .set_index("area_code")  # checks access before any month is read
+    # checks access before any month is read
+    whole = measures.indicator_view(store, region, flt, viewer=viewer, grants=grants)
     months = periods(store, flt, viewer=viewer)
     if len(months) < emerging.MIN_PERIODS:
         raise FilterError("period", f"emerging hot spots need at least {emerging.MIN_PERIODS} "
                           f"periods; {flt.indicator} has {len(months)} in {flt.period}. "
                           "Choose a longer period.")
     graph = weights.region_graph(store, region, flt.level) if graph is None else graph
-    settings = hotspots.Settings(method="gi", permutations=settings.permutations,
-                                 seed=settings.seed, correction=settings.correction,
-                                 alpha=settings.alpha)
     views = measures.indicator_views(store, region, flt, months, viewer=viewer, grants=grants)
     results = hotspots.hotspots_over_periods(views, graph, measure=flt.measure,
-                                             settings=settings)
+                                             settings=gi_settings(settings))
+    return emerging_classes(whole, results)
+
+
+def gi_settings(settings: hotspots.Settings) -> hotspots.Settings:
+    """The settings of each month's Gi* in an emerging hot spot analysis."""
+    return hotspots.Settings(method="gi", permutations=settings.permutations,
+                             seed=settings.seed, correction=settings.correction,
+                             alpha=settings.alpha)
+
+
+def emerging_classes(whole: pd.DataFrame, results: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The body of :func:`emerging_view`, once the figures are read and tested: the
+    view of the whole period (``measures.indicator_view``) and each month's Gi*
+    result (``hotspots.hotspots_over_periods`` with :func:`gi_settings`), oldest first.
+    A month's result does not depend on the other months tested with it, so one pass
+    over many months can serve several periods (a backtest's training windows)."""
+    whole = whole.set_index("area_code")
+    months = list(results)
     z, hot, cold = {}, {}, {}
     for month, res in results.items():
         res = res.set_index("area_code")

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
 
-from dashboard import access, analysis, geography, hotspots, measures, weights
+from dashboard import access, analysis, emerging, geography, hotspots, measures, weights
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.measures import catalogue
@@ -124,6 +124,42 @@ def flag(method: str, train: pd.DataFrame, graph: Graph, share: float,
                       f"{list(METHODS)}")
 
 
+def _checked(methods: list[str] | None, share: float) -> list[str]:
+    """The methods asked (all by default), once they and the share are known good."""
+    methods = list(METHODS) if methods is None else methods
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise FilterError("method", f"{unknown} not backtest methods; choose from "
+                          f"{list(METHODS)}")
+    if not 0 < share <= 1:
+        raise FilterError("share", f"share was {share}; it must be above 0 and at most 1")
+    return methods
+
+
+def _check_window(window: Window, months: list[str], indicator: str) -> None:
+    """Refuse windows the indicator does not have, or a test window not after training."""
+    for label, period in (("train", (window.train_start, window.train_end)),
+                          ("test", (window.test_start, window.test_end))):
+        missing = [p for p in period if p not in months]
+        if missing or period[0] > period[1]:
+            span = f"{months[0]} to {months[-1]}" if months else "none"
+            raise FilterError(label, f"{period[0]}:{period[1]} is not a period of "
+                              f"{indicator} (it has {span})")
+    if window.test_start <= window.train_end:
+        raise FilterError("test", "the test window must start after the training window ends")
+
+
+def _scores(methods: list[str], train: pd.DataFrame, test: pd.Series, graph: Graph,
+            area: pd.Series, share: float, settings: hotspots.Settings,
+            trend: pd.DataFrame | None) -> pd.DataFrame:
+    area = area.reindex(train["area_code"])
+    rows = []
+    for method in methods:
+        flagged = flag(method, train, graph, share, settings, trend)
+        rows.append({"method": method, "share": share, **score(flagged, test, area)})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
 def backtest(store: Store, region: Region, flt: ViewFilter, window: Window, *,
              methods: list[str] | None = None, share: float = SHARE,
              settings: hotspots.Settings = hotspots.DEFAULT, graph: Graph | None = None,
@@ -143,23 +179,9 @@ def backtest(store: Store, region: Region, flt: ViewFilter, window: Window, *,
         For an unknown method, a share outside (0, 1], or windows the indicator
         does not have (or that overlap).
     """
-    methods = list(METHODS) if methods is None else methods
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown:
-        raise FilterError("method", f"{unknown} not backtest methods; choose from "
-                          f"{list(METHODS)}")
-    if not 0 < share <= 1:
-        raise FilterError("share", f"share was {share}; it must be above 0 and at most 1")
+    methods = _checked(methods, share)
     months = catalogue.months(store, flt.indicator, viewer=viewer)
-    for label, period in (("train", (window.train_start, window.train_end)),
-                          ("test", (window.test_start, window.test_end))):
-        missing = [p for p in period if p not in months]
-        if missing or period[0] > period[1]:
-            span = f"{months[0]} to {months[-1]}" if months else "none"
-            raise FilterError(label, f"{period[0]}:{period[1]} is not a period of "
-                              f"{flt.indicator} (it has {span})")
-    if window.test_start <= window.train_end:
-        raise FilterError("test", "the test window must start after the training window ends")
+    _check_window(window, months, flt.indicator)
     grants = access.rules(store, viewer)
     base = flt.with_(measure="count")
     train = measures.indicator_view(store, region, base.with_(
@@ -170,7 +192,6 @@ def backtest(store: Store, region: Region, flt: ViewFilter, window: Window, *,
         grants=grants).set_index("area_code")["value"]
     graph = weights.region_graph(store, region, flt.level) if graph is None else graph
     area = land_area(store, region, flt.level) if area is None else area
-    area = area.reindex(train["area_code"])
     trend = None
     if "emerging" in methods:
         try:
@@ -179,11 +200,7 @@ def backtest(store: Store, region: Region, flt: ViewFilter, window: Window, *,
                 graph, viewer=viewer)
         except FilterError:
             trend = None  # too few training months: the method flags nothing
-    rows = []
-    for method in methods:
-        flagged = flag(method, train, graph, share, settings, trend)
-        rows.append({"method": method, "share": share, **score(flagged, test, area)})
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return _scores(methods, train, test, graph, area, share, settings, trend)
 
 
 def rolling_windows(months: list[str], train: int, test: int, step: int = 1) -> list[Window]:
@@ -202,19 +219,58 @@ def rolling(store: Store, region: Region, flt: ViewFilter, windows: list[Window]
             progress=None, viewer: Viewer) -> pd.DataFrame:
     """:func:`backtest` over several windows: :data:`COLUMNS` plus ``window``.
 
+    Each window's rows are what :func:`backtest` gives for it, but what the windows
+    share is read and tested once: the region's lookup and land areas, every month's
+    view (``measures.indicator_views``, one read for all the months), and each
+    month's Gi* for emerging hot spots (``hotspots.hotspots_over_periods``: a month's
+    result is the same whichever training window it falls in). A one-month test
+    window is that month's view; each training window's own total is still read as
+    a view of its months (``measures.indicator_view``), so its small counts are
+    protected as that total's, not month by month.
+
     ``progress(done, total)`` is called after each window.
     """
+    methods = _checked(methods, share)
     graph = weights.region_graph(store, region, flt.level) if graph is None else graph
-    area = land_area(store, region, flt.level)
+    grants = access.rules(store, viewer)
+    months = catalogue.months(store, flt.indicator, viewer=viewer, grants=grants)
+    for w in windows:
+        _check_window(w, months, flt.indicator)
+    if not windows:
+        return pd.DataFrame(columns=[*COLUMNS, "window", "test_start"])
+    base = flt.with_(measure="count")
+    lookup = geography.lsoa_lookup(store, region)
+    area = land_area(store, region, flt.level, lookup)
+
+    def within(start: str, end: str) -> list[str]:
+        return [m for m in months if start <= m <= end]
+    trained = {w: within(w.train_start, w.train_end) for w in windows}
+    # Emerging hot spots need enough training months; fewer, and the method flags nothing.
+    trends = {m for ms in trained.values() if len(ms) >= emerging.MIN_PERIODS for m in ms} \
+        if "emerging" in methods else set()
+    single = {w.test_start for w in windows if w.test_start == w.test_end}
+    wanted = [m for m in months if m in trends | single]
+    monthly = measures.indicator_views(store, region, base, wanted, viewer=viewer,
+                                       grants=grants) if wanted else {}
+    tested = hotspots.hotspots_over_periods(
+        {m: monthly[m] for m in wanted if m in trends}, graph, measure=base.measure,
+        settings=analysis.gi_settings(settings)) if trends else {}
     parts = []
     for i, w in enumerate(windows):
-        one = backtest(store, region, flt, w, methods=methods, share=share,
-                       settings=settings, graph=graph, area=area, viewer=viewer)
+        train = measures.indicator_view(store, region, base.with_(
+            period_start=w.train_start, period_end=w.train_end), viewer=viewer,
+            grants=grants, lookup=lookup)
+        test = monthly[w.test_start] if w.test_start == w.test_end else \
+            measures.indicator_view(store, region, base.with_(
+                period_start=w.test_start, period_end=w.test_end), viewer=viewer,
+                grants=grants, lookup=lookup)
+        trend = analysis.emerging_classes(train, {m: tested[m] for m in trained[w]}) \
+            if trends and len(trained[w]) >= emerging.MIN_PERIODS else None
+        one = _scores(methods, train, test.set_index("area_code")["value"], graph, area,
+                      share, settings, trend)
         parts.append(one.assign(window=w.label, test_start=w.test_start))
         if progress:
             progress(i + 1, len(windows))
-    if not parts:
-        return pd.DataFrame(columns=[*COLUMNS, "window", "test_start"])
     return pd.concat(parts, ignore_index=True)
 
 

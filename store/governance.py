@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from store import postgres, secrets
+from store import secrets
 from store.errors import SourceError
 from store.settings import describe, governance_path
 
@@ -82,11 +82,13 @@ class _Pg:
         self.con = con
 
     def execute(self, sql: str, params: list | tuple = ()):
+        from store import postgres
         return self.con.execute(postgres.dialect(sql), list(params))
 
 
 def ensure(url: str) -> None:
     """Create the register's schema in a PostgreSQL store (idempotent)."""
+    from store import postgres  # psycopg: only for a register in PostgreSQL
     with postgres.open_connection(url) as con:
         con.execute(PG_DDL)
     _ready.add(url)
@@ -94,6 +96,7 @@ def ensure(url: str) -> None:
 
 @contextmanager
 def _connect_pg(url: str, write: bool) -> Iterator[_Pg]:
+    from store import postgres
     if url not in _ready:
         ensure(url)
     with postgres.open_connection(url, autocommit=False) as con:

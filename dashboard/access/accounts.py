@@ -29,8 +29,16 @@ LAST = (f"; that was the last of {MAX_FAILURES} attempts: sign-in for this name 
 PAUSED = ("sign-in for this name is paused here after {n} failed attempts; try again after "
           "{at:%H:%M} UTC, or ask an administrator")
 IDLE_MINUTES = 30  # a signed-in session idle this long is signed out
-_hasher = PasswordHasher()
-_DUMMY = _hasher.hash("not a real password, used to keep failed sign-ins as slow")
+_hasher = PasswordHasher()  # argon2id at the library's defaults (RFC 9106's low-memory choice)
+_dummy: list[str] = []  # a hash made on the first refused sign-in, not on every import
+
+
+def _dummy_hash() -> str:
+    """A hash of no account's password: checked when a name has none, so a failed
+    sign-in takes as long as a wrong password."""
+    if not _dummy:
+        _dummy.append(_hasher.hash("not a real password, used to keep failed sign-ins slow"))
+    return _dummy[0]
 
 
 class SignInError(FilterError):
@@ -123,7 +131,7 @@ def sign_in(name: str, password: str, path=None, now: dt.datetime | None = None,
         raise SignInError("sign-in", PAUSED.format(n=MAX_FAILURES, at=paused))
     usable = len(row) and row["active"].iat[0] and row["password_hash"].iat[0]
     if not usable:
-        _verify(_DUMMY, password)  # as slow as a real check
+        _verify(_dummy_hash(), password)  # as slow as a real check
     if not usable or not _verify(row["password_hash"].iat[0], password):
         why = "unknown name" if row.empty else "wrong password" if usable else \
             "disabled or no password"

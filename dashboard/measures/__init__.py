@@ -18,7 +18,7 @@ import pandas as pd
 from dashboard import access, disclosure, geography, rates, vintage
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter, has_denominator
-from dashboard.measures import _read, catalogue
+from dashboard.measures import _read, catalogue, remembered
 from dashboard.measures.catalogue import WARD_GEOGRAPHIES
 from loaders import Region
 from store import Store
@@ -423,6 +423,16 @@ def indicator_views(store: Store, region: Region, flt: ViewFilter, periods: list
     FilterError, AccessDenied
         As :func:`indicator_view`, before any figure is read.
     """
+    grants = access.rules(store, viewer) if grants is None else grants
+    if flt.level != "ward":
+        return _indicator_views(store, region, flt, periods, viewer=viewer, grants=grants)
+    return remembered.remember(
+        "indicator_views", store, viewer, grants, (region, flt, tuple(periods)),
+        lambda: _indicator_views(store, region, flt, periods, viewer=viewer, grants=grants))
+
+
+def _indicator_views(store: Store, region: Region, flt: ViewFilter, periods: list[str], *,
+                     viewer: Viewer, grants: dict) -> dict[str, pd.DataFrame]:
     meta = _allowed(store, flt, viewer, grants)
     lookup = geography.lsoa_lookup(store, region)
     if catalogue.ward_level(meta):
@@ -566,6 +576,28 @@ def change_on_year_before(store: Store, region: Region, flt: ViewFilter, *, view
                           now: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """Each area's count over the filter's period against the same period a year
     before, as a rate ratio with its 95 % interval (``rates.rate_ratio``). Pass the
+    filter's own view as ``now`` when it is already read. Kept for the next caller of
+    the same scope (:mod:`dashboard.measures.remembered`).
+
+    Returns
+    -------
+    DataFrame or None
+        ``area_code`` and :data:`CHANGE_COLUMNS` (``change_on_year_before`` is
+        ``higher``, ``similar``, ``lower`` or ``not compared``); None where the
+        indicator is not a count or has no figures a year before.
+    """
+    grants = access.rules(store, viewer) if grants is None else grants
+    return remembered.remember(
+        "change_on_year_before", store, viewer, grants, (region, flt),
+        lambda: _change_on_year_before(store, region, flt, viewer=viewer, grants=grants,
+                                       lookup=lookup, now=now))
+
+
+def _change_on_year_before(store: Store, region: Region, flt: ViewFilter, *, viewer: Viewer,
+                          grants: dict | None = None, lookup: pd.DataFrame | None = None,
+                          now: pd.DataFrame | None = None) -> pd.DataFrame | None:
+    """Each area's count over the filter's period against the same period a year
+    before, as a rate ratio with its 95 % interval (``rates.rate_ratio``). Pass the
     filter's own view as ``now`` when it is already read.
 
     Returns
@@ -653,6 +685,19 @@ def pooled(lsoa: pd.DataFrame, *, additive: bool, rated: bool) -> float:
 
 
 def england_figure(store: Store, meta: dict, start: str, end: str, *, rated: bool,
+                   viewer: Viewer, grants: dict | None = None, breakdown: str = "",
+                   coverage: float = 0.95) -> float:
+    """:func:`_england_figure`, kept for the next caller of the same scope
+    (:mod:`dashboard.measures.remembered`)."""
+    grants = access.rules(store, viewer) if grants is None else grants
+    return remembered.remember(
+        "england_figure", store, viewer, grants,
+        (meta["indicator"], start, end, rated, breakdown, coverage),
+        lambda: _england_figure(store, meta, start, end, rated=rated, viewer=viewer,
+                                grants=grants, breakdown=breakdown, coverage=coverage))
+
+
+def _england_figure(store: Store, meta: dict, start: str, end: str, *, rated: bool,
                    viewer: Viewer, grants: dict | None = None, breakdown: str = "",
                    coverage: float = 0.95) -> float:
     """An indicator's figure for England over ``start``..``end``, where its LSOA rows
@@ -791,6 +836,20 @@ def view_and_comparators(store: Store, region: Region, flt: ViewFilter, *, viewe
                          grants: dict | None = None, lookup: pd.DataFrame | None = None
                          ) -> tuple[pd.DataFrame, pd.Series]:
     """:func:`indicator_view` of the filter, and the same figure pooled for each district
+    of the region (by LAD code) and the region (``"region"``), from the one read
+    (:func:`_view_and_comparators`). The next ward's profile reads them again: they are
+    kept for the next caller of the same scope (:mod:`dashboard.measures.remembered`)."""
+    grants = access.rules(store, viewer) if grants is None else grants
+    return remembered.remember(
+        "view_and_comparators", store, viewer, grants, (region, flt),
+        lambda: _view_and_comparators(store, region, flt, viewer=viewer, grants=grants,
+                                      lookup=lookup))
+
+
+def _view_and_comparators(store: Store, region: Region, flt: ViewFilter, *, viewer: Viewer,
+                         grants: dict | None = None, lookup: pd.DataFrame | None = None
+                         ) -> tuple[pd.DataFrame, pd.Series]:
+    """:func:`indicator_view` of the filter, and the same figure pooled for each district
     of the region (by LAD code) and the region (``"region"``), from the one read.
 
     The pooled figures are built from protected cells, and a figure that includes a
@@ -809,6 +868,16 @@ def view_and_comparators(store: Store, region: Region, flt: ViewFilter, *, viewe
 
 
 def region_figures(store: Store, region: Region, flt: ViewFilter, periods: list[str], *,
+                   viewer: Viewer, grants: dict | None = None) -> dict[str, float]:
+    """:func:`_region_figures`, kept for the next caller of the same scope
+    (:mod:`dashboard.measures.remembered`)."""
+    grants = access.rules(store, viewer) if grants is None else grants
+    return remembered.remember(
+        "region_figures", store, viewer, grants, (region, flt, tuple(periods)),
+        lambda: _region_figures(store, region, flt, periods, viewer=viewer, grants=grants))
+
+
+def _region_figures(store: Store, region: Region, flt: ViewFilter, periods: list[str], *,
                    viewer: Viewer, grants: dict | None = None) -> dict[str, float]:
     """The region's figure (as :func:`pooled`: NaN where it includes a partner-hidden
     cell) in each single period of ``periods``, the filter's measure."""

@@ -98,3 +98,40 @@ def test_bad_windows_and_methods_are_refused_with_a_reason(store, regions):
     with pytest.raises(FilterError, match="is not a period of crime_all"):
         backtest.backtest(store, region, flt, backtest.Window(
             "2022-01", "2022-06", "2023-07", "2023-07"), methods=["counts"], viewer=OPERATOR)
+
+
+def _per_window(store, region, flt, windows, settings, methods=None):
+    """The backtest of each window on its own, stacked as ``rolling`` gives them."""
+    return pd.concat([backtest.backtest(store, region, flt, w, settings=settings,
+                                        methods=methods, viewer=OPERATOR)
+                      .assign(window=w.label, test_start=w.test_start)
+                      for w in windows], ignore_index=True)
+
+
+def test_rolling_gives_each_window_what_its_own_backtest_gives(store, regions):
+    """The rolling backtest reads every month and tests each month's Gi* once for all
+    windows; the figures must be those of each window's backtest run on its own."""
+    region = regions["avon_and_somerset"]
+    flt = ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-01", "2022-11")
+    settings = backtest.hotspots.Settings(permutations=99)
+    windows = backtest.rolling_windows([f"2022-{m:02d}" for m in range(1, 12)], 6, 1) \
+        + [backtest.Window("2022-01", "2022-04", "2022-05", "2022-07")]  # a longer test
+    got = backtest.rolling(store, region, flt, windows, settings=settings, viewer=OPERATOR)
+    want = _per_window(store, region, flt, windows, settings)
+    pd.testing.assert_frame_equal(got, want)
+    assert set(got["method"]) == set(backtest.METHODS) and len(got) == 5 * len(windows)
+
+
+def test_rolling_matches_each_window_on_a_partner_series_with_hidden_cells(series, regions):
+    """The same on the 92-month partner series (small counts hidden, two LSOA vintages),
+    at LSOA level, where each training total protects its own small cells."""
+    region = regions["avon_and_somerset"]
+    flt = ViewFilter("avon_and_somerset", "lsoa", "burglary", "2022-09", "2023-08")
+    months = backtest.catalogue.months(series, "burglary", viewer=OPERATOR)
+    windows = backtest.rolling_windows([m for m in months if "2022-09" <= m <= "2023-08"],
+                                       8, 2, step=2)
+    settings = backtest.hotspots.Settings(permutations=99)
+    got = backtest.rolling(series, region, flt, windows, settings=settings, viewer=OPERATOR)
+    want = _per_window(series, region, flt, windows, settings)
+    pd.testing.assert_frame_equal(got, want)
+    assert len(got) == 5 * len(windows)
