@@ -111,28 +111,73 @@ def export_frame(store: Store, region: Region, flt: ViewFilter,
         out = out.drop(columns=CHANGE_COLUMNS)  # no indicator has a year before
     out.attrs = {"suppression_k": {i: f.attrs.get("suppression_k", 0)
                                    for i, f in zip(indicators, frames, strict=False)},
+                 "periods": periods_of(out),
                  "conversion": " ".join(f.attrs.get("conversion", "") for f in frames).strip(),
                  "measure": flt.measure}
     return out
 
 
+def periods_of(frame: pd.DataFrame) -> dict[str, str]:
+    """Each indicator's own period in an export (``2022-01:2022-11``, ``2019``), as its
+    rows give it: an indicator without the chosen months is exported for its own."""
+    out = {}
+    for indicator, rows in frame.groupby("indicator", sort=False):
+        start, end = rows["period_start"].min(), rows["period_end"].max()
+        out[str(indicator)] = start if start == end else f"{start}:{end}"
+    return out
+
+
+def period_label(periods: dict[str, str]) -> str:
+    """The period of an export in words: one period, or each indicator's."""
+    if len(set(periods.values())) == 1:
+        return next(iter(periods.values()), "")
+    return "; ".join(f"{i} {p}" for i, p in periods.items())
+
+
+MAX_NAME = 150
+
+
+def file_name(region: Region, level: str, periods: dict[str, str]) -> str:
+    """An export's file name, without suffix, naming each indicator's own period
+    (``oda_avon_and_somerset_lsoa_crime_all_2022-01_2022-11``); with many indicators,
+    how many and the span of their periods."""
+    if len(set(periods.values())) == 1 and len(periods) > 1:
+        parts = [f"{len(periods)}-indicators", next(iter(periods.values()))]
+    else:
+        parts = [f"{i}_{p}" for i, p in periods.items()]
+    name = "_".join([f"oda_{region.name}_{level}", *parts])
+    if len(name) > MAX_NAME:
+        ends = sorted(v for p in periods.values() for v in p.split(":"))
+        name = f"oda_{region.name}_{level}_{len(periods)}-indicators_{ends[0]}-{ends[-1]}"
+    return name.replace(":", "_").replace(" ", "_")
+
+
+def share_params(flt: ViewFilter, indicators: list[str], fmt: str) -> dict[str, str]:
+    """The query of a link that opens the Export page on the same choices."""
+    return {**flt.to_params(), "indicators": ",".join(indicators), "format": fmt}
+
+
 def metadata(store: Store, region: Region, flt: ViewFilter, indicators: list[str],
-             rows: int, now: dt.datetime | None = None, *, viewer: Viewer) -> dict:
+             rows: int, now: dt.datetime | None = None, *, viewer: Viewer,
+             periods: dict[str, str] | None = None, fmt: str = "csv") -> dict:
     """Everything an analyst needs to know about an exported file (of indicators the
     viewer may see): each indicator's catalogue entry, not the whole catalogue's
     period coverage."""
     grants = access.rules(store, viewer)
     cat = pd.DataFrame([measures.indicator_meta(store, i, viewer=viewer, grants=grants)
                         for i in dict.fromkeys(indicators)]).set_index("indicator")
-    params = {**flt.to_params(), "indicator": indicators[0]}
     vintage = flt.vintage or region.vintage
+    periods = periods or dict.fromkeys(indicators, flt.period)
     return {
-        "title": f"ODA Dashboard export: {region.title}, {flt.level.upper()}, {flt.period}",
+        "title": (f"ODA Dashboard export: {region.title}, {flt.level.upper()}, "
+                  f"{period_label(periods)}"),
         "filters": {"region": region.name, "level": flt.level, "indicators": indicators,
                     "period": flt.period, "measure": flt.measure},
+        "periods": periods,
         "geography_vintage": ("LSOA 2011 with December 2019 wards" if vintage == 2011
                               else "LSOA 2021 with WD24 codes on May 2025 wards"),
         "indicators": [{"indicator": i, "title": cat.at[i, "title"],
+                        "period": periods.get(i, flt.period),
                         "partner": cat.at[i, "partner"], "unit": cat.at[i, "unit"],
                         "source": cat.at[i, "source"], "licence": cat.at[i, "licence"],
                         "suppression_k": int(cat.at[i, "suppression_k"] or 0)}
@@ -142,14 +187,16 @@ def metadata(store: Store, region: Region, flt: ViewFilter, indicators: list[str
                         "rates and ranks of suppressed cells hidden. Suppressed cells are "
                         "empty, and the 'suppressed' column says why; never zero. Small "
                         "counts are hidden where they are stored (an LSOA in one month) and "
-                        "every total over months or areas counts each of them as k/2, "
-                        "whatever its true value, so no two exports can be subtracted to "
-                        "recover one; such totals are estimates."),
+                        "every total over months or areas counts each of them as one "
+                        "stand-in, the expected value of a hidden count given the "
+                        "indicator's visible counts (never its true value), so no two "
+                        "exports can be subtracted to recover one; such totals are "
+                        "estimates, and 'estimated' says how many stand-ins each holds."),
         "attribution": ATTRIBUTION,
         "rows": rows,
         "generated_at": (now or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat(),
         "app_version": app_version(),
-        "share_link": "?" + urlencode(params),
+        "share_link": "/export?" + urlencode(share_params(flt, indicators, fmt)),
     }
 
 
@@ -178,7 +225,8 @@ def write(store: Store, region: Region, flt: ViewFilter, indicators: list[str], 
     if frame is None:
         frame = export_frame(store, region, flt, indicators, viewer=viewer)
     meta = metadata(store, region, flt, list(dict.fromkeys(indicators)), len(frame), now,
-                    viewer=viewer)
+                    viewer=viewer, periods=frame.attrs.get("periods") or periods_of(frame),
+                    fmt=fmt)
     suffix = FORMATS[fmt][2]
     if fmt == "csv":
         return {suffix: to_csv(frame),
@@ -226,7 +274,8 @@ def hex_files(store: Store, region: Region, flt: ViewFilter, resolution: int, fm
     view, shapes = hexes.hex_view(store, region, flt, resolution, viewer=viewer)
     frame = view.assign(level="hex", resolution=resolution, indicator=flt.indicator,
                         period_start=flt.period_start, period_end=flt.period_end)[HEX_COLUMNS]
-    meta = metadata(store, region, flt, [flt.indicator], len(frame), now, viewer=viewer)
+    meta = metadata(store, region, flt, [flt.indicator], len(frame), now, viewer=viewer,
+                    fmt=fmt)
     meta["title"] = (f"ODA Dashboard export: {region.title}, H3 hexagons (resolution "
                      f"{resolution}, {hexes.RESOLUTIONS[resolution]}), {flt.period}")
     meta["filters"].update(level="hex", resolution=resolution)

@@ -175,7 +175,13 @@ def from_params(params: dict[str, str], *, regions: list[str], catalogue: pd.Dat
             notices.append(f"URL parameter 'period': {err.problems[0]}. "
                            "Showing the default instead.")
     if out.period_start not in available or out.period_end not in available:
-        out = out.with_(period_start=available[0], period_end=available[-1])
+        # All of a monthly indicator's months; the latest period of any other (a yearly
+        # rate is never averaged over every year unasked).
+        frequency = dict(zip(catalogue["indicator"], catalogue["frequency"], strict=True)) \
+            if "frequency" in catalogue else {}
+        first = available[0] if frequency.get(out.indicator, "monthly") == "monthly" \
+            else available[-1]
+        out = out.with_(period_start=first, period_end=available[-1])
     return out, notices
 
 

@@ -162,7 +162,9 @@ def ward_profile(store: Store, region: Region, ward: str, flt: ViewFilter, *,
         change = change.set_index("area_code").loc[ward] if change is not None else {}
         trend = _monthly_trend(store, region, ward, meta, start, end, lookup, viewer,
                                grants) \
-            if meta["frequency"] == "monthly" and meta["additive"] else ""
+            if meta["frequency"] == "monthly" and meta["additive"] else \
+            _yearly_trend(store, region, ward, one, end, viewer, grants) \
+            if meta["frequency"] != "monthly" else ""
         rows.append({
             "indicator": meta["indicator"], "title": meta["title"], "partner": meta["partner"],
             "unit": meta["unit"], "polarity": meta["polarity"],
@@ -211,6 +213,34 @@ def _monthly_trend(store: Store, region: Region, ward: str, meta: dict, start: s
     return {"increasing": "rising", "decreasing": "falling"}.get(label, "no clear trend")
 
 
+MIN_TREND = 5  # periods a yearly trend needs
+
+
+def _yearly_trend(store: Store, region: Region, ward: str, flt: ViewFilter, end: str,
+                  viewer: Viewer, grants: dict) -> str:
+    """``rising``, ``falling`` or ``no clear trend``: the Mann-Kendall test (5 %) of the
+    ward's figure in each period of an indicator published by year (or other single
+    periods) up to ``end``, as the profile compares it (a suppressed or missing period
+    left out). Empty with fewer than :data:`MIN_TREND` periods."""
+    periods = [p for p in catalogue.months(store, flt.indicator, viewer=viewer,
+                                           grants=grants) if p <= end]
+    if len(periods) < MIN_TREND:
+        return ""
+    views = measures.indicator_views(store, region, flt, periods, viewer=viewer,
+                                     grants=grants)
+    column = measures.measure_column(flt)
+    series = []
+    for period in periods:
+        view = views.get(period)
+        match = view[view["area_code"] == ward] if view is not None else view
+        if match is not None and len(match) and pd.notna(match[column].iat[0]):
+            series.append(float(match[column].iat[0]))
+    if len(series) < MIN_TREND:
+        return ""
+    label, _, _ = emerging.trend(np.asarray(series, dtype=float))
+    return {"increasing": "rising", "decreasing": "falling"}.get(label, "no clear trend")
+
+
 def _need_position(figures: pd.Series, polarity: str):
     """A function placing a figure among the wards' figures: 0 least need, 100 most
     (with no judgement, 0 lowest and 100 highest)."""
@@ -227,7 +257,8 @@ def _need_position(figures: pd.Series, polarity: str):
 
 def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter, *,
                viewer: Viewer) -> pd.DataFrame:
-    """The ward's figure in each month of the filter's period, beside the region's.
+    """The ward's figure in each month of the filter's period (each period of an
+    indicator published by year or other period: all of them), beside the region's.
 
     Returns
     -------
@@ -238,8 +269,9 @@ def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter, *,
     grants = access.rules(store, viewer)
     meta = measures.indicator_meta(store, flt.indicator, viewer=viewer, grants=grants)
     rated = measures.has_rate(meta)
-    months = [m for m in catalogue.months(store, flt.indicator, viewer=viewer, grants=grants)
-              if flt.period_start <= m <= flt.period_end]
+    months = catalogue.months(store, flt.indicator, viewer=viewer, grants=grants)
+    if meta["frequency"] == "monthly":  # the chosen months; a yearly one over every year
+        months = [m for m in months if flt.period_start <= m <= flt.period_end]
     if not months:
         return pd.DataFrame(columns=["period", "area", "figure"])
     one = flt.with_(level="ward", measure="rate" if rated else "count")
@@ -343,7 +375,7 @@ def display_table(profile: pd.DataFrame) -> pd.DataFrame:
             for r, lo, hi, c in zip(profile["change_ratio"], profile["change_lower_95"],
                                     profile["change_upper_95"], profile["change"],
                                     strict=True)],
-        "Trend over the months": profile["trend"],
+        "Trend": profile["trend"],
         **{f"vs {name}": [COMPARED_WORDS.get(c, "") for c in profile[f"vs_{key}"]]
            for key, name in (("district", "district"), ("region", "region"),
                              ("england", "England"))},

@@ -122,3 +122,31 @@ def rate_ratio(count, denominator, count_before, denominator_before,
     lower, upper = np.where(ok, lower, np.nan), np.where(ok, upper, np.nan)
     return pd.DataFrame({"ratio": ratio, "ratio_lower_95": lower, "ratio_upper_95": upper,
                          "change": compare(lower, upper, 1.0)})
+
+
+def ratio_of_published(value, lower, upper, value_before, lower_before, upper_before,
+                       level: float = LEVEL) -> pd.DataFrame:
+    """A published figure (a rate, a life expectancy) against the same period a year
+    before, from the partner's own 95 % limits: the ratio of the two, with its interval
+    on the log scale, each figure's standard error taken from its limits
+    (``(ln upper - ln lower) / (2 x 1.96)``). Without limits, or with a figure of zero
+    or below, the ratio has no interval and is not compared.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`rate_ratio`: ``ratio, ratio_lower_95, ratio_upper_95, change``.
+    """
+    v1, v0 = np.asarray(value, dtype=float), np.asarray(value_before, dtype=float)
+    arrays = [np.asarray(a, dtype=float) for a in (lower, upper, lower_before, upper_before)]
+    z = float(norm.ppf(1 - (1 - level) / 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where((v0 > 0) & (v1 >= 0), v1 / v0, np.nan)
+        se1 = (np.log(arrays[1]) - np.log(arrays[0])) / (2 * Z)
+        se0 = (np.log(arrays[3]) - np.log(arrays[2])) / (2 * Z)
+        se = np.sqrt(se1 ** 2 + se0 ** 2)
+        lower_r, upper_r = ratio * np.exp(-z * se), ratio * np.exp(z * se)
+    ok = np.isfinite(se) & (se > 0) & (v1 > 0) & (v0 > 0)
+    lower_r, upper_r = np.where(ok, lower_r, np.nan), np.where(ok, upper_r, np.nan)
+    return pd.DataFrame({"ratio": ratio, "ratio_lower_95": lower_r, "ratio_upper_95": upper_r,
+                         "change": compare(lower_r, upper_r, 1.0)})

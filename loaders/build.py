@@ -142,14 +142,25 @@ class _Builder:
             self.areas(bnd.Boundaries(geography, "lad", "bgc", dissolved))
 
     # -- indicators --------------------------------------------------------
-    def police(self, known_lsoas: set[str], pfa: pd.DataFrame) -> None:
+    def police(self, known_lsoas: set[str], pfa: pd.DataFrame, lookups: pd.DataFrame,
+               lads: pd.DataFrame) -> None:
         files = policeuk.policeuk_files(self.data / "policeuk")
         if not files:
             self.log("  no police.uk files found under policeuk/")
             return
+        # Which districts each month's figures cover: those of the forces with a file
+        # for it. A crime a force recorded outside them is kept aside, not counted.
+        force_months: dict[str, set[str]] = {}
+        for path in files:
+            force, months = policeuk.file_force_months(path)
+            force_months.setdefault(force, set()).update(months)
+        lk11 = lookups[lookups.vintage == 2011]
+        cover = policeuk.Coverage.of_forces(
+            force_months, pfa, dict(zip(lk11["lsoa_code"], lk11["lad_code"], strict=True)),
+            dict(zip(lads["lad_code"], lads["lad_code_active"], strict=True)))
         counts, forces, points = [], {}, []
         for path in files:
-            pf = policeuk.read_policeuk_file(path, known_lsoas)
+            pf = policeuk.read_policeuk_file(path, known_lsoas, cover)
             rel = str(path.relative_to(self.data))
             self.log("  " + pf.summary())
             forces.setdefault(pf.force, set()).update(pf.counts["month"].unique())
@@ -184,10 +195,7 @@ class _Builder:
         # A force's files cover the districts of its police force area in the months
         # they hold: an LSOA there with no rows in such a month had no recorded crime,
         # a true zero; in a month the force has no file for, it has no data.
-        covered = pd.concat([
-            policeuk.force_districts(pfa, force).assign(period=month)
-            for force, months in forces.items() for month in sorted(months)],
-            ignore_index=True)
+        covered = cover.frame()
         types = sorted(allc["crime_type"].unique())
         entries = [(policeuk.ALL_CRIME, "All crime and anti-social behaviour")]
         entries += [(policeuk.crime_indicator(t), t) for t in types]
@@ -303,7 +311,7 @@ def build(store: str | os.PathLike | None = None, regions: list[str] | None = No
         b.geography(lookups, lads, any(r.lsoa_boundaries == "national" for r in chosen))
         log("indicators:")
         known = set(lookups.loc[lookups.vintage == 2011, "lsoa_code"])
-        b.police(known, pfa)
+        b.police(known, pfa, lookups, lads)
         b.context(sources.load_catalogue(), lookups, lads)
         b.insert("regions", pd.DataFrame([{
             "name": r.name, "title": r.title,

@@ -189,7 +189,14 @@ def _police(raw_path: Path, con: db.Connection
     and its coverage: the force's districts in each month of the file, for every
     police.uk indicator (an LSOA there without a row had no crime of that type)."""
     known = loads.lsoa11_codes(con)
-    pf = policeuk.read_policeuk_file(raw_path, known)
+    force, months = policeuk.file_force_months(raw_path)
+    cover = policeuk.Coverage.of_forces({force: months}, loads.district_forces(con),
+                                        dict(loads.lsoa11_districts(con)[
+                                            ["lsoa_code", "lad_code"]].to_numpy()),
+                                        loads.active_districts(con))
+    for lad, month in loads.police_coverage(con).itertuples(index=False):
+        cover.districts.setdefault(month, set()).add(lad)
+    pf = policeuk.read_policeuk_file(raw_path, known, cover)
     counts = pf.counts.assign(indicator=pf.counts["crime_type"].map(policeuk.crime_indicator))
     total = counts.groupby(["lsoa_code", "month"], as_index=False)["count"].sum() \
         .assign(indicator=policeuk.ALL_CRIME)
@@ -801,6 +808,11 @@ def _load(con, path, raw, report, *, partner, meta_map, first_year, today, agree
             good = good[~good["row"].isin(set(foreign["row"]))]
             quarantine = pd.concat([quarantine, foreign], ignore_index=True) \
                 .sort_values("row", kind="stable")
+        beyond = _beyond_declared(con, good, meta_map)
+        if len(beyond):
+            good = good[~good["row"].isin(set(beyond["row"]))]
+            quarantine = pd.concat([quarantine, beyond], ignore_index=True) \
+                .sort_values("row", kind="stable")
     if good.empty:
         report.refused = True
         report.reason = (f"no valid rows: all {report.rows_read} rows have problems"
@@ -1003,6 +1015,46 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
+def _declared_districts(con, ident: str, meta_map: dict[str, dict]) -> set[str] | None:
+    """The districts (active codes) an indicator's details declare it covers; None
+    when they declare nothing."""
+    declared = {**meta_map.get("*", {}), **meta_map.get(ident, {})}.get("coverage")
+    if not declared:
+        return None
+    active = loads.active_districts(con)
+    if isinstance(declared, list):
+        lads = set(declared)
+    elif declared == "all":
+        lads = set(active)
+    else:
+        lads = set(load_regions()[declared].lads or active)
+    return {active.get(lad, lad) for lad in lads}
+
+
+def _beyond_declared(con, good: pd.DataFrame, meta_map: dict[str, dict]) -> pd.DataFrame:
+    """Rows of an area outside the coverage its indicator's details declare: the
+    source does not cover that area, so a figure there would be partial. Kept aside
+    with the reason, never loaded."""
+    out = []
+    active, home = None, None
+    for ident in sorted(good["indicator"].unique()):
+        lads = _declared_districts(con, ident, meta_map)
+        if lads is None:
+            continue
+        if home is None:
+            active, home = loads.active_districts(con), loads.home_districts(con)
+        mine = good[good["indicator"] == ident]
+        lad = mine["area_code"].map(home)
+        inside = lad.map(active).fillna(lad).isin(lads)
+        beyond = mine[lad.notna() & ~inside]
+        out.append(pd.DataFrame({
+            "row": beyond["row"].astype(int), "column": "area_code",
+            "reason": f"outside the coverage declared for {ident} (its catalogue details "
+                      "name the districts it covers): a figure here would be partial",
+            "record": beyond["area_code"]}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
 def _declared_coverage(con, obs: pd.DataFrame, meta_map: dict[str, dict]) -> pd.DataFrame:
     """Coverage a partner declares (``coverage`` in the catalogue details).
 
@@ -1016,16 +1068,9 @@ def _declared_coverage(con, obs: pd.DataFrame, meta_map: dict[str, dict]) -> pd.
         .dropna(subset=["lad"]).groupby("period_start")["lad"].agg(set)
     rows = []
     for ident in sorted(obs["indicator"].unique()):
-        declared = {**meta_map.get("*", {}), **meta_map.get(ident, {})}.get("coverage")
-        if not declared:
+        lads = _declared_districts(con, ident, meta_map)
+        if lads is None:
             continue
-        if isinstance(declared, list):
-            lads = set(declared)
-        elif declared == "all":
-            lads = set(active)
-        else:
-            lads = set(load_regions()[declared].lads or active)
-        lads = {active.get(lad, lad) for lad in lads}
         rows += [(ident, lad, period) for period, there in reported.items()
                  for lad in sorted(lads & there)]
     return pd.DataFrame(rows, columns=["indicator", "lad_code", "period"])

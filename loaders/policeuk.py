@@ -48,6 +48,68 @@ def force_districts(pfa: pd.DataFrame, force: str) -> pd.DataFrame:
     return pfa[pfa["pfa_name"].map(lambda name: force.startswith(name))]
 
 
+def file_force_months(path: Path) -> tuple[str, set[str]]:
+    """A street-level file's force (its ``Falls within``) and months, read from those two
+    columns only: what coverage a build has is known before any file is counted."""
+    try:
+        frame = pd.read_csv(path, usecols=["Month", "Falls within"], dtype=str,
+                            keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise LoaderError(str(path), f"cannot be read as a police.uk CSV: {err}") from err
+    months = {m.strip() for m in frame["Month"] if MONTH.match(m.strip())}
+    forces = frame["Falls within"].str.strip()
+    return (forces.mode().iat[0] if len(forces) else ""), months
+
+
+class Coverage:
+    """Where police.uk figures can be given: the districts of the police force areas with
+    a file for each month. A crime a force recorded outside them (West Mercia's files
+    hold some in Birmingham) would make a partial count of a district no loaded force
+    covers, so such rows are kept aside with the reason, and the district has no data.
+
+    ``districts`` maps each month to the district codes (LAD 2024) covered, ``forces``
+    to the forces with a file; ``lsoa_district`` gives each 2011 LSOA's district and
+    ``active`` each district code's current code.
+    """
+
+    def __init__(self, districts: dict[str, set[str]], forces: dict[str, set[str]],
+                 lsoa_district: dict[str, str], active: dict[str, str]):
+        self.districts, self.forces = districts, forces
+        self.lsoa_district, self.active = lsoa_district, active
+
+    @classmethod
+    def of_forces(cls, force_months: dict[str, set[str]], pfa: pd.DataFrame,
+                  lsoa_district: dict[str, str], active: dict[str, str]) -> Coverage:
+        districts: dict[str, set[str]] = {}
+        forces: dict[str, set[str]] = {}
+        for force, months in force_months.items():
+            lads = set(force_districts(pfa, force)["lad_code"])
+            for month in months:
+                districts.setdefault(month, set()).update(lads)
+                forces.setdefault(month, set()).add(force)
+        return cls(districts, forces, lsoa_district, active)
+
+    def frame(self) -> pd.DataFrame:
+        """``lad_code, period``: the coverage rows of every police.uk indicator."""
+        return pd.DataFrame([(lad, month) for month, lads in sorted(self.districts.items())
+                             for lad in sorted(lads)], columns=["lad_code", "period"])
+
+    def outside(self, lsoas: pd.Series, months: pd.Series) -> pd.Series:
+        """For each row, why it is outside the coverage ("" when inside)."""
+        out = []
+        for lsoa, month in zip(lsoas, months, strict=True):
+            lad = self.lsoa_district.get(lsoa)
+            lads = self.districts.get(month, set())
+            if lad is None or lad in lads or self.active.get(lad) in lads:
+                out.append("")
+            else:
+                forces = " and ".join(sorted(self.forces.get(month, ()))) or "no force"
+                out.append(f"outside the police force areas with files for {month} "
+                           f"({forces}): a count there would be partial, so the area has "
+                           "no data")
+        return pd.Series(out, index=lsoas.index, dtype=object)
+
+
 def is_policeuk_header(columns: list[str]) -> bool:
     """True when the columns are those of a police.uk street-level file."""
     return {"Crime ID", "Month", "LSOA code", "Crime type", "Falls within"} <= set(columns)
@@ -80,7 +142,8 @@ class PoliceFile:
         )
 
 
-def read_policeuk_file(path: Path, known_lsoas: set[str]) -> PoliceFile:
+def read_policeuk_file(path: Path, known_lsoas: set[str],
+                       coverage: Coverage | None = None) -> PoliceFile:
     """Count one police.uk street-level file by LSOA x month x crime type.
 
     Parameters
@@ -89,6 +152,8 @@ def read_policeuk_file(path: Path, known_lsoas: set[str]) -> PoliceFile:
         A ``*-street.csv`` file, optionally gzipped.
     known_lsoas : set of str
         The 2011 LSOA codes; a code outside it is kept aside, not counted.
+    coverage : Coverage, optional
+        Where figures can be given; a row outside it is kept aside, not counted.
 
     Returns
     -------
@@ -124,6 +189,11 @@ def read_policeuk_file(path: Path, known_lsoas: set[str]) -> PoliceFile:
     mark(~known, "LSOA code", "LSOA code is not a 2011 LSOA")
     mark(~frame["Month"].str.match(MONTH), "Month", "month is not YYYY-MM")
     mark(frame["Crime type"] == "", "Crime type", "no crime type")
+    if coverage is not None:
+        why = coverage.outside(frame["LSOA code"], frame["Month"])
+        todo = (why != "") & (reason == "")
+        reason[todo] = why[todo]
+        column[todo] = "LSOA code"
 
     bad = reason != ""
     kept = frame[bad].copy()

@@ -72,7 +72,10 @@ st.markdown("""
   as such, never as zero, on every map, table and export. Small counts are hidden where
   they are stored (an LSOA in one month), before anything is added up: every total over
   months, wards, districts and the region, and every monthly trend, counts each hidden
-  cell as k/2 (2.5 for k = 5) whatever its true value. Such totals are estimates, and no
+  cell as one stand-in: the expected value of a hidden count given the indicator's
+  visible counts (a negative binomial fitted to the counts from k up), never its true
+  value, and the midpoint k/2 where too few counts are visible to fit. Such totals are
+  estimates (``estimated`` says how many stand-ins each holds), and no
   difference between two views (overlapping periods, a ward less its LSOAs, a district
   or region less the rest) can recover a hidden count.
 - **Composite demand index.** Each indicator becomes the area's need percentile (0 least

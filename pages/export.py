@@ -31,23 +31,31 @@ if not indicators:
     st.stop()
 
 region = cached.regions()[view.region]
-st.markdown(f"**{region.title}**, {widgets.LEVEL_LABELS[view.level]}s, {view.period}, "
-            f"{'rates per 1,000 where there is a denominator' if view.measure == 'rate' else 'counts and values as published'}: "  # noqa: E501
-            f"{len(indicators)} indicator{'s' if len(indicators) > 1 else ''}.")
 try:
     files = cached.export_files(view, tuple(indicators), fmt, v)
 except LoaderError as err:
     st.error(err.user_message)
     st.stop()
-
-name = f"oda_{view.region}_{view.level}_{view.period}".replace(":", "_")
+frame = cached.export_frame(view, tuple(indicators), v)
+periods = frame.attrs.get("periods") or {}
+measure = ("rates per 1,000 where there is a denominator" if view.measure == "rate"
+           else "counts and values as published")
+st.markdown(f"**{region.title}**, {widgets.LEVEL_LABELS[view.level]}s, {measure}: "
+            f"{len(indicators)} indicator{'s' if len(indicators) > 1 else ''}.")
+if len(set(periods.values())) > 1:
+    st.markdown("Each indicator is exported for its own period:\n" + "\n".join(
+        f"- {widgets.plain(cat.at[i, 'title'])}: {p.replace(':', ' to ')}"
+        for i, p in periods.items()))
+elif periods:
+    st.markdown(f"Period: {next(iter(periods.values())).replace(':', ' to ')}.")
+name = export.file_name(region, view.level, periods)
 (suffix, data), *sidecars = files.items()
 c1, c2 = st.columns(2)
 size = f"{len(data) / 1e6:.1f} MB" if len(data) >= 1e5 else f"{len(data) / 1e3:.0f} kB"
 c1.download_button(f"Download {export.FORMATS[fmt][0]} ({size})",
                    cached.audited_download(
                        view, tuple(indicators), fmt,
-                       len(cached.export_frame(view, tuple(indicators), v)), lambda: data),
+                       len(frame), lambda: data),
                    file_name=name + suffix, mime=export.FORMATS[fmt][1],
                    key="exp_download", type="primary", on_click="ignore")
 for extra, more in sidecars:
@@ -56,10 +64,11 @@ for extra, more in sidecars:
 st.caption("Small counts are suppressed before export (a 'suppressed' column says where "
            "and why); suppressed cells are empty, never zero. Text that a spreadsheet "
            "would run as a formula is neutralised.")
-params = {**view.to_params(), "indicators": ",".join(indicators), "format": fmt}
+params = export.share_params(view, indicators, fmt)
 st.query_params.update({"indicators": params["indicators"], "format": fmt})
-st.text_input("Share link: this view, for a colleague", f"/export?{urlencode(params)}",
-              key="exp_link", disabled=True)
+st.markdown("**Share link**: this view, for a colleague (copy it with the button at its "
+            "right). They see what their own access allows.")
+st.code(widgets.full_link("/export", urlencode(params)), language=None, wrap_lines=True)
 with st.expander("Preview the first rows"):
     st.dataframe(cached.export_preview(view, tuple(indicators), v), hide_index=True,
                  width="stretch")

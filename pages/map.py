@@ -31,6 +31,10 @@ for note in ("conversion", "partial"):
 if data["value"].notna().sum() == 0:
     st.info("No area in this region has data for this indicator and period. "
             "Try another period or indicator.", icon=":material/info:")
+covers = measures.coverage_note(data, "LSOAs" if view.level == "lsoa" else "wards",
+                                widgets.plain(cached.regions()[view.region].title))
+if covers:
+    st.caption(covers)
 
 left, right = st.columns([5, 1])
 with left:
@@ -50,9 +54,11 @@ with right:
                    "Poisson limits; published rates their own. Counts are not compared: "
                    "choose the rate.")
     else:
-        st.caption(f"{len(data):,} {noun} · {measure} · darker is more need "
-                   f"({'low' if meta['polarity'] == 'low_is_bad' else 'high'} values). "
-                   "Black lines are district boundaries.")
+        st.caption(f"{len(data):,} {noun} · {measure} · " + (
+            f"darker is more need ({'low' if meta['polarity'] == 'low_is_bad' else 'high'} "
+            "values). " if meta["polarity"] in rates.JUDGED else
+            "darker is higher; this indicator has no better or worse. ")
+            + "Black lines are district boundaries.")
 
 clicked = (event.selection.objects.get(maps.AREA_LAYER) or [None])[0] if event else None
 names = dict(zip(data["area_code"], data["area_name"], strict=True))

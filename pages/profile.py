@@ -77,13 +77,14 @@ st.caption("vs England, region and district: the comparator's figure against the
            "inside the interval. Green is better, yellow similar, red worse, the words say "
            "the same. England is given where an indicator covers it.")
 
-st.subheader("Over the months")
-monthly = widgets.monthly_indicator("pro")
-trend = cached.ward_trend(flt.with_(indicator=monthly), chosen, v)
-if trend.empty:
-    st.info("This indicator has no months in the chosen period.", icon=":material/info:")
+st.subheader("Over time")
+picked = widgets.trend_indicator("pro", table)
+trend = cached.ward_trend(flt.with_(indicator=picked), chosen, v) if picked else None
+if trend is None or trend.empty:
+    st.info("No indicator has figures for this ward over more than one period in the "
+            "chosen months.", icon=":material/info:")
 else:
-    label = profile.figure_label(table, monthly)
+    label = profile.figure_label(table, picked)
     st.altair_chart(charts.trend_chart(trend, label), width="stretch")
-    with st.expander("The figures by month, as a table"):
+    with st.expander("The figures by period, as a table"):
         st.dataframe(charts.trend_table(trend), hide_index=True, width="stretch")

@@ -82,6 +82,12 @@ def home_districts(con: Connection) -> dict[str, str]:
 # -- what is there already -------------------------------------------------------------
 
 
+def police_coverage(con: Connection) -> pd.DataFrame:
+    """``lad_code, period``: the districts police.uk figures cover in each month."""
+    return con.frame("SELECT DISTINCT lad_code, period FROM coverage "
+                     "WHERE indicator = 'crime_all' AND period IS NOT NULL")
+
+
 def police_indicators(con: Connection) -> set[str]:
     """The police.uk indicators of the catalogue."""
     return {r[0] for r in con.rows("SELECT indicator FROM catalogue WHERE partner = 'police' "

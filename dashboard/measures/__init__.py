@@ -163,6 +163,14 @@ class _LsoaShared:
                     moved, w, additive=bool(meta["additive"]), source=geo, target=target,
                     source_population=source_pop, by="period")
                 conversions.append(conversion)
+                # Every stand-in a converted figure holds is counted in ``estimated``:
+                # a hidden cell counts once in each area it is shared into.
+                if "hidden" in moved and moved["hidden"].gt(0).any():
+                    hid = moved.loc[moved["hidden"] > 0, ["period", "code", "hidden"]] \
+                        .merge(w[w["weight"] > 0], left_on="code", right_on="source_code") \
+                        .groupby(["period", "target_code"], as_index=False)["hidden"].sum() \
+                        .rename(columns={"target_code": "code"})
+                    part = part.merge(hid, on=["period", "code"], how="left")
                 if moved["withheld"].gt(0).any():  # partner-hidden cells go where they go
                     for col in [c for c in disclosure.WITHHELD if c in moved]:
                         shares, _ = vintage.convert(
@@ -226,12 +234,40 @@ def _figures(store: Store, who: Viewer, meta: dict, geographies, start: str, end
                                    by_geography=by_geography, by_period=by_period)
     else:
         obs = _read.figures(store, who, meta, geographies, start, end, breakdown,
-                            by_geography=by_geography, by_period=by_period)
+                            by_geography=by_geography, by_period=by_period,
+                            standing=_standing(store, who, meta))
     obs["value"] = obs["value"].where(obs["hidden"] == 0, disclosure.whole(obs["value"]))
     return obs
 
 
 _BROKEN_DOWN: dict[tuple, set[str]] = {}
+_STANDING: dict[tuple, float | None] = {}
+
+
+def _standing(store: Store, who: Viewer, meta: dict) -> float | None:
+    """The value an indicator's hidden small counts stand in as (``disclosure.stand_in``,
+    fitted to its visible counts), read once per store state and scope; None where
+    nothing is hidden."""
+    k = int(meta.get("suppression_k") or 0) if meta.get("additive") else 0
+    if k <= 1 or meta["indicator"] in _broken_down(store, who):
+        # A count with breakdowns keeps the midpoint k/2: its stored totals hold the
+        # true values of hidden parts, so no count of it may inform the stand-in.
+        return None
+    key = (id(store), store.version(), who.role, who.org, meta["indicator"], k)
+    if key not in _STANDING:
+        if len(_STANDING) > 256:
+            _STANDING.clear()
+        _STANDING[key] = disclosure.stand_in(
+            _read.visible_counts(store, who, meta["indicator"], k), k)
+    return _STANDING[key]
+
+
+def stand_in(store: Store, indicator: str, *, viewer: Viewer,
+             grants: dict | None = None) -> float | None:
+    """The value an indicator's hidden small counts stand in as in every total (None
+    where it hides none): what exports and help text say."""
+    return _standing(store, viewer, indicator_meta(store, indicator, viewer=viewer,
+                                                   grants=grants))
 
 
 def _broken_down(store: Store, who: Viewer) -> set[str]:
@@ -250,7 +286,8 @@ def _breakdown_cells(store: Store, who: Viewer, meta: dict, geographies, start: 
     """A broken-down count's protected cells (``disclosure.breakdown_cells``): its total
     built from its parts' protected cells, never as stored."""
     rows = _read.breakdown_rows(store, who, meta["indicator"], geographies, start, end, codes)
-    return disclosure.breakdown_cells(rows, int(meta.get("suppression_k") or 0), breakdown)
+    return disclosure.breakdown_cells(rows, int(meta.get("suppression_k") or 0), breakdown,
+                                      _standing(store, who, meta))
 
 
 def _broken_down_figures(store: Store, who: Viewer, meta: dict, geographies, start: str,
@@ -518,7 +555,7 @@ def _protected_views(store: Store, region: Region, flt: ViewFilter, meta: dict,
     out.loc[hide, ["value_lower_95", "value_upper_95"]] = np.nan
     out["why_blank"] = disclosure.why_blank(out, k, rated=has_rate(meta))
     out, region_figure = _with_comparison(out, lsoa, meta, flt.measure)
-    # A small count's stand-in (k/2 per hidden cell, never its true value) lets a hotspot
+    # A small count's stand-in (one value per hidden cell, never its true value) lets a hotspot
     # test keep the area in place instead of leaving a hole: holes in random data
     # make false clusters. It is never shown.
     stand_in = protected.where(out["suppressed"] == disclosure.PRIMARY)
@@ -605,14 +642,17 @@ def _change_on_year_before(store: Store, region: Region, flt: ViewFilter, *, vie
     DataFrame or None
         ``area_code`` and :data:`CHANGE_COLUMNS` (``change_on_year_before`` is
         ``higher``, ``similar``, ``lower`` or ``not compared``); None where the
-        indicator is not a count or has no figures a year before.
+        indicator has no figures a year before. A count's ratio is of rates on its
+        population (``rates.rate_ratio``); a published figure's of the figures, with
+        an interval from the partner's own limits (``rates.ratio_of_published``).
     """
     grants = access.rules(store, viewer) if grants is None else grants
     meta = indicator_meta(store, flt.indicator, viewer=viewer, grants=grants)
     start, end = year_before(flt.period_start), year_before(flt.period_end)
     months = catalogue.months(store, flt.indicator, viewer=viewer, grants=grants)
-    if not meta["additive"] or start not in months or end not in months:
+    if start not in months or end not in months:
         return None
+
     def read(s: str, e: str) -> pd.DataFrame:
         return indicator_view(store, region, flt.with_(measure="count", period_start=s,
                                                        period_end=e),
@@ -620,14 +660,33 @@ def _change_on_year_before(store: Store, region: Region, flt: ViewFilter, *, vie
     now = read(flt.period_start, flt.period_end) if now is None else now
     before = read(start, end)
     before = before.set_index("area_code").reindex(now["area_code"])
-    ratio = rates.rate_ratio(now["value"], now["denominator"], before["value"].to_numpy(),
-                             before["denominator"].to_numpy())
+    if meta["additive"]:
+        ratio = rates.rate_ratio(now["value"], now["denominator"],
+                                 before["value"].to_numpy(), before["denominator"].to_numpy())
+    else:  # a published figure: the ratio, with an interval from the partner's limits
+        limits = ["value_lower_95", "value_upper_95"]
+        have = [now.get(c, np.nan) for c in limits]
+        had = [before[c].to_numpy() if c in before else np.nan for c in limits]
+        ratio = rates.ratio_of_published(now["value"], *have, before["value"].to_numpy(),
+                                         *had)
     return pd.DataFrame({
         "area_code": now["area_code"], "value_year_before": before["value"].to_numpy(),
         "rate_ratio": ratio["ratio"].to_numpy(),
         "rate_ratio_lower_95": ratio["ratio_lower_95"].to_numpy(),
         "rate_ratio_upper_95": ratio["ratio_upper_95"].to_numpy(),
         "change_on_year_before": ratio["change"].to_numpy()})
+
+
+def coverage_note(view: pd.DataFrame, noun: str, where: str) -> str:
+    """How much of the areas shown the indicator covers, when it is not all of them:
+    ``Figures cover 1,234 of the 35,672 LSOAs of England and Wales (3%)...``."""
+    has = view["value"].notna() | (view.get("suppressed", pd.Series("", view.index)) != "")
+    n, of = int(has.sum()), len(view)
+    if not of or n == of or not n:
+        return ""
+    return (f"Figures cover {n:,} of the {of:,} {noun} of {where} ({n / of:.0%}): the "
+            "source covers only those areas, so the others have no data, and no total, "
+            "rank, comparison or hot spot test counts them.")
 
 
 def most_need(view: pd.DataFrame, n: int = 15) -> pd.DataFrame:
@@ -703,7 +762,7 @@ def _england_figure(store: Store, meta: dict, start: str, end: str, *, rated: bo
     """An indicator's figure for England over ``start``..``end``, where its LSOA rows
     cover at least ``coverage`` of England's LSOAs of its vintage (else NaN): a
     count's rate per 1,000 (``rated``) or total; any other measure's
-    population-weighted mean. Small counts count as their stand-ins (k/2); a total
+    population-weighted mean. Small counts count as their stand-ins; a total
     that includes a cell the partner hid is not given (NaN), never one that counts
     the hidden cell as zero."""
     indicator_meta(store, meta["indicator"], viewer=viewer, grants=grants)
@@ -712,7 +771,8 @@ def _england_figure(store: Store, meta: dict, start: str, end: str, *, rated: bo
     if meta["additive"] and meta["indicator"] in _broken_down(store, viewer):
         row = _england_broken_down(store, viewer, meta, start, end, breakdown)
     else:
-        row = _read.england(store, viewer, meta, start, end, breakdown)
+        row = _read.england(store, viewer, meta, start, end, breakdown,
+                            _standing(store, viewer, meta))
     if not row["areas"] or row["n"] < coverage * row["areas"] or not row["pop"] \
             or (row["withheld"] or 0) > 0:
         return np.nan
@@ -797,7 +857,7 @@ def region_monthly(store: Store, region: Region, start: str, end: str, *,
 
     Totals are taken on each indicator's own vintage (a regional total does not
     depend on the LSOA vintage it is drawn with), from protected cells: a small
-    count stands in as k/2, as in every other figure (``disclosure.cell_sql``). A
+    count stands in as its stand-in, as in every other figure (``disclosure.cell_sql``). A
     month whose total includes a cell the partner hid is not given (NaN), never a
     total that counts the hidden cell as zero; ``withheld`` says how many it includes.
 
@@ -807,7 +867,12 @@ def region_monthly(store: Store, region: Region, start: str, end: str, *,
         ``indicator, period_start, value, withheld``, months ``start``..``end`` in order.
     """
     grants = access.rules(store, viewer)
-    out = _read.region_monthly(store, viewer, region.lads, start, end)
+    standing = {}
+    for indicator in grants:
+        meta = indicator_meta(store, indicator, viewer=viewer, grants=grants)
+        if meta["frequency"] == "monthly" and (put := _standing(store, viewer, meta)):
+            standing[indicator] = put
+    out = _read.region_monthly(store, viewer, region.lads, start, end, standing)
     broken = _broken_down(store, viewer)
     out = out[out["indicator"].isin(set(grants)) & ~out["indicator"].isin(broken)]
     parts = [out]
@@ -915,5 +980,5 @@ def area_monthly_counts(store: Store, region: Region, indicator: str, codes: lis
             .rename_axis("month").reset_index()
     else:
         frame = _read.area_monthly(store, viewer, meta, region.lsoa_geography, codes, start,
-                                   end)
+                                   end, _standing(store, viewer, meta))
     return frame.set_index("month")["n"].where(frame.set_index("month")["withheld"] == 0)

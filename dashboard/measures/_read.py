@@ -182,13 +182,23 @@ def load_log(store: Store, who: Viewer, partner_files: bool) -> pd.DataFrame:
 
 # -- figures ---------------------------------------------------------------------------
 
+def visible_counts(store: Store, who: Viewer, indicator: str, k: int) -> pd.Series:
+    """How many stored cells of a count hold each whole value from k up: the visible
+    counts a hidden one's stand-in is fitted to (``disclosure.stand_in``)."""
+    frame = store.query(
+        "SELECT value, count(*) AS n FROM observations WHERE indicator = ? AND value >= ? "
+        "AND value = floor(value) GROUP BY value", [indicator, k], scope=_scope(who))
+    return frame.set_index("value")["n"].sort_index()
+
+
 def figures(store: Store, who: Viewer, meta: dict, geographies, start: str, end: str,
-            breakdown: str, *, by_geography: bool = False, by_period: bool = False
-            ) -> pd.DataFrame:
+            breakdown: str, *, by_geography: bool = False, by_period: bool = False,
+            standing: float | None = None) -> pd.DataFrame:
     """Each area's stored figure over ``start``..``end`` for one breakdown (``""``: the
-    total), counts summed from protected cells (``disclosure.cell_sql``)."""
+    total), counts summed from protected cells (``disclosure.cell_sql``; a small count
+    as ``standing``)."""
     k = int(meta.get("suppression_k") or 0) if meta["additive"] else 0
-    cell = disclosure.cell_sql("value", str(k))
+    cell = disclosure.cell_sql("value", str(k), standing)
     keys = [*(["geography"] if by_geography else []),
             *(["period_start AS period"] if by_period else [])]
     group = ", ".join([key.split()[0] for key in keys] + ["area_code"])
@@ -244,8 +254,8 @@ def coverage(store: Store, who: Viewer, indicator: str, start: str, end: str
         [indicator, start, end] * 2, scope=_scope(who)).drop_duplicates()
 
 
-def england(store: Store, who: Viewer, meta: dict, start: str, end: str, breakdown: str
-            ) -> pd.Series:
+def england(store: Store, who: Viewer, meta: dict, start: str, end: str, breakdown: str,
+            standing: float | None = None) -> pd.Series:
     """An indicator's English LSOA rows over the range, summed from protected cells:
     ``n`` areas with a figure, ``total``, ``pop``, ``weighted``, ``areas`` (England's
     LSOAs of its vintage) and ``withheld`` (cells the partner hid)."""
@@ -253,11 +263,12 @@ def england(store: Store, who: Viewer, meta: dict, start: str, end: str, breakdo
     k = int(meta.get("suppression_k") or 0) if meta["additive"] else 0
     agg = "sum" if meta["additive"] else "avg"
     mark = "(value IS NULL AND value_low IS NOT NULL)"
+    cell = disclosure.cell_sql("value", str(k), standing)
     return store.query(
         f"SELECT count(*) AS n, sum(o.value) AS total, sum(p.population) AS pop, "
         f"sum(o.value * p.population) AS weighted, sum(o.withheld) AS withheld, "
         f"(SELECT count(*) FROM population WHERE geography = ? AND code LIKE 'E01%') AS "
-        f"areas FROM (SELECT area_code, {agg}({disclosure.cell_sql('value', str(k))}) AS "
+        f"areas FROM (SELECT area_code, {agg}({cell}) AS "
         f"value, count(*) FILTER (WHERE {mark}) AS withheld FROM observations "
         f"WHERE indicator = ? AND geography = ? AND area_code LIKE "
         f"'E01%' AND period_start >= ? AND {IN_RANGE} AND {BREAKDOWN} GROUP BY area_code) o "
@@ -267,12 +278,17 @@ def england(store: Store, who: Viewer, meta: dict, start: str, end: str, breakdo
 
 
 def region_monthly(store: Store, who: Viewer, lads: tuple[str, ...] | None, start: str,
-                   end: str) -> pd.DataFrame:
+                   end: str, standing: dict[str, float] | None = None) -> pd.DataFrame:
     """``indicator, period_start, value, withheld``: each monthly count's regional total
-    per month from protected cells (its own vintage), and how many partner-hidden
-    cells it includes."""
+    per month from protected cells (its own vintage; a small count as its indicator's
+    ``standing``, k/2 for one not given), and how many partner-hidden cells it includes."""
     where, params = lad_clause(lads, "l.lad_code")
-    cell = disclosure.cell_sql("o.value", "coalesce(c.suppression_k, 0)")
+    put = None
+    if standing:
+        put = ("CASE o.indicator " + " ".join(
+            f"WHEN '{i.replace(chr(39), '')}' THEN {float(v)!r}" for i, v in standing.items())
+            + " ELSE coalesce(c.suppression_k, 0) / 2.0 END")
+    cell = disclosure.cell_sql("o.value", "coalesce(c.suppression_k, 0)", put)
     mark = "(o.value IS NULL AND o.value_low IS NOT NULL)"
     return store.query(
         f"SELECT o.indicator, o.period_start, floor(sum({cell}) + 0.5) AS value, "
@@ -287,13 +303,14 @@ def region_monthly(store: Store, who: Viewer, lads: tuple[str, ...] | None, star
 
 
 def area_monthly(store: Store, who: Viewer, meta: dict, geography: str, codes: list[str],
-                 start: str, end: str) -> pd.DataFrame:
+                 start: str, end: str, standing: float | None = None) -> pd.DataFrame:
     """``month, n, withheld``: the areas' monthly total from protected cells, and how many
     partner-hidden cells each month includes."""
     k = int(meta.get("suppression_k") or 0)
     mark = "(value IS NULL AND value_low IS NOT NULL)"
     return store.query(
-        f"SELECT period_start AS month, sum({disclosure.cell_sql('value', str(k))}) AS n, "
+        f"SELECT period_start AS month, sum({disclosure.cell_sql('value', str(k), standing)}) "
+        f"AS n, "
         f"count(*) FILTER (WHERE {mark}) AS withheld "
         f"FROM observations WHERE indicator = ? AND geography = ? AND breakdown IS NULL "
         f"AND period_start = period_end AND period_start >= ? AND period_start <= ? "

@@ -13,7 +13,8 @@ A partner's points are the finest figures there are, so they are shown only to a
 viewer allowed the ``point`` level (``analysis.hex_hotspot_view`` asks), and they
 are protected as every count is (``dashboard.disclosure``): small counts are hidden
 where they are finest, in a resolution-9 hexagon (about 0.1 km²) in one month, and
-stand in as k/2 there before anything is added up. A hexagon of any size is the
+stand in as their expected value (``disclosure.stand_in``) there before anything
+is added up. A hexagon of any size is the
 sum of its resolution-9 children (H3's hierarchy), so no two views (sizes, month
 ranges) differ by a hidden value; a hexagon whose total is still a small count is
 hidden in turn, with a second cell in its district where it is the only one.
@@ -121,7 +122,9 @@ def _counts(store: Store, who: Viewer, grants: dict, region: Region, flt: ViewFi
                        for lat, lon in zip(pts["lat"], pts["lon"], strict=True)]
         fine = pts.groupby(["fine", "month"], as_index=False)["n"].sum()
         small = disclosure.primary(fine["n"].astype(float), k)
-        fine["n"] = fine["n"].astype(float).where(~small, k / 2)
+        # A small count stands in as its expected value given the visible ones here.
+        seen = fine.loc[~small, "n"].astype(int).value_counts()
+        fine["n"] = fine["n"].astype(float).where(~small, disclosure.stand_in(seen, k))
         fine["small"] = small.astype(int)
         fine["cell"] = [h3.cell_to_parent(c, resolution) for c in fine["fine"]]
         pts = fine

@@ -62,6 +62,18 @@ def _default_view() -> ViewFilter:
                       period_start=months[0], period_end=months[-1], measure="rate")
 
 
+def full_link(path: str, query: str) -> str:
+    """A link to a page of this app on these choices, as a colleague can open it: the
+    address the browser used (scheme and host), the page's path and the query; the
+    path alone where the address is not known."""
+    from urllib.parse import urlsplit, urlunsplit
+    here = urlsplit(st.context.url or "")
+    if not (here.scheme and here.netloc):
+        return f"{path}?{query}"
+    base = here.path.rsplit("/", 1)[0]  # the app may be served under a path
+    return urlunsplit((here.scheme, here.netloc, f"{base}{path}", query, ""))
+
+
 def plain(text: object) -> str:
     """Text from a partner, a URL or an account, safe to put inside Markdown: every
     Markdown and HTML character is escaped, so it shows as typed (no links, images
@@ -174,14 +186,22 @@ def region_picker() -> ViewFilter:
 
 
 def period_picker(view: ViewFilter, key: str) -> ViewFilter:
-    """A month-range slider, or a caption for an indicator with one period."""
+    """A period-range slider, or a caption for an indicator with one period. A monthly
+    indicator opens on all its months; one published by year (or any other period)
+    on its latest, never an average over every year unasked."""
     months = cached.months(view.indicator, cached.version())
+    cat = cached.catalogue(cached.version()).set_index("indicator")
+    monthly = view.indicator in cat.index and cat.at[view.indicator, "frequency"] == "monthly"
     if view.period_start not in months or view.period_end not in months:
-        view = view.with_(period_start=months[0], period_end=months[-1])
+        view = view.with_(period_start=months[0] if monthly else months[-1],
+                          period_end=months[-1])
     if len(months) > 1:
         start, end = st.select_slider(
             "Period", options=months, value=(view.period_start, view.period_end),
-            key=f"{key}_period", help="Months are inclusive at both ends.")
+            key=f"{key}_period" if monthly else f"{key}_period_years",
+            help="Months are inclusive at both ends." if monthly else
+            "This indicator is published by period (a year, say); the latest is shown. "
+            "A range adds counts up over its periods and averages other figures.")
         view = view.with_(period_start=start, period_end=end)
     else:
         st.caption(f"Period: {months[0]} (this indicator has a single period)")
@@ -431,15 +451,21 @@ def ward_picker(wards: dict[str, str], key: str = "pro") -> str | None:
                         **preset)
 
 
-def monthly_indicator(key: str) -> str:
-    """A picker of the indicators with months (for a trend), All crime first."""
-    cat = cached.catalogue(cached.version())
-    monthly = cat[(cat["frequency"] == "monthly") & cat["geography"].isin(["LSOA11", "LSOA21"])]
-    ids = monthly["indicator"].tolist()
-    titles = dict(zip(monthly["indicator"], monthly["title"], strict=True))
-    return st.selectbox("Indicator over the months", ids,
+def trend_indicator(key: str, profile) -> str | None:
+    """A picker of the indicators of a ward's profile that have a figure there and more
+    than one period (monthly or yearly): only the region's own, All crime first."""
+    v = cached.version()
+    shown = profile[profile["figure"].notna() | (profile["suppressed"] != "")]
+    ids = [i for i in shown["indicator"] if len(cached.months(i, v)) > 1]
+    if not ids:
+        return None
+    titles = dict(zip(profile["indicator"], profile["title"], strict=True))
+    return st.selectbox("Indicator over time", ids,
                         index=ids.index("crime_all") if "crime_all" in ids else 0,
-                        format_func=titles.get, key=f"{key}_trend")
+                        format_func=titles.get, key=f"{key}_trend",
+                        help="The indicators with figures for this ward over more than "
+                        "one period: monthly ones over the chosen months, yearly ones "
+                        "over every year.")
 
 
 OVERLAP_DEFAULTS = ["crime_all", "acute_morbidity", "homelessness", "fire_deliberate"]

@@ -271,10 +271,14 @@ def test_a_total_that_includes_hidden_cells_says_how_many(monthly_small_counts, 
     got = view.set_index("area_code")["estimated"]
     assert (got.reindex(expected.index) == expected).all()
     assert not view["value"].between(1, 4).any()
-    # Each hidden cell stands in as k/2 = 2.5 and each LSOA's total is rounded half up;
-    # the other cells are exact, and a ward adds up its LSOAs.
+    # Each hidden cell stands in as the indicator's stand-in (fitted to its visible
+    # counts) and each LSOA's total is rounded half up; the other cells are exact, and
+    # a ward adds up its LSOAs.
+    put = measures.stand_in(store, "fire_monthly_small", viewer=OPERATOR)
+    visible = rows.loc[rows["value"] >= 5, "value"].astype(int).value_counts()
+    assert put == disclosure.stand_in(visible, 5)
     cells = rows.merge(lookup, left_on="area_code", right_on="lsoa_code")
-    cells["stand_in"] = cells["value"].where(~cells["value"].between(1, 4), 2.5)
+    cells["stand_in"] = cells["value"].where(~cells["value"].between(1, 4), put)
     lsoa = cells.groupby(["ward_code", "lsoa_code"])["stand_in"].sum()
     lsoa = lsoa.where(lsoa == lsoa.round(), np.floor(lsoa + 0.5))
     one = expected.index[0]

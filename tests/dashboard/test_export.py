@@ -122,3 +122,25 @@ def test_cli_writes_the_same_file_as_the_model(fmt, tmp_path, case):
         same_figures(pyogrio.read_dataframe(out, layer="data"), view)
     else:
         same_figures(pd.read_excel(out, sheet_name="data"), view)
+
+
+def test_each_indicator_carries_its_own_period_in_name_title_and_metadata(store, regions):
+    """A monthly count and a deprivation index exported together: the metadata, title
+    and file name give each its own period, never the chosen months for both."""
+    region = regions["avon_and_somerset"]
+    flt = ViewFilter(region.name, "lsoa", "crime_all", "2022-01", "2022-03", "count")
+    frame = export.export_frame(store, region, flt, ["crime_all", "imd2019_rank"],
+                                viewer=OPERATOR)
+    files = export.write(store, region, flt, ["crime_all", "imd2019_rank"], "csv",
+                         frame=frame, viewer=OPERATOR)
+    meta = json.loads(files[".metadata.json"])
+    periods = {i["indicator"]: i["period"] for i in meta["indicators"]}
+    assert periods == {"crime_all": "2022-01:2022-03", "imd2019_rank": "2019"}
+    assert meta["periods"] == periods
+    assert "crime_all 2022-01:2022-03; imd2019_rank 2019" in meta["title"]
+    name = export.file_name(region, "lsoa", frame.attrs["periods"])
+    assert name == "oda_avon_and_somerset_lsoa_crime_all_2022-01_2022-03_imd2019_rank_2019"
+    rows = frame.groupby("indicator")[["period_start", "period_end"]].agg(["min", "max"])
+    assert rows.loc["imd2019_rank"].tolist() == ["2019", "2019", "2019", "2019"]
+    assert meta["share_link"].startswith("/export?") and \
+        "indicators=crime_all%2Cimd2019_rank" in meta["share_link"]

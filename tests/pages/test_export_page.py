@@ -13,7 +13,7 @@ def test_default_export_is_the_current_view_as_csv_with_metadata():
     assert at.multiselect(key="exp_indicators").value == ["crime_all"]
     buttons = at.get("download_button")
     assert len(buttons) == 2  # the CSV and its metadata sidecar
-    link = at.text_input(key="exp_link").value
+    link = at.code[0].value
     assert "region=avon_and_somerset" in link and "indicators=crime_all" in link
 
 
@@ -25,6 +25,20 @@ def test_more_indicators_and_another_format():
     assert len(at.get("download_button")) == 1  # metadata is inside the workbook
     assert "2 indicators" in at.markdown[0].value
     assert at.query_params["format"] in ("xlsx", ["xlsx"])
+
+
+def test_the_share_link_follows_the_choices_and_each_indicator_says_its_period():
+    """The link is rebuilt on every choice (it kept its first value), and an
+    indicator without the chosen months is listed with its own period."""
+    at = app("pages/export.py").run()
+    first = at.code[0].value
+    at.multiselect(key="exp_indicators").select("imd2019_rank").run()
+    link = at.code[0].value
+    assert link != first and "indicators=crime_all%2Cimd2019_rank" in link
+    assert link.startswith("/export?")  # no browser address here: the path and query
+    said = " ".join(m.value for m in at.markdown)
+    assert "Each indicator is exported for its own period" in said
+    assert "2019" in said
 
 
 def test_a_link_with_bad_indicators_and_format_is_explained():
