@@ -69,6 +69,20 @@ def plain(text: object) -> str:
     return re.sub(r"([\\`*_{}\[\]<>#!|~:$&])", r"\\\1", str(text))
 
 
+def page_menu(pages: list) -> None:
+    """The app's menu: a link to each page, in the sidebar.
+
+    Streamlit's own sidebar menu is switched off (``client.showSidebarNavigation``
+    in ``.streamlit/config.toml``): on a server's first request it would list every
+    file in ``pages/``, the administration page included, before the app's
+    navigation replaced it. The app draws its menu here instead, from the pages
+    ``st.navigation`` was given, so it lists only the pages this viewer may open.
+    """
+    menu = st.sidebar.container(key="page_menu")
+    for page in pages:
+        menu.page_link(page, label=page.title)
+
+
 def account_status() -> None:
     """The sidebar line saying who is signed in, with a link to sign in or out."""
     who = cached.viewer()
