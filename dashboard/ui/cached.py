@@ -530,7 +530,8 @@ def ward_for_postcode(region: str, vintage: int | None, postcode: str, v: Contex
 @st.cache_data(show_spinner="Looking up the postcode…", max_entries=64)
 def _ward_for_postcode(region: str, vintage: int | None, postcode: str, store_version: int
                        ) -> str:
-    return profile.ward_for_postcode(store(), view_region(region, vintage), postcode)
+    return profile.ward_for_postcode(store(), view_region(region, vintage), postcode,
+                                     regions())
 
 
 def ward_names(region: str, vintage: int | None, v: Context) -> dict[str, str]:

@@ -187,6 +187,12 @@ def region_picker() -> ViewFilter:
     return _set(view)
 
 
+def switch_region(name: str) -> None:
+    """Change the sidebar's region (a button's callback: it runs before the region
+    selector is drawn again)."""
+    st.session_state["w_region"] = name
+
+
 def period_picker(view: ViewFilter, key: str) -> ViewFilter:
     """A month-range slider, or a caption for an indicator with one period."""
     months = cached.months(view.indicator, cached.version())
