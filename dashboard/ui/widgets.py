@@ -166,6 +166,7 @@ def _set(view: ViewFilter) -> ViewFilter:
 def region_picker() -> ViewFilter:
     """The region selector in the sidebar; returns the updated view."""
     view = current_view()
+    before = (view.region, view.vintage)
     regions = cached.regions()
     names = list(regions)
     name = st.sidebar.selectbox(
@@ -184,7 +185,21 @@ def region_picker() -> ViewFilter:
         help="Data on the other LSOA vintage is converted through the ONS lookup; split "
         "LSOAs share their counts by population.")
     view = view.with_(vintage=None if chosen == own else chosen)
+    if (view.region, view.vintage) != before:
+        _forget_wards_outside(view)
     return _set(view)
+
+
+def _forget_wards_outside(view: ViewFilter) -> None:
+    """After a change of region or vintage, drop a chosen ward (in the URL, or picked
+    on a page) that is not a ward of the new region: a link must not pair one
+    region with another's ward, and a page must not open on a ward nobody chose."""
+    wards = cached.ward_names(view.region, view.vintage, cached.version())
+    if "ward" in st.query_params and st.query_params["ward"] not in wards:
+        del st.query_params["ward"]
+    for key in [k for k in st.session_state if str(k).endswith("_ward_pick")]:
+        if st.session_state[key] not in wards:
+            del st.session_state[key]
 
 
 def switch_region(name: str) -> None:

@@ -68,3 +68,19 @@ def test_a_postcode_in_no_region_set_up_names_its_district():
                for w in at.warning), [w.value for w in at.warning]
     # Only the region of every district covers it: that is the one offered.
     assert at.button(key="pro_switch_region").label == "Switch to England and Wales"
+
+
+def test_changing_region_drops_a_ward_of_the_old_region():
+    at = app("pages/profile.py", region="avon_and_somerset", ward="E05010892").run()
+    assert at.header[0].value == "Central"
+    at.selectbox(key="w_region").select("west_midlands_ca").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.query_params["region"] in ("west_midlands_ca", ["west_midlands_ca"])
+    assert "ward" not in at.query_params  # Central is a Bristol ward
+    assert at.selectbox(key="pro_ward_pick").value is None  # no ward nobody chose
+    assert any("Choose a ward" in i.value for i in at.info)
+    # Back again: a ward picked in the new region stays while the region does.
+    at.selectbox(key="pro_ward_pick").select("E05011151").run()
+    assert at.query_params["ward"] in ("E05011151", ["E05011151"])
+    at.radio(key="w_vintage").set_value(2011).run()
+    assert at.query_params["ward"] in ("E05011151", ["E05011151"])
