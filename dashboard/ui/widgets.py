@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from dashboard import access, export, filters, hotspots
+from dashboard import access, export, filters, hotspots, maps
 from dashboard.classify import SCHEME_LABELS
 from dashboard.filters import ViewFilter
 from dashboard.measures import hexes
@@ -81,6 +81,14 @@ def page_menu(pages: list) -> None:
     menu = st.sidebar.container(key="page_menu")
     for page in pages:
         menu.page_link(page, label=page.title)
+
+
+def map_width() -> int:
+    """The width, in pixels, a map opens fitted to: a phone's (its browser says "Mobi"
+    in its user agent, as MDN advises testing) or a desktop's. pydeck cannot fit bounds
+    in the browser, so the opening zoom is chosen here, from the device."""
+    agent = st.context.headers.get("User-Agent", "") or ""
+    return maps.PHONE_WIDTH if "Mobi" in agent else maps.MAP_WIDTH
 
 
 def account_status() -> None:
