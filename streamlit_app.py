@@ -23,7 +23,9 @@ def run() -> None:
     ]
     if cached.viewer().rules.administer:  # others never see the page listed
         pages.append(st.Page("pages/admin.py", title="Administration"))
-    page = st.navigation(pages)
+    # Hidden: Streamlit's menu is off in .streamlit/config.toml; the app draws its own.
+    page = st.navigation(pages, position="hidden")
+    widgets.page_menu(pages)
     widgets.account_status()
     st.sidebar.caption("Contains public sector information licensed under the "
                        "Open Government Licence v3.0.")

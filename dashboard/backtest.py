@@ -25,6 +25,7 @@ coastline), a ward's as the sum of its best-fit LSOAs'.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -274,36 +275,100 @@ def rolling(store: Store, region: Region, flt: ViewFilter, windows: list[Window]
     return pd.concat(parts, ignore_index=True)
 
 
+# The pick: the highest PAI among the methods that caught at least this share of what
+# the most-catching method caught. PAI alone favours a method that flags a sliver of
+# land: it can score highly while missing most of the demand a planner has to meet.
+MIN_CAPTURE = 0.5
+
+
+def _eligible(table: pd.DataFrame, pai: str, capture: str) -> pd.DataFrame:
+    """The methods the rule compares: those with figures that caught at least
+    :data:`MIN_CAPTURE` times what the most-catching method caught."""
+    ok = table.dropna(subset=[pai, capture])
+    return ok[ok[capture] >= MIN_CAPTURE * ok[capture].max()]
+
+
+def best_by_rule(table: pd.DataFrame, pai: str = "pai", capture: str = "capture_rate"
+                 ) -> str | None:
+    """The method with the highest PAI among those whose capture rate is at least
+    :data:`MIN_CAPTURE` times the highest capture rate; ties go to the higher capture
+    rate, then to the order of the table. ``table`` has one row per method
+    (``method`` and the ``pai`` and ``capture`` columns); None if none has figures."""
+    eligible = _eligible(table, pai, capture)
+    if eligible.empty:
+        return None
+    order = eligible.sort_values([pai, capture], ascending=False, kind="stable")
+    return str(order["method"].iat[0])
+
+
+def _best_in_window(window: pd.DataFrame) -> pd.Series:
+    """The methods best by the rule in one window (all of them, where PAIs tie)."""
+    eligible = _eligible(window, "pai", "capture_rate")
+    return eligible.loc[eligible["pai"] == eligible["pai"].max(), "method"]
+
+
 def spread(results: pd.DataFrame) -> pd.DataFrame:
-    """Each method's PAI and capture rate over the windows: median, lowest, highest,
-    and how many windows it did best in (highest PAI)."""
-    ok = results.dropna(subset=["pai"])
-    best = ok.loc[ok.groupby("window")["pai"].idxmax(), "method"].value_counts()
+    """Each method's PAI, capture rate and land share over the windows: median, lowest,
+    highest, and in how many windows it did best by the rule (:func:`best_by_rule`;
+    methods that tie are each counted)."""
+    ok = results.dropna(subset=["pai", "capture_rate"])
+    best = pd.concat([_best_in_window(w) for _, w in ok.groupby("window")] or
+                     [pd.Series(dtype=object)]).value_counts()
     out = ok.groupby("method", sort=False).agg(
         windows=("pai", "size"), pai_median=("pai", "median"), pai_low=("pai", "min"),
         pai_high=("pai", "max"), capture_median=("capture_rate", "median"),
+        area_share_median=("area_share", "median"),
         areas_flagged=("areas_flagged", "median"))
     out["best_in"] = best.reindex(out.index).fillna(0).astype(int)
     return out.reset_index()
 
 
+def _plain(text: str) -> str:
+    """Text shown as typed inside Markdown (``Gi*`` keeps its star, 95% stays 95%)."""
+    return re.sub(r"([\\`*_{}\[\]<>#!|~:$&])", r"\\\1", text)
+
+
+def _pct(share: float) -> str:
+    """A share as a percentage, to three significant figures from 10% and two below (a
+    hot spot map flags a small share of the land): 28.4%, 12.5%, 0.38%."""
+    return f"{100 * share:.{3 if share >= 0.1 else 2}g}%"
+
+
 def verdict(results: pd.DataFrame) -> str:
-    """Which method has held up best here, and how sure that is, in plain words."""
+    """Which method has held up best here, by a stated rule, what its figures mean, and
+    how sure that is, in plain words (Markdown: a paragraph, then a two-point list)."""
     table = spread(results)
     if table.empty:
         return "No method could be scored: the test windows have no figures."
     windows = results["window"].nunique()
-    top = table.sort_values(["pai_median", "best_in"], ascending=False).iloc[0]
-    name = METHODS[top["method"]].lower()
-    line = (f"Over {windows} test window{'s' if windows != 1 else ''}, **{name}** held up "
-            f"best here: a median PAI of {top['pai_median']:.1f} (from {top['pai_low']:.1f} "
-            f"to {top['pai_high']:.1f}), its areas taking {top['capture_median']:.0%} of the "
-            "next period's total.")
+    stats = table.set_index("method")
+    pick = best_by_rule(table, "pai_median", "capture_median")
+    top, most = stats.loc[pick], stats["capture_median"].idxmax()
+    line = (f"Over {windows} test window{'s' if windows != 1 else ''}, "
+            f"**{_plain(METHODS[pick])}** held up best here: its areas, a median "
+            f"{_pct(top['area_share_median'])} of the region's land, caught a median "
+            f"{_pct(top['capture_median'])} of the demand in the test months, a median PAI "
+            f"of {top['pai_median']:.1f} (from {top['pai_low']:.1f} to "
+            f"{top['pai_high']:.1f}).")
     if windows < 3:
-        return line + " That is too few windows to be sure; choose a longer period."
-    share = top["best_in"] / windows
-    sure = ("It did best in every window, so this is a steady finding." if share == 1 else
-            f"It did best in {int(top['best_in'])} of {windows} windows, so this is "
-            + ("a fairly steady finding." if share >= 0.6 else
-               "not a steady finding: the methods take turns."))
-    return f"{line} {sure}"
+        line += " That is too few windows to be sure; choose a longer period."
+    else:
+        share = top["best_in"] / windows
+        line += (" It did best by the rule in every window, so this is a steady finding."
+                 if share == 1 else
+                 f" It did best by the rule in {int(top['best_in'])} of {windows} windows, "
+                 "so this is " + ("a fairly steady finding." if share >= 0.6 else
+                                  "not a steady finding: the methods take turns."))
+    caught = "it caught the most itself" if most == pick else (
+        f"{_plain(METHODS[most])} caught the most, {_pct(stats.loc[most, 'capture_median'])}"
+        f" in {_pct(stats.loc[most, 'area_share_median'])} of the land, a PAI of "
+        f"{stats.loc[most, 'pai_median']:.1f}")
+    return (f"{line}\n\n"
+            "- **PAI**, Chainey's predictive accuracy index: the share of the demand caught "
+            "divided by the share of the land flagged. 1 is what flagging land at random "
+            "would do; the higher, the more demand a small patrol area meets.\n"
+            f"- **The rule**: the highest median PAI among the methods that caught at least "
+            f"{MIN_CAPTURE:.0%} as much as the method that caught most (here "
+            f"{_pct(MIN_CAPTURE * stats['capture_median'].max())} or more; {caught}). PAI "
+            "alone favours a method that flags a sliver of land while missing most of the "
+            "demand.")

@@ -89,6 +89,15 @@ def map_shapes(store: Store, region: Region, level: str) -> gpd.GeoDataFrame:
     return area_shapes(store, region, level, f"map_{region.map_detail}")
 
 
+def district_name(store: Store, code: str) -> str | None:
+    """The name of a district (LAD) by its code, of either vintage; None if unknown."""
+    for geography in ("LAD25", "LAD19"):
+        found = _read.district_outlines(store, geography, "coarse", [code])
+        if len(found):
+            return str(found["name"].iat[0])
+    return None
+
+
 def lad_outlines(store: Store, region: Region) -> gpd.GeoDataFrame:
     """District outlines and label points for the region, in WGS84."""
     geography = "LAD19" if region.vintage == 2011 else "LAD25"

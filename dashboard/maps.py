@@ -103,9 +103,16 @@ def overlay_layers(zoom: float, *, edges: np.ndarray | None, lads: gpd.GeoDataFr
     return layers
 
 
-def view_state(bounds: tuple[float, float, float, float], width: int = 760,
-               height: int = 560) -> pdk.ViewState:
-    """A view that fits ``(minx, miny, maxx, maxy)`` in WGS84 into the map."""
+MAP_WIDTH = 760  # the Map page's map on a desktop screen, pixels
+PHONE_WIDTH = 358  # on a 390-px phone, less Streamlit's 16-px margins each side
+MAP_HEIGHT = 560
+
+
+def view_state(bounds: tuple[float, float, float, float], width: int = MAP_WIDTH,
+               height: int = MAP_HEIGHT) -> pdk.ViewState:
+    """A view that fits ``(minx, miny, maxx, maxy)`` in WGS84 into a ``width`` x
+    ``height`` map, with a margin: centred on the bounds in Web Mercator (as drawn),
+    at the zoom at which both their width and their height fit."""
     minx, miny, maxx, maxy = bounds
 
     def merc(lat: float) -> float:
@@ -114,7 +121,8 @@ def view_state(bounds: tuple[float, float, float, float], width: int = 760,
     # deck.gl's MapView, like MapLibre, spans the world in 512 * 2**zoom pixels.
     zx = math.log2(width * 360 / (512 * max(maxx - minx, 1e-6)))
     zy = math.log2(height * 2 * math.pi / (512 * max(merc(maxy) - merc(miny), 1e-9)))
-    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2,
+    middle = math.degrees(2 * math.atan(math.exp((merc(miny) + merc(maxy)) / 2)) - math.pi / 2)
+    return pdk.ViewState(longitude=(minx + maxx) / 2, latitude=middle,
                          zoom=round(min(zx, zy) - 0.15, 2), pitch=0, bearing=0)
 
 
@@ -188,8 +196,10 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
                     measure_label: str, outlines: bool = True, ranked: str = "1 = most need",
                     fields: pd.DataFrame | None = None,
                     tooltip_html: str | None = None,
-                    edge_colour: tuple[int, int, int] = (255, 255, 255)) -> LeanDeck:
-    """A choropleth of ``view`` on ``shapes`` with district outlines over it.
+                    edge_colour: tuple[int, int, int] = (255, 255, 255),
+                    width: int = MAP_WIDTH) -> LeanDeck:
+    """A choropleth of ``view`` on ``shapes`` with district outlines over it, opening on
+    the districts fitted to a map ``width`` pixels wide.
 
     Parameters
     ----------
@@ -226,7 +236,7 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
     fields["c"] = [hex_to_rgb(c) for c in classes.colours]
     merged = shapes[["code", "geometry"]].merge(fields, on="code", how="inner",
                                                 validate="one_to_one")
-    view = view_state(tuple(lads.total_bounds))
+    view = view_state(tuple(lads.total_bounds), width=width)
     decimals = linework.decimals_for(view.zoom)  # a tenth of a pixel: 4 for a region, 3 nationally
     layers = []
     no_data = merged["v"] == "no data"
@@ -295,8 +305,9 @@ SR_ONLY = ("<style>.oda-sr-only{position:absolute;width:1px;height:1px;padding:0
 
 def view_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, view: pd.DataFrame, *,
              measure: str, scheme: str, k: int, level: str, unit: str, polarity: str,
-             detail: str) -> tuple[LeanDeck, Classification]:
-    """The map page's deck and classes for a view: what the app draws, in one place."""
+             detail: str, width: int = MAP_WIDTH) -> tuple[LeanDeck, Classification]:
+    """The map page's deck and classes for a view: what the app draws, in one place,
+    opening on the region fitted to a map ``width`` pixels wide."""
     column = "rate_per_1000" if measure == "rate" else "value"
     hidden = view["suppressed"] != "" if "suppressed" in view else None
     label = disclosure.label(view.attrs.get("suppression_k", 5))
@@ -308,7 +319,8 @@ def view_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, view: pd.DataFram
                            suppressed_label=label)
     deck = choropleth_deck(shapes, view, classes, lads, unit=unit, detail=detail,
                            measure_label="rate" if measure == "rate" else "value",
-                           outlines=level == "ward", ranked=rates.rank_meaning(polarity))
+                           outlines=level == "ward", ranked=rates.rank_meaning(polarity),
+                           width=width)
     return deck, classes
 
 

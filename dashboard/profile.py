@@ -74,21 +74,69 @@ def ward_at(store: Store, region: Region, easting: float, northing: float) -> st
     return str(hits[0]) if len(hits) else None
 
 
-def ward_for_postcode(store: Store, region: Region, text: str) -> str:
+class PostcodeElsewhere(FilterError):
+    """A postcode outside the chosen region, naming where it is.
+
+    Attributes
+    ----------
+    postcode, district : str
+        The postcode and the name of its district (ONS postcode directory).
+    regions : list of str
+        The names of the other configured regions the postcode is in: those listing
+        their districts first, then any region of every district (England and Wales).
+    """
+
+    def __init__(self, postcode: str, district: str, regions: dict[str, Region],
+                 here: Region) -> None:
+        self.postcode, self.district, self.regions = postcode, district, list(regions)
+        listed = [r.title for r in regions.values() if r.lads is not None]
+        wide = [r.title for r in regions.values() if r.lads is None]
+        if listed:
+            where = f"{postcode} is in {' and '.join(listed)}, not {here.title}"
+        elif wide:
+            where = (f"{postcode} is in {district}, not {here.title}; of the regions set "
+                     f"up here, only {' and '.join(wide)} covers it")
+        else:
+            where = (f"{postcode} is in {district}, not {here.title}; no region set up "
+                     "here covers it")
+        super().__init__("postcode", where)
+
+
+def regions_of_district(district: str, regions: dict[str, Region]) -> dict[str, Region]:
+    """The regions a district (LAD code) is in: those listing it, in configuration
+    order, then those of every district."""
+    listed = {n: r for n, r in regions.items() if r.lads is not None and district in r.lads}
+    return listed | {n: r for n, r in regions.items() if r.lads is None}
+
+
+def ward_for_postcode(store: Store, region: Region, text: str,
+                      regions: dict[str, Region] | None = None) -> str:
     """The ward of a postcode within the region.
+
+    Parameters
+    ----------
+    regions : dict of str to Region, optional
+        The configured regions, to say which one a postcode outside ``region`` is in.
 
     Raises
     ------
+    PostcodeElsewhere
+        If the postcode's district is outside the region (given ``regions``).
     FilterError
-        If the postcode is unknown or outside the region.
+        If the postcode is unknown or on no ward of the region.
     """
     code = normalise_postcode(text)
-    easting, northing, _ = postcode_point(code)
+    easting, northing, district = postcode_point(code)
     ward = ward_at(store, region, easting, northing)
-    if ward is None:
-        raise FilterError("postcode", f"{code} is outside {region.title}; choose the region "
-                          "it is in, or a ward here")
-    return ward
+    if ward is not None:
+        return ward
+    if regions is not None and region.lads is not None and district not in region.lads:
+        others = {n: r for n, r in regions_of_district(district, regions).items()
+                  if n != region.name}
+        raise PostcodeElsewhere(code, geography.district_name(store, district) or district,
+                                others, region)
+    raise FilterError("postcode", f"{code} is outside {region.title}; choose the region "
+                      "it is in, or a ward here")
 
 
 def _ward_and_comparators(store: Store, region: Region, ward: str, flt: ViewFilter,

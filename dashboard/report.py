@@ -143,11 +143,23 @@ def trends_chart(trends: pd.DataFrame) -> alt.FacetChart:
     ).resolve_scale(y="independent")
 
 
+CHANGE = "Change on a year before"
+
+
 def _for_paper(table: pd.DataFrame, period: str) -> pd.DataFrame:
     """The profile table narrowed for A4: the partner is in each police title already,
-    and a period the same as the report's is said once, in its heading."""
+    and a period the same as the report's is said once, in its heading. A change on a
+    year before that cannot be given says why rather than leaving a blank: a count or
+    rate with no figures for the same months a year before has "no earlier period"; a
+    score, rank or published rate is "not a count" (the change is a ratio of counts)."""
+    counted = table["Compared as"].isin(["count", "rate per 1,000"]) \
+        if "Compared as" in table else pd.Series(True, index=table.index)
     out = table.drop(columns=["Partner", "Compared as"], errors="ignore")
     out["Period"] = out["Period"].where(out["Period"] != period, "as above")
+    if CHANGE in out:
+        blank = out[CHANGE].fillna("") == ""
+        out[CHANGE] = out[CHANGE].mask(blank & counted, "no earlier period") \
+            .mask(blank & ~counted, "not a count")
     return out
 
 
@@ -176,7 +188,7 @@ def _svg(chart: alt.TopLevelMixin, label: str) -> str:
 def to_html(report: WardReport) -> str:
     """The report as one self-contained HTML page, laid out for A4."""
     e = html.escape
-    compared = [c for c in report.table.columns if c.startswith("vs ") or c == "Change"]
+    compared = [c for c in report.table.columns if c.startswith("vs ")]
     head = "".join(f"<th scope='col'>{e(c)}</th>" for c in report.table.columns)
     rows = []
     for row in report.table.itertuples(index=False):
@@ -205,6 +217,11 @@ h2 {{ font-size: 12.5pt; margin: 12pt 0 4pt; break-after: avoid; }}
 .summary {{ font-size: 10.5pt; border-left: 3pt solid #d7301f; padding-left: 6pt; }}
 figure {{ margin: 4pt 0; break-inside: avoid; }}
 svg {{ max-width: 100%; height: auto; }}
+/* The map is kept small so the table starts on page 1; the chart of every indicator,
+   taller than the rest of a page, has a page of its own and is scaled to fit it. */
+figure.map svg {{ max-height: 62mm; width: auto; }}
+section.spine {{ break-before: page; }}
+section.spine svg {{ max-height: 240mm; width: auto; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 7.5pt; }}
 th[scope="row"] {{ width: 24%; }}
 th, td {{ border: 0.5pt solid #999; padding: 2pt 3pt; text-align: left;
@@ -224,16 +241,19 @@ months {e(report.period)} · made {e(report.made)} with ODA Dashboard</p>
 <h2>In brief</h2>
 <p class="summary">{e(report.summary)}</p>
 <h2>Where the ward is</h2>
-<figure>{report.map_svg}</figure>
-<h2>How the ward compares</h2>
-<figure>{report.spine_svg}</figure>
+<figure class="map">{report.map_svg}</figure>
 <h2>Every indicator</h2>
 <table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>
 <p class="key">Rank: 1 is the ward of most need. vs district, region and England: the
 comparator's figure against the ward's 95% confidence interval (exact Poisson for a rate
 per 1,000; the partner's own limits for a published rate): worse or better by the
-indicator's direction, similar when the comparator is inside the interval. Suppressed:
-a small count hidden to protect privacy.</p>
+indicator's direction, similar when the comparator is inside the interval. Change on a
+year before: the ward's count against the same months a year before, as a rate ratio
+with its 95% interval. Suppressed: a small count hidden to protect privacy.</p>
+<section class="spine">
+<h2>How the ward compares</h2>
+<figure>{report.spine_svg}</figure>
+</section>
 {trends}
 <h2>Sources</h2>
 <ul class="sources">{sources}</ul>

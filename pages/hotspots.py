@@ -166,6 +166,11 @@ if not resolution:
                         "pai_low": st.column_config.NumberColumn("lowest", format="%.2f"),
                         "pai_high": st.column_config.NumberColumn("highest", format="%.2f"),
                         "capture_median": st.column_config.NumberColumn(
-                            "median capture", format="percent"),
+                            "median capture", format="percent",
+                            help="Share of the test months' demand in the flagged areas"),
+                        "area_share_median": st.column_config.NumberColumn(
+                            "median land share", format="percent",
+                            help="The flagged areas' share of the region's land"),
                         "best_in": st.column_config.NumberColumn(
-                            "best in", help="Windows in which it had the highest PAI")})
+                            "best in", help="Windows in which it did best by the rule "
+                            "above (ties count for each)")})

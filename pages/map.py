@@ -16,7 +16,7 @@ v = cached.version()
 meta = cached.catalogue(v).set_index("indicator").loc[view.indicator]
 try:
     data = cached.view(view, v)
-    deck, classes = cached.choropleth(view, v)
+    deck, classes = cached.choropleth(view, v, widgets.map_width())
 except LoaderError as err:
     st.error(err.user_message)
     st.stop()

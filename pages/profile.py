@@ -23,6 +23,14 @@ if postcode.strip():
         if found != chosen:
             st.caption(f"{profile.normalise_postcode(postcode)} is in {wards[found]}.")
         chosen = found
+    except profile.PostcodeElsewhere as err:
+        st.warning(f"{err.problems[0]}.", icon=":material/location_off:")
+        if err.regions:  # the region that lists its district, else one of every district
+            there = cached.regions()[err.regions[0]]
+            st.button(f"Switch to {there.title}", key="pro_switch_region",
+                      icon=":material/swap_horiz:", on_click=widgets.switch_region,
+                      args=(there.name,),
+                      help=f"Show the wards of {there.title}, with this postcode's ward.")
     except LoaderError as err:
         st.warning(err.user_message, icon=":material/location_off:")
 if chosen is None:

@@ -325,8 +325,10 @@ def _lad_outlines(region: str, vintage: int | None, store_version: int):
 
 
 @st.cache_resource(show_spinner="Drawing the map…", max_entries=24)
-def choropleth(flt: ViewFilter, v: Context) -> tuple[maps.LeanDeck, classify.Classification]:
-    """The map and its classes for a filter; its JSON is built once and reused."""
+def choropleth(flt: ViewFilter, v: Context, width: int = maps.MAP_WIDTH
+               ) -> tuple[maps.LeanDeck, classify.Classification]:
+    """The map and its classes for a filter, opening fitted to a map ``width`` pixels
+    wide; its JSON is built once and reused."""
     region = view_region(flt.region, flt.vintage)
     areas = shapes(flt.region, flt.level, flt.vintage, v)
     if areas.empty:
@@ -338,7 +340,7 @@ def choropleth(flt: ViewFilter, v: Context) -> tuple[maps.LeanDeck, classify.Cla
     deck, classes = maps.view_map(
         areas, lad_outlines(flt.region, flt.vintage, v), data, measure=flt.measure,
         scheme=flt.scheme, k=flt.classes, level=flt.level, unit=meta["unit"],
-        polarity=meta["polarity"], detail=region.map_detail)
+        polarity=meta["polarity"], detail=region.map_detail, width=width)
     deck.to_json()  # serialise once, inside the cache
     return deck, classes
 
@@ -530,7 +532,8 @@ def ward_for_postcode(region: str, vintage: int | None, postcode: str, v: Contex
 @st.cache_data(show_spinner="Looking up the postcode…", max_entries=64)
 def _ward_for_postcode(region: str, vintage: int | None, postcode: str, store_version: int
                        ) -> str:
-    return profile.ward_for_postcode(store(), view_region(region, vintage), postcode)
+    return profile.ward_for_postcode(store(), view_region(region, vintage), postcode,
+                                     regions())
 
 
 def ward_names(region: str, vintage: int | None, v: Context) -> dict[str, str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from dashboard import access, export, filters, hotspots
+from dashboard import access, export, filters, hotspots, maps
 from dashboard.classify import SCHEME_LABELS
 from dashboard.filters import ViewFilter
 from dashboard.measures import hexes
@@ -79,6 +79,28 @@ def plain(text: object) -> str:
     Markdown and HTML character is escaped, so it shows as typed (no links, images
     or tags)."""
     return re.sub(r"([\\`*_{}\[\]<>#!|~:$&])", r"\\\1", str(text))
+
+
+def page_menu(pages: list) -> None:
+    """The app's menu: a link to each page, in the sidebar.
+
+    Streamlit's own sidebar menu is switched off (``client.showSidebarNavigation``
+    in ``.streamlit/config.toml``): on a server's first request it would list every
+    file in ``pages/``, the administration page included, before the app's
+    navigation replaced it. The app draws its menu here instead, from the pages
+    ``st.navigation`` was given, so it lists only the pages this viewer may open.
+    """
+    menu = st.sidebar.container(key="page_menu")
+    for page in pages:
+        menu.page_link(page, label=page.title)
+
+
+def map_width() -> int:
+    """The width, in pixels, a map opens fitted to: a phone's (its browser says "Mobi"
+    in its user agent, as MDN advises testing) or a desktop's. pydeck cannot fit bounds
+    in the browser, so the opening zoom is chosen here, from the device."""
+    agent = st.context.headers.get("User-Agent", "") or ""
+    return maps.PHONE_WIDTH if "Mobi" in agent else maps.MAP_WIDTH
 
 
 def account_status() -> None:
@@ -164,6 +186,7 @@ def _set(view: ViewFilter) -> ViewFilter:
 def region_picker() -> ViewFilter:
     """The region selector in the sidebar; returns the updated view."""
     view = current_view()
+    before = (view.region, view.vintage)
     regions = cached.regions()
     names = list(regions)
     name = st.sidebar.selectbox(
@@ -182,7 +205,27 @@ def region_picker() -> ViewFilter:
         help="Data on the other LSOA vintage is converted through the ONS lookup; split "
         "LSOAs share their counts by population.")
     view = view.with_(vintage=None if chosen == own else chosen)
+    if (view.region, view.vintage) != before:
+        _forget_wards_outside(view)
     return _set(view)
+
+
+def _forget_wards_outside(view: ViewFilter) -> None:
+    """After a change of region or vintage, drop a chosen ward (in the URL, or picked
+    on a page) that is not a ward of the new region: a link must not pair one
+    region with another's ward, and a page must not open on a ward nobody chose."""
+    wards = cached.ward_names(view.region, view.vintage, cached.version())
+    if "ward" in st.query_params and st.query_params["ward"] not in wards:
+        del st.query_params["ward"]
+    for key in [k for k in st.session_state if str(k).endswith("_ward_pick")]:
+        if st.session_state[key] not in wards:
+            del st.session_state[key]
+
+
+def switch_region(name: str) -> None:
+    """Change the sidebar's region (a button's callback: it runs before the region
+    selector is drawn again)."""
+    st.session_state["w_region"] = name
 
 
 def period_picker(view: ViewFilter, key: str) -> ViewFilter:

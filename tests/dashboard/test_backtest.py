@@ -4,6 +4,7 @@ the real police.uk months."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -135,3 +136,58 @@ def test_rolling_matches_each_window_on_a_partner_series_with_hidden_cells(serie
     want = _per_window(series, region, flt, windows, settings)
     pd.testing.assert_frame_equal(got, want)
     assert len(got) == 5 * len(windows)
+
+
+def constructed(rows: dict[str, list[tuple[float, float]]]) -> pd.DataFrame:
+    """Rolling results from (capture rate, area share) per method per window."""
+    out = []
+    for method, figures in rows.items():
+        for i, (capture, area) in enumerate(figures):
+            out.append({"method": method, "share": 0.05, "areas_flagged": 10,
+                        "area_share": area, "captured": capture * 1000, "test_total": 1000.0,
+                        "capture_rate": capture, "pai": capture / area,
+                        "window": f"w{i}", "test_start": f"2022-0{i + 1}"})
+    return pd.DataFrame(out)
+
+
+def test_the_verdict_picks_by_its_stated_rule_where_pai_and_capture_disagree():
+    # Gi* flags a sliver of land: PAI 60, but it catches 6% of the demand; counts catch
+    # 25% in 1% of the land (PAI 25). PAI alone would pick Gi*.
+    sliver = constructed({"gi": [(0.06, 0.001)] * 3, "counts": [(0.25, 0.01)] * 3})
+    assert sliver.groupby("method")["pai"].median().idxmax() == "gi"
+    assert backtest.best_by_rule(sliver[sliver["window"] == "w0"]) == "counts"
+    text = backtest.verdict(sliver)
+    assert text.startswith("Over 3 test windows, **Highest counts** held up best here")
+    assert "caught a median 25% of the demand in the test months" in text
+    assert "a median 1% of the region's land" in text and "a median PAI of 25.0" in text
+    assert "It did best by the rule in every window" in text
+    assert "12.5% or more; it caught the most itself" in text
+    # A method catching enough (20%, over the bar of half of 25%) wins on PAI: LISA, in 0.4%.
+    close = constructed({"counts": [(0.25, 0.01)] * 3, "lisa": [(0.20, 0.004)] * 3})
+    text = backtest.verdict(close)
+    assert text.startswith("Over 3 test windows, **LISA high-high clusters** held up")
+    assert "Highest counts caught the most, 25% in 1% of the land, a PAI of 25.0" in text
+    spread = backtest.spread(close).set_index("method")
+    assert spread.loc["lisa", "best_in"] == 3 and spread.loc["counts", "best_in"] == 0
+
+
+def markup_left(markdown: str) -> list[str]:
+    """Markdown characters that would show, or change how text shows, once the verdict's
+    own bold and list markers are taken out: unescaped ``*``, ``_``, ``$``, backticks,
+    brackets, tags and emoji shortcodes."""
+    text = re.sub(r"^- ", "", markdown, flags=re.M)
+    text = re.sub(r"\*\*([^*\\]|\\.)+?\*\*", "", text)  # whole bold runs
+    text = re.sub(r"\\[\\`*_{}\[\]<>#!|~:$&]", "", text)  # escaped: shown as typed
+    return re.findall(r"[*_$`\[\]<>]|:\w+:", text)
+
+
+def test_the_verdict_s_markdown_shows_method_names_as_written():
+    # Gi* (a star) and 95% in the name: bold must wrap the whole name.
+    text = backtest.verdict(constructed({"gi": [(0.3, 0.01)] * 3,
+                                         "counts": [(0.25, 0.01)] * 3}))
+    assert text.startswith(r"Over 3 test windows, **Gi\* hot spots (95%, FDR)**")
+    assert markup_left(text) == []
+    paragraph, bullets = text.split("\n\n")
+    assert "\n" not in paragraph
+    assert [b[:9] for b in bullets.split("\n")] == ["- **PAI**", "- **The r"]
+    assert markup_left("**gi* hot spots (95%, fdr)** held up") != []  # the check bites

@@ -32,6 +32,39 @@ def test_view_state_fits_bounds():
     assert vs.longitude == pytest.approx(-3.04)
 
 
+def inside(view: dict, width: int, height: int, points) -> list:
+    """The (lon, lat) points outside a ``width`` x ``height`` map opened at ``view``,
+    by Web Mercator as deck.gl draws it (512 * 2**zoom pixels span the world)."""
+    return [(lon, lat) for lon, lat in points
+            if not (abs(maps.screen_offset(view, lon, lat)[0]) <= width / 2
+                    and abs(maps.screen_offset(view, lon, lat)[1]) <= height / 2)]
+
+
+def test_the_map_opens_on_the_whole_region_on_a_phone(store, regions):
+    region = regions["avon_and_somerset"]
+    bounds = geography.lad_outlines(store, region).total_bounds
+    minx, miny, maxx, maxy = bounds
+    corners = [(minx, miny), (minx, maxy), (maxx, miny), (maxx, maxy)]
+    bristol = (-2.5930, 51.4540)  # Central ward, Bristol
+    # The Map page's deck, built for a phone: 390 px wide less the page margins, 600 high.
+    flt = ViewFilter(region.name, "ward", "crime_all", "2022-01", "2022-11", "rate")
+    deck, _ = maps.view_map(
+        geography.map_shapes(store, region, "ward"), geography.lad_outlines(store, region),
+        measures.indicator_view(store, region, flt, viewer=OPERATOR), measure="rate",
+        scheme="quantiles", k=5, level="ward", unit="count", polarity="high_is_bad",
+        detail=region.map_detail, width=maps.PHONE_WIDTH)
+    phone = json.loads(deck.to_json())["initialViewState"]
+    assert inside(phone, 358, 600, [*corners, bristol]) == []
+    assert inside(phone, 390, 600, [*corners, bristol]) == []
+    # Not needlessly far out: the region spans most of the phone's width.
+    left = maps.screen_offset(phone, minx, miny)[0]
+    assert -358 / 2 < left < -0.8 * 358 / 2
+    # The desktop view fits a desktop map, and would cut the region off on a phone.
+    desk = json.loads(maps.view_state(tuple(bounds)).to_json())
+    assert inside(desk, maps.MAP_WIDTH, 560, corners) == []
+    assert inside(desk, 390, 600, corners) != []
+
+
 def map_of(store, region, flt):
     """The deck, view and classes the map page draws for a filter."""
     view = measures.indicator_view(store, region, flt, viewer=OPERATOR)

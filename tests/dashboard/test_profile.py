@@ -150,3 +150,15 @@ def test_unknown_ward_is_refused(store, central):
     _, region, flt = central
     with pytest.raises(FilterError, match="is not a ward of Avon and Somerset"):
         profile.ward_profile(store, region, "E05999999", flt, viewer=OPERATOR)
+
+
+def test_a_postcode_outside_the_region_names_the_regions_it_is_in(store, regions):
+    with pytest.raises(profile.PostcodeElsewhere) as found:
+        profile.ward_for_postcode(store, regions["worcestershire"], "bs1 4dj", regions)
+    err = found.value
+    assert err.district == "Bristol, City of"
+    assert err.regions == ["avon_and_somerset", "england_and_wales"]
+    assert "BS1 4DJ is in Avon and Somerset, not Worcestershire" in err.user_message
+    # Without the configured regions it can only say it is outside.
+    with pytest.raises(FilterError, match="outside Worcestershire"):
+        profile.ward_for_postcode(store, regions["worcestershire"], "BS1 4DJ")

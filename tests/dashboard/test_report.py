@@ -94,3 +94,48 @@ def test_an_unknown_ward_is_refused_with_its_code(tmp_path):
                str(tmp_path / "x.pdf"))
     assert done.returncode == 2 and "E0NOTAWARD" in done.stderr
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_page_one_is_filled_the_table_starting_under_the_map(report, tmp_path):
+    pdf, _ = report
+    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    flat = " ".join(first.split())
+    assert "Where the ward is" in flat and "Every indicator" in flat
+    assert "Police: All crime" in flat  # the table's first rows are on page 1
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf),
+                    str(tmp_path / "one")], check=True)
+    grey = np.asarray(Image.open(next(tmp_path.glob("one*.png"))).convert("L"))
+    # Inside the margins (and above the footer), the share of pixel rows with ink: the
+    # page is written down to its foot, not two-thirds white.
+    body = grey[int(grey.shape[0] * 0.05):int(grey.shape[0] * 0.93)]
+    inked = (body < 200).any(axis=1)
+    assert inked[int(len(inked) * 2 / 3):].mean() > 0.5, "the foot of page 1 is empty"
+
+
+def test_the_change_on_a_year_before_is_never_blank(report, partner_world, regions):
+    pdf, text = report
+    from dashboard import report as ward_report
+    from store import Store
+    region = regions["avon_and_somerset"]
+    table = profile.ward_profile(
+        Store(partner_world), region, WARD,
+        ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-01", "2022-06", "rate"),
+        viewer=Viewer("t_councillor", "councillor"))
+    paper = ward_report._for_paper(profile.display_table(table), "2022-01 to 2022-06")
+    change = paper["Change on a year before"]
+    assert (change != "").all(), paper.loc[change == "", "Indicator"].tolist()
+    # The months a year before (2021) are not in the store: counts say so, in words.
+    crime = paper.set_index("Indicator").loc[table.set_index("indicator")
+                                             .at["crime_all", "title"]]
+    assert crime["Change on a year before"] == "no earlier period"
+    imd = paper.set_index("Indicator").loc[table.set_index("indicator")
+                                           .at["imd2019_rank", "title"]]
+    assert imd["Change on a year before"] == "not a count"
+    squeezed = "".join(text.split())
+    assert "noearlierperiod" in squeezed and "notacount" in squeezed
+    # Where the profile has a change it is kept as the profile says it.
+    fake = profile.display_table(table.assign(change_ratio=1.25, change_lower_95=1.1,
+                                              change_upper_95=1.4, change="higher"))
+    kept = ward_report._for_paper(fake, "2022-01 to 2022-06")["Change on a year before"]
+    assert (kept == "+25% (+10% to +40%), higher").all()

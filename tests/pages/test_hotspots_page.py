@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from tests.dashboard.test_backtest import markup_left
 from tests.pages.conftest import app
 
 pytestmark = pytest.mark.xdist_group("apptest")
@@ -122,7 +123,8 @@ def test_how_well_does_this_predict_backtests_every_method():
     assert not at.exception, [e.value for e in at.exception]
     verdict = next(m.value for m in at.markdown if m.value.startswith("Over "))
     assert verdict.startswith("Over 3 test windows, **")
-    assert "median PAI" in verdict
+    assert "median PAI" in verdict and "- **The rule**: the highest median PAI" in verdict
+    assert markup_left(verdict) == [], verdict  # no stray Markdown in what is shown
     spread = at.dataframe[-1].value
     assert set(spread["method"]) == {"Highest counts", "Highest rates per 1,000",
                                      "Gi* hot spots (95%, FDR)", "LISA high-high clusters"}

@@ -112,3 +112,11 @@ def test_the_comparison_scheme_has_its_three_classes_and_no_class_count():
     assert not any(s.key == "map_classes" for s in at.slider)  # nothing to choose
     legend = [h.proto.body for h in at.get("html")][0]
     assert "similar" in legend.lower()
+
+
+def test_changing_region_drops_the_old_region_s_ward_from_the_link():
+    at = app("pages/map.py", region="avon_and_somerset", ward="E05010892").run()
+    at.selectbox(key="w_region").select("worcestershire").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.query_params["region"] in ("worcestershire", ["worcestershire"])
+    assert "ward" not in at.query_params
