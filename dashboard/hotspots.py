@@ -456,6 +456,15 @@ def _classes(z: np.ndarray, decider: np.ndarray, settings: Settings,
     return labels
 
 
+def at_floor(result: pd.DataFrame, settings: Settings) -> int:
+    """How many areas' permutation p is at its floor, 1/(permutations + 1): none of
+    the permutations was as extreme (0 for Gi*, whose p has no floor)."""
+    if settings.method != "lisa":
+        return 0
+    floor = 1.0 / (settings.permutations + 1)
+    return int((result[P_COLUMN["lisa"]] <= floor * (1 + 1e-9)).sum())
+
+
 def class_counts(result: pd.DataFrame, method: str) -> pd.DataFrame:
     """Areas per class, in legend order (classes with no area are kept, with 0)."""
     counts = result["class"].value_counts()

@@ -74,6 +74,12 @@ else:
     st.caption(f"Every area's p is the {hotspots.P_RULE[settings.method]}"
                + ("; q is its Benjamini-Hochberg q-value" if decided == "q" else "")
                + f". The class follows from {decided}: {levels}.")
+    at_floor = hotspots.at_floor(result, settings)
+    if at_floor:
+        st.caption(f"{at_floor:,} {noun if at_floor != 1 else noun[:-1]} reached the "
+                   f"permutation floor (p = 1/{settings.permutations + 1:,}): no permutation "
+                   "was as extreme. More permutations lower the floor and can make more "
+                   "areas significant.")
 if result.attrs.get("points_outside"):
     st.caption(f"{result.attrs['points_outside']:,} records fall outside the region's "
                "hexagons (near its edge, or in a district the source does not cover) and are not "
@@ -98,7 +104,8 @@ if mode == "emerging":
 else:
     table = hotspots.significant_areas(shown).drop(columns=["lad_code", "tested"])
     empty = "No area is significant at 90 % or more. Try the uncorrected test, " \
-        "another level or a longer period."
+        + ("more permutations, " if settings.method == "lisa" else "") \
+        + "another level or a longer period."
 st.subheader("Significant areas" if mode == "hotspots" else "Areas with a pattern")
 if table.empty:
     st.info(empty, icon=":material/info:")

@@ -172,3 +172,11 @@ def test_table_tooltip_and_caption_give_the_p_and_q_each_class_follows_from():
     assert not at.exception, [e.value for e in at.exception]
     assert "q_fdr" not in at.dataframe[0].value.columns
     assert "The class follows from p" in " ".join(c.value for c in at.caption)
+
+
+def test_local_moran_says_how_many_areas_reached_the_permutation_floor():
+    at = app("pages/hotspots.py", method="lisa", level="lsoa", measure="count").run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = " ".join(c.value for c in at.caption)
+    assert "pseudo p from conditional permutations" in captions
+    assert "LSOAs reached the permutation floor (p = 1/1,000)" in captions
