@@ -378,7 +378,8 @@ def _view_options(p: argparse.ArgumentParser, hexagons: bool = False) -> None:
 def _test_options(p: argparse.ArgumentParser) -> None:
     from dashboard import hotspots
     p.add_argument("--permutations", type=int, default=hotspots.PERMUTATIONS,
-                   help="conditional permutations for the pseudo p-values (default 999)")
+                   help="conditional permutations for Local Moran's pseudo p-values "
+                   "(default 999); Gi*'s p is the normal p of its z-score")
     p.add_argument("--seed", type=int, default=hotspots.SEED,
                    help="random seed, so a run can be repeated exactly")
     p.add_argument("--correction", choices=list(hotspots.CORRECTIONS), default="fdr",

@@ -4,6 +4,7 @@ choice of black or white text on a coloured cell."""
 from __future__ import annotations
 
 AA_TEXT = 4.5  # WCAG 2.2 AA, success criterion 1.4.3: normal-size text
+NON_TEXT = 3.0  # WCAG 2.2 AA, success criterion 1.4.11: graphical objects such as map fills
 
 
 def luminance(colour: str) -> float:

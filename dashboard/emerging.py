@@ -140,7 +140,7 @@ def trends(z: np.ndarray, alpha: float = TREND_ALPHA) -> tuple[np.ndarray, np.nd
         ties[row] = np.sum(t * (t - 1) * (2 * t + 5))
     var = (n * (n - 1) * (2 * n + 5) - ties) / 18
     score = np.where(s > 0, (s - 1) / np.sqrt(var), np.where(s < 0, (s + 1) / np.sqrt(var), 0.0))
-    p = 2 * (1 - norm.cdf(np.abs(score)))
+    p = 2 * norm.sf(np.abs(score))  # not 1 - cdf, which is 0 for a strong trend
     h = np.abs(score) > norm.ppf(1 - alpha / 2)
     label[ok] = np.where(h & (score > 0), "increasing",
                          np.where(h & (score < 0), "decreasing", "no trend"))

@@ -2,24 +2,27 @@
 
 The statistics are esda's (``G_Local`` with ``star=True`` on binary weights,
 and ``Moran_Local`` on row-standardised weights), on queen contiguity
-(``dashboard.weights``). Inference is by conditional permutation with a fixed
-seed. Gi* is computed by ``dashboard.randomisation`` with esda's statistic,
-z-score and draws, so that many months share one pass (emerging hot spots);
-it counts a simulated sum equal to the observed one as at least as large.
-What this module adds is what a planner needs on top:
+(``dashboard.weights``). Gi* is computed by ``dashboard.randomisation`` with
+esda's statistic and z-score, so that many months share one pass (emerging
+hot spots). What this module adds is what a planner needs on top:
 
 * areas with no data are left out of the test, and areas left with no
   neighbour get the class "No neighbours", never a NaN;
 * rates are smoothed by empirical Bayes before testing, so an area with a tiny
   population cannot be a hot spot by chance alone;
-* confidence classes come from the pseudo p-value ``p_sim`` as esda and
-  GeoDa use it: the share of permutations at least as extreme as the
-  observed statistic, in the direction observed (so "95 %" is
-  ``p_sim <= 0.05``), with false-discovery-rate control (esda's ``fdr``,
-  Benjamini and Hochberg) applied by default at each confidence level. With
-  999 permutations no ``p_sim`` is below 0.001: where no permutation was as
-  extreme, the analytic p of z says how far below (:func:`below_floor`);
-* classes and a summary in plain words.
+* one p-value rule per method, used for every area, in the table, the classes,
+  the map's tooltip and the export (:data:`P_COLUMN`, :data:`P_RULE`):
+
+  - Gi*: the two-sided normal p of the z-score shown (``p_normal``);
+  - Local Moran's I: the folded permutation pseudo p (``p_permutation``);
+
+  (:func:`p_values` says why each);
+* with false-discovery-rate control on, the Benjamini-Hochberg q-value of every
+  p (``q_fdr``, the smallest false discovery rate at which the area would be
+  significant), shown beside it;
+* classes that follow from q (p without the correction) by fixed thresholds
+  (:data:`LEVELS`: 99 % at 0.01, 95 % at 0.05, 90 % at 0.10), in plain words,
+  and a summary.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import shapely
 from esda.smoothing import Empirical_Bayes
 from libpysal.graph import Graph
 from scipy.sparse.csgraph import connected_components
-from scipy.stats import norm
+from scipy.stats import false_discovery_control, norm
 
 from dashboard import classify, randomisation
 from dashboard.weights import neighbour_counts, restrict, restricted
@@ -63,11 +66,15 @@ SUPPRESSED = "Suppressed"
 LISA = {1: "High-high cluster", 2: "Low-high outlier", 3: "Low-low cluster",
         4: "High-low outlier"}  # esda's quadrant numbers (q)
 
-# Class colours: ColorBrewer RdBu (colour-blind safe) for hot and cold spots,
-# GeoDa's convention for LISA, distinct greys for the classes without a test.
+# Class colours: the dark half of ColorBrewer's RdBu (colour-blind safe) for hot and
+# cold spots, so that even a 90 % area, drawn at the map's opacity on the page's
+# white with no basemap, has the 3:1 contrast of WCAG's non-text criterion (1.4.11)
+# against the page and against the near-white "not significant", and each level is
+# at least 1.5 times lighter than the next (tests/dashboard/test_significance.py).
+# GeoDa's convention for LISA; distinct greys for the classes without a test.
 COLOURS = {
-    HOT[99]: "#b2182b", HOT[95]: "#ef8a62", HOT[90]: "#fddbc7",
-    COLD[90]: "#d1e5f0", COLD[95]: "#67a9cf", COLD[99]: "#2166ac",
+    HOT[99]: "#67001f", HOT[95]: "#b2182b", HOT[90]: "#d0543f",
+    COLD[90]: "#3a7fb8", COLD[95]: "#1c5a9e", COLD[99]: "#053061",
     LISA[1]: "#d7191c", LISA[4]: "#fdae61", LISA[2]: "#abd9e9", LISA[3]: "#2c7bb6",
     NOT_SIGNIFICANT: "#f2f0eb", NO_NEIGHBOURS: "#7b3294", NO_DATA: classify.NO_DATA,
     SUPPRESSED: classify.SUPPRESSED,
@@ -76,8 +83,28 @@ ORDER = {"gi": [HOT[99], HOT[95], HOT[90], NOT_SIGNIFICANT, COLD[90], COLD[95], 
                 NO_NEIGHBOURS, SUPPRESSED, NO_DATA],
          "lisa": [LISA[1], LISA[4], NOT_SIGNIFICANT, LISA[2], LISA[3], NO_NEIGHBOURS,
                   SUPPRESSED, NO_DATA]}
-COLUMNS = ["area_code", "area_name", "value", "rate_per_1000", "z", "p_sim", "significant",
-           "class", "tested", "neighbours", "lad_code", "lad_name"]
+# The p-value column of each method: its name says which rule made it.
+P_COLUMN = {"gi": "p_normal", "lisa": "p_permutation"}
+P_RULE = {"gi": "two-sided normal p of the z-score (Ord and Getis; as ArcGIS Hot Spot "
+                "Analysis)",
+          "lisa": "pseudo p from conditional permutations (folded: the share at least as "
+                  "extreme in the direction observed, as GeoDa and esda's p_sim)"}
+Q_COLUMN = "q_fdr"
+Q_RULE = "Benjamini-Hochberg q-value: the p adjusted for false discovery rate"
+# Confidence class: the largest p (or q, under FDR control) that still earns it.
+LEVELS = {99: 0.01, 95: 0.05, 90: 0.10}
+
+
+def columns(method: str) -> list[str]:
+    """The columns of a result of ``method``, in order (the export's too)."""
+    return ["area_code", "area_name", "value", "rate_per_1000", "z", P_COLUMN[method],
+            Q_COLUMN, "significant", "class", "tested", "neighbours", "lad_code",
+            "lad_name"]
+
+
+def p_column(result: pd.DataFrame) -> str:
+    """The name of a result's p-value column (:data:`P_COLUMN`)."""
+    return next(c for c in P_COLUMN.values() if c in result)
 
 
 def _enable_jit_cache() -> None:
@@ -112,14 +139,18 @@ def warm_up() -> None:
     y = np.arange(16, dtype=float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        gi_star(y, graph, permutations=9, seed=1)
+        gi_star(y, graph, permutations=0)
         esda.Moran_Local(y, graph, transformation="R", permutations=9, seed=1, n_jobs=1,
                          keep_simulations=False)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How a hotspot test is run (each is a choice on the page and the CLI)."""
+    """How a hotspot test is run (each is a choice on the page and the CLI).
+
+    ``permutations`` and ``seed`` drive Local Moran's p-values; Gi*'s p is the
+    normal p of its z-score and needs none (:func:`p_values`).
+    """
 
     method: str = "gi"
     permutations: int = PERMUTATIONS
@@ -137,6 +168,9 @@ class Settings:
         if not 0 <= self.permutations <= 99_999:
             raise ValueError(f"permutations was {self.permutations} but is expected to be "
                              "between 0 and 99,999")
+        if self.method == "lisa" and self.permutations < 1:
+            raise ValueError("permutations was 0 but Local Moran's I needs at least 1: "
+                             "its p-values come from the permutations")
 
 
 DEFAULT = Settings()
@@ -209,54 +243,57 @@ def _exact(stat, permutations: int) -> np.ndarray:
     return k / (permutations + 1)
 
 
-def below_floor(p_sim: np.ndarray, z: np.ndarray, permutations: int) -> np.ndarray:
-    """Pseudo p-values, with the analytic p where the permutation floor binds.
+def p_values(method: str, z: np.ndarray, p_sim: np.ndarray) -> np.ndarray:
+    """Every tested area's p-value, by the one rule of ``method``.
 
-    No permutation p can be below 1 / (permutations + 1): with 999 that is 0.001
-    for an area at z = 3.5 and for one at z = 16 alike. Under false-discovery-rate
-    control, which ranks p-values, a family of 1,000 LSOAs needs a score of them at
-    the floor before any passes at 95 %, so Central Bristol's overwhelming cluster
-    came out at only 90 %. Where no permutation was as extreme as the observed
-    statistic, the permutations show that p is at most the floor; the one-sided
-    normal p of the analytic z (the z the map shows) then says how far below. It
-    is never above the floor, and nowhere else is it used, so a p that the
-    permutations can resolve stays theirs. Running more permutations would also
-    lower the floor, but the floor falls only as 1/permutations while an FDR
-    family of 35,000 LSOAs needs p-values near 1e-6: tens of millions of draws.
+    **Gi*: the two-sided normal p of the z-score**, ``2 * (1 - Phi(|z|))``. Gi*
+    includes the area itself, and Ord and Getis (1995) derive its mean and
+    variance with every value exchangeable: the z-score and its normal p test the
+    same hypothesis. esda's conditional permutation holds the area's own value
+    fixed and moves only its neighbours', so its pseudo p asks a different question
+    and can contradict the z beside it: Hotwells and Harbourside (2 neighbours, a
+    crime rate 4.6 times the median) had z = 5.32 and pseudo p = 0.004. The normal p
+    is also not held at the permutation floor (1/1,000 with 999), so false
+    discovery rate control works over tens of thousands of LSOAs, and it is what
+    ArcGIS Hot Spot Analysis reports: 90/95/99 % without correction are
+    |z| >= 1.645/1.960/2.576, the thresholds planners know. It is a monotone
+    function of |z|, so the table can never rank them differently. Its weakness is
+    the normal approximation itself, least reliable for an area with few
+    neighbours on skewed data; the ``neighbours`` column shows how many.
+
+    **Local Moran's I: the folded permutation pseudo p**, esda's ``p_sim`` for
+    every area, never replaced. The local I is a product of the area's own
+    deviation and its neighbours' mean, whose distribution is far from normal
+    (Anselin 1995), so the permutations, which hold the area's value fixed as the
+    statistic's meaning requires, are the reference. No p is below
+    1/(permutations + 1); more permutations lower that floor.
     """
-    p = np.asarray(p_sim, float).copy()
-    if not permutations:
-        return p
-    floor = 1.0 / (permutations + 1)
-    at = p <= floor * (1 + 1e-9)
-    p[at] = np.minimum(floor, norm.sf(np.abs(np.asarray(z, float)[at])))
-    return p
+    if method == "gi":
+        return 2.0 * norm.sf(np.abs(np.asarray(z, float)))
+    return np.asarray(p_sim, float).copy()
 
 
-def threshold(p: np.ndarray, alpha: float, correction: str) -> float:
-    """The p-value below or at which a test is significant at ``alpha``.
+def q_values(p: np.ndarray, correction: str) -> np.ndarray:
+    """The Benjamini-Hochberg q-value of each p over the family ``p`` (NaN without
+    the correction, and where p is NaN).
 
-    With ``fdr`` it is esda's Benjamini-Hochberg threshold over the family
-    ``p`` (esda returns the Bonferroni bound when nothing passes).
+    An area is significant at false discovery rate ``alpha`` exactly when its
+    q <= alpha: the same areas as esda's ``fdr`` threshold at that level.
     """
     p = np.asarray(p, float)
-    p = p[~np.isnan(p)]
-    if correction == "none" or len(p) == 0:
-        return alpha
-    # esda's rule is strict (p < bound); the largest p-value that passes is the
-    # same threshold written inclusively.
-    bound = esda.fdr(p, alpha)
-    passing = p[p < bound]
-    return float(passing.max()) if len(passing) else -1.0
+    q = np.full(len(p), np.nan)
+    ok = ~np.isnan(p)
+    if correction == "fdr" and ok.any():
+        q[ok] = false_discovery_control(p[ok], method="bh")
+    return q
 
 
-def confidence(p_sim: np.ndarray, correction: str) -> np.ndarray:
-    """99, 95, 90 or 0 per test, from pseudo p-values, each level corrected."""
-    p = np.asarray(p_sim, float)
-    out = np.zeros(len(p), dtype=int)
-    for level in (90, 95, 99):
-        cut = threshold(p, 1 - level / 100, correction)
-        out[p <= cut] = level
+def confidence(decider: np.ndarray) -> np.ndarray:
+    """99, 95, 90 or 0 per test: the strictest of :data:`LEVELS` its q (or p) meets."""
+    decider = np.asarray(decider, float)
+    out = np.zeros(len(decider), dtype=int)
+    for level in sorted(LEVELS):  # 90, then 95, then 99 overwrite
+        out[decider <= LEVELS[level]] = level
     return out
 
 
@@ -279,10 +316,11 @@ def hotspots(view: pd.DataFrame, graph: Graph, *, measure: str,
     Returns
     -------
     DataFrame
-        :data:`COLUMNS`, one row per area of ``view``, ordered by ``z``
-        (highest first) with untested areas last. ``class`` is never missing;
-        ``z`` and ``p_sim`` are NaN only for areas that were not tested
-        (no data, or no neighbour).
+        :func:`columns` of the method, one row per area of ``view``, ordered
+        by ``z`` (highest first) with untested areas last. ``class`` is never
+        missing; ``z`` and the p-value are NaN only for areas that were not
+        tested (no data, or no neighbour); ``q_fdr`` is NaN too without the
+        correction.
     """
     settings = settings or DEFAULT
     view = view.reset_index(drop=True)
@@ -293,9 +331,11 @@ def hotspots(view: pd.DataFrame, graph: Graph, *, measure: str,
     if len(rows) >= 3:
         sub = restrict(graph, view["area_code"].to_numpy()[rows])
         counts = neighbour_counts(sub).to_numpy()  # in the order of ``rows``
-        stat = gi_star if settings.method == "gi" else local_moran
-        res = stat(tested.to_numpy()[rows], sub, permutations=settings.permutations,
-                   seed=settings.seed)
+        if settings.method == "gi":  # the normal p of z: no permutations (p_values)
+            res = gi_star(tested.to_numpy()[rows], sub, permutations=0)
+        else:
+            res = local_moran(tested.to_numpy()[rows], sub,
+                              permutations=settings.permutations, seed=settings.seed)
         z[rows], p[rows] = res["z"].to_numpy(), res["p_sim"].to_numpy()
         q = res["q"].to_numpy() if "q" in res else None
     return _result(view, tested, rows, counts, z, p, settings, q)
@@ -306,9 +346,9 @@ def hotspots_over_periods(views: dict[str, pd.DataFrame], graph: Graph, *, measu
     """Gi* of each period's view (``measures.indicator_views``), all in one pass.
 
     Each result is what :func:`hotspots` gives for that view: the same statistic,
-    draws, correction and classes. Periods whose tested areas are the same (all of
-    them, usually) share the weights and the permutation draws and are tested
-    together (``dashboard.randomisation``).
+    p-values, correction (each period its own family) and classes. Periods whose
+    tested areas are the same (all of them, usually) share the weights and are
+    computed together (``dashboard.randomisation``).
     """
     settings = settings or DEFAULT
     if settings.method != "gi":
@@ -333,8 +373,8 @@ def hotspots_over_periods(views: dict[str, pd.DataFrame], graph: Graph, *, measu
                                                   first["area_code"].to_numpy()[rows]))
             counts = np.diff(sub.indptr)
             y = np.column_stack([tested[key].to_numpy()[rows] for key in keys])
-            _, z[rows], p[rows] = randomisation.gi_star(
-                y, sub, permutations=settings.permutations, seed=settings.seed)
+            _, z[rows], p[rows] = randomisation.gi_star(y, sub, permutations=0,
+                                                        seed=settings.seed)
         for i, key in enumerate(keys):
             out[key] = _result(views[key], tested[key], rows, counts, z[:, i], p[:, i],
                                settings)
@@ -361,11 +401,11 @@ def _tested(view: pd.DataFrame, measure: str) -> pd.Series:
 def _result(view: pd.DataFrame, tested: pd.Series, rows: np.ndarray,
             counts: np.ndarray | None, z_all: np.ndarray, p_all: np.ndarray,
             settings: Settings, q: np.ndarray | None = None) -> pd.DataFrame:
-    """The result frame of one view from its statistics (``z_all``, ``p_all`` for
-    every area, NaN where untested): the analytic p where the permutation floor
-    binds, classes, and the areas without a test said so."""
+    """The result frame of one view from its statistics (``z_all``, and for Local
+    Moran ``p_all``, the pseudo p, for every area, NaN where untested): the method's
+    p-value, q-value and class, and the areas without a test said so."""
     n = len(view)
-    z, p = np.full(n, np.nan), np.full(n, np.nan)
+    z, p, fdr = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     neighbours, significant = np.zeros(n, int), np.zeros(n, bool)
     labels = np.full(n, NO_DATA, dtype=object)
     if counts is not None:
@@ -373,47 +413,56 @@ def _result(view: pd.DataFrame, tested: pd.Series, rows: np.ndarray,
         connected = counts > 0
         ok = rows[connected]
         labels[rows[~connected]] = NO_NEIGHBOURS
-        res = pd.DataFrame({"z": z_all[ok], "p_sim": below_floor(
-            p_all[ok], z_all[ok], settings.permutations)})
-        if q is not None:
-            res["q"] = q[connected]
-        z[ok], p[ok] = res["z"].to_numpy(), res["p_sim"].to_numpy()
-        labels[ok] = _classes(res, settings)
-        significant[ok] = p[ok] <= threshold(p[ok], settings.alpha, settings.correction)
+        # The family is every area tested, suppressed ones too (tested as their
+        # stand-ins; their own figures are hidden below).
+        z[ok] = z_all[ok]
+        p[ok] = p_values(settings.method, z_all[ok], p_all[ok])
+        fdr[ok] = q_values(p[ok], settings.correction)
+        decider = fdr[ok] if settings.correction == "fdr" else p[ok]
+        labels[ok] = _classes(z[ok], decider, settings,
+                              None if q is None else q[connected])
+        significant[ok] = decider <= settings.alpha
     else:
         labels[rows] = NO_NEIGHBOURS
     if "suppressed" in view:  # hidden by disclosure control: no figure shown, said so
         hidden = (view["suppressed"] != "").to_numpy()
         labels[hidden] = SUPPRESSED
-        z[hidden], p[hidden], significant[hidden] = np.nan, np.nan, False
+        z[hidden], p[hidden], fdr[hidden], significant[hidden] = np.nan, np.nan, np.nan, False
         tested = tested.where(~hidden)
     out = pd.DataFrame({
         "area_code": view["area_code"].to_numpy(), "area_name": view["area_name"].to_numpy(),
         "value": view["value"].to_numpy(), "rate_per_1000": view["rate_per_1000"].to_numpy(),
-        "z": z, "p_sim": p, "significant": significant, "class": labels,
-        "tested": tested.to_numpy(), "neighbours": neighbours,
+        "z": z, P_COLUMN[settings.method]: p, Q_COLUMN: fdr, "significant": significant,
+        "class": labels, "tested": tested.to_numpy(), "neighbours": neighbours,
         "lad_code": view["lad_code"].to_numpy(), "lad_name": view["lad_name"].to_numpy()})
     order = np.lexsort((np.where(np.isnan(z), 0.0, -z), np.isnan(z)))  # z high to low
-    return out.iloc[order].reset_index(drop=True)
+    return out.iloc[order].reset_index(drop=True)[columns(settings.method)]
 
 
-def _classes(res: pd.DataFrame, settings: Settings) -> np.ndarray:
-    if res["p_sim"].isna().all():  # no permutations: classes from the analytic z
-        p_sim = norm.sf(np.abs(res["z"].to_numpy()))
-    else:
-        p_sim = res["p_sim"].to_numpy()
+def _classes(z: np.ndarray, decider: np.ndarray, settings: Settings,
+             quadrant: np.ndarray | None = None) -> np.ndarray:
+    """Class of each tested area from its z (Gi*) or quadrant (Local Moran) and the
+    figure that decides significance: q under FDR control, else p."""
+    decider = np.asarray(decider, float)
     if settings.method == "gi":
-        level = confidence(p_sim, settings.correction)
-        z = res["z"].to_numpy()
-        labels = np.full(len(res), NOT_SIGNIFICANT, dtype=object)
-        for lvl in (90, 95, 99):
+        level = confidence(decider)
+        labels = np.full(len(z), NOT_SIGNIFICANT, dtype=object)
+        for lvl in LEVELS:
             labels[(level == lvl) & (z > 0)] = HOT[lvl]
             labels[(level == lvl) & (z < 0)] = COLD[lvl]
         return labels
-    sig = p_sim <= threshold(p_sim, settings.alpha, settings.correction)
-    labels = np.array([LISA.get(int(q), NOT_SIGNIFICANT) for q in res["q"]], dtype=object)
-    labels[~sig] = NOT_SIGNIFICANT
+    labels = np.array([LISA.get(int(q), NOT_SIGNIFICANT) for q in quadrant], dtype=object)
+    labels[~(decider <= settings.alpha)] = NOT_SIGNIFICANT
     return labels
+
+
+def at_floor(result: pd.DataFrame, settings: Settings) -> int:
+    """How many areas' permutation p is at its floor, 1/(permutations + 1): none of
+    the permutations was as extreme (0 for Gi*, whose p has no floor)."""
+    if settings.method != "lisa":
+        return 0
+    floor = 1.0 / (settings.permutations + 1)
+    return int((result[P_COLUMN["lisa"]] <= floor * (1 + 1e-9)).sum())
 
 
 def class_counts(result: pd.DataFrame, method: str) -> pd.DataFrame:

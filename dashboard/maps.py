@@ -47,6 +47,7 @@ MERGE_NO_DATA_OVER = 2000  # national maps draw more "No data" areas than this a
 # Streamlit's map component then draws deck.gl alone: no tile or style request
 # (none is reachable here) and no second WebGL map to start.
 NO_BASEMAP = "__MAP_STYLE__"
+AREA_OPACITY = 0.9  # of the area fills, over the page's white where there is no basemap
 _LEAN_KEY = "_lean_json"
 IGNORE_KEYS.append(_LEAN_KEY)  # the memo is not part of the spec
 
@@ -266,7 +267,7 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
         # Highlighting redraws the whole layer on every hover: cheap for a region,
         # not for 35,000 national polygons on a machine without a GPU.
         filled=True, pickable=True, auto_highlight=fine, highlight_color=[30, 30, 30, 90],
-        opacity=0.9))
+        opacity=AREA_OPACITY))
     layers.extend(overlay_layers(
         view.zoom, edges=shared_edges(geoms, decimals) if fine and outlines and not gaps
         else None, edge_colour=edge_colour, lads=lads, names=fine))
@@ -360,7 +361,7 @@ def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataF
     Parameters
     ----------
     result : DataFrame
-        From ``analysis.hotspot_view`` (``class``, ``z``, ``p_sim``) or
+        From ``analysis.hotspot_view`` (``class``, ``z``, its p and ``q_fdr``) or
         ``analysis.emerging_view`` (``category``, ``trend``).
     columns : bool
         Add 3D columns, as tall as each area's tested value, coloured by class,
@@ -386,8 +387,9 @@ def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataF
     else:
         label = result["class"]
         colours = [hotspots.COLOURS[c] for c in label]
-        extra = [f"z = {z:.2f}, pseudo p = {p:.3f}" if pd.notna(z) else "not tested"
-                 for z, p in zip(result["z"], result["p_sim"], strict=True)]
+        extra = [_significance(z, p, q) for z, p, q in
+                 zip(result["z"], result[hotspots.p_column(result)],
+                     result[hotspots.Q_COLUMN], strict=True)]
     digits = 0 if (result["value"].dropna() % 1 == 0).all() else 2
     fields = pd.DataFrame({"code": result["area_code"].values,
                            "name": result["area_name"].values,
@@ -419,6 +421,20 @@ def class_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, result: pd.DataF
     if columns and mode == "hotspots":
         deck = _with_columns(deck, shapes, result, colours)
     return deck
+
+
+def _significance(z: float, p: float, q: float) -> str:
+    """z, p and (under FDR control) q of one area, as its tooltip gives them: the
+    figures its class follows from."""
+    if pd.isna(z):
+        return "not tested"
+    text = f"z = {z:.2f}, p = {_p(p)}"
+    return text + (f", q = {_p(q)}" if pd.notna(q) else "")
+
+
+def _p(p: float) -> str:
+    """A p- or q-value to two significant figures, in plain decimals down to 0.001."""
+    return "n/a" if pd.isna(p) else f"{p:.2g}" if p >= 0.001 else f"{p:.1e}"
 
 
 def _hot_codes(result: pd.DataFrame, mode: str) -> set[str]:

@@ -51,10 +51,11 @@ if mode == "emerging":
     st.markdown(f"**{len(found):,} of {len(result):,} {noun} show a pattern over "
                 f"{len(months)} months.**" if len(found) else
                 f"**No {noun[:-1]} shows a hot or cold spot pattern over these months.**")
-    st.caption(f"Gi* on each month's {measure}, queen contiguity, {settings.permutations:,} "
-               f"permutations, {hotspots.CORRECTIONS[settings.correction]}; a month "
-               "counts when an area is a hot or cold spot at 90 % or more. Trends: "
-               "Mann-Kendall test on each area's monthly z-scores.")
+    st.caption(f"Gi* on each month's {measure}, queen contiguity, p: "
+               f"{hotspots.P_RULE['gi']}, {hotspots.CORRECTIONS[settings.correction]} "
+               "within each month; a month counts when an area is a hot or cold spot at "
+               "90 % or more. Trends: Mann-Kendall test on each area's monthly z-scores "
+               "(increasing or decreasing when its two-sided p is below 0.05).")
     title = "Pattern over the months"
 else:
     st.subheader(f"{hotspots.METHODS[settings.method]}: {widgets.plain(meta['title'])}, "
@@ -62,15 +63,23 @@ else:
     st.markdown(f"**{result.attrs.get('summary', '')}**")
     shared = "hexagons sharing an edge" if resolution else \
         "queen contiguity (shared edge or corner)"
-    st.caption(f"Tested: {measure}. Neighbours: {shared}, "
-               f"{settings.permutations:,} conditional permutations (seed {settings.seed}), "
-               f"{hotspots.CORRECTIONS[settings.correction]}"
-               f"{' at each confidence level' if settings.correction == 'fdr' else ''}.")
+    runs = f", {settings.permutations:,} conditional permutations (seed {settings.seed})" \
+        if settings.method == "lisa" else ""
+    st.caption(f"Tested: {measure}. Neighbours: {shared}{runs}, "
+               f"{hotspots.CORRECTIONS[settings.correction]}.")
     title = "Class"
-    st.caption(f"Pseudo p-values from the permutations; where none of the "
-               f"{settings.permutations:,} permutations was as extreme (p at its floor, "
-               f"{1 / (settings.permutations + 1):.2g}), the analytic p of the z-score, "
-               "which the permutations show is below that floor.")
+    decided = "q" if settings.correction == "fdr" else "p"
+    levels = "99 % at 0.01, 95 % at 0.05, 90 % at 0.10" if settings.method == "gi" else \
+        f"significant at {settings.alpha:g}"
+    st.caption(f"Every area's p is the {hotspots.P_RULE[settings.method]}"
+               + ("; q is its Benjamini-Hochberg q-value" if decided == "q" else "")
+               + f". The class follows from {decided}: {levels}.")
+    at_floor = hotspots.at_floor(result, settings)
+    if at_floor:
+        st.caption(f"{at_floor:,} {noun if at_floor != 1 else noun[:-1]} reached the "
+                   f"permutation floor (p = 1/{settings.permutations + 1:,}): no permutation "
+                   "was as extreme. More permutations lower the floor and can make more "
+                   "areas significant.")
 if result.attrs.get("points_outside"):
     st.caption(f"{result.attrs['points_outside']:,} records fall outside the region's "
                "hexagons (near its edge, or in a district the source does not cover) and are not "
@@ -94,8 +103,9 @@ if mode == "emerging":
     empty = "No area shows a pattern; try a longer period, ward level or another indicator."
 else:
     table = hotspots.significant_areas(shown).drop(columns=["lad_code", "tested"])
-    empty = "No area is significant at 90 % or more. Try the uncorrected test, more " \
-        "permutations, another level or a longer period."
+    empty = "No area is significant at 90 % or more. Try the uncorrected test, " \
+        + ("more permutations, " if settings.method == "lisa" else "") \
+        + "another level or a longer period."
 st.subheader("Significant areas" if mode == "hotspots" else "Areas with a pattern")
 if table.empty:
     st.info(empty, icon=":material/info:")
@@ -104,13 +114,21 @@ else:
         st.html(charts.ranking_html(table.head(15), "z", "z-score",
                                     caption="The most significant areas, highest z-score "
                                             "first; every one is in the table below."))
+    if mode == "hotspots" and settings.correction != "fdr":
+        table = table.drop(columns=[hotspots.Q_COLUMN])
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "z": st.column_config.NumberColumn("z", format="%.2f"),
-        "p_sim": st.column_config.NumberColumn(
-            "p", format="%.2e", help="Pseudo p-value from the permutations; the analytic "
-            "p of the z-score where the permutations reached their floor."),
+        hotspots.P_COLUMN["gi"]: st.column_config.NumberColumn(
+            "p (normal)", format="%.2e", help=f"The {hotspots.P_RULE['gi']}, for every "
+            "area."),
+        hotspots.P_COLUMN["lisa"]: st.column_config.NumberColumn(
+            "p (permutations)", format="%.2e", help=f"The {hotspots.P_RULE['lisa']}, for "
+            f"every area; none is below 1/(permutations + 1)."),
+        hotspots.Q_COLUMN: st.column_config.NumberColumn(
+            "q (FDR)", format="%.2e", help=f"The {hotspots.Q_RULE}. The class follows "
+            "from it: 99 % at 0.01 or less, 95 % at 0.05, 90 % at 0.10."),
         "significant": st.column_config.CheckboxColumn(
-            "significant at 95 %", help="After the chosen multiple-testing correction."),
+            "significant at 95 %", help="q (or p, uncorrected) at 0.05 or less."),
         "rate_per_1000": st.column_config.NumberColumn("rate per 1,000", format="%.2f")})
 level = f"h3r{resolution}" if resolution else view.level
 name = f"{mode}_{view.indicator}_{level}_{view.period}".replace(":", "_")

@@ -416,10 +416,10 @@ def hotspot_controls(key: str = "hot") -> HotspotChoice:
         a, b, c = st.columns(3)
         perms = a.select_slider(
             "Permutations", PERMUTATION_CHOICES,
-            key=f"{key}_perms", help="Conditional permutations behind each pseudo p-value. "
-            "With 999 no permutation p-value is below 0.001; below that floor the analytic "
-            "p of the z-score is used. More permutations give steadier p-values but take "
-            "longer.")
+            key=f"{key}_perms", help="Local Moran's I: conditional permutations behind "
+            "each pseudo p-value. With 999 no p-value is below 0.001, so more "
+            "permutations can make more areas significant under FDR control, but take "
+            "longer. Gi* needs none: its p is the normal p of its z-score.")
         correction = b.radio(
             "Multiple testing", list(hotspots.CORRECTIONS), format_func={
                 "fdr": "False discovery rate (recommended)", "none": "Uncorrected"}.get,

@@ -59,8 +59,8 @@ def test_hotspots_writes_one_row_per_area_as_the_model_does(tmp_path, store, reg
     assert done.returncode == 0, done.stderr
     assert "hot-spot cluster" in done.stderr or "No significant clusters" in done.stderr
     got = pd.read_csv(out)
-    assert list(got.columns[:8]) == ["area_code", "area_name", "value", "rate_per_1000", "z",
-                                     "p_sim", "significant", "class"]
+    assert list(got.columns[:9]) == ["area_code", "area_name", "value", "rate_per_1000", "z",
+                                     "p_normal", "q_fdr", "significant", "class"]
     flt = ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-01", "2022-11", "rate")
     expected = analysis.hotspot_view(store, regions["avon_and_somerset"], flt, viewer=OPERATOR)
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from scipy.stats import norm
 
 from dashboard import analysis, hotspots, weights
 from dashboard.access import OPERATOR
@@ -89,24 +88,31 @@ def test_island_and_no_data_get_their_own_classes_never_nan():
     assert res.set_index("area_code").drop(["r0c0", "r1c1"])["z"].notna().all()
 
 
-def test_fdr_threshold_is_benjamini_hochberg_by_hand():
+def test_q_values_are_benjamini_hochberg_by_hand():
     p = np.array([0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212, 0.216])
-    # BH at 0.05: the largest k with p_(k) <= k * 0.05 / 10 is k = 2, so p <= 0.008.
-    assert hotspots.threshold(p, 0.05, "fdr") == 0.008
-    assert hotspots.threshold(p, 0.05, "none") == 0.05
-    assert hotspots.threshold(np.array([0.5, 0.9]), 0.05, "fdr") < 0  # nothing passes
+    # q_(k) = min over j >= k of p_(j) * 10 / j: for k = 3, min(0.13, 0.1025, 0.084, ...).
+    want = [0.01, 0.04, 0.084, 0.084, 0.084, 0.1, 0.074 * 10 / 7, 0.216, 0.216, 0.216]
+    np.testing.assert_allclose(hotspots.q_values(p, "fdr"), want, rtol=1e-12)
+    assert np.isnan(hotspots.q_values(p, "none")).all()
+    # The areas with q <= 0.05 are those esda's threshold passes (p < its bound).
+    assert list(hotspots.q_values(p, "fdr") <= 0.05) == list(p < esda.fdr(p, 0.05))
 
 
-def test_classes_in_plain_words_from_z_and_p():
-    res = pd.DataFrame({"z": [3.0, 2.5, 1.8, 0.3, -1.8, -2.5, -3.0],
-                        "p_sim": [0.001, 0.03, 0.08, 0.4, 0.09, 0.02, 0.005],
-                        "q": [1, 1, 1, 1, 3, 3, 3]})
-    gi = hotspots._classes(res, hotspots.Settings(correction="none"))
+def test_classes_in_plain_words_from_z_and_the_deciding_p():
+    z = np.array([3.0, 2.5, 1.8, 0.3, -1.8, -2.5, -3.0])
+    p = np.array([0.001, 0.03, 0.08, 0.4, 0.09, 0.02, 0.005])
+    gi = hotspots._classes(z, p, hotspots.Settings(correction="none"))
     assert list(gi) == [HOT[99], HOT[95], HOT[90], NOT_SIGNIFICANT, COLD[90], COLD[95],
                         COLD[99]]
-    lisa = hotspots._classes(res, hotspots.Settings(method="lisa", correction="none"))
+    lisa = hotspots._classes(z, p, hotspots.Settings(method="lisa", correction="none"),
+                             np.array([1, 1, 1, 1, 3, 3, 3]))
     assert list(lisa) == [LISA[1], LISA[1], NOT_SIGNIFICANT, NOT_SIGNIFICANT, NOT_SIGNIFICANT,
                           LISA[3], LISA[3]]
+
+
+def test_local_moran_needs_permutations():
+    with pytest.raises(ValueError, match="Local Moran's I needs at least 1"):
+        hotspots.Settings(method="lisa", permutations=0)
 
 
 def test_empirical_bayes_pulls_small_populations_towards_the_mean():
@@ -134,29 +140,20 @@ def test_real_region_matches_a_direct_esda_call_and_the_textbook(avon):
     assert len(tested) == 1005
     sub = weights.restrict(graph, tested.index)
     y = tested.loc[sub.unique_ids, "value"].to_numpy()
-    direct = esda.G_Local(y, sub, transform="B", star=True, permutations=999,
-                          seed=hotspots.SEED, n_jobs=1, keep_simulations=True)
+    direct = esda.G_Local(y, sub, transform="B", star=True, permutations=0)
     np.testing.assert_allclose(tested.loc[sub.unique_ids, "z"], direct.Zs)
-    # The permutation p-values from esda's own simulations (the same draws), a
-    # simulated sum equal to the observed one counted as at least as large: esda's
-    # division splits some of those ties, which whole counts often make. Where they
-    # reach the floor (1/1000), the analytic one-sided p of z, which is below it.
-    sums, observed = np.rint(direct.rGs * y.sum()), np.rint(direct.Gs * y.sum())
-    larger = (sums >= observed[:, None]).sum(axis=1)
-    p_sim = (np.minimum(larger, 999 - larger) + 1) / 1000
-    got = tested.loc[sub.unique_ids, "p_sim"].to_numpy()
-    floor = p_sim <= 0.001 + 1e-9
-    np.testing.assert_allclose(got[~floor], p_sim[~floor], rtol=1e-12)
-    np.testing.assert_allclose(got[floor], np.minimum(0.001, norm.sf(np.abs(direct.Zs[floor]))))
-    assert floor.any() and (got[floor] <= 0.001).all()
+    # The two-sided normal p of z, for every area: twice esda's one-sided p_norm.
+    np.testing.assert_allclose(tested.loc[sub.unique_ids, "p_normal"], 2 * direct.p_norm,
+                               rtol=1e-9)
     adjacency = sub.sparse.toarray() > 0
     np.testing.assert_allclose(direct.Zs, textbook_gi_star(y, adjacency), rtol=1e-9)
-    # Central Bristol (z above 10) is a hot spot at 99 %, no longer held at 90 % by the
-    # permutation floor under FDR; the classes' counts add up to every area.
+    # Central Bristol (z above 10) is a hot spot at 99 %; the significant areas are
+    # those with q <= 0.05, and the classes' counts add up to every area.
     assert tested.loc["E01014540", "z"] > 10
     assert res.loc["E01014540", "class"] == HOT[99]
-    assert res["significant"].sum() == (res.loc[res["z"].notna(), "p_sim"] <= hotspots.threshold(
-        res["p_sim"].dropna().to_numpy(), 0.05, "fdr")).sum()
+    assert (res["significant"] == (res["q_fdr"] <= 0.05)).all()
+    assert res["significant"].sum() == (tested["p_normal"] < esda.fdr(
+        tested["p_normal"].to_numpy(), 0.05)).sum()
 
 
 def test_real_region_local_moran_matches_esda(avon):
@@ -168,9 +165,9 @@ def test_real_region_local_moran_matches_esda(avon):
     y = res.loc[sub.unique_ids, "value"].to_numpy()
     direct = esda.Moran_Local(y, sub, transformation="R", permutations=999,
                               seed=hotspots.SEED, n_jobs=1)
-    z = (direct.Is - direct.EIc) / np.sqrt(direct.VIc)
-    want = hotspots.below_floor(direct.p_sim, z, 999)
-    np.testing.assert_allclose(res.loc[sub.unique_ids, "p_sim"], want, rtol=1e-6)
+    want = np.round(np.asarray(direct.p_sim, float) * 1000) / 1000  # esda's, exact
+    np.testing.assert_allclose(res.loc[sub.unique_ids, "p_permutation"], want, rtol=1e-12)
+    assert res["q_fdr"].isna().all()
     sig = want <= 0.05 + 1e-9
     expected = np.where(sig, [LISA[q] for q in direct.q], NOT_SIGNIFICANT)
     assert list(res.loc[sub.unique_ids, "class"]) == list(expected)

@@ -114,7 +114,9 @@ def test_a_clicked_area_links_to_its_ward_profile():
 
 
 def test_how_well_does_this_predict_backtests_every_method():
-    at = app("pages/hotspots.py", permutations="99").run()
+    # Local Moran's p-values are permutation counts: with 99 none is below 0.01, too
+    # coarse for FDR control over the region's wards to pass any.
+    at = app("pages/hotspots.py", permutations="999").run()
     assert not at.exception, [e.value for e in at.exception]
     assert "How well does this predict?" in [s.value for s in at.subheader]
     at.slider(key="hot_bt_train").set_value(8)
@@ -153,3 +155,30 @@ def test_hexagons_are_counted_not_rated_and_named_by_their_ward():
     assert any(o["name"] == "Hexagon in Lawrence Hill, Bristol, City of" for o in areas["data"])
     at.radio(key="hot_shape").set_value("areas").run()
     assert len(at.radio(key="hot_measure").options) == 2  # areas have residents
+
+
+def test_table_tooltip_and_caption_give_the_p_and_q_each_class_follows_from():
+    at = app("pages/hotspots.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert {"z", "p_normal", "q_fdr", "class"} <= set(table.columns)
+    assert (table["q_fdr"] >= table["p_normal"]).all()
+    captions = " ".join(c.value for c in at.caption)
+    assert "two-sided normal p of the z-score" in captions
+    assert "The class follows from q: 99 % at 0.01, 95 % at 0.05, 90 % at 0.10" in captions
+    areas = next(layer for layer in deck(at)["layers"] if layer["id"] == "areas")
+    tips = [o["x"] for o in areas["data"] if o["x"] != "not tested"]
+    assert tips and all(t.startswith("z = ") and ", p = " in t and ", q = " in t
+                        for t in tips)
+    at = app("pages/hotspots.py", correction="none").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "q_fdr" not in at.dataframe[0].value.columns
+    assert "The class follows from p" in " ".join(c.value for c in at.caption)
+
+
+def test_local_moran_says_how_many_areas_reached_the_permutation_floor():
+    at = app("pages/hotspots.py", method="lisa", level="lsoa", measure="count").run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = " ".join(c.value for c in at.caption)
+    assert "pseudo p from conditional permutations" in captions
+    assert "LSOAs reached the permutation floor (p = 1/1,000)" in captions
