@@ -24,7 +24,7 @@ def test_export_writes_the_map_data(tmp_path, store, regions):
                "--format", "csv", "--out", str(out))
     assert done.returncode == 0, done.stderr
     columns = measures.COLUMNS + measures.RATE_COLUMNS  # the rate's limits and comparison
-    text = ("breakdown", "suppressed", "compared_with_region")
+    text = ("breakdown", "suppressed", "compared_with_region", "why_blank")
     got = pd.read_csv(out, dtype={"period_start": str, "period_end": str,
                                   **dict.fromkeys(text, str)}, keep_default_na=False,
                       na_values={c: [""] for c in columns if c not in text})
