@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import LoaderError, backtest, charts, emerging, export, hotspots, maps
+from dashboard import LoaderError, backtest, charts, emerging, export, hotspots, maps, measures
 from dashboard.measures import hexes
 from dashboard.ui import cached, widgets
 
@@ -34,6 +34,10 @@ except LoaderError as err:
     st.warning(err.user_message, icon=":material/warning:")
     st.stop()
 shown = maps.hot_spots_only(result, mode) if choice.hot_only else result
+covers = measures.coverage_note(result, noun, widgets.plain(
+    cached.regions()[view.region].title)) if not resolution and "value" in result else ""
+if covers:  # a test over the areas a source covers says so
+    st.caption(covers)
 
 period = view.period_start if view.period_start == view.period_end else \
     f"{view.period_start} to {view.period_end}"
