@@ -1,5 +1,5 @@
 """In Debian's Chromium, with the keyboard alone: a councillor goes from the Overview to
-the Ward profile, types a postcode, opens an indicator's trend over the months, and
+the Ward profile, types a postcode, opens an indicator's trend over time, and
 downloads the ward report. No mouse event is sent; each step finds its control by
 pressing Tab and reading what has focus, as a keyboard user does."""
 
@@ -59,13 +59,13 @@ def test_a_councillor_reaches_a_ward_report_with_the_keyboard_alone(server, page
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Central", exact=True).wait_for(timeout=180_000)
 
-    tab_to(page, lambda f: f["tag"] == "INPUT" and "over the months" in f["label"],
+    tab_to(page, lambda f: f["tag"] == "INPUT" and "Indicator over time" in f["label"],
            "the trend's indicator")
     page.keyboard.type("Burglary")
     page.keyboard.press("Enter")
-    trend = page.get_by_role("combobox", name="Indicator over the months")
+    trend = page.get_by_role("combobox", name="Indicator over time")
     expect(trend).to_have_value(re.compile("Burglary"), timeout=120_000)
-    page.get_by_text("Over the months", exact=True).wait_for(timeout=60_000)
+    page.get_by_text("Over time", exact=True).wait_for(timeout=60_000)
 
     # The report button is under the ward's name, above the trend: back up to it.
     tab_to(page, lambda f: f["tag"] == "BUTTON" and "Download the ward report" in f["text"],

@@ -25,7 +25,7 @@ def series(tmp_path_factory, store, data) -> Store:
         for table in PARTNER_TABLES:
             con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
     meta = copy.parent / "meta.toml"
-    meta.write_text('coverage = "avon_and_somerset"\n')
+    meta.write_text('coverage = "avon_and_somerset"\npolarity = "high_is_bad"\n')
     report = ingest(data / "partners" / SERIES, store=copy, partner="police_test", meta=meta,
                     today=dt.date(2026, 12, 1))
     assert not report.refused, report.reason
