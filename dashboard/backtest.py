@@ -224,9 +224,10 @@ def rolling(store: Store, region: Region, flt: ViewFilter, windows: list[Window]
     view (``measures.indicator_views``, one read for all the months), and each
     month's Gi* for emerging hot spots (``hotspots.hotspots_over_periods``: a month's
     result is the same whichever training window it falls in). A one-month test
-    window is that month's view; each training window's own total is still read as
-    a view of its months (``measures.indicator_view``), so its small counts are
-    protected as that total's, not month by month.
+    window is that month's view; every training window's total (and a longer test
+    window's) is a view of its own months, all read in one pass
+    (``measures.span_views``, each the same as ``measures.indicator_view`` of its
+    months), so its small counts are protected as that total's, not month by month.
 
     ``progress(done, total)`` is called after each window.
     """
@@ -255,15 +256,15 @@ def rolling(store: Store, region: Region, flt: ViewFilter, windows: list[Window]
     tested = hotspots.hotspots_over_periods(
         {m: monthly[m] for m in wanted if m in trends}, graph, measure=base.measure,
         settings=analysis.gi_settings(settings)) if trends else {}
+    totals = measures.span_views(
+        store, region, base, [(w.train_start, w.train_end) for w in windows]
+        + [(w.test_start, w.test_end) for w in windows if w.test_start != w.test_end],
+        viewer=viewer, grants=grants, lookup=lookup)
     parts = []
     for i, w in enumerate(windows):
-        train = measures.indicator_view(store, region, base.with_(
-            period_start=w.train_start, period_end=w.train_end), viewer=viewer,
-            grants=grants, lookup=lookup)
+        train = totals[(w.train_start, w.train_end)]
         test = monthly[w.test_start] if w.test_start == w.test_end else \
-            measures.indicator_view(store, region, base.with_(
-                period_start=w.test_start, period_end=w.test_end), viewer=viewer,
-                grants=grants, lookup=lookup)
+            totals[(w.test_start, w.test_end)]
         trend = analysis.emerging_classes(train, {m: tested[m] for m in trained[w]}) \
             if trends and len(trained[w]) >= emerging.MIN_PERIODS else None
         one = _scores(methods, train, test.set_index("area_code")["value"], graph, area,
