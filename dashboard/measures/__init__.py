@@ -125,13 +125,18 @@ def _lsoa_values_by_span(store: Store, who: Viewer, region: Region, meta: dict,
         last = max(e for _, e in spans.values())
         rows = _read.coverage(store, who, meta["indicator"], first, last)
         bounds = _read.period_bounds(store, who, meta["indicator"])
-        covers = []
+        covers, seen = [], {}
         for key, (s, e) in spans.items():
             inside = bounds[(bounds["period_start"] >= s) & (bounds["period_end"] <= e)
                             & (bounds["period_start"] <= e)]
-            covered = _coverage_by_district(
-                rows[rows["period"].isna() | ((rows["period"] >= s) & (rows["period"] <= e))],
-                inside["period_start"].nunique())
+            within = (rows["period"].isna() | ((rows["period"] >= s) & (rows["period"] <= e))
+                      ).to_numpy(bool)
+            months = inside["period_start"].nunique()
+            # spans with the same coverage rows and periods are covered alike
+            same = (within.tobytes(), months)
+            if same not in seen:
+                seen[same] = _coverage_by_district(rows[within], months)
+            covered = seen[same]
             covers.append(pd.DataFrame({"lad_code": covered["lad_code"], "period": key}))
             partial[key] = _partial(covered, shared.areas)
         cover = pd.concat(covers, ignore_index=True)
