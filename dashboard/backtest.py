@@ -84,8 +84,10 @@ def top_share(figures: pd.Series, share: float) -> list[str]:
     ties broken by area code."""
     known = figures.dropna()
     n = math.ceil(share * len(known))
-    frame = pd.DataFrame({"code": known.index, "f": known.to_numpy()})
-    return frame.sort_values(["f", "code"], ascending=[False, True]).head(n)["code"].tolist()
+    codes, f = np.asarray(known.index, dtype=object), known.to_numpy(dtype=float)
+    order = np.argsort(codes, kind="stable")  # by code, then (stably) highest figure first
+    order = order[np.argsort(-f[order], kind="stable")]
+    return codes[order[:n]].tolist()
 
 
 def score(flagged: list[str], test: pd.Series, area: pd.Series) -> dict:
@@ -101,19 +103,22 @@ def score(flagged: list[str], test: pd.Series, area: pd.Series) -> dict:
 
 
 def flag(method: str, train: pd.DataFrame, graph: Graph, share: float,
-         settings: hotspots.Settings, emerging_view: pd.DataFrame | None = None
+         settings: hotspots.Settings, emerging_view: pd.DataFrame | None = None,
+         by_code: pd.DataFrame | None = None, tested: pd.DataFrame | None = None
          ) -> list[str]:
     """The areas a method flags from the training window's view (one row per area:
-    ``area_code, value, rate_per_1000, denominator``...)."""
-    by_code = train.set_index("area_code")
+    ``area_code, value, rate_per_1000, denominator``...); ``by_code`` is the view
+    indexed by area code, and ``tested`` the Gi* or LISA result of the view
+    (``hotspots.hotspots`` with :func:`_test_settings`), when already made."""
+    by_code = train.set_index("area_code") if by_code is None else by_code
     if method == "counts":
         return top_share(by_code["value"], share)
     if method == "rates":
         return top_share(by_code["rate_per_1000"], share)
     if method in ("gi", "lisa"):
-        one = hotspots.Settings(method=method, permutations=settings.permutations,
-                                seed=settings.seed, correction=settings.correction)
-        res = hotspots.hotspots(train, graph, measure="count", settings=one)
+        res = hotspots.hotspots(train, graph, measure="count",
+                                settings=_test_settings(method, settings)) \
+            if tested is None else tested
         hot = GI_HOT if method == "gi" else {hotspots.LISA[1]}
         return sorted(res.loc[res["class"].isin(hot), "area_code"])
     if method == "emerging":
@@ -123,6 +128,12 @@ def flag(method: str, train: pd.DataFrame, graph: Graph, share: float,
                                         "area_code"])
     raise FilterError("method", f"{method!r} is not a backtest method; choose from "
                       f"{list(METHODS)}")
+
+
+def _test_settings(method: str, settings: hotspots.Settings) -> hotspots.Settings:
+    """The settings a Gi* or LISA backtest tests a training window with."""
+    return hotspots.Settings(method=method, permutations=settings.permutations,
+                             seed=settings.seed, correction=settings.correction)
 
 
 def _checked(methods: list[str] | None, share: float) -> list[str]:
@@ -152,11 +163,14 @@ def _check_window(window: Window, months: list[str], indicator: str) -> None:
 
 def _scores(methods: list[str], train: pd.DataFrame, test: pd.Series, graph: Graph,
             area: pd.Series, share: float, settings: hotspots.Settings,
-            trend: pd.DataFrame | None) -> pd.DataFrame:
+            trend: pd.DataFrame | None, tested: dict[str, pd.DataFrame] | None = None
+            ) -> pd.DataFrame:
     area = area.reindex(train["area_code"])
+    by_code = train.set_index("area_code")
     rows = []
     for method in methods:
-        flagged = flag(method, train, graph, share, settings, trend)
+        flagged = flag(method, train, graph, share, settings, trend, by_code,
+                       (tested or {}).get(method))
         rows.append({"method": method, "share": share, **score(flagged, test, area)})
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -222,12 +236,15 @@ def rolling(store: Store, region: Region, flt: ViewFilter, windows: list[Window]
 
     Each window's rows are what :func:`backtest` gives for it, but what the windows
     share is read and tested once: the region's lookup and land areas, every month's
-    view (``measures.indicator_views``, one read for all the months), and each
-    month's Gi* for emerging hot spots (``hotspots.hotspots_over_periods``: a month's
-    result is the same whichever training window it falls in). A one-month test
-    window is that month's view; each training window's own total is still read as
-    a view of its months (``measures.indicator_view``), so its small counts are
-    protected as that total's, not month by month.
+    view (``measures.indicator_views``, one read for all the months), each month's
+    Gi* for emerging hot spots (``hotspots.hotspots_over_periods``: a month's result
+    is the same whichever training window it falls in), and the Gi* of every
+    training window (the same function: each window's result is what its own test
+    gives, with the permutation draws made once for all of them). A one-month test
+    window is that month's view; every training window's total (and a longer test
+    window's) is a view of its own months, all read in one pass
+    (``measures.span_views``, each the same as ``measures.indicator_view`` of its
+    months), so its small counts are protected as that total's, not month by month.
 
     ``progress(done, total)`` is called after each window.
     """
@@ -256,19 +273,26 @@ def rolling(store: Store, region: Region, flt: ViewFilter, windows: list[Window]
     tested = hotspots.hotspots_over_periods(
         {m: monthly[m] for m in wanted if m in trends}, graph, measure=base.measure,
         settings=analysis.gi_settings(settings)) if trends else {}
+    totals = measures.span_views(
+        store, region, base, [(w.train_start, w.train_end) for w in windows]
+        + [(w.test_start, w.test_end) for w in windows if w.test_start != w.test_end],
+        viewer=viewer, grants=grants, lookup=lookup)
+    # Gi* of every training window in one pass: each result is what the window's own
+    # test gives (the same draws and correction), but the draws are made once.
+    gi = hotspots.hotspots_over_periods(
+        {(w.train_start, w.train_end): totals[(w.train_start, w.train_end)]
+         for w in windows}, graph, measure="count", settings=_test_settings("gi", settings)) \
+        if "gi" in methods else {}
     parts = []
     for i, w in enumerate(windows):
-        train = measures.indicator_view(store, region, base.with_(
-            period_start=w.train_start, period_end=w.train_end), viewer=viewer,
-            grants=grants, lookup=lookup)
+        train = totals[(w.train_start, w.train_end)]
         test = monthly[w.test_start] if w.test_start == w.test_end else \
-            measures.indicator_view(store, region, base.with_(
-                period_start=w.test_start, period_end=w.test_end), viewer=viewer,
-                grants=grants, lookup=lookup)
+            totals[(w.test_start, w.test_end)]
         trend = analysis.emerging_classes(train, {m: tested[m] for m in trained[w]}) \
             if trends and len(trained[w]) >= emerging.MIN_PERIODS else None
         one = _scores(methods, train, test.set_index("area_code")["value"], graph, area,
-                      share, settings, trend)
+                      share, settings, trend,
+                      {"gi": gi[(w.train_start, w.train_end)]} if gi else None)
         parts.append(one.assign(window=w.label, test_start=w.test_start))
         if progress:
             progress(i + 1, len(windows))

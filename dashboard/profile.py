@@ -304,9 +304,10 @@ def _need_position(figures: pd.Series, polarity: str):
 
 
 def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter, *,
-               viewer: Viewer) -> pd.DataFrame:
+               viewer: Viewer, grants: dict | None = None) -> pd.DataFrame:
     """The ward's figure in each month of the filter's period (each period of an
     indicator published by year or other period: all of them), beside the region's.
+    Pass the viewer's ``grants`` (``access.rules``) when already worked out.
 
     Returns
     -------
@@ -314,7 +315,7 @@ def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter, *,
         ``period, area`` (the ward's name or "Region") and ``figure`` (rate per
         1,000 where the indicator has one, else the value; NaN if suppressed).
     """
-    grants = access.rules(store, viewer)
+    grants = access.rules(store, viewer) if grants is None else grants
     meta = measures.indicator_meta(store, flt.indicator, viewer=viewer, grants=grants)
     rated = measures.has_rate(meta)
     months = catalogue.months(store, flt.indicator, viewer=viewer, grants=grants)
@@ -331,11 +332,11 @@ def ward_trend(store: Store, region: Region, ward: str, flt: ViewFilter, *,
     column = measures.measure_column(one)
     rows = []
     for month, view in views.items():
-        match = view[view["area_code"] == ward]
-        if match.empty:
+        at = np.flatnonzero(view["area_code"].to_numpy() == ward)
+        if not len(at):
             raise FilterError("ward", f"{ward!r} is not a ward of {region.title}")
-        rows.append({"period": month, "area": match["area_name"].iat[0],
-                     "figure": match[column].iat[0]})
+        rows.append({"period": month, "area": view["area_name"].iat[at[0]],
+                     "figure": view[column].iat[at[0]]})
         rows.append({"period": month, "area": "Region", "figure": region_figures[month]})
     return pd.DataFrame(rows, columns=["period", "area", "figure"])
 

@@ -7,26 +7,34 @@ region and England, the month-by-month figures beside the region's, and the
 sources with their attribution.
 
 The page is HTML with the charts drawn as SVG by Vega's own converter
-(``vl-convert``, the same Altair charts as the app), printed to PDF by Chromium.
-Chromium's PDF is tagged (headings, tables, reading order), so a screen reader
-can read it, and has an outline of its sections.
+(``vl-convert``, the same Altair charts as the app), printed to PDF by Chromium
+(one headless Chromium kept open for the process, each page in a context of its
+own). Chromium's PDF is tagged (headings, tables, reading order), so a screen
+reader can read it, and has an outline of its sections. The maps' outlines are
+simplified for the size they are printed at.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import datetime as dt
 import html
 import os
+import queue
 import re
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import altair as alt
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 import vl_convert
 
-from dashboard import charts, contrast, export, geography, profile, rates
+from dashboard import access, charts, contrast, export, geography, profile, rates
 from dashboard.access import Viewer
 from dashboard.filters import ViewFilter
 from dashboard.measures import catalogue
@@ -70,6 +78,7 @@ def build(store: Store, region: Region, ward: str, flt: ViewFilter, *,
     """
     if table is None:
         table = profile.ward_profile(store, region, ward, flt, viewer=viewer)
+    grants = access.rules(store, viewer)
     period = flt.period_start if flt.period_start == flt.period_end \
         else f"{flt.period_start} to {flt.period_end}"
     wards = geography.map_shapes(store, region, "ward")
@@ -81,7 +90,8 @@ def build(store: Store, region: Region, ward: str, flt: ViewFilter, *,
     lsoas = lsoas[lsoas["code"].isin(inside)]
     monthly = table[table["trend"] != ""].head(MAX_TRENDS)
     trends = pd.concat([profile.ward_trend(store, region, ward, flt.with_(
-        indicator=row.indicator), viewer=viewer).assign(title=charts.short_title(row.title))
+        indicator=row.indicator), viewer=viewer, grants=grants)
+        .assign(title=charts.short_title(row.title))
         for row in monthly.itertuples()], ignore_index=True) if len(monthly) else \
         pd.DataFrame(columns=["period", "area", "figure", "title"])
     shown = catalogue.catalogue(store, viewer=viewer).set_index("indicator")
@@ -109,18 +119,44 @@ def build(store: Store, region: Region, ward: str, flt: ViewFilter, *,
 def ward_map_chart(wards: gpd.GeoDataFrame, ward: gpd.GeoDataFrame,
                    lsoas: gpd.GeoDataFrame) -> alt.HConcatChart:
     """The ward and its LSOAs (left), and the region's wards with the ward marked
-    (right): for paper, with no basemap."""
-    wards, ward, lsoas = (_wound(g) for g in (wards, ward, lsoas))
+    (right): for paper, with no basemap. Outlines are simplified for the size of the
+    panel they are drawn in (:func:`_for_print`)."""
+    near_size, where_size = (300, 260), (220, 260)
+    near_bounds = pd.concat([ward, lsoas]).total_bounds if len(ward) or len(lsoas) \
+        else wards.total_bounds
+    wards = _for_print(wards, wards.total_bounds, where_size)
+    marked = _for_print(ward, wards.total_bounds, where_size)
+    ward = _for_print(ward, near_bounds, near_size)
+    lsoas = _for_print(lsoas, near_bounds, near_size)
+    wards, ward, lsoas, marked = (_wound(g) for g in (wards, ward, lsoas, marked))
     near = alt.layer(
         alt.Chart(lsoas).mark_geoshape(fill="#fdcc8a", stroke="#ffffff", strokeWidth=1),
         alt.Chart(ward).mark_geoshape(fill=None, stroke="#141414", strokeWidth=2.5),
-    ).properties(width=300, height=260, title="The ward and its LSOAs")
+    ).properties(width=near_size[0], height=near_size[1], title="The ward and its LSOAs")
     where = alt.layer(
         alt.Chart(wards).mark_geoshape(fill="#f0f0f0", stroke="#bdbdbd", strokeWidth=0.3),
-        alt.Chart(ward).mark_geoshape(fill="#d7301f", stroke="#141414", strokeWidth=1),
-    ).properties(width=220, height=260, title="Where it lies in the region")
+        alt.Chart(marked).mark_geoshape(fill="#d7301f", stroke="#141414", strokeWidth=1),
+    ).properties(width=where_size[0], height=where_size[1],
+                 title="Where it lies in the region")
     return alt.hconcat(near, where).configure_view(stroke=None) \
         .configure_title(fontSize=12, anchor="start")
+
+
+def _for_print(shapes: gpd.GeoDataFrame, bounds, size: tuple[int, int]
+               ) -> gpd.GeoDataFrame:
+    """Outlines for a panel of ``size`` pixels showing ``bounds``: simplified as one
+    coverage (``shapely.coverage_simplify``, tolerance a quarter of a pixel: neighbours
+    keep their shared edges, so no gap opens between them, and no outline moves by
+    more than about a pixel), with coordinates to five decimal places of a degree
+    (about a metre). The region's wards went to print with some 30,000 points, most
+    closer together than a pixel; about a third of them are left."""
+    minx, miny, maxx, maxy = bounds
+    tolerance = 0.25 * max((maxx - minx) / size[0], (maxy - miny) / size[1])
+    if not len(shapes) or not tolerance > 0:
+        return shapes
+    simple = shapely.coverage_simplify(shapes.geometry.values, tolerance)
+    simple = shapely.transform(simple, lambda xy: np.round(xy, 5))
+    return shapes.assign(geometry=gpd.GeoSeries(simple, index=shapes.index, crs=shapes.crs))
 
 
 def _wound(shapes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -262,23 +298,88 @@ with its 95% interval. Suppressed: a small count hidden to protect privacy.</p>
 
 def to_pdf(page_html: str) -> bytes:
     """Print an HTML page to PDF with Chromium (tagged, with an outline), A4 with page
-    numbers."""
-    from playwright.sync_api import sync_playwright
+    numbers. One headless Chromium is kept open for the process (:class:`Printer`), so
+    only the first report waits for it to start."""
+    return PRINTER.pdf(page_html)
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+
+def _print(browser, page_html: str) -> bytes:
+    """One page printed in a context of its own (nothing of one report reaches the
+    next), closed after."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(page_html, wait_until="load")
+        return page.pdf(
+            format="A4", print_background=True, tagged=True, outline=True,
+            prefer_css_page_size=True, display_header_footer=True,
+            header_template="<span></span>",
+            footer_template="<div style='font-size:7pt;width:100%;text-align:center;"
+            "color:#444'>Page <span class='pageNumber'></span> of "
+            "<span class='totalPages'></span></div>")
+    finally:
+        context.close()
+
+
+class Printer:
+    """A headless Chromium kept open in a thread of its own, printing one page at a
+    time for any thread that asks (Playwright's sync API belongs to the thread that
+    started it). Chromium starts with the first page; if it fails or closes, the next
+    page starts it again. It is closed when the process exits (:meth:`stop`)."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def pdf(self, page_html: str) -> bytes:
+        """The page printed (as :func:`_print`); raises what printing raised."""
+        job: Future = Future()
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._serve, name="report-printer",
+                                                daemon=True)
+                self._thread.start()
+            self._jobs.put((page_html, job))
+        return job.result()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close Chromium and end the thread (a later page starts them again)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            if thread is not None and thread.is_alive():
+                self._jobs.put(None)
+        if thread is not None:
+            thread.join(timeout)
+
+    def _serve(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        playwright = browser = None
         try:
-            page = browser.new_page()
-            page.set_content(page_html, wait_until="load")
-            return page.pdf(
-                format="A4", print_background=True, tagged=True, outline=True,
-                prefer_css_page_size=True, display_header_footer=True,
-                header_template="<span></span>",
-                footer_template="<div style='font-size:7pt;width:100%;text-align:center;"
-                "color:#444'>Page <span class='pageNumber'></span> of "
-                "<span class='totalPages'></span></div>")
+            while (item := self._jobs.get()) is not None:
+                page_html, job = item
+                if not job.set_running_or_notify_cancel():
+                    continue
+                try:
+                    if browser is None or not browser.is_connected():
+                        if playwright is None:
+                            playwright = sync_playwright().start()
+                        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                                             args=CHROMIUM_FLAGS)
+                    job.set_result(_print(browser, page_html))
+                except BaseException as exc:  # the caller gets it; the next page retries
+                    job.set_exception(exc)
         finally:
-            browser.close()
+            for close in ((browser.close if browser is not None else None),
+                          (playwright.stop if playwright is not None else None)):
+                if close is not None:
+                    with contextlib.suppress(Exception):  # already closed or gone
+                        close()
+
+
+PRINTER = Printer()
+atexit.register(PRINTER.stop)
 
 
 def ward_report_pdf(store: Store, region: Region, ward: str, flt: ViewFilter, *,

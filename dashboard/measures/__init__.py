@@ -86,13 +86,61 @@ def _lsoa_values(store: Store, who: Viewer, region: Region, meta: dict, start: s
     if meta["additive"]:
         covered = _covered(store, who, meta["indicator"], start, end)
         cover = pd.DataFrame({"lad_code": covered["lad_code"], "period": None})
-        short = covered[~covered["full"] & covered["lad_code"].isin(set(shared.areas["lad_code"]))]
-        if len(short):
-            months = int(covered.attrs["months"])
-            partial = (f"{short['lad_code'].nunique()} districts of this region have data "
-                       f"for only {int(short['months'].min())} of the {months} months "
-                       "chosen; their totals cover those months only.")
+        partial = _partial(covered, shared.areas)
     out = shared.assemble(obs.assign(period=start), [start], cover).drop(columns="period")
+    out.attrs["partial"] = partial
+    return out
+
+
+def _partial(covered: pd.DataFrame, areas: pd.DataFrame) -> str:
+    """What a total over several periods says of the region's districts that its source
+    covers in only some of them (:func:`_covered`); empty when none."""
+    short = covered[~covered["full"] & covered["lad_code"].isin(set(areas["lad_code"]))]
+    if not len(short):
+        return ""
+    months = int(covered.attrs["months"])
+    return (f"{short['lad_code'].nunique()} districts of this region have data "
+            f"for only {int(short['months'].min())} of the {months} months "
+            "chosen; their totals cover those months only.")
+
+
+def _lsoa_values_by_span(store: Store, who: Viewer, region: Region, meta: dict,
+                         spans: dict[str, tuple[str, str]], lookup: pd.DataFrame | None = None,
+                         breakdown: str = "") -> pd.DataFrame:
+    """:func:`_lsoa_values` over each span of ``spans`` (a key to its ``(start, end)``),
+    read in one pass: one query sums every span's protected cells
+    (``_read.span_figures``), coverage and periods are read once, and the region's
+    areas, populations and vintage weights are read once. The frame has a ``period``
+    column of the spans' keys, and each span's rows are what ``_lsoa_values(..., start,
+    end)`` gives; ``attrs["partial"]`` is a dict of each span's."""
+    shared = _LsoaShared(store, region, meta, lookup)
+    obs = _read.span_figures(store, who, meta, shared.vintages,
+                             [(key, s, e) for key, (s, e) in spans.items()], breakdown,
+                             standing=_standing(store, who, meta))
+    obs["value"] = obs["value"].where(obs["hidden"] == 0, disclosure.whole(obs["value"]))
+    partial = dict.fromkeys(spans, "")
+    cover = pd.DataFrame({"lad_code": [], "period": []})
+    if meta["additive"]:
+        first = min(s for s, _ in spans.values())
+        last = max(e for _, e in spans.values())
+        rows = _read.coverage(store, who, meta["indicator"], first, last)
+        bounds = _read.period_bounds(store, who, meta["indicator"])
+        covers, seen = [], {}
+        for key, (s, e) in spans.items():
+            inside = bounds[(bounds["period_start"] >= s) & (bounds["period_end"] <= e)
+                            & (bounds["period_start"] <= e)]
+            within = (rows["period"].isna() | ((rows["period"] >= s) & (rows["period"] <= e))
+                      ).to_numpy(bool)
+            months = inside["period_start"].nunique()
+            # spans with the same coverage rows and periods are covered alike
+            same = (within.tobytes(), months)
+            if same not in seen:
+                seen[same] = _coverage_by_district(rows[within], months)
+            covered = seen[same]
+            covers.append(pd.DataFrame({"lad_code": covered["lad_code"], "period": key}))
+            partial[key] = _partial(covered, shared.areas)
+        cover = pd.concat(covers, ignore_index=True)
+    out = shared.assemble(obs, list(spans), cover)
     out.attrs["partial"] = partial
     return out
 
@@ -370,9 +418,15 @@ def covered_districts(store: Store, indicator: str, start: str, end: str, *,
 def _covered(store: Store, who: Viewer, indicator: str, start: str, end: str
              ) -> pd.DataFrame:
     months = _read.period_count(store, who, indicator, start, end)
-    cov = _read.coverage(store, who, indicator, start, end)
-    per = cov.groupby("lad_code").agg(always=("period", lambda p: p.isna().any()),
-                                      months=("period", "nunique")).reset_index()
+    return _coverage_by_district(_read.coverage(store, who, indicator, start, end), months)
+
+
+def _coverage_by_district(cov: pd.DataFrame, months: int) -> pd.DataFrame:
+    """:func:`_covered` from the coverage rows of its range (``_read.coverage``) and how
+    many periods the range holds."""
+    by = cov.groupby("lad_code")["period"]
+    per = pd.DataFrame({"always": cov["period"].isna().groupby(cov["lad_code"]).any(),
+                        "months": by.nunique()}).rename_axis("lad_code").reset_index()
     per["months"] = per["months"].where(~per["always"], months)
     per["full"] = per["months"] >= months
     out = per[["lad_code", "months", "full"]].reset_index(drop=True)
@@ -487,6 +541,51 @@ def _indicator_views(store: Store, region: Region, flt: ViewFilter, periods: lis
     return views
 
 
+def span_views(store: Store, region: Region, flt: ViewFilter, spans: list[tuple[str, str]],
+               *, viewer: Viewer, grants: dict | None = None,
+               lookup: pd.DataFrame | None = None) -> dict[tuple[str, str], pd.DataFrame]:
+    """:func:`indicator_view` of each span ``(start, end)`` in ``spans`` (the filter's own
+    period is not used), keyed by the span, read and protected together: access is
+    checked once, one query sums every span's stored cells, each protected where it is
+    stored and each small one standing in as in every total
+    (``_read.span_figures``), and each step runs on all the spans at once. Every
+    span's total is then protected as that total (primary, secondary and derived
+    suppression on its own figures), exactly as :func:`indicator_view` protects it:
+    never pieced together from protected single months. Each frame is the same as
+    ``indicator_view`` gives for its span, but ``attrs["conversion"]``, which reports
+    the conversion of all the spans together.
+
+    An indicator published by ward, or a count with breakdowns, is read span by span.
+
+    Raises
+    ------
+    FilterError, AccessDenied
+        As :func:`indicator_view`, before any figure is read.
+    """
+    grants = access.rules(store, viewer) if grants is None else grants
+    meta = _allowed(store, flt, viewer, grants)
+    lookup = geography.lsoa_lookup(store, region) if lookup is None else lookup
+    spans = list(dict.fromkeys(spans))
+    if not spans:
+        return {}
+    if catalogue.ward_level(meta) or (meta["additive"]
+                                      and meta["indicator"] in _broken_down(store, viewer)):
+        return {(s, e): indicator_view(store, region, flt.with_(period_start=s, period_end=e),
+                                       viewer=viewer, grants=grants, lookup=lookup)
+                for s, e in spans}
+    keys = {f"{s}/{e}": (s, e) for s, e in spans}
+    lsoa = _lsoa_values_by_span(store, viewer, region, meta, keys, lookup, flt.breakdown)
+    views = _protected_views(store, region, flt, meta, lookup, lsoa,
+                             {key: e for key, (_, e) in keys.items()},
+                             {key: s for key, (s, _) in keys.items()})
+    out = {}
+    for key, span in keys.items():
+        view = views[key]
+        view.attrs["partial"] = lsoa.attrs["partial"][key]
+        out[span] = view
+    return out
+
+
 def _allowed(store: Store, flt: ViewFilter, viewer: Viewer, grants: dict | None) -> dict:
     """The indicator's catalogue entry, once the viewer is known to be allowed it at the
     filter's level and the filter's measure and level are known to suit it."""
@@ -503,15 +602,16 @@ def _allowed(store: Store, flt: ViewFilter, viewer: Viewer, grants: dict | None)
 
 
 def _protected_views(store: Store, region: Region, flt: ViewFilter, meta: dict,
-                     lookup: pd.DataFrame, lsoa: pd.DataFrame, ends: dict[str, str]
-                     ) -> dict[str, pd.DataFrame]:
+                     lookup: pd.DataFrame, lsoa: pd.DataFrame, ends: dict[str, str],
+                     starts: dict[str, str] | None = None) -> dict[str, pd.DataFrame]:
     """The body of :func:`indicator_view`, once access is checked and the figures read,
     for one period or several at once: ward totals, rates, ranks, then disclosure
     control on all of them, each period on its own.
 
     ``lsoa`` holds the figures on the indicator's own areas with a ``period`` column
-    whose values are the keys of ``ends`` (each period's start, mapped to its end).
-    Returns each period's view, keyed by its start.
+    whose values are the keys of ``ends`` (each period's start, mapped to its end; or,
+    with ``starts``, any key, mapped to its start by ``starts``). Returns each period's
+    view, keyed as in ``ends``.
     """
     periods = list(ends)
     by_ward = catalogue.ward_level(meta)
@@ -536,7 +636,8 @@ def _protected_views(store: Store, region: Region, flt: ViewFilter, meta: dict,
     out = pd.DataFrame({
         "area_code": view["code"], "area_name": view["name"], "level": flt.level,
         "indicator": flt.indicator, "breakdown": flt.breakdown,
-        "period_start": period, "period_end": period.map(ends),
+        "period_start": period if starts is None else period.map(starts),
+        "period_end": period.map(ends),
         "value": view["value"], "value_lower_95": view.get("lower", np.nan),
         "value_upper_95": view.get("upper", np.nan),
         "denominator": view["denominator"], "rate_per_1000": rate,
@@ -554,7 +655,7 @@ def _protected_views(store: Store, region: Region, flt: ViewFilter, meta: dict,
     hide = out["suppressed"] != ""  # limits would give a hidden figure away
     out.loc[hide, ["value_lower_95", "value_upper_95"]] = np.nan
     out["why_blank"] = disclosure.why_blank(out, k, rated=has_rate(meta))
-    out, region_figure = _with_comparison(out, lsoa, meta, flt.measure)
+    out, region_figure = _with_comparison(out, lsoa, meta, flt.measure, period)
     # A small count's stand-in (one value per hidden cell, never its true value) lets a hotspot
     # test keep the area in place instead of leaving a hole: holes in random data
     # make false clusters. It is never shown.
@@ -574,9 +675,10 @@ def _protected_views(store: Store, region: Region, flt: ViewFilter, meta: dict,
 
 
 def _with_comparison(out: pd.DataFrame, lsoa: pd.DataFrame, meta: dict,
-                     measure: str) -> tuple[pd.DataFrame, dict]:
+                     measure: str, period: pd.Series) -> tuple[pd.DataFrame, dict]:
     """Each area's 95 % interval against its region's figure in the same period
-    (``dashboard.rates``), and the region's figure of each period.
+    (``dashboard.rates``), and the region's figure of each period (``period`` says
+    which each row of ``out`` is in, by the keys of ``lsoa``'s ``period``).
 
     A rate per 1,000 takes the exact Poisson limits of its count; a published rate
     or score, the partner's own limits. The region's figure pools all its areas
@@ -597,7 +699,7 @@ def _with_comparison(out: pd.DataFrame, lsoa: pd.DataFrame, meta: dict,
     else:
         region = {p: np.nan for p, _ in periods}
         lo, hi = np.full(len(out), np.nan), np.full(len(out), np.nan)
-    comparator = out["period_start"].map(region).astype(float)
+    comparator = period.map(region).astype(float)
     out["compared_with_region"] = rates.compare(lo, hi, comparator)
     return out, region
 

@@ -214,6 +214,33 @@ def figures(store: Store, who: Viewer, meta: dict, geographies, start: str, end:
         [meta["indicator"], *geographies, start, end, end, breakdown], scope=_scope(who))
 
 
+def span_figures(store: Store, who: Viewer, meta: dict, geographies,
+                 spans: list[tuple[str, str, str]], breakdown: str,
+                 standing: float | None = None) -> pd.DataFrame:
+    """:func:`figures` by geography over each span ``(key, start, end)`` of ``spans``, in
+    one query: ``geography, period`` (the span's key) and the columns ``figures`` gives.
+    Each span's figure is summed (averaged) from the same stored cells, protected the
+    same way, as ``figures`` over its start..end."""
+    k = int(meta.get("suppression_k") or 0) if meta["additive"] else 0
+    cell = disclosure.cell_sql("value", str(k), standing)
+    marks = ", ".join("?" * len(geographies))
+    rows = ", ".join("(?, ?, ?)" for _ in spans)
+    first = min(s for _, s, _ in spans)
+    last = max(e for _, _, e in spans)
+    return store.query(
+        f"SELECT o.geography, w.span AS period, o.area_code AS code, "
+        f"{'sum' if meta['additive'] else 'avg'}({cell}) AS value, "
+        f"count(*) FILTER (WHERE {disclosure.small_sql('value', str(k))}) AS hidden, "
+        f"{disclosure.withheld_sql(cell)}, {LIMITS_SQL} FROM observations o "
+        f"JOIN (VALUES {rows}) AS w(span, span_start, span_end) "
+        f"ON o.period_start >= w.span_start AND o.period_end <= w.span_end "
+        f"AND o.period_start <= w.span_end "
+        f"WHERE o.indicator = ? AND o.geography IN ({marks}) AND o.period_start >= ? "
+        f"AND {IN_RANGE} AND {BREAKDOWN} GROUP BY o.geography, w.span, o.area_code",
+        [*(v for span in spans for v in span), meta["indicator"], *geographies, first,
+         last, last, breakdown], scope=_scope(who))
+
+
 def broken_down(store: Store, who: Viewer) -> set[str]:
     """The indicators that have breakdown rows (whose totals are protected part by part)."""
     return set(store.query("SELECT DISTINCT indicator FROM observations "
@@ -238,6 +265,12 @@ def period_count(store: Store, who: Viewer, indicator: str, start: str, end: str
     return int(store.query("SELECT count(DISTINCT period_start) AS n FROM observations "
                            f"WHERE indicator = ? AND period_start >= ? AND {IN_RANGE}",
                            [indicator, start, end, end], scope=_scope(who))["n"].iat[0])
+
+
+def period_bounds(store: Store, who: Viewer, indicator: str) -> pd.DataFrame:
+    """``period_start, period_end``: every distinct period an indicator has."""
+    return store.query("SELECT DISTINCT period_start, period_end FROM observations "
+                       "WHERE indicator = ?", [indicator], scope=_scope(who))
 
 
 def coverage(store: Store, who: Viewer, indicator: str, start: str, end: str

@@ -193,3 +193,50 @@ def test_the_verdict_s_markdown_shows_method_names_as_written():
     assert "\n" not in paragraph
     assert [b[:9] for b in bullets.split("\n")] == ["- **PAI**", "- **The r"]
     assert markup_left("**gi* hot spots (95%, fdr)** held up") != []  # the check bites
+
+
+def _same_views(got: dict, store, region, flt, spans) -> None:
+    """Each span's view is exactly what ``indicator_view`` gives for its months: every
+    figure, what is hidden and why, ranks, stand-ins and the region's figure."""
+    assert list(got) == list(dict.fromkeys(spans))
+    for start, end in spans:
+        want = backtest.measures.indicator_view(
+            store, region, flt.with_(period_start=start, period_end=end), viewer=OPERATOR)
+        view = got[(start, end)]
+        pd.testing.assert_frame_equal(view, want, check_exact=True)
+        for name in set(want.attrs) - {"conversion"}:
+            a, b = view.attrs[name], want.attrs[name]
+            assert a == b or (pd.isna(a) and pd.isna(b)), (start, end, name, a, b)
+
+
+@pytest.mark.parametrize("level", ["lsoa", "ward"])
+def test_every_training_total_in_one_read_is_protected_as_its_own_view(series, regions,
+                                                                        level):
+    """``measures.span_views`` reads every window's total in one pass: on the partner
+    series (small counts hidden, LSOA 2011 codes until 2023 and 2021 after), each span's
+    total must be protected as that total, exactly as its own view protects it (spans
+    across the change of vintage, a single month, overlapping spans and the whole
+    series; a span given twice is read once)."""
+    region = regions["avon_and_somerset"]
+    flt = ViewFilter("avon_and_somerset", level, "burglary", "2022-09", "2023-08")
+    spans = [("2022-09", "2023-02"), ("2022-10", "2023-03"), ("2023-01", "2023-08"),
+             ("2022-09", "2022-09"), ("2022-09", "2022-12"), ("2018-01", "2025-08"),
+             ("2022-10", "2023-03")]
+    got = backtest.measures.span_views(series, region, flt, spans, viewer=OPERATOR)
+    _same_views(got, series, region, flt, spans)
+    hidden = got[("2022-09", "2023-02")]
+    assert (hidden["suppressed"] == "primary").any() and hidden["estimated"].gt(0).any()
+
+
+@pytest.mark.parametrize("level,measure", [("lsoa", "count"), ("ward", "rate")])
+def test_span_views_of_open_crime_with_coverage_month_by_month(store, regions, level,
+                                                               measure):
+    """The same on police.uk crime, whose coverage is recorded month by month (each
+    span's true zeros and ``attrs["partial"]`` come from its own months), by LSOA and
+    as rates by ward."""
+    region = regions["avon_and_somerset"]
+    flt = ViewFilter("avon_and_somerset", level, "crime_all", "2022-01", "2022-11", measure)
+    spans = [("2022-01", "2022-06"), ("2022-02", "2022-07"), ("2022-05", "2022-11"),
+             ("2022-11", "2022-11")]
+    got = backtest.measures.span_views(store, region, flt, spans, viewer=OPERATOR)
+    _same_views(got, store, region, flt, spans)

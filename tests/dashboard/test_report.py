@@ -139,3 +139,73 @@ def test_the_change_on_a_year_before_is_never_blank(report, partner_world, regio
                                               change_upper_95=1.4, change="higher"))
     kept = ward_report._for_paper(fake, "2022-01 to 2022-06")["Change on a year before"]
     assert (kept == "+25% (+10% to +40%), higher").all()
+
+
+def _text(pdf: bytes, tmp_path, name: str) -> str:
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_the_kept_chromium_prints_what_a_fresh_one_prints(report, partner_world, regions,
+                                                          tmp_path):
+    """One Chromium is kept open for the process: a report printed by it (twice, and
+    from another thread, as the server's sessions ask) reads exactly as the same page
+    printed by a Chromium started for it alone, and as the command line's."""
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    from dashboard import report as ward_report
+    from store import Store
+    _, cli_text = report
+    page = ward_report.to_html(ward_report.build(
+        Store(partner_world), regions["avon_and_somerset"], WARD,
+        ViewFilter("avon_and_somerset", "ward", "crime_all", "2022-01", "2022-06", "rate"),
+        viewer=Viewer("t_councillor", "councillor")))
+    kept = [ward_report.to_pdf(page), ward_report.to_pdf(page)]
+    other = threading.Thread(target=lambda: kept.append(ward_report.to_pdf(page)))
+    other.start()
+    other.join()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=ward_report.CHROMIUM,
+                                    args=ward_report.CHROMIUM_FLAGS)
+        try:
+            fresh = ward_report._print(browser, page)
+        finally:
+            browser.close()
+    want = _text(fresh, tmp_path, "fresh")
+    assert "Central: ward report" in want
+    assert [_text(pdf, tmp_path, f"kept{i}") for i, pdf in enumerate(kept)] == [want] * 3
+    assert cli_text == want
+    ward_report.PRINTER.stop()  # and a page after it was closed starts it again
+    assert _text(ward_report.to_pdf(page), tmp_path, "again") == want
+
+
+def test_the_printed_map_keeps_every_area_and_its_shape(regions):
+    """Outlines go to print simplified for the size of their panel: every ward is still
+    drawn, none moves by more than a pixel and a half, with under half its points, and
+    neighbours still meet (the wards cover the same ground, with no gap or overlap
+    opened between them)."""
+    import shapely
+
+    from dashboard import geography
+    from dashboard import report as ward_report
+    from store import Store
+    wards = geography.map_shapes(Store(), regions["avon_and_somerset"], "ward")
+    size = (220, 260)
+    printed = ward_report._for_print(wards, wards.total_bounds, size)
+    minx, miny, maxx, maxy = wards.total_bounds
+    pixel = max((maxx - minx) / size[0], (maxy - miny) / size[1])
+    assert list(printed["code"]) == list(wards["code"])
+    assert printed.geometry.is_valid.all() and not printed.geometry.is_empty.any()
+    moved = shapely.hausdorff_distance(printed.geometry.values, wards.geometry.values)
+    assert moved.max() <= 1.5 * pixel, moved.max() / pixel
+    points = shapely.get_num_coordinates(printed.geometry.values).sum()
+    assert points < shapely.get_num_coordinates(wards.geometry.values).sum() / 2
+    whole = shapely.union_all(wards.geometry.values).area
+    assert abs(shapely.union_all(printed.geometry.values).area - whole) < 1e-3 * whole
+    overlap = shapely.area(printed.geometry.values).sum() \
+        - shapely.union_all(printed.geometry.values).area
+    assert abs(overlap) < 1e-3 * whole
