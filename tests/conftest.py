@@ -18,13 +18,14 @@ os.environ["ODA_GOVERNANCE"] = str(Path(tempfile.mkdtemp(prefix="oda-test-govern
 os.environ.setdefault("ODA_SECRET_FILE", str(Path(os.environ["ODA_GOVERNANCE"]).parent
                                              / "secret.key"))
 
+import duckdb
 import geopandas as gpd
 import pytest
 import shapely
 
 from dashboard.access import OPERATOR, accounts
 from loaders import data_dir, load_regions
-from store import Store
+from store import PARTNER_TABLES, Store
 
 atexit.register(shutil.rmtree, Path(os.environ["ODA_GOVERNANCE"]).parent, ignore_errors=True)
 
@@ -211,3 +212,14 @@ def private_store(store, tmp_path, request):
     local = Store(copy, governance=gov)
     yield local
     local.close()
+
+
+@pytest.fixture()
+def loader_store(tmp_path, store):
+    """A private copy of the built store's file with no partner rows, to load into."""
+    copy = tmp_path / "store.duckdb"
+    shutil.copy(store.path, copy)
+    with duckdb.connect(str(copy)) as con:
+        for table in PARTNER_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
+    return copy

@@ -124,16 +124,3 @@ def test_a_partner_police_file_from_another_force_keeps_its_strays_aside(loader_
         areas = {r[0] for r in con.execute(
             "SELECT area_code FROM observations WHERE period_start = '2022-12'").fetchall()}
     assert areas == {"E01014485"}
-
-
-@pytest.fixture()
-def loader_store(tmp_path, store):
-    import shutil
-
-    from store import PARTNER_TABLES
-    copy = tmp_path / "store.duckdb"
-    shutil.copy(store.path, copy)
-    with duckdb.connect(str(copy)) as con:
-        for table in PARTNER_TABLES:
-            con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
-    return copy

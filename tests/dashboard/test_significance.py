@@ -13,6 +13,7 @@ from dashboard import analysis, contrast, emerging, hotspots, maps, weights
 from dashboard.access import OPERATOR
 from dashboard.filters import ViewFilter
 from dashboard.hotspots import COLD, HOT, LISA, NOT_SIGNIFICANT
+from tests.dashboard.test_hotspots import textbook_gi_star
 
 pytestmark = pytest.mark.xdist_group("hotspots")  # one worker compiles esda's kernels
 
@@ -93,17 +94,6 @@ def grid(rows: int, cols: int) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"code": codes}, geometry=cells, crs=27700).set_index("code")
 
 
-def textbook_z(x: np.ndarray, adjacency: np.ndarray) -> np.ndarray:
-    """Ord and Getis (1995), eq. 14, binary weights with w_ii = 1."""
-    n = len(x)
-    w = adjacency.astype(float).copy()
-    np.fill_diagonal(w, 1.0)
-    xbar = x.sum() / n
-    s = np.sqrt((x ** 2).sum() / n - xbar ** 2)
-    wi = w.sum(axis=1)
-    return (w @ x - xbar * wi) / (s * np.sqrt((n * (w ** 2).sum(axis=1) - wi ** 2) / (n - 1)))
-
-
 @pytest.mark.parametrize("correction", ["fdr", "none"])
 def test_a_hand_made_lattice_gets_the_textbook_p_q_and_classes(correction):
     # 7x7 queen lattice: a hot block in one corner, a cold one in the other, a
@@ -121,7 +111,7 @@ def test_a_hand_made_lattice_gets_the_textbook_p_q_and_classes(correction):
     res = hotspots.hotspots(view, g, measure="count",
                             settings=hotspots.Settings(correction=correction))
     res = res.set_index("area_code").loc[g.unique_ids]
-    z = textbook_z(y[[codes.index(i) for i in g.unique_ids]], g.sparse.toarray() > 0)
+    z = textbook_gi_star(y[[codes.index(i) for i in g.unique_ids]], g.sparse.toarray() > 0)
     np.testing.assert_allclose(res["z"], z, rtol=1e-9)
     p = 2 * norm.sf(np.abs(z))
     np.testing.assert_allclose(res[P_GI], p, rtol=1e-12)
