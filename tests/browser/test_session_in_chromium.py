@@ -51,8 +51,11 @@ def test_a_kept_sign_in_survives_a_reload_a_link_and_another_replica(servers, pa
     stay = page.get_by_role("link", name="Stay signed in on this device")
     stay.wait_for(timeout=60_000)
     page.screenshot(path=str(SHOTS / "stay_signed_in.png"))
-    stay.click()
-    page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=180_000)
+    with page.context.expect_page(timeout=60_000) as opened:
+        stay.click()  # the link button opens the app again in a new tab, through the route
+    tab = opened.value
+    tab.locator('[data-testid="stMain"] h1').first.wait_for(timeout=180_000)
+    tab.close()
     cookie = next(c for c in page.context.cookies() if c["name"] == "oda_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert page.evaluate("document.cookie").find("oda_session") == -1  # no script sees it
