@@ -10,7 +10,7 @@ Two cases, each timed warm (the kernels compiled, the weights built once):
 
 **Before**, in the same run: the month-by-month loop the app used until now, one
 ``measures.indicator_view`` and one esda ``G_Local`` (999 permutations) per month,
-then the same classification. **After**: ``analysis.emerging_view``, which reads
+then the same classification. **After**: ``hotspot_views.emerging_view``, which reads
 every month in one pass (``measures.indicator_views``) and tests them all in one
 pass over shared weights and draws (``hotspots.hotspots_over_periods``). Its two
 steps are timed on their own too. The categories of the two are compared area by
@@ -43,10 +43,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 
-from dashboard import analysis, emerging, hotspots, measures, weights  # noqa: E402
+from dashboard import measures  # noqa: E402
 from dashboard.access import OPERATOR  # noqa: E402
+from dashboard.analysis import emerging, hotspot_views, hotspots  # noqa: E402
 from dashboard.filters import ViewFilter  # noqa: E402
-from dashboard.regions import get_region  # noqa: E402
+from dashboard.geography import weights  # noqa: E402
+from dashboard.geography.regions import get_region  # noqa: E402
 from loaders import data_dir  # noqa: E402
 from loaders.ingest import ingest  # noqa: E402
 from store import PARTNER_TABLES, Store  # noqa: E402
@@ -80,7 +82,7 @@ def month_by_month(store: Store, flt: ViewFilter, graph) -> pd.Series:
     region = get_region(flt.region)
     z, hot, cold = {}, {}, {}
     with esda_per_month():
-        for month in analysis.periods(store, flt, viewer=OPERATOR):
+        for month in hotspot_views.periods(store, flt, viewer=OPERATOR):
             view = measures.indicator_view(store, region, flt.with_(
                 period_start=month, period_end=month), viewer=OPERATOR)
             res = hotspots.hotspots(view, graph, measure=flt.measure).set_index("area_code")
@@ -93,9 +95,9 @@ def month_by_month(store: Store, flt: ViewFilter, graph) -> pd.Series:
 
 def one_pass(store: Store, flt: ViewFilter, graph) -> dict:
     region = get_region(flt.region)
-    months = analysis.periods(store, flt, viewer=OPERATOR)
+    months = hotspot_views.periods(store, flt, viewer=OPERATOR)
     t = time.perf_counter()
-    result = analysis.emerging_view(store, region, flt, graph=graph, viewer=OPERATOR)
+    result = hotspot_views.emerging_view(store, region, flt, graph=graph, viewer=OPERATOR)
     whole = time.perf_counter() - t
     t = time.perf_counter()
     views = measures.indicator_views(store, region, flt, months, viewer=OPERATOR)

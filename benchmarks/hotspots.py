@@ -31,10 +31,12 @@ sys.path.insert(0, str(REPO))
 import esda  # noqa: E402
 import numpy as np  # noqa: E402
 
-from dashboard import hotspots, measures, weights  # noqa: E402
+from dashboard import measures  # noqa: E402
 from dashboard.access import OPERATOR  # noqa: E402
+from dashboard.analysis import hotspots  # noqa: E402
 from dashboard.filters import ViewFilter  # noqa: E402
-from dashboard.regions import get_region  # noqa: E402
+from dashboard.geography import weights  # noqa: E402
+from dashboard.geography.regions import get_region  # noqa: E402
 from store import Store  # noqa: E402
 
 CASES = [("avon_and_somerset", "crime_all", "2022-01", "2022-11"),

@@ -49,11 +49,12 @@ os.environ.setdefault("ODA_DATA_DIR", str(REPO.parent / "shared" / "data"))
 import geopandas as gpd  # noqa: E402
 import pydeck as pdk  # noqa: E402
 
-from dashboard import classify, geography, maps, measures  # noqa: E402
+from dashboard import geography, measures  # noqa: E402
 from dashboard.access import OPERATOR  # noqa: E402
 from dashboard.filters import ViewFilter  # noqa: E402
+from dashboard.geography.regions import get_region  # noqa: E402
 from dashboard.measures import catalogue as cat  # noqa: E402
-from dashboard.regions import get_region  # noqa: E402
+from dashboard.views import classify, maps  # noqa: E402
 from store import Store  # noqa: E402
 
 CASES = [("avon_and_somerset", "ward"), ("avon_and_somerset", "lsoa"),

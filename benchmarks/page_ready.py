@@ -193,7 +193,7 @@ import sys
 sys.path.insert(0, {repo!r})
 import pydeck as pdk
 import streamlit as st
-from dashboard.maps import NO_BASEMAP
+from dashboard.views.maps import NO_BASEMAP
 layer = pdk.Layer("PolygonLayer", id="areas", data=[{{"p": [[-2.6, 51.4], [-2.5, 51.4],
                   [-2.5, 51.5]]}}], get_polygon="p", get_fill_color=[200, 40, 40],
                   pickable=True)
@@ -252,8 +252,9 @@ class Server:
 def click_central(page) -> tuple[float | None, str]:
     """Hover central Bristol until the tooltip names Central, press and release, and
     time the press until the page shows the selection (see "A click" above)."""
-    from dashboard import geography, maps
-    from dashboard.regions import load_regions
+    from dashboard import geography
+    from dashboard.geography.regions import load_regions
+    from dashboard.views import maps
     from store import Store
 
     lads = geography.lad_outlines(Store(None), load_regions()["avon_and_somerset"])

@@ -22,7 +22,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.disclosure import stand_in  # noqa: E402
+from dashboard.measures.disclosure import stand_in  # noqa: E402
 from loaders import data_dir  # noqa: E402
 
 SERIES = "policeuk_lsoa_monthly_avon_and_somerset_2018-01_2025-08.csv.gz"

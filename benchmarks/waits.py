@@ -3,7 +3,7 @@
 1. The backtest panel of the Hotspots page: every method on every rolling window
    (six training months, one test month, 5 % flagged, 999 permutations) over
    crime_all's months in Avon and Somerset, by ward and by LSOA, through the
-   functions the page's cache calls (``analysis.periods``, ``backtest.rolling``
+   functions the page's cache calls (``hotspot_views.periods``, ``backtest.rolling``
    with the shared weights). Target 15 s.
 2. A new ward profile, and a postcode lookup then its ward's profile, through
    ``profile.ward_profile`` and ``profile.ward_for_postcode`` as the page's cache
@@ -60,11 +60,12 @@ def clock(fn) -> float:
 
 
 def bench_backtest(repeat: int) -> None:
-    from dashboard import analysis, backtest, hotspots, weights
     from dashboard.access import OPERATOR
+    from dashboard.analysis import backtest, hotspot_views, hotspots
     from dashboard.filters import ViewFilter
+    from dashboard.geography import weights
+    from dashboard.geography.regions import view_region
     from dashboard.measures import catalogue
-    from dashboard.regions import view_region
     from store import Store
 
     store = Store()
@@ -74,7 +75,7 @@ def bench_backtest(repeat: int) -> None:
     for level in ("ward", "lsoa"):
         graph = weights.region_graph(store, region, level)
         flt = ViewFilter(REGION, level, "crime_all", months[0], months[-1], "count")
-        windows = backtest.rolling_windows(analysis.periods(store, flt, viewer=OPERATOR), 6, 1)
+        windows = backtest.rolling_windows(hotspot_views.periods(store, flt, viewer=OPERATOR), 6, 1)
 
         def run(flt=flt, graph=graph, windows=windows):
             backtest.rolling(store, region, flt, windows, methods=list(backtest.METHODS),
@@ -88,11 +89,12 @@ def bench_backtest(repeat: int) -> None:
 def bench_series(repeat: int, path: str) -> None:
     """The backtest panel on a partner's 92-month police series (small counts hidden),
     as loaded into a copy of the store (``--series``), by LSOA."""
-    from dashboard import analysis, backtest, hotspots, weights
     from dashboard.access import OPERATOR
+    from dashboard.analysis import backtest, hotspot_views, hotspots
     from dashboard.filters import ViewFilter
+    from dashboard.geography import weights
+    from dashboard.geography.regions import view_region
     from dashboard.measures import catalogue
-    from dashboard.regions import view_region
     from store import Store
 
     store = Store(path)
@@ -101,7 +103,7 @@ def bench_series(repeat: int, path: str) -> None:
     region = view_region(REGION, None)
     graph = weights.region_graph(store, region, "lsoa")
     flt = ViewFilter(REGION, "lsoa", "burglary", months[0], months[-1], "count")
-    windows = backtest.rolling_windows(analysis.periods(store, flt, viewer=OPERATOR), 6, 1)
+    windows = backtest.rolling_windows(hotspot_views.periods(store, flt, viewer=OPERATOR), 6, 1)
 
     def run():
         backtest.rolling(store, region, flt, windows, methods=list(backtest.METHODS),
@@ -112,11 +114,11 @@ def bench_series(repeat: int, path: str) -> None:
 
 
 def bench_profile(repeat: int) -> None:
-    from dashboard import profile
     from dashboard.access import OPERATOR
+    from dashboard.analysis import profile
     from dashboard.filters import ViewFilter
+    from dashboard.geography.regions import view_region
     from dashboard.measures import catalogue
-    from dashboard.regions import view_region
     from store import Store
 
     store = Store()
@@ -139,11 +141,12 @@ def bench_profile(repeat: int) -> None:
 
 
 def bench_report(repeat: int) -> None:
-    from dashboard import profile, report
     from dashboard.access import OPERATOR
+    from dashboard.analysis import profile
     from dashboard.filters import ViewFilter
+    from dashboard.geography.regions import view_region
     from dashboard.measures import catalogue
-    from dashboard.regions import view_region
+    from dashboard.views import report
     from store import Store
 
     store = Store()

@@ -4,10 +4,11 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import LoaderError, access, export, partners
+from dashboard import LoaderError, access, partners
 from dashboard.access import accounts, agreements, audit
 from dashboard.access.roles import load_roles
 from dashboard.ui import cached, widgets
+from dashboard.views import export
 
 widgets.page_setup()
 st.title("Administration")

@@ -4,8 +4,9 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from dashboard import LoaderError, export
+from dashboard import LoaderError
 from dashboard.ui import cached, widgets
+from dashboard.views import export
 
 widgets.page_setup()
 st.title("Export")

@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from dashboard import LoaderError, backtest, charts, emerging, export, hotspots, maps, measures
+from dashboard import LoaderError, measures
+from dashboard.analysis import backtest, emerging, hotspots
 from dashboard.measures import hexes
 from dashboard.ui import cached, widgets
+from dashboard.views import charts, export, maps
 
 widgets.page_setup()
 st.title("Hotspots")

@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from dashboard import LoaderError, charts, export, maps, measures, rates
+from dashboard import LoaderError, measures
 from dashboard.filters import search_areas
+from dashboard.measures import rates
 from dashboard.ui import cached, widgets
+from dashboard.views import charts, export, maps
 
 FIND_LIMIT = 5000
 

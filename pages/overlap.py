@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from dashboard import LoaderError, charts, maps
+from dashboard import LoaderError
 from dashboard.ui import cached, widgets
+from dashboard.views import charts, maps
 
 widgets.page_setup()
 st.title("Multi-agency overlap")

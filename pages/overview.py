@@ -3,9 +3,9 @@
 import altair as alt
 import streamlit as st
 
-from dashboard import charts
 from dashboard.measures.catalogue import MAPPABLE
 from dashboard.ui import cached, widgets
+from dashboard.views import charts
 
 widgets.page_setup()
 st.title("ODA Dashboard")

@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from dashboard import LoaderError, charts, profile
+from dashboard import LoaderError
+from dashboard.analysis import profile
 from dashboard.ui import cached, widgets
+from dashboard.views import charts
 
 widgets.page_setup()
 st.title("Ward profile")

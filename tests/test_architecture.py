@@ -6,6 +6,8 @@
   the model (``dashboard``) only, never the store or the loaders.
 * Streamlit is imported only by ``pages/``, the entries (``streamlit_app.py``,
   ``serve.py``) and the UI glue package (``dashboard/ui/``).
+* Inside the model, packages import downwards only (``MODEL_LAYERS``): the door and
+  what it stands on never import analyses, views or the UI glue.
 * SQL is written only in ``store/`` and the model's one read module: no other module
   calls ``.query(`` or holds a ``SELECT``/``INSERT``/``UPDATE``/``DELETE`` statement.
 
@@ -88,6 +90,53 @@ def test_imports_flow_one_way(path):
     if where in ("pages", "entry"):
         assert not mods & {"store", "loaders"}, \
             f"{rel(path)}: pages reach data through the model (dashboard) only"
+
+
+# The model's packages, lowest first. A package may import its own and those below it
+# in this order, never those above: the door and what it stands on (access, the view
+# filter, geography, measures) know nothing of analyses, views or screens, and only
+# the Streamlit glue and the command line sit on top of everything.
+MODEL_LAYERS = {
+    "filters": 0, "access": 1, "geography": 1, "measures": 1, "partners": 1,
+    "analysis": 2, "views": 2, "ui": 3, "cli": 3,
+}
+
+
+def model_package(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] != "dashboard" or len(parts) < 2:
+        return None
+    return parts[1] if parts[1] in MODEL_LAYERS else None
+
+
+def test_the_model_layers_cover_the_dashboard_folder():
+    """Every package and module directly under dashboard/ has a layer, so a new one
+    is placed on purpose."""
+    under = {p.name.removesuffix(".py") for p in (REPO / "dashboard").iterdir()
+             if (p.suffix == ".py" or (p / "__init__.py").exists())}
+    assert under - {"__init__", "__main__"} == set(MODEL_LAYERS)
+
+
+@pytest.mark.parametrize("path", [p for p in sources() if rel(p).startswith("dashboard/")],
+                         ids=rel)
+def test_the_model_imports_only_downwards(path):
+    me = model_package(rel(path).removesuffix(".py").replace("/", "."))
+    if me is None:
+        return
+    above = {them for m in imports(path) if (them := model_package(m))
+             and them != me and MODEL_LAYERS[them] > MODEL_LAYERS[me]}
+    assert not above, (f"{rel(path)} ({me}) imports {sorted(above)}, which sit above it: "
+                       "move the shared part down, or the caller up")
+
+
+def test_the_layer_rule_catches_an_upward_import(tmp_path):
+    """The detector itself: a measure that imports a map or the UI glue is caught."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("from dashboard.views import maps\nimport dashboard.ui.cached\n")
+    me = model_package("dashboard.measures.probe")
+    above = {them for m in imports(probe) if (them := model_package(m))
+             and MODEL_LAYERS[them] > MODEL_LAYERS[me]}
+    assert above == {"views", "ui"}
 
 
 @pytest.mark.parametrize("path", sources(), ids=rel)

@@ -5,7 +5,7 @@ map, table, chart and export, so the figures on screen and in a file are always
 the same, and always the viewer's to see. Every public reader here takes the
 viewer (and their grants, when already worked out) as a required argument, checks
 access (``dashboard.access``) before it reads, and applies disclosure control
-(``dashboard.disclosure``) before anything leaves. The queries themselves are
+(``dashboard.measures.disclosure``) before anything leaves. The queries themselves are
 ``dashboard.measures._read``, the model's only SQL, which passes the viewer's
 scope on to the store (bound by row-level security on PostgreSQL).
 """
@@ -15,10 +15,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard import access, disclosure, geography, rates, vintage
+from dashboard import access, geography
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter, has_denominator
-from dashboard.measures import _read, catalogue, remembered
+from dashboard.geography import vintage
+from dashboard.measures import _read, catalogue, disclosure, rates, remembered
 from dashboard.measures.catalogue import WARD_GEOGRAPHIES
 from loaders import Region
 from store import Store
@@ -27,7 +28,7 @@ COLUMNS = ["area_code", "area_name", "level", "indicator", "breakdown", "period_
            "period_end", "value", "value_lower_95", "value_upper_95", "denominator",
            "rate_per_1000", "rank", "estimated", "suppressed", "why_blank"]
 # With the rate measure, exports add the rate's 95 % limits and the comparison with the
-# region (``dashboard.rates``).
+# region (``dashboard.measures.rates``).
 RATE_COLUMNS = ["rate_lower_95", "rate_upper_95", "compared_with_region"]
 # Change on the same period a year before, where the indicator has it (exports).
 CHANGE_COLUMNS = ["value_year_before", "rate_ratio", "rate_ratio_lower_95",
@@ -61,7 +62,7 @@ def _lsoa_values(store: Store, who: Viewer, region: Region, meta: dict, start: s
     Counts are summed over the period. Where an indicator's source covers an
     area (a police force's districts, say) an LSOA with no rows is a true zero;
     elsewhere it has no data (NaN). An indicator published on the other LSOA
-    vintage is converted through the ONS lookup (``dashboard.vintage``), and the
+    vintage is converted through the ONS lookup (``dashboard.geography.vintage``), and the
     frame's ``attrs["conversion"]`` says how. Pass the region's ``lookup``
     (``geography.lsoa_lookup``) when it is already read.
 
@@ -467,7 +468,7 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
 
     This is the chokepoint. The ``viewer`` must be allowed the indicator at the
     filter's level (``dashboard.access``; pass their ``grants`` when already
-    read), and small counts are suppressed (``dashboard.disclosure``).
+    read), and small counts are suppressed (``dashboard.measures.disclosure``).
 
     Returns
     -------
@@ -476,7 +477,7 @@ def indicator_view(store: Store, region: Region, flt: ViewFilter, *, viewer: Vie
         ``rank`` ranks the chosen measure within the region (1 = most need).
         Pass the region's ``lookup`` and the indicator's ``lsoa`` values
         (:func:`lsoa_values` for the filter's period) when they are already read.
-        Small counts are suppressed (``dashboard.disclosure``): their figures
+        Small counts are suppressed (``dashboard.measures.disclosure``): their figures
         are NaN and ``suppressed`` says why.
 
     Raises
@@ -677,7 +678,7 @@ def _protected_views(store: Store, region: Region, flt: ViewFilter, meta: dict,
 def _with_comparison(out: pd.DataFrame, lsoa: pd.DataFrame, meta: dict,
                      measure: str, period: pd.Series) -> tuple[pd.DataFrame, dict]:
     """Each area's 95 % interval against its region's figure in the same period
-    (``dashboard.rates``), and the region's figure of each period (``period`` says
+    (``dashboard.measures.rates``), and the region's figure of each period (``period`` says
     which each row of ``out`` is in, by the keys of ``lsoa``'s ``period``).
 
     A rate per 1,000 takes the exact Poisson limits of its count; a published rate

@@ -12,7 +12,7 @@ Private to the door (``dashboard.measures``). Two kinds of read:
   the viewer's access before they do.
 
 No function here decides who may see what, or hides a small count: that is the
-door's (``dashboard.measures``, ``dashboard.disclosure``).
+door's (``dashboard.measures``, ``dashboard.measures.disclosure``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from dashboard import disclosure
+from dashboard.measures import disclosure
 from store import Store
 
 if TYPE_CHECKING:  # the door's modules import access; this module does not need it

@@ -10,8 +10,8 @@ as they should.
 by an indicator's name: a partner's incidents are never added to it.
 
 A partner's points are the finest figures there are, so they are shown only to a
-viewer allowed the ``point`` level (``analysis.hex_hotspot_view`` asks), and they
-are protected as every count is (``dashboard.disclosure``): small counts are hidden
+viewer allowed the ``point`` level (``hotspot_views.hex_hotspot_view`` asks), and they
+are protected as every count is (``dashboard.measures.disclosure``): small counts are hidden
 where they are finest, in a resolution-9 hexagon (about 0.1 km²) in one month, and
 stand in as their expected value (``disclosure.stand_in``) there before anything
 is added up. A hexagon of any size is the
@@ -29,10 +29,10 @@ import pandas as pd
 import shapely
 from libpysal.graph import Graph
 
-from dashboard import access, disclosure, geography, measures
+from dashboard import access, geography, measures
 from dashboard.access import Viewer
 from dashboard.filters import FilterError, ViewFilter
-from dashboard.measures import _read
+from dashboard.measures import _read, disclosure
 from loaders import Region
 from store import Store
 

@@ -27,25 +27,15 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from dashboard import (
-    access,
-    analysis,
-    backtest,
-    classify,
-    export,
-    geography,
-    hotspots,
-    maps,
-    measures,
-    overlap,
-    profile,
-    weights,
-)
+from dashboard import access, geography, measures
 from dashboard.access import PUBLIC, Viewer, accounts, audit, sessions
+from dashboard.analysis import backtest, hotspot_views, hotspots, overlap, profile
 from dashboard.filters import FilterError, ViewFilter
+from dashboard.geography import weights
+from dashboard.geography.regions import get_region, load_regions, view_region
 from dashboard.measures import catalogue as cat
 from dashboard.measures import hexes
-from dashboard.regions import get_region, load_regions, view_region
+from dashboard.views import classify, export, maps
 from store import Store, governance, store_target
 
 
@@ -363,7 +353,7 @@ def _graph(region: str, level: str, vintage: int | None, store_version: int):
 
 
 def hotspot_result(flt: ViewFilter, settings: hotspots.Settings, v: Context) -> pd.DataFrame:
-    """Hot spots of a view (see ``analysis.hotspot_view``); audited."""
+    """Hot spots of a view (see ``hotspot_views.hotspot_view``); audited."""
     out = _hotspot_result(flt, settings, v)
     audit_view("hotspots", flt, method=settings.method)
     return out
@@ -373,14 +363,14 @@ def hotspot_result(flt: ViewFilter, settings: hotspots.Settings, v: Context) -> 
 def _hotspot_result(flt: ViewFilter, settings: hotspots.Settings, v: Context
                     ) -> pd.DataFrame:
     engine()
-    return analysis.hotspot_view(store(), view_region(flt.region, flt.vintage), flt, settings,
+    return hotspot_views.hotspot_view(store(), view_region(flt.region, flt.vintage), flt, settings,
                                  graph=graph(flt.region, flt.level, flt.vintage, v),
                                  viewer=v.viewer)
 
 
 def emerging_result(flt: ViewFilter, settings: hotspots.Settings, v: Context
                     ) -> pd.DataFrame:
-    """Emerging hot spot categories of a view (see ``analysis.emerging_view``); audited."""
+    """Emerging hot spot categories of a view (see ``hotspot_views.emerging_view``); audited."""
     out = _emerging_result(flt, settings, v)
     audit_view("emerging", flt)
     return out
@@ -391,7 +381,7 @@ def emerging_result(flt: ViewFilter, settings: hotspots.Settings, v: Context
 def _emerging_result(flt: ViewFilter, settings: hotspots.Settings, v: Context
                      ) -> pd.DataFrame:
     engine()
-    return analysis.emerging_view(store(), view_region(flt.region, flt.vintage), flt, settings,
+    return hotspot_views.emerging_view(store(), view_region(flt.region, flt.vintage), flt, settings,
                                   graph=graph(flt.region, flt.level, flt.vintage, v),
                                   viewer=v.viewer)
 
@@ -409,7 +399,7 @@ def backtest_result(flt: ViewFilter, settings: hotspots.Settings, train: int, te
 def _backtest_result(flt: ViewFilter, settings: hotspots.Settings, train: int, test: int,
                      share: float, methods: tuple[str, ...], v: Context) -> pd.DataFrame:
     engine()
-    windows = backtest.rolling_windows(analysis.periods(store(), flt, viewer=v.viewer), train,
+    windows = backtest.rolling_windows(hotspot_views.periods(store(), flt, viewer=v.viewer), train,
                                        test)
     return backtest.rolling(store(), view_region(flt.region, flt.vintage), flt, windows,
                             methods=list(methods), share=share, settings=settings,
@@ -443,7 +433,7 @@ def has_points(indicator: str, v: Context) -> bool:
 
 
 def hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v: Context):
-    """Hot spots on H3 hexagons (see ``analysis.hex_hotspot_view``); audited."""
+    """Hot spots on H3 hexagons (see ``hotspot_views.hex_hotspot_view``); audited."""
     out = _hex_result(flt, settings, resolution, v)
     audit_view("hexagons", flt, resolution=resolution)
     return out
@@ -453,7 +443,7 @@ def hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v:
                max_entries=32)
 def _hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v: Context):
     engine()
-    return analysis.hex_hotspot_view(store(), view_region(flt.region, flt.vintage), flt,
+    return hotspot_views.hex_hotspot_view(store(), view_region(flt.region, flt.vintage), flt,
                                      resolution, settings, viewer=v.viewer)
 
 
@@ -517,7 +507,7 @@ def ward_report(flt: ViewFilter, ward: str, table: pd.DataFrame, v: Context
                 ) -> Callable[[], bytes]:
     """The ward report's PDF, made when the download button is clicked (see
     ``report.ward_report_pdf``) from the profile already on the page, and audited."""
-    from dashboard import report  # Chromium and Vega's converter, only when asked
+    from dashboard.views import report  # Chromium and Vega's converter, only when asked
     st_, region = store(), view_region(flt.region, flt.vintage)
     return audited_download(
         flt.with_(level="ward"), tuple(table["indicator"]), "pdf ward report", len(table),

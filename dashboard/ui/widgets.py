@@ -15,14 +15,16 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from dashboard import access, export, filters, hotspots, maps
-from dashboard.classify import SCHEME_LABELS
+from dashboard import access, filters
+from dashboard.analysis import hotspots
 from dashboard.filters import ViewFilter
+from dashboard.geography.regions import default_region
 from dashboard.measures import hexes
 from dashboard.measures.catalogue import MAPPABLE, WARD_GEOGRAPHIES
 from dashboard.partners import DATE_ORDERS
-from dashboard.regions import default_region
 from dashboard.ui import cached
+from dashboard.views import export, maps
+from dashboard.views.classify import SCHEME_LABELS
 
 LEVEL_LABELS = {"lsoa": "LSOA", "ward": "Ward"}
 VINTAGE_LABELS = {2011: "2011: LSOA 2011, wards Dec 2019", 2021: "2021: LSOA 2021, wards May 2025"}

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from dashboard import maps
+from dashboard.views import maps
 from tests.browser.conftest import CHROMIUM, SHOTS
 from tests.conftest import REPO
 

@@ -9,10 +9,12 @@ import os
 import pandas as pd
 import pytest
 
-from dashboard import analysis, export, hotspots, measures
+from dashboard import measures
 from dashboard.access import OPERATOR
+from dashboard.analysis import hotspot_views, hotspots
 from dashboard.filters import ViewFilter
-from dashboard.regions import get_region
+from dashboard.geography.regions import get_region
+from dashboard.views import export
 from store import Store
 
 pytestmark = pytest.mark.xdist_group("hotspots")  # one worker compiles esda's kernels
@@ -44,7 +46,7 @@ def test_views_are_identical(both, level, indicator, start, end):
 def test_hotspot_classes_are_identical(both, level, method):
     flt = ViewFilter(REGION.name, level, "crime_all", "2022-01", "2022-11", "count")
     settings = hotspots.Settings(method=method)
-    duck, pgs = (analysis.hotspot_view(s, REGION, flt, settings, viewer=OPERATOR)
+    duck, pgs = (hotspot_views.hotspot_view(s, REGION, flt, settings, viewer=OPERATOR)
                  for s in both)
     pd.testing.assert_frame_equal(duck, pgs)
     assert (duck["class"] != duck["class"].iloc[0]).any()  # a real map, not all one class
@@ -52,7 +54,7 @@ def test_hotspot_classes_are_identical(both, level, method):
 
 def test_emerging_hot_spots_are_identical(both):
     flt = ViewFilter(REGION.name, "ward", "crime_all", "2022-01", "2022-11", "count")
-    duck, pgs = (analysis.emerging_view(s, REGION, flt, viewer=OPERATOR) for s in both)
+    duck, pgs = (hotspot_views.emerging_view(s, REGION, flt, viewer=OPERATOR) for s in both)
     pd.testing.assert_frame_equal(duck, pgs)
 
 

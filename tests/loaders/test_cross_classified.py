@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import disclosure, export, measures
+from dashboard import measures
 from dashboard.access import AccessDenied, Viewer, agreements
 from dashboard.filters import ViewFilter
-from dashboard.measures import catalogue
+from dashboard.measures import catalogue, disclosure
+from dashboard.views import export
 from loaders.ingest import ingest
 from store import Store
 from tests.loaders.conftest import counts

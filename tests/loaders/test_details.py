@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from dashboard.access import OPERATOR
+from dashboard.analysis.profile import summary, ward_profile
 from dashboard.filters import ViewFilter
-from dashboard.profile import summary, ward_profile
 from loaders import details
 from loaders.errors import LoaderError
 from loaders.ingest import ingest

@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 import pandas as pd
 from psycopg.conninfo import conninfo_to_dict
 
-from dashboard import __main__ as cli
+from dashboard.cli import commands as cli
 from deploy.pgcluster import BIN
 from loaders.build import build
 from loaders.ingest import ingest
@@ -174,7 +174,7 @@ def test_every_table_is_under_row_level_security_for_every_role(postgres, tmp_pa
     from dashboard import access
     from dashboard.access import OPERATOR, Viewer, accounts
     from loaders.ingest import Uploader
-    from tests.dashboard.test_hexes import incident_file
+    from tests.dashboard.measures.test_hexes import incident_file
     url = postgres.database("rls_every")
     _add_people(url)
     _partner_world_in(url, url, partner_world.parent)

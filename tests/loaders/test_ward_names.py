@@ -126,7 +126,7 @@ def test_the_birmingham_public_health_file_loads_whole_with_its_limits(store, da
     assert view["value"].notna().sum() == 69
     # A ward profile lists them with their limits, ranked among the wards with figures,
     # beside the district's and region's (population-weighted) figures.
-    from dashboard.profile import ward_profile
+    from dashboard.analysis.profile import ward_profile
     table = ward_profile(Store(store), regions["west_midlands_ca"], codes["Aston"],
                          flt.with_(indicator="crime_all"), viewer=OPERATOR) \
         .set_index("indicator")

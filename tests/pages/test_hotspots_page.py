@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.dashboard.test_backtest import markup_left
+from tests.dashboard.analysis.test_backtest import markup_left
 from tests.pages.conftest import app
 
 pytestmark = pytest.mark.xdist_group("apptest")

@@ -11,7 +11,7 @@ from tests.pages.conftest import PAGES, app
 pytestmark = pytest.mark.xdist_group("apptest")
 TITLES = {"test_in": "Test: shared indicator", "test_out": "Test: unshared indicator",
           "test_gone": "Test: expired indicator"}
-# Which partner indicators each role sees anywhere (see tests/dashboard/test_access.py).
+# Which partner indicators each role sees anywhere (see tests/dashboard/access/test_access.py).
 SEES = {None: set(), "t_councillor": {"test_in"}, "t_analyst": {"test_in"},
         "t_planner": set(), "t_steward": {"test_in", "test_out"},
         "t_admin": {"test_in", "test_out", "test_gone"}}
