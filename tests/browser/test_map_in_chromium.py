@@ -46,7 +46,8 @@ def serve(script: str = "streamlit_app.py", **env):
         pytest.fail("Debian's chromium is not installed; `make test` installs it")
     # Compile esda's kernels into numba's disk cache first, so the server's first
     # hotspot map does not compile them while the rest of the suite holds the CPUs.
-    subprocess.run([sys.executable, "-c", "from dashboard import hotspots; hotspots.warm_up()"],
+    subprocess.run([sys.executable, "-c",
+                    "from dashboard.analysis import hotspots; hotspots.warm_up()"],
                    cwd=REPO, check=True, timeout=600)
     port = _free_port()
     proc = subprocess.Popen(
