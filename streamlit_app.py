@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from dashboard.ui import cached, widgets
+from dashboard.ui import session, widgets
 
 
 def run() -> None:
     """Route to the pages (a function so a browser test can start the app)."""
     st.set_page_config(page_title="ODA Dashboard", layout="wide")
-    cached.refresh()  # who is looking, read once before the menu is built
+    session.refresh()  # who is looking, read once before the menu is built
     pages = [
         st.Page("pages/overview.py", title="Overview", default=True),
         st.Page("pages/map.py", title="Map"),
@@ -21,7 +21,7 @@ def run() -> None:
         st.Page("pages/accessibility.py", title="Accessibility"),
         st.Page("pages/signin.py", title="Sign in"),
     ]
-    if cached.viewer().rules.administer:  # others never see the page listed
+    if session.viewer().rules.administer:  # others never see the page listed
         pages.append(st.Page("pages/admin.py", title="Administration"))
     # Hidden: Streamlit's menu is off in .streamlit/config.toml; the app draws its own.
     page = st.navigation(pages, position="hidden")

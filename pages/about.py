@@ -3,13 +3,13 @@
 import streamlit as st
 
 from dashboard.measures import catalogue as cat_module
-from dashboard.ui import cached, widgets
+from dashboard.ui import cached, controls, session, widgets
 
 widgets.page_setup()
 st.title("About the data")
-widgets.region_picker()
-v = cached.version()
-info = cached.store().info()
+controls.region_picker()
+v = session.version()
+info = session.store().info()
 
 st.markdown("""
 ### Attribution
@@ -92,7 +92,7 @@ st.dataframe(cat[["indicator", "title", "partner", "unit", "polarity", "geograph
              hide_index=True, width="stretch")
 
 st.markdown("### Rows kept aside when loading")
-kept = cat_module.load_log(cached.store(), viewer=cached.viewer())
+kept = cat_module.load_log(session.store(), viewer=session.viewer())
 st.dataframe(kept, hide_index=True, width="stretch")
 
 st.caption(f"Store built {info.get('built_at', '?')} UTC in {info.get('build_seconds', '?')} s "

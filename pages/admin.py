@@ -7,17 +7,17 @@ import streamlit as st
 from dashboard import LoaderError, access, partners
 from dashboard.access import accounts, agreements, audit
 from dashboard.access.roles import load_roles
-from dashboard.ui import cached, widgets
+from dashboard.ui import cached, session, widgets
 from dashboard.views import export
 
 widgets.page_setup()
 st.title("Administration")
-who = cached.viewer()
+who = session.viewer()
 if not who.rules.administer:
     st.info("This page is for administrators: accounts, information-sharing agreements and "
             "the audit log.", icon=":material/lock:")
     st.stop()
-gov = cached.store().governance
+gov = session.store().governance
 roles = load_roles()
 
 for warning in agreements.warnings(path=gov):
@@ -36,7 +36,7 @@ if "admin_done" in st.session_state:
 
 with tab_ag:
     register = agreements.register(gov)
-    partner_ids = sorted(access.partner_indicators(cached.store()))
+    partner_ids = sorted(access.partner_indicators(session.store()))
     if register.empty:
         st.info("No agreement is registered yet. Partner uploads are seen only by their own "
                 "organisation's stewards until one is.", icon=":material/info:")
@@ -133,7 +133,7 @@ with tab_acc:
                 st.error(err.user_message)
 
 with tab_ind:
-    cat = cached.catalogue(cached.version())
+    cat = cached.catalogue(session.version())
     own = cat[cat["origin"] == "partner"]
     if own.empty:
         st.info("No partner indicator has been loaded.", icon=":material/info:")
@@ -144,7 +144,7 @@ with tab_ind:
                             own["indicator"].tolist(), index=None, key="admin_del_pick")
         if gone and st.button(f"Delete {gone}", key="admin_del", type="primary"):
             try:
-                n = partners.delete(cached.store(), gone, viewer=who)
+                n = partners.delete(session.store(), gone, viewer=who)
                 st.cache_data.clear()
                 _done(f"Deleted {gone} ({n:,} figures)")
                 st.rerun()

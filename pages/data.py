@@ -5,14 +5,14 @@ import streamlit as st
 
 from dashboard import LoaderError, partners
 from dashboard.access import agreements
-from dashboard.ui import cached, widgets
+from dashboard.ui import cached, controls, session, upload_form, widgets
 
 widgets.page_setup()
 st.title("Partner data")
-view = widgets.region_picker()
-who = cached.viewer()
+view = controls.region_picker()
+who = session.viewer()
 if who.rules.administer:
-    for warning in agreements.warnings(path=cached.store().governance):
+    for warning in agreements.warnings(path=session.store().governance):
         st.warning(widgets.plain(warning), icon=":material/gavel:")
 may_upload = partners.may_upload(who)
 if not may_upload:
@@ -63,7 +63,7 @@ elif submitted:
 
 def _upload(pending: dict, choices: dict, dry_run: bool, details: dict | None = None):
     return partners.ingest_upload(
-        cached.store(), pending["data"], pending["name"], viewer=who,
+        session.store(), pending["data"], pending["name"], viewer=who,
         partner=pending["partner"], meta=pending["meta"], meta_name=pending["meta_name"],
         replace=pending["replace"], choices=choices, dry_run=dry_run, details=details)
 
@@ -151,7 +151,7 @@ if pending is not None:
     if reading.get("kind") in ("table", "incidents") and columns:
         with st.form("data_reading"):
             st.markdown("**Change how it is read**")
-            changed = widgets.reading_choices(reading, columns)
+            changed = upload_form.reading_choices(reading, columns)
             if st.form_submit_button("Read again", key="data_reread"):
                 st.session_state["data_choices"] = changed
                 st.rerun()
@@ -196,7 +196,7 @@ if report is not None:
                            key="data_quarantine", on_click="ignore")
 
 st.subheader("Indicator catalogue")
-cat = cached.catalogue_coverage(view.region, cached.version())
+cat = cached.catalogue_coverage(view.region, session.version())
 st.dataframe(
     cat[["indicator", "title", "partner", "standing", "agreement_id", "area_coverage",
          "first_period", "last_period", "loaded_at", "unit", "polarity", "geography",
@@ -240,7 +240,7 @@ if len(editable):
         if saved:
             try:
                 changed = partners.edit_details(
-                    cached.store(), chosen, {"title": title.strip(), "unit": unit,
+                    session.store(), chosen, {"title": title.strip(), "unit": unit,
                                              "polarity": polarity}, viewer=who)
             except LoaderError as err:
                 st.error(widgets.plain(err.user_message), icon=":material/block:")

@@ -5,16 +5,16 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from dashboard import LoaderError
-from dashboard.ui import cached, widgets
+from dashboard.ui import cached, controls, links, session, state, widgets
 from dashboard.views import export
 
 widgets.page_setup()
 st.title("Export")
-widgets.show_notices()
-widgets.export_state("exp")
-view, _ = widgets.view_controls("exp", pick_indicator=False)
-v = cached.version()
-cat = widgets.catalogue_for(view.region).set_index("indicator")
+state.show_notices()
+state.export_state("exp")
+view, _ = controls.view_controls("exp", pick_indicator=False)
+v = session.version()
+cat = state.catalogue_for(view.region).set_index("indicator")
 ids = cat.index.tolist()
 if "exp_indicators" not in st.session_state:
     st.session_state["exp_indicators"] = [view.indicator]
@@ -41,7 +41,7 @@ frame = cached.export_frame(view, tuple(indicators), v)
 periods = frame.attrs.get("periods") or {}
 measure = ("rates per 1,000 where there is a denominator" if view.measure == "rate"
            else "counts and values as published")
-st.markdown(f"**{region.title}**, {widgets.LEVEL_LABELS[view.level]}s, {measure}: "
+st.markdown(f"**{region.title}**, {state.LEVEL_LABELS[view.level]}s, {measure}: "
             f"{len(indicators)} indicator{'s' if len(indicators) > 1 else ''}.")
 if len(set(periods.values())) > 1:
     st.markdown("Each indicator is exported for its own period:\n" + "\n".join(
@@ -69,7 +69,7 @@ params = export.share_params(view, indicators, fmt)
 st.query_params.update({"indicators": params["indicators"], "format": fmt})
 st.markdown("**Share link**: this view, for a colleague (copy it with the button at its "
             "right). They see what their own access allows.")
-st.code(widgets.full_link("/export", urlencode(params)), language=None, wrap_lines=True)
+st.code(links.full_link("/export", urlencode(params)), language=None, wrap_lines=True)
 with st.expander("Preview the first rows"):
     st.dataframe(cached.export_preview(view, tuple(indicators), v), hide_index=True,
                  width="stretch")

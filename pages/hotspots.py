@@ -5,16 +5,16 @@ import streamlit as st
 from dashboard import LoaderError, measures
 from dashboard.analysis import backtest, emerging, hotspots
 from dashboard.measures import hexes
-from dashboard.ui import cached, widgets
+from dashboard.ui import cached, controls, links, session, state, widgets
 from dashboard.views import charts, export, maps
 
 widgets.page_setup()
 st.title("Hotspots")
-widgets.show_notices()
-choice = widgets.hotspot_controls("hot")
+state.show_notices()
+choice = controls.hotspot_controls("hot")
 view, settings, mode, resolution = choice.view, choice.settings, choice.mode, choice.resolution
 draw = (choice.columns, choice.focus, choice.hot_only)
-v = cached.version()
+v = session.version()
 meta = cached.catalogue(v).set_index("indicator").loc[view.indicator]
 noun = "hexagons" if resolution else {"lsoa": "LSOAs", "ward": "wards"}[view.level]
 if resolution and mode == "emerging":
@@ -96,7 +96,7 @@ for note in ("conversion", "partial"):
 
 left, right = st.columns([5, 1])
 with left:
-    widgets.clickable_map(deck, "hot_deck", 600, view)
+    links.clickable_map(deck, "hot_deck", 600, view)
 with right:
     st.html(maps.legend_html(title, maps.class_legend(shown, mode, settings.method)))
     if choice.hot_only:

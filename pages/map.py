@@ -5,16 +5,16 @@ import streamlit as st
 from dashboard import LoaderError, measures
 from dashboard.filters import search_areas
 from dashboard.measures import rates
-from dashboard.ui import cached, widgets
+from dashboard.ui import cached, controls, links, session, state, widgets
 from dashboard.views import charts, export, maps
 
 FIND_LIMIT = 5000
 
 widgets.page_setup()
 st.title("Map")
-widgets.show_notices()
-view = widgets.map_controls("map")
-v = cached.version()
+state.show_notices()
+view = controls.map_controls("map")
+v = session.version()
 meta = cached.catalogue(v).set_index("indicator").loc[view.indicator]
 try:
     data = cached.view(view, v)
@@ -88,7 +88,7 @@ if figures:
     c[3].metric("Population", f"{row['denominator']:,.0f}" if row["denominator"] > 0 else "n/a")
     st.caption(f"{code} · {row['lad_name']}")
     if view.level == "ward":
-        widgets.link_to_profile(view, code, f"Open the ward profile of {figures['name']}")
+        links.link_to_profile(view, code, f"Open the ward profile of {figures['name']}")
 
 st.subheader("Ranking")
 top = measures.most_need(data, 15)

@@ -3,19 +3,19 @@
 import streamlit as st
 
 from dashboard import LoaderError
-from dashboard.ui import cached, widgets
+from dashboard.ui import cached, controls, links, session, state, widgets
 from dashboard.views import charts, maps
 
 widgets.page_setup()
 st.title("Multi-agency overlap")
-widgets.show_notices()
-flt, indicators, titles = widgets.overlap_controls("ovl")
-v = cached.version()
+state.show_notices()
+flt, indicators, titles = controls.overlap_controls("ovl")
+v = session.version()
 if len(indicators) < 2:
     st.info("Choose at least two indicators, ideally from different partners, to see where "
             "their hot spots coincide.", icon=":material/info:")
     st.stop()
-noun = widgets.LEVEL_LABELS[flt.level] + "s"
+noun = state.LEVEL_LABELS[flt.level] + "s"
 
 coincide, index_tab = st.tabs(["Where hot spots coincide", "Composite demand index"])
 with coincide:
@@ -33,7 +33,7 @@ with coincide:
                "permutations, false discovery rate control); a hot spot of need is a hot spot "
                "at 90 % or more, or a cold spot where low values mean need.")
     left, right = st.columns([5, 1])
-    widgets.clickable_map(deck, "ovl_deck", 560, flt, left)
+    links.clickable_map(deck, "ovl_deck", 560, flt, left)
     right.html(maps.legend_html("Partners", legend))
     if len(shared):
         st.dataframe(shared[["area_code", "area_name", "lad_name", "partners", "which"]],
@@ -42,7 +42,7 @@ with coincide:
                          "which": st.column_config.TextColumn("hot spot of need for")})
 
 with index_tab:
-    weights = widgets.weight_sliders(indicators, titles, "ovl")
+    weights = controls.weight_sliders(indicators, titles, "ovl")
     try:
         index = cached.composite(flt, weights, v)
         deck, legend = cached.overlap_map(flt, weights, "index", v)
@@ -55,7 +55,7 @@ with index_tab:
                "200 re-weightings (each weight between half and one and a half times yours) "
                "that keep an area in the top 10.")
     left, right = st.columns([5, 1])
-    widgets.clickable_map(deck, "ovl_index_deck", 560, flt, left)
+    links.clickable_map(deck, "ovl_index_deck", 560, flt, left)
     right.html(maps.legend_html("Demand index", legend))
     st.altair_chart(charts.contributions_chart(index, titles), width="stretch")
     top = index.head(20).rename(columns={f"contrib_{i}": titles[i] for i in indicators})

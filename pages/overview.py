@@ -4,16 +4,16 @@ import altair as alt
 import streamlit as st
 
 from dashboard.measures.catalogue import MAPPABLE
-from dashboard.ui import cached, widgets
+from dashboard.ui import cached, controls, session, state, widgets
 from dashboard.views import charts
 
 widgets.page_setup()
 st.title("ODA Dashboard")
 st.caption("Where demand is concentrated across the region, from police, health, "
            "council and context indicators pooled in one place.")
-widgets.show_notices()
-view = widgets.region_picker()
-v = cached.version()
+state.show_notices()
+view = controls.region_picker()
+v = session.version()
 region = cached.regions()[view.region]
 months = cached.months("crime_all", v)
 start, end = st.select_slider("Months (for monthly indicators)", options=months,
@@ -54,7 +54,7 @@ if not monthly.empty:
 
 st.subheader("Areas with the highest rates")
 cat = cached.catalogue(v)
-mappable = widgets.catalogue_for(view.region)
+mappable = state.catalogue_for(view.region)
 rated = mappable[mappable["denominator"].notna()]
 ids = rated["indicator"].tolist()
 titles = rated.set_index("indicator")["title"]
@@ -62,9 +62,9 @@ c1, c2 = st.columns([3, 1])
 indicator = c1.selectbox("Indicator", ids, index=ids.index("crime_all") if "crime_all" in ids
                          else 0, format_func=titles.get, key="overview_indicator")
 levels = [lvl for lvl in ("ward", "lsoa")
-          if lvl in widgets.allowed_levels(widgets.catalogue_for(view.region), indicator)[0]]
+          if lvl in state.allowed_levels(state.catalogue_for(view.region), indicator)[0]]
 level = c2.segmented_control("Level", levels, default="ward",
-                             format_func=widgets.LEVEL_LABELS.get, key="overview_level") or "ward"
+                             format_func=state.LEVEL_LABELS.get, key="overview_level") or "ward"
 flt = view.with_(indicator=indicator, level=level, measure="rate",
                  period_start=start if len(cached.months(indicator, v)) > 1 else
                  cached.months(indicator, v)[0],

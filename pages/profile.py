@@ -4,18 +4,18 @@ import streamlit as st
 
 from dashboard import LoaderError
 from dashboard.analysis import profile
-from dashboard.ui import cached, widgets
+from dashboard.ui import cached, controls, session, state, widgets
 from dashboard.views import charts
 
 widgets.page_setup()
 st.title("Ward profile")
-widgets.show_notices()
-view = widgets.region_picker()
-v = cached.version()
+state.show_notices()
+view = controls.region_picker()
+v = session.version()
 wards = cached.ward_names(view.region, view.vintage, v)
 c1, c2 = st.columns([2, 1])
 with c1:
-    chosen = widgets.ward_picker(wards)
+    chosen = controls.ward_picker(wards)
 postcode = c2.text_input("…or a postcode", key="pro_postcode", placeholder="e.g. BS1 5LU",
                          help="ONS postcode grid references; the ward whose boundary "
                          "contains the postcode is shown.")
@@ -30,7 +30,7 @@ if postcode.strip():
         if err.regions:  # the region that lists its district, else one of every district
             there = cached.regions()[err.regions[0]]
             st.button(f"Switch to {there.title}", key="pro_switch_region",
-                      icon=":material/swap_horiz:", on_click=widgets.switch_region,
+                      icon=":material/swap_horiz:", on_click=state.switch_region,
                       args=(there.name,),
                       help=f"Show the wards of {there.title}, with this postcode's ward.")
     except LoaderError as err:
@@ -41,7 +41,7 @@ if chosen is None:
     st.stop()
 st.query_params["ward"] = chosen
 
-flt = widgets.period_picker(view.with_(level="ward"), "pro")
+flt = controls.period_picker(view.with_(level="ward"), "pro")
 try:
     table = cached.ward_profile(flt, chosen, v)
 except LoaderError as err:
@@ -88,7 +88,7 @@ st.caption("vs England, region and district: the comparator's figure against the
            "the same. England is given where an indicator covers it.")
 
 st.subheader("Over time")
-picked = widgets.trend_indicator("pro", table)
+picked = controls.trend_indicator("pro", table)
 trend = cached.ward_trend(flt.with_(indicator=picked), chosen, v) if picked else None
 if trend is None or trend.empty:
     st.info("No indicator has figures for this ward over more than one period in the "

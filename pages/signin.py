@@ -3,11 +3,11 @@
 import streamlit as st
 
 from dashboard.access import accounts
-from dashboard.ui import cached, widgets
+from dashboard.ui import session, widgets
 
 widgets.page_setup()
 st.title("Sign in")
-who = cached.viewer()
+who = session.viewer()
 reason = st.session_state.pop("signed_out_because", "")
 if reason == "idle":
     st.info(f"You were signed out after {accounts.IDLE_MINUTES} minutes without activity.",
@@ -24,22 +24,22 @@ if who.signed_in:
                icon=":material/verified_user:")
     st.caption(who.rules.description)
     ticket = st.session_state.get("session_ticket")
-    if ticket and cached.session_routes() and not st.session_state.get("session_id"):
+    if ticket and session.session_routes() and not st.session_state.get("session_id"):
         st.link_button("Stay signed in on this device", f"/session/start?ticket={ticket}",
                        icon=":material/devices:",
                        help="Keeps you signed in when you reload the page or open a link, "
                        f"until you sign out or for {accounts.IDLE_MINUTES} minutes without "
                        "activity. Do not use it on a shared computer.")
-    if cached.oidc_configured() and st.user.is_logged_in:
+    if session.oidc_configured() and st.user.is_logged_in:
         st.button("Sign out", on_click=st.logout, key="signout_oidc")
     else:
-        st.button("Sign out", on_click=cached.sign_out, key="signout")
+        st.button("Sign out", on_click=session.sign_out, key="signout")
     st.stop()
 
 st.caption("Without signing in you see open data at ward level and above. Partners' data "
            "and finer detail are shown to the people their information-sharing agreements "
            "name.")
-if cached.oidc_configured():
+if session.oidc_configured():
     if st.user.is_logged_in:
         st.warning(f"{widgets.plain(str(st.user.get('email', '')))} has no account here yet. "
                    "Ask an administrator to add one; until then you see the public view.",
@@ -57,7 +57,7 @@ with st.form("signin"):
     submitted = st.form_submit_button("Sign in", type="primary")
 if submitted:
     try:
-        found = cached.sign_in(name.strip(), password)
+        found = session.sign_in(name.strip(), password)
     except accounts.SignInError as err:
         st.error(err.problems[0].capitalize() + ".", icon=":material/lock:")
     else:
