@@ -249,8 +249,45 @@ def infer(raw: RawTable, *, code: str | None = None, period: str | None = None,
     columns = [str(c) for c in frame.columns]
     by_name = {normal(c): c for c in reversed(columns)}
     r = Reading()
-    said = r.decisions.append
+    _read_area(r, frame, columns, by_name, code)
+    _read_period(r, frame, columns, by_name, period)
+    _read_indicator(r, columns, by_name, indicator)
+    _read_companions(r, columns, by_name)
+    taken = {r.code, r.names, r.period, r.indicator, r.denominator, r.partner,
+             r.lower, r.upper} - {None}
+    named_breakdowns = [c for c in columns if normal(c) in BREAKDOWN_NAMES and c not in taken]
+    if breakdown is not None:
+        r.breakdowns = [] if str(breakdown).strip().lower() == "none" else \
+            [_choose(b, columns, "breakdown") for b in _split(breakdown) if b]
+    taken |= set(named_breakdowns) if breakdown is None else set(r.breakdowns)
+    _read_values(r, frame, columns, by_name, value, taken)
+    _refuse_case_twins(r, columns, given={code, period, indicator,
+                                          *(r.values if value is not None else [])})
+    if breakdown is None:
+        keys = [c for c in (r.code or r.names, r.period, r.indicator) if c]
+        rest = [c for c in columns if c not in taken | set(r.values) | set(r.wide_periods)]
+        r.breakdowns, notes = _breakdowns(
+            frame, named_breakdowns + [c for c in rest if c not in named_breakdowns],
+            indicator=r.indicator, area=r.code or r.names, named=set(named_breakdowns),
+            keys=keys)
+        r.decisions += notes
+    if r.breakdowns:
+        r.decisions.append(
+            f"{', '.join(repr(b) for b in r.breakdowns)} "
+            f"{'breaks' if len(r.breakdowns) == 1 else 'break'} the figures down: each "
+            "value is kept apart, and a row marked NULL, All or Persons is the total")
+    used = {r.code, r.names, r.period, r.indicator, r.denominator, r.partner, r.lower,
+            r.upper} | set(r.values) | set(r.wide_periods) | set(r.breakdowns)
+    r.ignored = [c for c in columns if c not in used]
+    if r.ignored:
+        r.decisions.append(f"not read: {', '.join(repr(c) for c in r.ignored)}")
+    return r
 
+
+def _read_area(r: Reading, frame: pd.DataFrame, columns: list[str], by_name: dict,
+               code: str | None) -> None:
+    """The column of area codes, or of ward names where there is none."""
+    said = r.decisions.append
     r.code = _choose(code, columns, "code") or _find(by_name, CODE_NAMES)
     if r.code is None:
         r.code = next((c for c in columns if _codes(frame[c])), None)
@@ -265,18 +302,26 @@ def infer(raw: RawTable, *, code: str | None = None, period: str | None = None,
     if r.names:
         said(f"'{r.names}' holds ward names; each is matched to its ward code")
 
+
+def _read_period(r: Reading, frame: pd.DataFrame, columns: list[str], by_name: dict,
+                 period: str | None) -> None:
+    """The period column, or the period the whole file covers."""
     if period is not None and period in columns:
         r.period = period
     elif period is not None:
         r.fixed_period = period
-        said(f"every row is for the period {period} (given for the file)")
+        r.decisions.append(f"every row is for the period {period} (given for the file)")
     else:
         r.period = _find(by_name, PERIOD_NAMES)
         if r.period is None:
             r.period = next((c for c in columns if c != r.code and _periods(frame[c])), None)
         if r.period and normal(r.period) != "period":
-            said(f"'{r.period}' is read as the period")
+            r.decisions.append(f"'{r.period}' is read as the period")
 
+
+def _read_indicator(r: Reading, columns: list[str], by_name: dict,
+                    indicator: str | None) -> None:
+    """The indicator column (of ids, or of names), or the id of the whole file."""
     if indicator is not None and indicator in columns:
         r.indicator = indicator
     elif indicator is not None:
@@ -287,81 +332,72 @@ def infer(raw: RawTable, *, code: str | None = None, period: str | None = None,
         # The contract's column holds ids, checked as such; any other holds names.
         r.indicator_names = normal(r.indicator) not in ("indicator", "indicator_id")
         if r.indicator_names:
-            said(f"'{r.indicator}' names the indicator of each row; each name becomes an "
-                 "id in lower_snake_case, and the name its title")
+            r.decisions.append(
+                f"'{r.indicator}' names the indicator of each row; each name becomes an "
+                "id in lower_snake_case, and the name its title")
 
+
+def _read_companions(r: Reading, columns: list[str], by_name: dict) -> None:
+    """The columns that travel with a value: its denominator, its partner, and its
+    confidence limits (both or neither)."""
     r.denominator = _find(by_name, DENOMINATOR_NAMES)
     r.partner = _find(by_name, PARTNER_NAMES)
     sides = {c: limit_side(c) for c in columns}
     r.lower = next((c for c in columns if sides[c] == "lower"), None)
     r.upper = next((c for c in columns if sides[c] == "upper"), None)
     if (r.lower is None) != (r.upper is None):
-        said(f"'{r.lower or r.upper}' looks like one confidence limit, but the other is "
-             "missing: limits are not read")
+        r.decisions.append(
+            f"'{r.lower or r.upper}' looks like one confidence limit, but the other is "
+            "missing: limits are not read")
         r.lower = r.upper = None
     elif r.lower:
-        said(f"'{r.lower}' and '{r.upper}' are read as the 95 % confidence limits of the "
-             "value, kept as published")
-    taken = {r.code, r.names, r.period, r.indicator, r.denominator, r.partner,
-             r.lower, r.upper} - {None}
-    named_breakdowns = [c for c in columns if normal(c) in BREAKDOWN_NAMES and c not in taken]
-    if breakdown is not None:
-        r.breakdowns = [] if str(breakdown).strip().lower() == "none" else \
-            [_choose(b, columns, "breakdown") for b in _split(breakdown) if b]
-    taken |= set(named_breakdowns) if breakdown is None else set(r.breakdowns)
+        r.decisions.append(
+            f"'{r.lower}' and '{r.upper}' are read as the 95 % confidence limits of the "
+            "value, kept as published")
+
+
+def _read_values(r: Reading, frame: pd.DataFrame, columns: list[str], by_name: dict,
+                 value: str | list[str] | None, taken: set[str]) -> None:
+    """The value column(s): as chosen, the contract's ``value``, one column per period
+    (a wide file of periods), or the numeric columns left (one per indicator)."""
+    said = r.decisions.append
     if value is not None:
         r.values = [_choose(v, columns, "value") for v in _split(value) if v]
     else:
         r.values = [c for c in (_find(by_name, VALUE_NAMES),) if c]
-    if not r.values:
-        if r.period is None and r.fixed_period is None:
-            r.wide_periods = [c for c in columns if c not in taken
-                              and parse_period(c.strip()) is not None]
-            if r.wide_periods:
-                said(f"a wide file with one column per period ({len(r.wide_periods)} "
-                     "periods) is read as one row per area and period")
-        if not r.wide_periods:
-            numeric = [c for c in columns if c not in taken and _numeric(frame[c])]
-            if r.indicator or r.fixed_indicator:
-                r.values = numeric[:1]
-            else:
-                r.values = numeric
-            if len(r.values) > 1:
-                said(f"a wide file with one column per indicator ({len(r.values)}: "
-                     f"{', '.join(r.values)}) is read as one row per area, period and "
-                     "indicator")
-            elif r.values and normal(r.values[0]) != "value":
-                said(f"'{r.values[0]}' is read as the value")
-    elif len(r.values) == 1 and normal(r.values[0]) != "value":
+    if r.values:
+        if len(r.values) == 1 and normal(r.values[0]) != "value":
+            said(f"'{r.values[0]}' is read as the value")
+        return
+    if r.period is None and r.fixed_period is None:
+        r.wide_periods = [c for c in columns if c not in taken
+                          and parse_period(c.strip()) is not None]
+        if r.wide_periods:
+            said(f"a wide file with one column per period ({len(r.wide_periods)} "
+                 "periods) is read as one row per area and period")
+    if r.wide_periods:
+        return
+    numeric = [c for c in columns if c not in taken and _numeric(frame[c])]
+    r.values = numeric[:1] if r.indicator or r.fixed_indicator else numeric
+    if len(r.values) > 1:
+        said(f"a wide file with one column per indicator ({len(r.values)}: "
+             f"{', '.join(r.values)}) is read as one row per area, period and indicator")
+    elif r.values and normal(r.values[0]) != "value":
         said(f"'{r.values[0]}' is read as the value")
-    twins = {}
+
+
+def _refuse_case_twins(r: Reading, columns: list[str], given: set) -> None:
+    """Refuse a guess between columns whose names differ only in case: the steward
+    says which holds the role."""
+    twins: dict[str, list[str]] = {}
     for c in columns:
         twins.setdefault(normal(c), []).append(c)
-    given = {code, period, indicator, *(r.values if value is not None else [])}
     for role, chosen in (("area code", r.code), ("period", r.period),
                          ("indicator", r.indicator), *(("value", v) for v in r.values)):
         if chosen and chosen not in given and len(twins[normal(chosen)]) > 1:
             both = " and ".join(repr(c) for c in twins[normal(chosen)])
             raise LoaderError("the file", f"the columns {both} differ only in case; say "
                               f"which holds the {role} {ask(ROLE_FIELDS[role])}")
-    if breakdown is None:
-        keys = [c for c in (r.code or r.names, r.period, r.indicator) if c]
-        rest = [c for c in columns if c not in taken | set(r.values) | set(r.wide_periods)]
-        r.breakdowns, notes = _breakdowns(
-            frame, named_breakdowns + [c for c in rest if c not in named_breakdowns],
-            indicator=r.indicator, area=r.code or r.names, named=set(named_breakdowns),
-            keys=keys)
-        r.decisions += notes
-    if r.breakdowns:
-        said(f"{', '.join(repr(b) for b in r.breakdowns)} "
-             f"{'breaks' if len(r.breakdowns) == 1 else 'break'} the figures down: each "
-             "value is kept apart, and a row marked NULL, All or Persons is the total")
-    used = {r.code, r.names, r.period, r.indicator, r.denominator, r.partner, r.lower,
-            r.upper} | set(r.values) | set(r.wide_periods) | set(r.breakdowns)
-    r.ignored = [c for c in columns if c not in used]
-    if r.ignored:
-        said(f"not read: {', '.join(repr(c) for c in r.ignored)}")
-    return r
 
 
 def to_tidy(raw: RawTable, reading: Reading, *, partner: str | None = None
