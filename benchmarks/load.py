@@ -17,10 +17,24 @@ The runs, each against K = 1 measured in the same run:
 
 A warm-up pass fills the caches first, so the figures are for a working day's
 second visitor onwards. Everything listens on loopback and each run is bounded
-in time. Usage::
+in time. The app is served as ``make run`` serves it (``serve.py``, with the routes
+that keep a sign-in in a cookie).
+
+**Sessions that think** (``--think 5``): people read a page before the next
+action, so each session waits a random 2.5 to 7.5 s (the think time, give or take
+half) between actions, and the sessions start spread over one think time. The
+table then ends with the largest K at which the map's p95 stays at or under
+``--map-target`` (1.5 s).
+
+**Moved sessions** (``--move``, with replicas): each session keeps its sign-in
+once signed in (the Sign in page's "Stay signed in" link sets the HttpOnly
+cookie), and after its first journey reconnects with a fresh proxy route, as a
+browser does when its replica goes away; the run counts the sessions that landed on the other
+replica and whether they were still signed in there. Usage::
 
     .venv/bin/python benchmarks/load.py [--ks 1,5,10,20] [--rounds 2]
-        [--backends duckdb,postgres] [--no-replicas]
+        [--backends duckdb,postgres] [--no-replicas] [--think 5] [--move]
+    .venv/bin/python benchmarks/load.py --think 5 --ks 10,25,50 --move  # capacity
 """
 
 from __future__ import annotations
@@ -28,11 +42,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
@@ -65,6 +81,7 @@ JOURNEYS = {
 }
 PAGES = ["map", "hotspots", "profile", "export"]
 PAGE_TIMEOUT_S = 300.0
+ENTRY = REPO / "serve.py"  # the app as `make run` serves it
 FINISHED = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
 
 
@@ -75,15 +92,33 @@ class Session:
         self.base = base
         self.ws = None
         self.widgets: dict[str, str] = {}
+        self.links: dict[str, str] = {}
         self.texts: list[str] = []
+        self.cookies: dict[str, str] = {}
+        self.replica = ""  # the upstream the proxy chose (benchmark proxies say it)
+
+    def _http(self, path: str) -> None:
+        """One HTTP request with the session's cookies, keeping those it is given;
+        redirects are not followed (a route answers with its cookie and a redirect)."""
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+        req = urllib.request.Request(self.base + path)
+        if self.cookies:
+            req.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        try:
+            r = urllib.request.build_opener(NoRedirect).open(req, timeout=30)
+        except urllib.error.HTTPError as err:  # the redirect itself
+            r = err
+        for c in r.headers.get_all("Set-Cookie") or []:
+            name, _, value = c.split(";", 1)[0].partition("=")
+            self.cookies[name.strip()] = value.strip()
+        self.replica = r.headers.get("X-Upstream", self.replica)
 
     async def open(self) -> None:
         # A first HTTP request, as a browser makes: behind nginx it sets the route cookie.
-        def get():
-            with urllib.request.urlopen(self.base + "/", timeout=30) as r:
-                return r.headers.get_all("Set-Cookie") or []
-        cookies = await asyncio.to_thread(get)
-        cookie = "; ".join(c.split(";", 1)[0] for c in cookies)
+        await asyncio.to_thread(self._http, "/")
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         ws = self.base.replace("http://", "ws://") + "/_stcore/stream"
         self.ws = await connect(ws, subprotocols=["streamlit"], max_size=None,
                                 additional_headers={"Cookie": cookie} if cookie else None,
@@ -96,7 +131,7 @@ class Session:
         msg.rerun_script.query_string = query
         for w in widgets:
             msg.rerun_script.widget_states.widgets.append(w)
-        self.widgets, self.texts = {}, []
+        self.widgets, self.links, self.texts = {}, {}, []
         started = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
         async with asyncio.timeout(PAGE_TIMEOUT_S):
@@ -114,6 +149,8 @@ class Session:
         if kind in ("text_input", "button"):
             widget = getattr(el, kind)
             self.widgets[widget.label] = widget.id
+        elif kind == "link_button":
+            self.links[el.link_button.label] = el.link_button.url
         elif kind == "alert":
             self.texts.append(el.alert.body)
         elif kind == "exception":
@@ -133,28 +170,66 @@ class Session:
         if not any("Signed in as" in t for t in self.texts):
             raise RuntimeError(f"{name} could not sign in: {self.texts}")
 
+    async def signed_in(self) -> bool:
+        await self.run("signin")
+        return any("Signed in as" in t for t in self.texts)
+
+    async def keep(self) -> None:
+        """Keep the sign-in in its cookie, as a person clicking "Stay signed in on this
+        device" straight after signing in does (its ticket lasts a minute)."""
+        await self.run("signin")
+        link = self.links.get("Stay signed in on this device")
+        if not link:
+            raise RuntimeError("the Sign in page offers no kept sign-in (is the app served "
+                               "with serve.py?)")
+        await asyncio.to_thread(self._http, link)
+        if "oda_session" not in self.cookies:
+            raise RuntimeError("the kept sign-in route set no cookie")
+
+    async def move(self) -> tuple[bool, bool]:
+        """Reconnect with a fresh proxy route, as a browser does when its replica goes
+        away: (landed on another replica, still signed in there)."""
+        before = self.replica
+        await self.close()
+        self.cookies["oda_route"] = random.randbytes(8).hex()
+        await self.open()
+        return self.replica != before, await self.signed_in()
+
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()
 
 
-async def journey(base: str, role: str, rounds: int, times: dict[str, list[float]]) -> None:
+def pause(think: float) -> float:
+    """A person's pause before the next action: the think time, give or take half."""
+    return random.uniform(0.5 * think, 1.5 * think) if think else 0.0
+
+
+async def journey(base: str, role: str, rounds: int, times: dict[str, list[float]],
+                  think: float = 0.0, moves: list | None = None) -> None:
+    await asyncio.sleep(random.uniform(0, think))  # people do not all arrive at once
     s = Session(base)
     await s.open()
     try:
         await s.sign_in(PEOPLE[role][0])
-        for _ in range(rounds):
+        if moves is not None:
+            await s.keep()
+        for n in range(rounds):
             for page, query in JOURNEYS[role]:
+                await asyncio.sleep(pause(think))
                 times[page].append(await s.run(page, query))
+            if moves is not None and n == 0:
+                moves.append(await s.move())
     finally:
         await s.close()
 
 
-async def load(base: str, k: int, rounds: int) -> dict[str, list[float]]:
+async def load(base: str, k: int, rounds: int, think: float = 0.0,
+               moves: list | None = None) -> dict[str, list[float]]:
     """K sessions at once, half councillors and half planners."""
     times: dict[str, list[float]] = {p: [] for p in PAGES}
     roles = ["councillor" if i % 2 == 0 else "planner" for i in range(k)]
-    await asyncio.gather(*(journey(base, r, rounds, times) for r in roles))
+    await asyncio.gather(*(journey(base, r, rounds, times, think, moves) for r in roles))
     return times
 
 
@@ -167,22 +242,28 @@ def accounts(governance) -> None:
             acc.add_user(name, role, org, PASSWORD, by=OPERATOR, path=governance)
 
 
-def report(label: str, ks: list[int], rounds: int, base: str) -> dict:
+def report(label: str, ks: list[int], rounds: int, base: str, think: float = 0.0,
+           move: bool = False) -> dict:
     asyncio.run(load(base, 2, 1))  # warm-up: both journeys once, caches filled
     out = {}
     for k in ks:
         started = time.perf_counter()
-        times = asyncio.run(load(base, k, rounds))
+        moves: list | None = [] if move else None
+        times = asyncio.run(load(base, k, rounds, think, moves))
         out[k] = {p: (np.percentile(v, 50), np.percentile(v, 95), len(v))
                   for p, v in times.items()}
+        if moves is not None:
+            out[k]["moved"] = (sum(m for m, _ in moves),
+                               sum(kept for m, kept in moves if m), len(moves))
         print(f"  {label}: K = {k:>2} done in {time.perf_counter() - started:.1f} s",
               flush=True)
     return out
 
 
-def show(label: str, res: dict) -> None:
+def show(label: str, res: dict, map_target: float = 1.5) -> None:
     ks = sorted(res)
-    print(f"\n{label}: script time per page, seconds (p50 / p95; x: p95 against K = 1)")
+    print(f"\n{label}: script time per page, seconds (p50 / p95; x: p95 against "
+          f"K = {ks[0]})")
     print(f"{'page':<10}" + "".join(f"{'K = ' + str(k):>22}" for k in ks))
     for p in PAGES:
         base95 = res[ks[0]][p][1]
@@ -191,6 +272,14 @@ def show(label: str, res: dict) -> None:
             p50, p95, _ = res[k][p]
             cells.append(f"{p50:6.2f} / {p95:6.2f} {p95 / base95:4.1f}x")
         print(f"{p:<10}" + "".join(f"{c:>22}" for c in cells))
+    within = [k for k in ks if res[k]["map"][1] <= map_target]
+    print(f"largest K with the map's p95 <= {map_target:g} s: "
+          + (str(max(within)) if within else f"none of {ks}"))
+    for k in ks:
+        if "moved" in res[k]:
+            moved, kept, n = res[k]["moved"]
+            print(f"K = {k}: {moved} of {n} sessions moved to the other replica; "
+                  f"{kept} of those {moved} were still signed in there")
 
 
 def nginx(prefix: Path, upstreams: list[int]) -> tuple[subprocess.Popen, int]:
@@ -198,6 +287,10 @@ def nginx(prefix: Path, upstreams: list[int]) -> tuple[subprocess.Popen, int]:
     conf = (REPO / "deploy" / "nginx.conf").read_text()
     conf = conf.replace("@PREFIX@", str(prefix)).replace("@PORT@", str(port)).replace(
         "@SERVERS@", " ".join(f"server 127.0.0.1:{p};" for p in upstreams))
+    # The benchmark's proxy says which replica answered (the deployment's does not).
+    conf = conf.replace("proxy_read_timeout 3600s;",
+                        "proxy_read_timeout 3600s;\n      add_header X-Upstream $upstream_addr "
+                        "always;")
     (prefix / "nginx.conf").write_text(conf)
     proc = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(prefix),
                              "-c", str(prefix / "nginx.conf")],
@@ -219,13 +312,13 @@ def _env(name: str, value: str, unset: str) -> dict[str, str]:
 
 
 def _single(label: str, env: dict, tmp: Path, servers: list, ks: list[int],
-            rounds: int) -> dict:
+            rounds: int, think: float) -> dict:
     """One app server under each K in turn."""
-    srv = Server(REPO / "streamlit_app.py", env, tmp, label)
+    srv = Server(ENTRY, env, tmp, label)
     servers.append(srv)
     srv.wait_ready()
     try:
-        return report(label, ks, rounds, srv.url)
+        return report(label, ks, rounds, srv.url, think)
     finally:
         srv.stop()
 
@@ -236,11 +329,23 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2, help="journeys per session")
     ap.add_argument("--backends", default="duckdb,postgres")
     ap.add_argument("--no-replicas", action="store_true")
+    ap.add_argument("--replicas-only", action="store_true",
+                    help="no single-app run on PostgreSQL (replicas only)")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="seconds a person pauses between actions, give or take half "
+                    "(0: back to back)")
+    ap.add_argument("--move", action="store_true",
+                    help="with replicas: move each session to a fresh proxy route once, "
+                    "with its kept sign-in")
+    ap.add_argument("--map-target", type=float, default=1.5)
+    ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
+    random.seed(args.seed)
     ks = [int(k) for k in args.ks.split(",")]
     backends = args.backends.split(",")
     print(f"load: {os.cpu_count()} cores; K = {ks}; {args.rounds} journeys per session; "
-          "Avon and Somerset, crime 2022-01..2022-11", flush=True)
+          + (f"think {args.think:g} s (+/- half); " if args.think else "back to back; ")
+          + "Avon and Somerset, crime 2022-01..2022-11", flush=True)
     results = {}
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="oda-load-")))
@@ -250,7 +355,8 @@ def main() -> int:
             gov = tmp / "governance.sqlite"
             accounts(gov)
             env = _env("ODA_GOVERNANCE", str(gov), "ODA_DATABASE_URL")
-            results["DuckDB, one app"] = _single("duckdb", env, tmp, servers, ks, args.rounds)
+            results["DuckDB, one app"] = _single("duckdb", env, tmp, servers, ks, args.rounds,
+                                                 args.think)
         if "postgres" in backends:
             cluster = stack.enter_context(Cluster())
             url = cluster.url()
@@ -258,11 +364,11 @@ def main() -> int:
             build(url, log=lambda _line: None)
             accounts(url)
             env = _env("ODA_DATABASE_URL", url, "ODA_GOVERNANCE")
-            results["PostgreSQL, one app"] = _single("postgres", env, tmp, servers, ks,
-                                                     args.rounds)
+            if not args.replicas_only:
+                results["PostgreSQL, one app"] = _single("postgres", env, tmp, servers, ks,
+                                                         args.rounds, args.think)
             if not args.no_replicas:
-                pair = [Server(REPO / "streamlit_app.py", env, tmp, f"replica{i}")
-                        for i in (1, 2)]
+                pair = [Server(ENTRY, env, tmp, f"replica{i}") for i in (1, 2)]
                 servers.extend(pair)
                 for s in pair:
                     s.wait_ready()
@@ -271,9 +377,10 @@ def main() -> int:
                 proc, port = nginx(prefix, [s.port for s in pair])
                 stack.callback(proc.terminate)
                 results["PostgreSQL, two replicas behind nginx"] = report(
-                    "replicas", ks, args.rounds, f"http://127.0.0.1:{port}")
+                    "replicas", ks, args.rounds, f"http://127.0.0.1:{port}", args.think,
+                    args.move)
     for label, res in results.items():
-        show(label, res)
+        show(label, res, args.map_target)
     return 0
 
 
