@@ -297,24 +297,7 @@ def incident_rows(con, raw, position: inc.Position, choices: dict, partner: str 
                           "position and no ward names; incidents cannot be placed")
     report.notes.append(position.describe())
     base = choices.get("indicator")
-    problems = []
-    if not base or not rd.INDICATOR_ID.match(base):
-        problems.append("name the indicator its incidents are counted as, in "
-                        f"lower_snake_case {ask('incident_indicator')}")
-    date_column, order = choices.get("period"), choices.get("date_order")
-    if date_column and date_column not in frame.columns:
-        problems.append(f"the date column {date_column!r} is not in the file; choose it "
-                        f"{ask('date')}")
-    if order and order not in dates.ORDERS:
-        problems.append(f"the date order {order!r} is not one of {sorted(dates.ORDERS)} "
-                        f"{ask('date_order')}")
-    dated = dates.find_date(frame, date_column, order) if not problems else None
-    if not problems and dated is None:
-        problems.append(("the date column could not be read as dates; choose another "
-                         if date_column else "no date column could be read; choose it ")
-                        + ask("date"))
-    if problems:
-        raise LoaderError("the file", problems)
+    dated = _incident_dates(frame, base, choices)
     report.notes.append(dated.describe())
     if dated.how:
         report.notes.append(dated.how)
@@ -324,48 +307,19 @@ def incident_rows(con, raw, position: inc.Position, choices: dict, partner: str 
                           date_parts=[] if dated.fmt else list(dated.columns),
                           date_order=dated.order, value=category, indicator=base)
     month = dates.months(frame, dated)
-    blame = dates.unreadable(frame, dated, month)
-    why = pd.Series("", index=frame.index, dtype=object)
-    column = pd.Series(position.columns[0], index=frame.index, dtype=object)
-    code = pd.Series("", index=frame.index, dtype=object)
-    if by_name:
-        names = frame[position.columns[0]].astype(str)
-        districts = frame[position.columns[1]].astype(str) if len(position.columns) > 1 \
-            else None
-        found = wardnames.match_rows(names, districts, loads.ward_names(con),
-                                     set(loads.wards(con)["ward_code"]),
-                                     name_column=position.columns[0],
-                                     district_column=districts is not None
-                                     and position.columns[1] or None)
-        why, column, code = found.reason.copy(), found.column.copy(), found.codes.copy()
-        report.matches = found.matches
-        report.notes += found.notes
-        column[why == ""] = position.columns[0]
-    else:
-        pts, why = inc.points(frame, position)
-    dateless = (why == "") & (month == "")
-    why[dateless], column[dateless] = "date cannot be read", blame[dateless]
-    swapped = dateless & dates.other_way(frame, dated)
-    if swapped.any():
-        why[swapped] = (f"date reads only {'month' if dated.order == 'day-first' else 'day'} "
-                        f"first, but the column is read {dated.order.replace('-', ' ')}")
-    if not by_name:
-        polygons = inc.lsoa_polygons(loads.lsoa11_boundaries(con))
-        code[why == ""] = inc.place(pts[why == ""], polygons)
-        why[(why == "") & (code == "")] = "outside the dashboard's areas"
-        if warning := inc.pile_up(pts, code):
-            report.warnings.append(warning)
+    why, column, code, pts = _place_incidents(con, frame, position, dated, month, report)
     ok = why == ""
-    kinds = frame[category].astype(str).str.strip() if category else None
-    titles = {}
     counted = pd.DataFrame({"area_code": code[ok], "period": month[ok]})
-    parts = [counted.assign(indicator=base)]
+    ids = _category_ids(frame, category, base)
+    titles = {} if ids is None else {
+        i: f"{base.replace('_', ' ').capitalize()}: {k}"
+        for i, k in zip(ids[ok], frame.loc[ok, category].astype(str).str.strip(), strict=True)
+        if i}
     if category:
         report.notes.append(f"'{category}' splits the counts: one indicator per kind, and "
                             f"{base} for them all")
-        ids = kinds.map(lambda k: f"{base}_{rd.indicator_id(k)}"[:64] if k else "")
-        titles = {i: f"{base.replace('_', ' ').capitalize()}: {k}"
-                  for i, k in zip(ids[ok], kinds[ok], strict=True) if i}
+    parts = [counted.assign(indicator=base)]
+    if ids is not None:
         parts.append(counted.assign(indicator=ids[ok])[ids[ok] != ""])
     tidy = pd.concat(parts, ignore_index=True).groupby(
         ["area_code", "period", "indicator"], as_index=False).size() \
@@ -392,15 +346,107 @@ def incident_rows(con, raw, position: inc.Position, choices: dict, partner: str 
     points = pd.DataFrame({"lon": here.x.round(6), "lat": here.y.round(6),
                            "lsoa_code": code[ok], "month": month[ok]})
     point_parts = [points.assign(indicator=base)]
-    if category:
+    if ids is not None:
         point_parts.append(points.assign(indicator=ids[ok])[ids[ok] != ""])
     points = pd.concat(point_parts, ignore_index=True).groupby(
         ["indicator", "month", "lon", "lat", "lsoa_code"], as_index=False).size() \
         .rename(columns={"size": "n"})
-    # The service covers a district where its incidents reach at least half the LSOAs
-    # (a crew sent over the border now and then does not make the next district
-    # covered); there, a month with incidents is a month it reported, and an LSOA
-    # without one had none (zero). Other months and districts are No data.
+    coverage = _incident_coverage(con, counted, sorted(good["indicator"].unique()), report)
+    report.notes.append(f"{int(ok.sum()):,} incidents placed in "
+                        f"{counted['area_code'].nunique():,} LSOAs; {int((~ok).sum()):,} "
+                        "kept aside")
+    return good, quarantine, coverage, titles, points, len(frame)
+
+
+def _incident_dates(frame: pd.DataFrame, base: str | None, choices: dict) -> dates.Dates:
+    """How an incident list gives each incident's date, after checking the indicator id
+    and the date choices it was given.
+
+    Raises
+    ------
+    LoaderError
+        With every problem at once: no indicator id, a date column or order that is not
+        there, or no column that reads as dates.
+    """
+    problems = []
+    if not base or not rd.INDICATOR_ID.match(base):
+        problems.append("name the indicator its incidents are counted as, in "
+                        f"lower_snake_case {ask('incident_indicator')}")
+    date_column, order = choices.get("period"), choices.get("date_order")
+    if date_column and date_column not in frame.columns:
+        problems.append(f"the date column {date_column!r} is not in the file; choose it "
+                        f"{ask('date')}")
+    if order and order not in dates.ORDERS:
+        problems.append(f"the date order {order!r} is not one of {sorted(dates.ORDERS)} "
+                        f"{ask('date_order')}")
+    dated = dates.find_date(frame, date_column, order) if not problems else None
+    if not problems and dated is None:
+        problems.append(("the date column could not be read as dates; choose another "
+                         if date_column else "no date column could be read; choose it ")
+                        + ask("date"))
+    if problems:
+        raise LoaderError("the file", problems)
+    return dated
+
+
+def _place_incidents(con, frame: pd.DataFrame, position: inc.Position, dated, month,
+                     report) -> tuple[pd.Series, pd.Series, pd.Series, object]:
+    """Each incident's area: ``why`` it cannot be placed ("" when it can), the column to
+    blame, its area code, and its points (None when the file names wards)."""
+    why = pd.Series("", index=frame.index, dtype=object)
+    column = pd.Series(position.columns[0], index=frame.index, dtype=object)
+    code = pd.Series("", index=frame.index, dtype=object)
+    pts = None
+    by_name = position.kind == "names"
+    if by_name:
+        names = frame[position.columns[0]].astype(str)
+        districts = frame[position.columns[1]].astype(str) if len(position.columns) > 1 \
+            else None
+        found = wardnames.match_rows(names, districts, loads.ward_names(con),
+                                     set(loads.wards(con)["ward_code"]),
+                                     name_column=position.columns[0],
+                                     district_column=districts is not None
+                                     and position.columns[1] or None)
+        why, column, code = found.reason.copy(), found.column.copy(), found.codes.copy()
+        report.matches = found.matches
+        report.notes += found.notes
+        column[why == ""] = position.columns[0]
+    else:
+        pts, why = inc.points(frame, position)
+    blame = dates.unreadable(frame, dated, month)
+    dateless = (why == "") & (month == "")
+    why[dateless], column[dateless] = "date cannot be read", blame[dateless]
+    swapped = dateless & dates.other_way(frame, dated)
+    if swapped.any():
+        why[swapped] = (f"date reads only {'month' if dated.order == 'day-first' else 'day'} "
+                        f"first, but the column is read {dated.order.replace('-', ' ')}")
+    if not by_name:
+        polygons = inc.lsoa_polygons(loads.lsoa11_boundaries(con))
+        code[why == ""] = inc.place(pts[why == ""], polygons)
+        why[(why == "") & (code == "")] = "outside the dashboard's areas"
+        if warning := inc.pile_up(pts, code):
+            report.warnings.append(warning)
+    return why, column, code, pts
+
+
+def _category_ids(frame: pd.DataFrame, category: str | None, base: str) -> pd.Series | None:
+    """Each incident's own indicator id where a column splits them into kinds
+    (``{base}_{kind}``; "" for a blank kind), or None."""
+    if not category:
+        return None
+    kinds = frame[category].astype(str).str.strip()
+    return kinds.map(lambda k: f"{base}_{rd.indicator_id(k)}"[:64] if k else "")
+
+
+def _incident_coverage(con, counted: pd.DataFrame, indicators: list[str],
+                       report) -> pd.DataFrame:
+    """The districts and months an incident list stands for.
+
+    The service covers a district where its incidents reach at least half the LSOAs
+    (a crew sent over the border now and then does not make the next district
+    covered); there, a month with incidents is a month it reported, and an LSOA
+    without one had none (zero). Other months and districts are No data.
+    """
     lookup = loads.lsoa11_districts(con)
     reached = lookup.assign(hit=lookup["lsoa_code"].isin(set(counted["area_code"]))) \
         .groupby(["lad_code", "lad_name"])["hit"].agg(["sum", "mean"]).reset_index()
@@ -418,12 +464,9 @@ def incident_rows(con, raw, position: inc.Position, choices: dict, partner: str 
     reported = counted.assign(lad_code=counted["area_code"].map(home)) \
         .drop_duplicates(["lad_code", "period"])
     reported = reported[reported["lad_code"].isin(set(covers["lad_code"]))]
-    coverage = pd.concat([reported[["lad_code", "period"]].assign(indicator=i)
-                          for i in sorted(good["indicator"].unique())], ignore_index=True)
-    report.notes.append(f"{int(ok.sum()):,} incidents placed in "
-                        f"{counted['area_code'].nunique():,} LSOAs; {int((~ok).sum()):,} "
-                        "kept aside")
-    return good, quarantine, coverage, titles, points, len(frame)
+    return pd.concat([reported[["lad_code", "period"]].assign(indicator=i)
+                      for i in indicators], ignore_index=True)
+
 
 def roles(reading: rd.Reading) -> dict:
     """The column (or given value) taken for each role of a table, as the command
