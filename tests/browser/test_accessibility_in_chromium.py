@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import SHOTS
-from tests.browser.test_map_in_chromium import serve
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -39,11 +38,10 @@ STATES = [
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(app_server):
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing; `make node` installs axe-core")
-    with serve() as url:
-        yield url
+    return app_server
 
 
 def settle(page) -> None:

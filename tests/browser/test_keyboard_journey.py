@@ -11,7 +11,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SHOTS
-from tests.browser.test_map_in_chromium import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -23,9 +22,8 @@ FOCUSED = """() => {
 
 
 @pytest.fixture(scope="module")
-def server():
-    with serve() as url:
-        yield url
+def server(app_server):
+    return app_server
 
 
 def tab_to(page, wanted, what: str, limit: int = 150, key: str = "Tab") -> dict:
