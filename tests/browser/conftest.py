@@ -1,9 +1,10 @@
 """Browser test fixtures: a headless Debian Chromium page that records any request
 leaving this machine (``page.outside``).
 
-One Chromium is started per test process and kept open; each test gets a page in a
-fresh browser context (no cookies, storage or cache from an earlier test), as a
-newly started browser would give it.
+One Chromium is started per test module and kept open for its tests; each test gets
+a page in a fresh browser context (no cookies, storage or cache from an earlier test),
+as a newly started browser would give it. Not per process: while Playwright's sync API
+is running, no other code in the thread may start it (the ward report's test does).
 """
 
 import pytest
@@ -39,9 +40,9 @@ class _Chromium:
             self.playwright.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """This process's Chromium (started on first use, closed at the end)."""
+    """The module's Chromium (started on first use, closed after its last test)."""
     keeper = _Chromium()
     yield keeper
     keeper.stop()
