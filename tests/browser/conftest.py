@@ -1,10 +1,9 @@
 """Browser test fixtures: a headless Debian Chromium page that records any request
 leaving this machine (``page.outside``).
 
-One Chromium is started per test module and kept open for its tests; each test gets
-a page in a fresh browser context (no cookies, storage or cache from an earlier test),
-as a newly started browser would give it. Not per process: while Playwright's sync API
-is running, no other code in the thread may start it (the ward report's test does).
+One Chromium is started per test process and kept open; each test gets a page in a
+fresh browser context (no cookies, storage or cache from an earlier test), as a
+newly started browser would give it.
 """
 
 import pytest
@@ -40,9 +39,9 @@ class _Chromium:
             self.playwright.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def chromium():
-    """The module's Chromium (started on first use, closed after its last test)."""
+    """This process's Chromium (started on first use, closed at the end)."""
     keeper = _Chromium()
     yield keeper
     keeper.stop()
