@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import SHOTS
+from tests.browser.test_map_in_chromium import serve
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -38,10 +39,11 @@ STATES = [
 
 
 @pytest.fixture(scope="module")
-def server(app_server):
+def server():
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing; `make node` installs axe-core")
-    return app_server
+    with serve() as url:
+        yield url
 
 
 def settle(page) -> None:

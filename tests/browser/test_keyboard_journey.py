@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SHOTS
+from tests.browser.test_map_in_chromium import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -22,8 +23,9 @@ FOCUSED = """() => {
 
 
 @pytest.fixture(scope="module")
-def server(app_server):
-    return app_server
+def server():
+    with serve() as url:
+        yield url
 
 
 def tab_to(page, wanted, what: str, limit: int = 150, key: str = "Tab") -> dict:

@@ -37,9 +37,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-_WARMED: list[bool] = []  # set once this process has filled numba's disk cache
-
-
 @contextlib.contextmanager
 def serve(script: str = "streamlit_app.py", **env):
     """A real Streamlit server of the app (``script``: the app, or ``serve.py`` with its
@@ -49,12 +46,8 @@ def serve(script: str = "streamlit_app.py", **env):
         pytest.fail("Debian's chromium is not installed; `make test` installs it")
     # Compile esda's kernels into numba's disk cache first, so the server's first
     # hotspot map does not compile them while the rest of the suite holds the CPUs.
-    # Once per test process: after that the compiled kernels are on disk.
-    if not _WARMED:
-        subprocess.run([sys.executable, "-c",
-                        "from dashboard import hotspots; hotspots.warm_up()"],
-                       cwd=REPO, check=True, timeout=600)
-        _WARMED.append(True)
+    subprocess.run([sys.executable, "-c", "from dashboard import hotspots; hotspots.warm_up()"],
+                   cwd=REPO, check=True, timeout=600)
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.port",
@@ -78,8 +71,9 @@ def serve(script: str = "streamlit_app.py", **env):
 
 
 @pytest.fixture(scope="module")
-def server(app_server):
-    return app_server
+def server():
+    with serve() as url:
+        yield url
 
 
 def _pixel(box: dict, view: dict, lon: float, lat: float) -> tuple[float, float]:
