@@ -50,6 +50,35 @@ def pytest_generate_tests(metafunc):
             metafunc.parametrize(name, BACKENDS, indirect=True, scope="session")
 
 
+def pytest_sessionstart(session):
+    """Publish the store into the throwaway PostgreSQL template in the background, in
+    the main process, while the test processes start and run the DuckDB tests: a test
+    process that needs PostgreSQL first waits for it (the template's advisory lock)
+    instead of both test processes waiting on one publish."""
+    if os.environ.get("ODA_TEST_DATABASE_URL") and not hasattr(session.config, "workerinput"):
+        import threading
+
+        from tests.postgres import Databases
+
+        def publish() -> None:
+            try:
+                Databases.start().template()
+            except Exception as error:  # the tests that need it report it themselves
+                print(f"publishing the PostgreSQL template failed: {error!r}")
+
+        _publishing.append(threading.Thread(target=publish, name="publish-template",
+                                            daemon=True))
+        _publishing[0].start()
+
+
+def pytest_sessionfinish(session):
+    for thread in _publishing:
+        thread.join()
+
+
+_publishing: list = []  # the background publish of the PostgreSQL template, if started
+
+
 def _add_people(governance_target=None) -> None:
     have = set(accounts.users(governance_target)["name"])
     for name, role, org in PEOPLE:
