@@ -33,11 +33,14 @@ from dashboard.views import classify, export, maps
 from store import governance
 
 
-def _fields(obj) -> tuple:
-    """A dataclass in a cache key, as its fields and their values, by name: what
-    Streamlit hashes by default, but without the deep copy that its
-    ``dataclasses.asdict`` makes on every call (a rerun looks up two dozen caches)."""
-    return tuple((f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj))
+def _fields(obj) -> str:
+    """A dataclass in a cache key, as one string of every field and its value's repr
+    (a nested dataclass likewise): what Streamlit hashes by default, without the deep
+    copy its ``dataclasses.asdict`` makes, and hashed in one piece rather than field by
+    field (a rerun looks up two dozen caches)."""
+    return f"{type(obj).__qualname__}(" + ", ".join(
+        f"{f.name}={_fields(v) if dataclasses.is_dataclass(v) else repr(v)}"
+        for f in dataclasses.fields(obj) for v in (getattr(obj, f.name),)) + ")"
 
 
 # Every field of each counts, so a context still parts every viewer scope.
