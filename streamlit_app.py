@@ -8,7 +8,7 @@ from dashboard.ui import session, widgets
 def run() -> None:
     """Route to the pages (a function so a browser test can start the app)."""
     st.set_page_config(page_title="ODA Dashboard", layout="wide")
-    session.refresh()  # who is looking, read once before the menu is built
+    session.refresh(for_page=True)  # who is looking: read once, for the menu and the page
     pages = [
         st.Page("pages/overview.py", title="Overview", default=True),
         st.Page("pages/map.py", title="Map"),

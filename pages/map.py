@@ -38,57 +38,70 @@ covers = measures.coverage_note(data, "LSOAs" if view.level == "lsoa" else "ward
 if covers:
     st.caption(covers)
 
-left, right = st.columns([5, 1])
-with left:
-    event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object",
-                            key="map_deck", height=600)
-with right:
-    st.html(maps.legend_html(measure.capitalize(), classes.legend))
-    noun = "LSOAs" if view.level == "lsoa" else "wards"
-    if view.scheme == "compared":
-        region_figure = data.attrs.get("region_figure")
-        st.caption(f"{len(data):,} {noun} · each {noun[:-1]}'s 95% confidence interval "
-                   "against the region's figure"
-                   + (f" ({region_figure:,.2f})" if region_figure == region_figure
-                      and region_figure is not None else "")
-                   + ": significantly higher or lower when the region's figure is outside "
-                   "it; worse or better as the indicator's polarity says. Rates take exact "
-                   "Poisson limits; published rates their own. Counts are not compared: "
-                   "choose the rate.")
-    else:
-        st.caption(f"{len(data):,} {noun} · {measure} · " + (
-            f"darker is more need ({'low' if meta['polarity'] == 'low_is_bad' else 'high'} "
-            "values). " if meta["polarity"] in rates.JUDGED else
-            "darker is higher; this indicator has no better or worse. ")
-            + "Black lines are district boundaries.")
+noun = "LSOAs" if view.level == "lsoa" else "wards"
 
-clicked = (event.selection.objects.get(maps.AREA_LAYER) or [None])[0] if event else None
-names = dict(zip(data["area_code"], data["area_name"], strict=True))
-options = list(names)
-if len(options) > FIND_LIMIT:  # a national list is too long to send: search it first
-    words = st.text_input("Find an area", key=f"map_search_{view.region}_{view.level}",
-                          placeholder="Type part of a name or code, then pick it below")
-    options = search_areas(data, words) if len(words.strip()) >= 3 else []
-found = st.selectbox(
-    "Find an area" if len(names) <= FIND_LIMIT else "Matching areas", options, index=None,
-    key=f"map_find_{view.region}_{view.level}", format_func=lambda c: f"{names[c]} ({c})",
-    placeholder="Click the map, or type a name",
-    help="Choose an area here or click it on the map to see its figures.")
-code = clicked["code"] if clicked else found
-figures = maps.area_figures(data, code, meta["unit"]) if code else None
-if figures:
-    row = data[data["area_code"] == code].iloc[0]
-    st.subheader(f"Selected: {figures['name']}")
-    c = st.columns(4)
-    c[0].metric("Value", figures["v"])
-    rate, _, interval = figures["r"].partition(" (")
-    c[1].metric("Rate per 1,000", rate, help=f"({interval}" if interval else None)
-    c[2].metric("Rank in region", figures["k"],
-                help=rates.rank_meaning(meta["polarity"]).replace("1 =", "1 is the") + ".")
-    c[3].metric("Population", f"{row['denominator']:,.0f}" if row["denominator"] > 0 else "n/a")
-    st.caption(f"{code} · {row['lad_name']}")
-    if view.level == "ward":
-        links.link_to_profile(view, code, f"Open the ward profile of {figures['name']}")
+
+@st.fragment
+def map_and_selection() -> None:
+    """The map, its legend and the area picked on it or found by name. A click on the
+    map or a pick in the finder reruns only this part of the page: the view, its deck
+    and its figures are the ones the page's last full run drew."""
+    left, right = st.columns([5, 1])
+    with left:
+        event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object",
+                                key="map_deck", height=600)
+    with right:
+        st.html(maps.legend_html(measure.capitalize(), classes.legend))
+        if view.scheme == "compared":
+            region_figure = data.attrs.get("region_figure")
+            st.caption(f"{len(data):,} {noun} · each {noun[:-1]}'s 95% confidence interval "
+                       "against the region's figure"
+                       + (f" ({region_figure:,.2f})" if region_figure == region_figure
+                          and region_figure is not None else "")
+                       + ": significantly higher or lower when the region's figure is "
+                       "outside it; worse or better as the indicator's polarity says. Rates "
+                       "take exact Poisson limits; published rates their own. Counts are "
+                       "not compared: choose the rate.")
+        else:
+            st.caption(f"{len(data):,} {noun} · {measure} · " + (
+                f"darker is more need ({'low' if meta['polarity'] == 'low_is_bad' else 'high'} "
+                "values). " if meta["polarity"] in rates.JUDGED else
+                "darker is higher; this indicator has no better or worse. ")
+                + "Black lines are district boundaries.")
+
+    clicked = (event.selection.objects.get(maps.AREA_LAYER) or [None])[0] if event else None
+    names = dict(zip(data["area_code"], data["area_name"], strict=True))
+    options = list(names)
+    if len(options) > FIND_LIMIT:  # a national list is too long to send: search it first
+        words = st.text_input("Find an area", key=f"map_search_{view.region}_{view.level}",
+                              placeholder="Type part of a name or code, then pick it below")
+        options = search_areas(data, words) if len(words.strip()) >= 3 else []
+    found = st.selectbox(
+        "Find an area" if len(names) <= FIND_LIMIT else "Matching areas", options,
+        index=None, key=f"map_find_{view.region}_{view.level}",
+        format_func=lambda c: f"{names[c]} ({c})",
+        placeholder="Click the map, or type a name",
+        help="Choose an area here or click it on the map to see its figures.")
+    code = clicked["code"] if clicked else found
+    figures = maps.area_figures(data, code, meta["unit"]) if code else None
+    if figures:
+        row = data[data["area_code"] == code].iloc[0]
+        st.subheader(f"Selected: {figures['name']}")
+        c = st.columns(4)
+        c[0].metric("Value", figures["v"])
+        rate, _, interval = figures["r"].partition(" (")
+        c[1].metric("Rate per 1,000", rate, help=f"({interval}" if interval else None)
+        c[2].metric("Rank in region", figures["k"],
+                    help=rates.rank_meaning(meta["polarity"]).replace("1 =", "1 is the")
+                    + ".")
+        c[3].metric("Population",
+                    f"{row['denominator']:,.0f}" if row["denominator"] > 0 else "n/a")
+        st.caption(f"{code} · {row['lad_name']}")
+        if view.level == "ward":
+            links.link_to_profile(view, code, f"Open the ward profile of {figures['name']}")
+
+
+map_and_selection()
 
 st.subheader("Ranking")
 top = measures.most_need(data, 15)

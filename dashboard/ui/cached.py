@@ -13,6 +13,7 @@ where the catalogue that says whether an indicator is a partner's is read.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 
@@ -20,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, geography, measures
-from dashboard.access import audit
+from dashboard.access import Viewer, audit
 from dashboard.analysis import backtest, hotspot_views, hotspots, overlap, profile
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.geography import weights
@@ -30,6 +31,20 @@ from dashboard.measures import hexes
 from dashboard.ui.session import Context, store, version, viewer
 from dashboard.views import classify, export, maps
 from store import governance
+
+
+def _fields(obj) -> str:
+    """A dataclass in a cache key, as one string of every field and its value's repr
+    (a nested dataclass likewise): what Streamlit hashes by default, without the deep
+    copy its ``dataclasses.asdict`` makes, and hashed in one piece rather than field by
+    field (a rerun looks up two dozen caches)."""
+    return f"{type(obj).__qualname__}(" + ", ".join(
+        f"{f.name}={_fields(v) if dataclasses.is_dataclass(v) else repr(v)}"
+        for f in dataclasses.fields(obj) for v in (getattr(obj, f.name),)) + ")"
+
+
+# Every field of each counts, so a context still parts every viewer scope.
+KEYS = {Context: _fields, Viewer: _fields, ViewFilter: _fields, hotspots.Settings: _fields}
 
 
 def audit_view(what: str, flt: ViewFilter, **detail) -> None:
@@ -62,7 +77,7 @@ def audited_download(flt: ViewFilter, indicators: tuple[str, ...], fmt: str, row
     return build
 
 
-@st.cache_data(show_spinner="Checking coverage…", max_entries=8)
+@st.cache_data(show_spinner="Checking coverage…", max_entries=8, hash_funcs=KEYS)
 def catalogue_coverage(region: str, v: Context) -> pd.DataFrame:
     """The catalogue, as the viewer may see it, with each indicator's coverage of a region."""
     cov = cat.coverage(store(), get_region(region), viewer=v.viewer)
@@ -70,13 +85,13 @@ def catalogue_coverage(region: str, v: Context) -> pd.DataFrame:
                                     governance.agreements(store().governance))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, hash_funcs=KEYS)
 def regions() -> dict:
     """Region presets (config/regions.toml)."""
     return load_regions()
 
 
-@st.cache_data(show_spinner="Reading the indicator catalogue…", max_entries=32)
+@st.cache_data(show_spinner="Reading the indicator catalogue…", max_entries=32, hash_funcs=KEYS)
 def catalogue(v: Context) -> pd.DataFrame:
     """The indicator catalogue as the viewer may see it, with each indicator's
     ``finest_level`` and ``agreement_id`` (``access.visible_catalogue``)."""
@@ -85,7 +100,7 @@ def catalogue(v: Context) -> pd.DataFrame:
                                     grants)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=KEYS)
 def months(indicator: str, v: Context) -> list[str]:
     """The periods an indicator has (none for one the viewer may not see)."""
     try:
@@ -94,7 +109,7 @@ def months(indicator: str, v: Context) -> list[str]:
         return []
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=KEYS)
 def breakdowns(indicator: str, v: Context) -> list[str]:
     """The breakdown values an indicator has (empty when it has none, or the viewer may
     not see it)."""
@@ -111,13 +126,13 @@ def view(flt: ViewFilter, v: Context) -> pd.DataFrame:
     return out
 
 
-@st.cache_data(show_spinner="Computing the figures…", max_entries=64)
+@st.cache_data(show_spinner="Computing the figures…", max_entries=64, hash_funcs=KEYS)
 def _view(flt: ViewFilter, v: Context) -> pd.DataFrame:
     return measures.indicator_view(store(), view_region(flt.region, flt.vintage), flt,
                                    viewer=v.viewer)
 
 
-@st.cache_data(show_spinner="Summarising the region…", max_entries=32)
+@st.cache_data(show_spinner="Summarising the region…", max_entries=32, hash_funcs=KEYS)
 def summary(region: str, vintage: int | None, start: str, end: str, v: Context
             ) -> pd.DataFrame:
     """Headline figures per indicator for a region and period."""
@@ -125,7 +140,7 @@ def summary(region: str, vintage: int | None, start: str, end: str, v: Context
                                    catalogue(v), viewer=v.viewer)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=KEYS)
 def monthly(region: str, vintage: int | None, start: str, end: str, v: Context
             ) -> pd.DataFrame:
     """Monthly regional totals of the monthly count indicators."""
@@ -138,7 +153,7 @@ def shapes(region: str, level: str, vintage: int | None, v: Context):
     return _shapes(region, level, vintage, v.store)
 
 
-@st.cache_resource(show_spinner="Preparing boundaries…", max_entries=12)
+@st.cache_resource(show_spinner="Preparing boundaries…", max_entries=12, hash_funcs=KEYS)
 def _shapes(region: str, level: str, vintage: int | None, store_version: int):
     return geography.map_shapes(store(), view_region(region, vintage), level)
 
@@ -148,12 +163,12 @@ def lad_outlines(region: str, vintage: int | None, v: Context):
     return _lad_outlines(region, vintage, v.store)
 
 
-@st.cache_resource(show_spinner=False, max_entries=12)
+@st.cache_resource(show_spinner=False, max_entries=12, hash_funcs=KEYS)
 def _lad_outlines(region: str, vintage: int | None, store_version: int):
     return geography.lad_outlines(store(), view_region(region, vintage))
 
 
-@st.cache_resource(show_spinner="Drawing the map…", max_entries=24)
+@st.cache_resource(show_spinner="Drawing the map…", max_entries=24, hash_funcs=KEYS)
 def choropleth(flt: ViewFilter, v: Context, width: int = maps.MAP_WIDTH
                ) -> tuple[maps.LeanDeck, classify.Classification]:
     """The map and its classes for a filter, opening fitted to a map ``width`` pixels
@@ -174,7 +189,8 @@ def choropleth(flt: ViewFilter, v: Context, width: int = maps.MAP_WIDTH
     return deck, classes
 
 
-@st.cache_resource(show_spinner="Preparing the statistics engine (first use only)…")
+@st.cache_resource(show_spinner="Preparing the statistics engine (first use only)…",
+                   hash_funcs=KEYS)
 def engine() -> bool:
     """Compile esda's permutation kernels once per server process."""
     hotspots.warm_up()
@@ -186,7 +202,7 @@ def graph(region: str, level: str, vintage: int | None, v: Context):
     return _graph(region, level, vintage, v.store)
 
 
-@st.cache_resource(show_spinner="Finding each area's neighbours…", max_entries=12)
+@st.cache_resource(show_spinner="Finding each area's neighbours…", max_entries=12, hash_funcs=KEYS)
 def _graph(region: str, level: str, vintage: int | None, store_version: int):
     return weights.region_graph(store(), view_region(region, vintage), level)
 
@@ -198,7 +214,8 @@ def hotspot_result(flt: ViewFilter, settings: hotspots.Settings, v: Context) -> 
     return out
 
 
-@st.cache_data(show_spinner="Testing every area against its neighbours…", max_entries=64)
+@st.cache_data(show_spinner="Testing every area against its neighbours…", max_entries=64,
+               hash_funcs=KEYS)
 def _hotspot_result(flt: ViewFilter, settings: hotspots.Settings, v: Context
                     ) -> pd.DataFrame:
     engine()
@@ -216,7 +233,7 @@ def emerging_result(flt: ViewFilter, settings: hotspots.Settings, v: Context
 
 
 @st.cache_data(show_spinner="Testing every month (Gi* per month, then the trend)…",
-               max_entries=16)
+               max_entries=16, hash_funcs=KEYS)
 def _emerging_result(flt: ViewFilter, settings: hotspots.Settings, v: Context
                      ) -> pd.DataFrame:
     engine()
@@ -234,7 +251,7 @@ def backtest_result(flt: ViewFilter, settings: hotspots.Settings, train: int, te
 
 
 @st.cache_data(show_spinner="Backtesting every window (each method flags areas, then the "
-               "next months are counted)…", max_entries=16)
+               "next months are counted)…", max_entries=16, hash_funcs=KEYS)
 def _backtest_result(flt: ViewFilter, settings: hotspots.Settings, train: int, test: int,
                      share: float, methods: tuple[str, ...], v: Context) -> pd.DataFrame:
     engine()
@@ -246,7 +263,7 @@ def _backtest_result(flt: ViewFilter, settings: hotspots.Settings, train: int, t
                             viewer=v.viewer)
 
 
-@st.cache_resource(show_spinner="Drawing the map…", max_entries=24)
+@st.cache_resource(show_spinner="Drawing the map…", max_entries=24, hash_funcs=KEYS)
 def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str,
                 draw: tuple[bool, bool, bool], v: Context) -> maps.LeanDeck:
     """The class map of a hotspot (``mode="hotspots"``) or emerging analysis;
@@ -265,7 +282,7 @@ def hotspot_map(flt: ViewFilter, settings: hotspots.Settings, mode: str,
     return deck
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=KEYS)
 def has_points(indicator: str, v: Context) -> bool:
     """Whether an indicator has point locations (police.uk) the viewer may see."""
     return hexes.has_points(store(), indicator, viewer=v.viewer)
@@ -279,14 +296,14 @@ def hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v:
 
 
 @st.cache_data(show_spinner="Counting records into hexagons and testing them…",
-               max_entries=32)
+               max_entries=32, hash_funcs=KEYS)
 def _hex_result(flt: ViewFilter, settings: hotspots.Settings, resolution: int, v: Context):
     engine()
     return hotspot_views.hex_hotspot_view(store(), view_region(flt.region, flt.vintage), flt,
                                      resolution, settings, viewer=v.viewer)
 
 
-@st.cache_resource(show_spinner="Drawing the hexagons…", max_entries=16)
+@st.cache_resource(show_spinner="Drawing the hexagons…", max_entries=16, hash_funcs=KEYS)
 def hex_map(flt: ViewFilter, settings: hotspots.Settings, resolution: int,
             draw: tuple[bool, bool, bool], v: Context) -> maps.LeanDeck:
     """The class map of a hexagon analysis (``draw`` as :func:`hotspot_map`'s)."""
@@ -299,7 +316,7 @@ def hex_map(flt: ViewFilter, settings: hotspots.Settings, resolution: int,
     return deck
 
 
-@st.cache_data(show_spinner="Preparing the file…", max_entries=16)
+@st.cache_data(show_spinner="Preparing the file…", max_entries=16, hash_funcs=KEYS)
 def export_files(flt: ViewFilter, indicators: tuple[str, ...], fmt: str, v: Context
                  ) -> dict[str, bytes]:
     """An export's files (see ``export.write``), from the cached stacked view."""
@@ -307,14 +324,14 @@ def export_files(flt: ViewFilter, indicators: tuple[str, ...], fmt: str, v: Cont
                         fmt, frame=export_frame(flt, indicators, v), viewer=v.viewer)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=KEYS)
 def export_frame(flt: ViewFilter, indicators: tuple[str, ...], v: Context) -> pd.DataFrame:
     """The stacked view behind an export, built once for every format and the preview."""
     return export.export_frame(store(), view_region(flt.region, flt.vintage), flt,
                                list(indicators), viewer=v.viewer)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=KEYS)
 def export_preview(flt: ViewFilter, indicators: tuple[str, ...], v: Context,
                    rows: int = 20) -> pd.DataFrame:
     """The first rows of an export, as the file will hold them."""
@@ -329,13 +346,14 @@ def ward_profile(flt: ViewFilter, ward: str, v: Context) -> pd.DataFrame:
     return out
 
 
-@st.cache_data(show_spinner="Gathering every indicator for the ward…", max_entries=32)
+@st.cache_data(show_spinner="Gathering every indicator for the ward…", max_entries=32,
+               hash_funcs=KEYS)
 def _ward_profile(flt: ViewFilter, ward: str, v: Context) -> pd.DataFrame:
     return profile.ward_profile(store(), view_region(flt.region, flt.vintage), ward, flt,
                                 viewer=v.viewer)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=KEYS)
 def ward_trend(flt: ViewFilter, ward: str, v: Context) -> pd.DataFrame:
     """One ward's monthly figures beside the region's."""
     return profile.ward_trend(store(), view_region(flt.region, flt.vintage), ward, flt,
@@ -358,7 +376,7 @@ def ward_for_postcode(region: str, vintage: int | None, postcode: str, v: Contex
     return _ward_for_postcode(region, vintage, postcode, v.store)
 
 
-@st.cache_data(show_spinner="Looking up the postcode…", max_entries=64)
+@st.cache_data(show_spinner="Looking up the postcode…", max_entries=64, hash_funcs=KEYS)
 def _ward_for_postcode(region: str, vintage: int | None, postcode: str, store_version: int
                        ) -> str:
     return profile.ward_for_postcode(store(), view_region(region, vintage), postcode,
@@ -370,7 +388,7 @@ def ward_names(region: str, vintage: int | None, v: Context) -> dict[str, str]:
     return _ward_names(region, vintage, v.store)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=KEYS)
 def _ward_names(region: str, vintage: int | None, store_version: int) -> dict[str, str]:
     wards = geography.region_areas(store(), view_region(region, vintage), "ward")
     wards = wards.sort_values(["name", "code"])
@@ -382,7 +400,7 @@ def ward_map(region: str, vintage: int | None, ward: str, v: Context) -> maps.Le
     return _ward_map(region, vintage, ward, v.store)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=KEYS)
 def _ward_map(region: str, vintage: int | None, ward: str, store_version: int
               ) -> maps.LeanDeck:
     reg = view_region(region, vintage)
@@ -394,7 +412,8 @@ def _ward_map(region: str, vintage: int | None, ward: str, store_version: int
                          _lad_outlines(region, vintage, store_version))
 
 
-@st.cache_data(show_spinner="Testing each partner's indicator for hot spots…", max_entries=16)
+@st.cache_data(show_spinner="Testing each partner's indicator for hot spots…", max_entries=16,
+               hash_funcs=KEYS)
 def overlap_result(flt: ViewFilter, indicators: tuple[str, ...], v: Context) -> pd.DataFrame:
     """Where partners' hot spots of need coincide (see ``overlap.overlap``)."""
     engine()
@@ -403,21 +422,21 @@ def overlap_result(flt: ViewFilter, indicators: tuple[str, ...], v: Context) -> 
                            viewer=v.viewer)
 
 
-@st.cache_data(show_spinner="Scoring each indicator…", max_entries=16)
+@st.cache_data(show_spinner="Scoring each indicator…", max_entries=16, hash_funcs=KEYS)
 def need_scores(flt: ViewFilter, indicators: tuple[str, ...], v: Context) -> pd.DataFrame:
     """Need scores per area and indicator (see ``overlap.need_scores``)."""
     return overlap.need_scores(store(), view_region(flt.region, flt.vintage), flt,
                                list(indicators), viewer=v.viewer)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=KEYS)
 def composite(flt: ViewFilter, weights: tuple[tuple[str, float], ...], v: Context) -> pd.DataFrame:
     """The composite demand index for weights (see ``overlap.composite``)."""
     scores = need_scores(flt, tuple(i for i, _ in weights), v)
     return overlap.composite(scores, dict(weights))
 
 
-@st.cache_resource(show_spinner="Drawing the map…", max_entries=16)
+@st.cache_resource(show_spinner="Drawing the map…", max_entries=16, hash_funcs=KEYS)
 def overlap_map(flt: ViewFilter, key: tuple, kind: str, v: Context):
     """The overlap or index map; ``key`` is the indicators (overlap) or weights (index)."""
     region = view_region(flt.region, flt.vintage)
@@ -432,7 +451,7 @@ def ward_of(region: str, vintage: int | None, v: Context) -> dict[str, str]:
     return _ward_of(region, vintage, v.store)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=KEYS)
 def _ward_of(region: str, vintage: int | None, store_version: int) -> dict[str, str]:
     lookup = geography.lsoa_lookup(store(), view_region(region, vintage))
     out = dict(zip(lookup["lsoa_code"], lookup["ward_code"], strict=True))

@@ -152,14 +152,29 @@ def sign_out(reason: str = "") -> None:
     st.session_state.pop("run_context", None)
 
 
-def refresh() -> Context:
+_FOR_PAGE = "context_read_for_page"
+
+
+def refresh(*, for_page: bool = False) -> Context:
     """Work out this run's viewer and context (one read of the governance register
-    each); every page calls it first, through ``widgets.page_setup``."""
+    each); every page calls it first, through ``widgets.page_setup``. The entrypoint
+    reads it before it builds the menu, ``for_page``: the page it then runs in the same
+    script run takes that read (:func:`page_refresh`) rather than making another."""
     who = _resolve_viewer()
     context = Context(_store_version(), _rules_stamp(), who.scope())
     st.session_state["run_viewer"] = who
     st.session_state["run_context"] = context
+    if for_page:
+        st.session_state[_FOR_PAGE] = True
     return context
+
+
+def page_refresh() -> Context:
+    """A page's :func:`refresh`: the one the entrypoint made moments before in this
+    script run, else (a page run on its own, as in a page test) a new one."""
+    if st.session_state.pop(_FOR_PAGE, False) and "run_context" in st.session_state:
+        return st.session_state["run_context"]
+    return refresh()
 
 
 def viewer() -> Viewer:

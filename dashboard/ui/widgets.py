@@ -79,4 +79,4 @@ def page_setup() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
-    session.refresh()  # who is looking, and the context, read once for this run
+    session.page_refresh()  # who is looking, and the context, read once for this run
