@@ -45,7 +45,9 @@ noun = "LSOAs" if view.level == "lsoa" else "wards"
 def map_and_selection() -> None:
     """The map, its legend and the area picked on it or found by name. A click on the
     map or a pick in the finder reruns only this part of the page: the view, its deck
-    and its figures are the ones the page's last full run drew."""
+    and its figures are the ones the page's last full run drew, for the viewer it was
+    drawn for (checked again first)."""
+    session.recheck(v)
     left, right = st.columns([5, 1])
     with left:
         event = st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object",

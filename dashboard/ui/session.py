@@ -177,6 +177,20 @@ def page_refresh() -> Context:
     return refresh()
 
 
+def recheck(drawn: Context) -> None:
+    """Check the viewer again in a fragment's own rerun (a click on a map reruns only the
+    map), as every full run does: if the sign-in or the agreements changed since the
+    page was drawn (signed out, idle, disabled, an agreement ended), the whole page runs
+    again for the viewer as they are now. In a full run the page has just checked."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    ctx = get_script_run_ctx()
+    if ctx is None or not ctx.fragment_ids_this_run:
+        return
+    now = refresh()
+    if (now.viewer, now.rules) != (drawn.viewer, drawn.rules):
+        st.rerun(scope="app")
+
+
 def viewer() -> Viewer:
     """Who is using this session (as :func:`refresh` found at the start of the run)."""
     if "run_viewer" not in st.session_state:

@@ -59,6 +59,7 @@ def account_status() -> None:
     with contextlib.suppress(StreamlitAPIException):
         st.sidebar.page_link("pages/signin.py", label=label, icon=":material/login:")
 
+
 def accessibility_statement() -> str:
     """The accessibility statement, as Markdown (``config/accessibility.md``)."""
     return (Path(__file__).resolve().parents[2] / "config" / "accessibility.md") \

@@ -23,7 +23,7 @@ from PIL import Image
 
 from dashboard.views import maps
 from tests.browser.conftest import CHROMIUM, SHOTS
-from tests.conftest import REPO
+from tests.conftest import PASSWORD, REPO
 
 HOTSPOTS = ("{server}/hotspots?region=avon_and_somerset&level=ward&indicator=crime_all"
             "&period=2022-01:2022-11&measure=count")
@@ -141,6 +141,31 @@ def test_map_draws_and_a_click_selects_a_ward(server, page, store, regions):
     page.get_by_text("Rank in region").wait_for(timeout=10_000)
     page.screenshot(path=str(SHOTS / "map_selected.png"))
     assert page.outside == [], f"requests left the machine: {page.outside[:5]}"
+
+
+def test_a_click_on_the_map_checks_the_viewer_again(server, page, store, regions):
+    """A click on the map reruns only the map (a fragment), but the viewer is checked
+    again as on every full run: an account disabled since the page was drawn gets the
+    public view on its next click, not the figures it was signed in for."""
+    from dashboard.access import OPERATOR, accounts
+    if "t_map_gone" not in set(accounts.users()["name"]):
+        accounts.add_user("t_map_gone", "councillor", "", PASSWORD, by=OPERATOR)
+    accounts.set_active("t_map_gone", True, by=OPERATOR)
+    page.goto(server + "/signin")
+    page.get_by_label("Account name").fill("t_map_gone")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in as t_map_gone", exact=False).first.wait_for(timeout=60_000)
+    page.get_by_role("link", name="Map").first.click()  # in the app: the session is kept
+    chart = page.locator('[data-testid="stDeckGlJsonChart"]').first
+    chart.wait_for(timeout=120_000)
+    _wait_drawn(chart, 20)
+    page.get_by_text("Signed in as", exact=False).first.wait_for(timeout=10_000)
+    accounts.set_active("t_map_gone", False, by=OPERATOR)
+    _hover_central(page, chart, store, regions, 20_000)
+    _click_here(page)
+    page.get_by_text("Public view: open data", exact=False).first.wait_for(timeout=60_000)
+    assert "Signed in as" not in page.inner_text("body")
 
 
 def test_hotspot_map_draws_with_its_legend_and_tooltip(server, page, store, regions):
