@@ -82,7 +82,9 @@ JOURNEYS = {
 PAGES = ["map", "hotspots", "profile", "export"]
 PAGE_TIMEOUT_S = 300.0
 ENTRY = REPO / "serve.py"  # the app as `make run` serves it
-FINISHED = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
+# A whole script run, or a fragment's own run (a click on the Map page's map).
+FINISHED = {ForwardMsg.ScriptFinishedStatus.Value(v) for v in
+            ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY")}
 
 
 class Session:
@@ -126,11 +128,7 @@ class Session:
 
     async def run(self, page: str, query: str = "", widgets=()) -> float:
         """Ask for a page; return seconds until its script finished."""
-        msg = BackMsg()
-        msg.rerun_script.page_name = page
-        msg.rerun_script.query_string = query
-        for w in widgets:
-            msg.rerun_script.widget_states.widgets.append(w)
+        msg = self._request(page, query, widgets)
         self.widgets, self.links, self.texts = {}, {}, []
         started = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
@@ -138,11 +136,24 @@ class Session:
             while True:
                 fwd = ForwardMsg()
                 fwd.ParseFromString(await self.ws.recv())
-                kind = fwd.WhichOneof("type")
-                if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
-                    self._note(fwd.delta.new_element)
-                elif kind == "script_finished" and fwd.script_finished == FINISHED:
+                if self._received(fwd):
                     return time.perf_counter() - started
+
+    def _request(self, page: str, query: str, widgets) -> BackMsg:
+        """The message that asks for a page (a subclass adds what a browser adds)."""
+        msg = BackMsg()
+        msg.rerun_script.page_name = page
+        msg.rerun_script.query_string = query
+        for w in widgets:
+            msg.rerun_script.widget_states.widgets.append(w)
+        return msg
+
+    def _received(self, fwd: ForwardMsg) -> bool:
+        """Take one message from the server; True when the script run has finished."""
+        kind = fwd.WhichOneof("type")
+        if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+            self._note(fwd.delta.new_element)
+        return kind == "script_finished" and fwd.script_finished in FINISHED
 
     def _note(self, el) -> None:
         kind = el.WhichOneof("type")

@@ -65,9 +65,6 @@ PERIOD = "region=avon_and_somerset&indicator=crime_all&period=2022-01:2022-11"
 CASES = [("accessibility", "", "baseline"),
          ("map", f"{PERIOD}&level=ward&measure=rate", "ward"),
          ("map", f"{PERIOD}&level=lsoa&measure=rate", "lsoa")]
-FINISHED = {ForwardMsg.ScriptFinishedStatus.Value(v) for v in
-            ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY")}
-RUN_TIMEOUT_S = 120.0
 
 
 class CachingSession(Session):
@@ -84,35 +81,33 @@ class CachingSession(Session):
         self.headers: list[str] = []
         self.refs = 0
         self.deck_fragment = ""  # the fragment the map is drawn in, if any
+        self.fragment = ""  # the fragment the current run asks for ("" the whole page)
 
     async def run(self, page: str, query: str = "", widgets=(), fragment: str = "") -> float:
-        msg = BackMsg()
-        msg.rerun_script.page_name = page
-        msg.rerun_script.query_string = query
-        msg.rerun_script.fragment_id = fragment
-        msg.rerun_script.cached_message_hashes.extend(sorted(self.hashes))
-        for w in widgets:
-            msg.rerun_script.widget_states.widgets.append(w)
-        self.widgets, self.texts, self.headers, self.refs = {}, [], [], 0
+        """As ``load.Session.run``, for the whole page or one fragment, noting the
+        server's CPU seconds until it is idle again."""
+        self.fragment, self.headers, self.refs = fragment, [], 0
         cpu0 = cpu_seconds(self.pid)
-        started = time.perf_counter()
-        await self.ws.send(msg.SerializeToString())
-        async with asyncio.timeout(RUN_TIMEOUT_S):
-            while True:
-                fwd = ForwardMsg()
-                fwd.ParseFromString(await self.ws.recv())
-                kind = fwd.WhichOneof("type")
-                if fwd.metadata.cacheable and fwd.hash:
-                    self.hashes.add(fwd.hash)
-                if kind == "ref_hash":
-                    self.refs += 1
-                elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
-                    self._note(fwd.delta.new_element, fwd.delta.fragment_id)
-                elif kind == "script_finished" and fwd.script_finished in FINISHED:
-                    took = time.perf_counter() - started
-                    break
+        took = await super().run(page, query, widgets)
         self.cpu.append(await idle_cpu(self.pid) - cpu0)
         return took
+
+    def _request(self, page: str, query: str, widgets) -> BackMsg:
+        msg = super()._request(page, query, widgets)
+        msg.rerun_script.fragment_id = self.fragment
+        msg.rerun_script.cached_message_hashes.extend(sorted(self.hashes))
+        return msg
+
+    def _received(self, fwd: ForwardMsg) -> bool:
+        if fwd.metadata.cacheable and fwd.hash:
+            self.hashes.add(fwd.hash)
+        kind = fwd.WhichOneof("type")
+        if kind == "ref_hash":
+            self.refs += 1
+        elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+            self._note(fwd.delta.new_element, fwd.delta.fragment_id)
+            return False
+        return super()._received(fwd)
 
     def _note(self, el, fragment: str = "") -> None:
         kind = el.WhichOneof("type")
