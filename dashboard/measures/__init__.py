@@ -794,7 +794,12 @@ def coverage_note(view: pd.DataFrame, noun: str, where: str) -> str:
 
 def most_need(view: pd.DataFrame, n: int = 15) -> pd.DataFrame:
     """The ``n`` areas of most need (rank 1 first); suppressed and no-data areas are out."""
-    return view[view["rank"].notna()].sort_values(["rank", "area_code"]).head(n)
+    ranked = view["rank"].dropna()
+    if ranked.empty:
+        return view.iloc[:0]
+    # Sort only the areas up to the n-th rank (ties kept), not all 35,000 of a national view.
+    cut = ranked.nsmallest(n).max()
+    return view[view["rank"] <= cut].sort_values(["rank", "area_code"]).head(n)
 
 
 def measure_column(flt: ViewFilter) -> str:

@@ -187,6 +187,31 @@ def _tooltip_fields(view: pd.DataFrame, unit: str) -> pd.DataFrame:
     return out
 
 
+def _default_tooltip(view: pd.DataFrame, unit: str, *, fine: bool, measure_label: str,
+                     ranked: str) -> tuple[pd.DataFrame, str]:
+    """The tooltip fields and template of a map of figures.
+
+    A regional map's tooltip gives value, rate per 1,000 and rank, leaving out the
+    rate where no area has one. A national map's gives only the figure its colours
+    show: its tens of thousands of areas would otherwise send megabytes of repeated
+    words, and a click on an area shows all its figures beside the map.
+    """
+    fields = _tooltip_fields(view, unit)
+    head = "<b>{name}</b> <span style='opacity:.7'>{code}</span><br/>"
+    if not fine:
+        shown = "r" if measure_label == "rate" and "rate_per_1000" in view else "v"
+        what = "Rate per 1,000" if shown == "r" else "Value"
+        return (fields[["code", "name", shown]],
+                head + f"{what}: {{{shown}}}<br/><i>Click the area for all its figures</i>")
+    lines = ["Value: {v}"]
+    if (fields["r"] == "no data").all():
+        fields = fields.drop(columns="r")
+    else:
+        lines.append("Rate per 1,000: {r}")
+    lines.append(f"Rank ({measure_label}, {ranked}): " + "{k}")
+    return fields, head + "<br/>".join(lines)
+
+
 def area_figures(view: pd.DataFrame, code: str, unit: str) -> dict | None:
     """The tooltip figures of one area (``name, code, v, r, k``), or None if absent."""
     fields = _tooltip_fields(view, unit)
@@ -235,14 +260,26 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
     if shapes.crs is None or shapes.crs.to_epsg() != 4326:
         raise ValueError("shapes must be in EPSG:4326; reproject in geography.map_shapes")
     fine = detail == "fine"
-    fields = _tooltip_fields(view, unit) if fields is None else fields.copy()
-    fields["c"] = [hex_to_rgb(c) for c in classes.colours]
+    html = tooltip_html
+    if fields is None:
+        fields, html = _default_tooltip(view, unit, fine=fine, measure_label=measure_label,
+                                        ranked=ranked)
+    else:
+        fields = fields.copy()
+    # Each area carries the index of its colour, not the colour: on a national map
+    # that is a digit instead of "[255,255,178]" for each of 35,000 areas.
+    palette = list(dict.fromkeys(classes.colours))
+    index = {colour: i for i, colour in enumerate(palette)}
+    fields["c"] = [index[c] for c in classes.colours]
+    # pydeck sends a string accessor as a deck.gl JSON expression ("@@=..."): here the
+    # palette indexed by the area's "c".
+    fill = f"{json.dumps([hex_to_rgb(c) for c in palette], separators=(',', ':'))}[c]"
     merged = shapes[["code", "geometry"]].merge(fields, on="code", how="inner",
                                                 validate="one_to_one")
     view = view_state(tuple(lads.total_bounds), width=width)
     decimals = linework.decimals_for(view.zoom)  # a tenth of a pixel: 4 for a region, 3 nationally
     layers = []
-    no_data = merged["v"] == "no data"
+    no_data = merged["v" if "v" in merged else "r"] == "no data"
     if not fine and no_data.sum() > MERGE_NO_DATA_OVER:
         # On a national map most areas may have no data (a partner covers one region).
         # Drawn as one merged shape they cost a few thousand vertices, not a quarter
@@ -264,7 +301,7 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
     records = merged.drop(columns="geometry").to_dict("records")
     data = [{**records[i], "p": ring} for ring, i in zip(rings, part_of, strict=True)]
     layers.append(pdk.Layer(
-        "PolygonLayer", data=data, id=AREA_LAYER, get_polygon="p", get_fill_color="c",
+        "PolygonLayer", data=data, id=AREA_LAYER, get_polygon="p", get_fill_color=fill,
         stroked=False,
         # Highlighting redraws the whole layer on every hover: cheap for a region,
         # not for 35,000 national polygons on a machine without a GPU.
@@ -273,9 +310,6 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
     layers.extend(overlay_layers(
         view.zoom, edges=shared_edges(geoms, decimals) if fine and outlines and not gaps
         else None, edge_colour=edge_colour, lads=lads, names=fine))
-    html = tooltip_html or ("<b>{name}</b> <span style='opacity:.7'>{code}</span><br/>"
-                            "Value: {v}<br/>Rate per 1,000: {r}<br/>"
-                            f"Rank ({measure_label}, {ranked}): " + "{k}")
     tooltip = {"html": html,
                "style": {"backgroundColor": "#222", "color": "white", "fontSize": "13px"}}
     return LeanDeck(layers=layers, initial_view_state=view,

@@ -174,6 +174,46 @@ def test_tooltip_shows_name_code_value_rate_and_rank(deck):
     assert all(k in d._tooltip["html"] for k in ("{name}", "{code}", "{v}", "{r}", "{k}"))
 
 
+def test_each_area_carries_its_colour_as_an_index_into_one_palette(deck):
+    d, view, classes = deck
+    areas = json.loads(d.to_json())["layers"][0]
+    expression = areas["getFillColor"]
+    assert expression.startswith("@@=[[") and expression.endswith("][c]")
+    palette = json.loads(expression[len("@@="):-len("[c]")])
+    colour = dict(zip(view["area_code"], classes.colours, strict=True))
+    assert all(palette[o["c"]] == classify.hex_to_rgb(colour[o["code"]]) for o in areas["data"])
+    assert len(palette) == len(set(classes.colours))
+
+
+def test_a_rate_no_area_has_is_left_out_of_the_tooltip(store, regions):
+    imd, view, _ = map_of(store, regions["avon_and_somerset"], ViewFilter(
+        "avon_and_somerset", "lsoa", "imd2019_rank", "2019", "2019", "count"))
+    assert view["rate_per_1000"].isna().all() and view["value"].notna().any()
+    areas = json.loads(imd.to_json())["layers"][0]
+    assert "r" not in areas["data"][0] and "Rate per 1,000" not in imd._tooltip["html"]
+    assert "{v}" in imd._tooltip["html"] and "{k}" in imd._tooltip["html"]
+
+
+def test_a_national_tooltip_sends_only_the_figure_the_colours_show(store, regions):
+    region = regions["england_and_wales"]
+    imd, view, _ = map_of(store, region, ViewFilter(
+        "england_and_wales", "lsoa", "imd2019_rank", "2019", "2019", "count"))
+    areas = next(la for la in json.loads(imd.to_json())["layers"] if la["id"] == "areas")
+    assert {tuple(sorted(o)) for o in areas["data"]} == {("c", "code", "name", "p", "v")}
+    assert "{v}" in imd._tooltip["html"] and "Click the area" in imd._tooltip["html"]
+    row = view.dropna(subset=["value"]).iloc[0]
+    obj = next(o for o in areas["data"] if o["code"] == row["area_code"])
+    assert obj["v"] == f"{row['value']:,.0f}"
+    # The rest is in the figures a click shows beside the map.
+    figures = maps.area_figures(view, row["area_code"], "rank")
+    assert figures["k"].endswith(f"of {int(view['rank'].notna().sum())}")
+    rate, _, _ = map_of(store, region, ViewFilter(
+        "england_and_wales", "lsoa", "crime_all", "2022-03", "2022-03", "rate"))
+    areas = next(la for la in json.loads(rate.to_json())["layers"] if la["id"] == "areas")
+    assert {tuple(sorted(o)) for o in areas["data"]} == {("c", "code", "name", "p", "r")}
+    assert "Rate per 1,000: {r}" in rate._tooltip["html"]
+
+
 def test_legend_html_lists_each_class():
     entries = [classify.LegendEntry("#ffffb2", "0 – 5", 3),
                classify.LegendEntry(classify.NO_DATA, "No data", 1)]
