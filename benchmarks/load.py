@@ -3,10 +3,11 @@
 Each session is a real Streamlit websocket client. It speaks the app's own
 protocol (protobuf BackMsg and ForwardMsg on ``/_stcore/stream``) the way a
 browser does, without drawing anything, so the figures are the server's. A
-session signs in through the Sign in page's form (a councillor or a police
-planner), then walks its journey: Map, Hotspots, Ward profile, Export. The time
-of a page is from asking for it (``rerun_script``) to the server's
-``script_finished``.
+session signs in through the Sign in page's form, with an account of its own (half
+are councillors, half police planners), then walks its journey: Map, Hotspots, Ward
+profile, Export. The time of a page is from asking for it (``rerun_script``) to the
+server's ``script_finished``. A page that shows an error is counted, and its session
+goes on; the table lists how many did.
 
 The runs, each against K = 1 measured in the same run:
 
@@ -98,6 +99,8 @@ class Session:
         self.texts: list[str] = []
         self.cookies: dict[str, str] = {}
         self.replica = ""  # the upstream the proxy chose (benchmark proxies say it)
+        # Errors the pages showed; None: raise at the first (a page must not fail).
+        self.errors: list[str] | None = None
 
     def _http(self, path: str) -> None:
         """One HTTP request with the session's cookies, keeping those it is given;
@@ -165,7 +168,9 @@ class Session:
         elif kind == "alert":
             self.texts.append(el.alert.body)
         elif kind == "exception":
-            raise RuntimeError(f"the page raised: {el.exception.message}")
+            if self.errors is None:
+                raise RuntimeError(f"the page raised: {el.exception.message}")
+            self.errors.append(el.exception.message)
 
     async def sign_in(self, name: str) -> None:
         from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -216,18 +221,21 @@ def pause(think: float) -> float:
     return random.uniform(0.5 * think, 1.5 * think) if think else 0.0
 
 
-async def journey(base: str, role: str, rounds: int, times: dict[str, list[float]],
-                  think: float = 0.0, moves: list | None = None) -> None:
+async def journey(base: str, role: str, i: int, rounds: int, times: dict[str, list[float]],
+                  think: float = 0.0, moves: list | None = None,
+                  errors: dict[str, list[str]] | None = None) -> None:
     await asyncio.sleep(random.uniform(0, think))  # people do not all arrive at once
     s = Session(base)
     await s.open()
     try:
-        await s.sign_in(PEOPLE[role][0])
+        await s.sign_in(account(role, i))
         if moves is not None:
             await s.keep()
         for n in range(rounds):
             for page, query in JOURNEYS[role]:
                 await asyncio.sleep(pause(think))
+                if errors is not None:
+                    s.errors = errors[page]  # counted, and the journey goes on
                 times[page].append(await s.run(page, query))
             if moves is not None and n == 0:
                 moves.append(await s.move())
@@ -239,18 +247,31 @@ async def load(base: str, k: int, rounds: int, think: float = 0.0,
                moves: list | None = None) -> dict[str, list[float]]:
     """K sessions at once, half councillors and half planners."""
     times: dict[str, list[float]] = {p: [] for p in PAGES}
+    errors: dict[str, list[str]] = {p: [] for p in PAGES}
     roles = ["councillor" if i % 2 == 0 else "planner" for i in range(k)]
-    await asyncio.gather(*(journey(base, r, rounds, times, think, moves) for r in roles))
+    await asyncio.gather(*(journey(base, r, i // 2, rounds, times, think, moves, errors)
+                           for i, r in enumerate(roles)))
+    times["errors"] = [f"{p}: {e}" for p in PAGES for e in errors[p]]
     return times
 
 
-def accounts(governance) -> None:
+def account(role: str, i: int) -> str:
+    """The account of the ``i``-th session of a role. Each person has their own:
+    sign-in counts every attempt per name and address before checking it, so a score
+    of sessions signing in at once as one name from one address would be paused."""
+    return PEOPLE[role][0] if i == 0 else f"{PEOPLE[role][0]}_{i}"
+
+
+def accounts(governance, n: int = 1) -> None:
+    """Accounts for ``n`` sessions of each role."""
     from dashboard.access import OPERATOR
     from dashboard.access import accounts as acc
     have = set(acc.users(governance)["name"])
-    for name, role, org in PEOPLE.values():
-        if name not in have:
-            acc.add_user(name, role, org, PASSWORD, by=OPERATOR, path=governance)
+    for role, (_, kind, org) in PEOPLE.items():
+        for i in range(n):
+            if account(role, i) not in have:
+                acc.add_user(account(role, i), kind, org, PASSWORD, by=OPERATOR,
+                             path=governance)
 
 
 def report(label: str, ks: list[int], rounds: int, base: str, think: float = 0.0,
@@ -262,7 +283,8 @@ def report(label: str, ks: list[int], rounds: int, base: str, think: float = 0.0
         moves: list | None = [] if move else None
         times = asyncio.run(load(base, k, rounds, think, moves))
         out[k] = {p: (np.percentile(v, 50), np.percentile(v, 95), len(v))
-                  for p, v in times.items()}
+                  for p, v in times.items() if p in PAGES}
+        out[k]["errors"] = times["errors"]
         if moves is not None:
             out[k]["moved"] = (sum(m for m, _ in moves),
                                sum(kept for m, kept in moves if m), len(moves))
@@ -286,6 +308,11 @@ def show(label: str, res: dict, map_target: float = 1.5) -> None:
     within = [k for k in ks if res[k]["map"][1] <= map_target]
     print(f"largest K with the map's p95 <= {map_target:g} s: "
           + (str(max(within)) if within else f"none of {ks}"))
+    for k in ks:
+        if res[k]["errors"]:
+            first = res[k]["errors"][0]
+            print(f"K = {k}: {len(res[k]['errors'])} page runs showed an error, e.g. "
+                  f"{first[:160]}")
     for k in ks:
         if "moved" in res[k]:
             moved, kept, n = res[k]["moved"]
@@ -364,7 +391,7 @@ def main() -> int:
         stack.callback(lambda: [s.stop() for s in servers])
         if "duckdb" in backends:
             gov = tmp / "governance.sqlite"
-            accounts(gov)
+            accounts(gov, (max(ks) + 1) // 2)
             env = _env("ODA_GOVERNANCE", str(gov), "ODA_DATABASE_URL")
             results["DuckDB, one app"] = _single("duckdb", env, tmp, servers, ks, args.rounds,
                                                  args.think)
@@ -373,7 +400,7 @@ def main() -> int:
             url = cluster.url()
             from loaders.build import build
             build(url, log=lambda _line: None)
-            accounts(url)
+            accounts(url, (max(ks) + 1) // 2)
             env = _env("ODA_DATABASE_URL", url, "ODA_GOVERNANCE")
             if not args.replicas_only:
                 results["PostgreSQL, one app"] = _single("postgres", env, tmp, servers, ks,
