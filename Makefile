@@ -73,9 +73,12 @@ run-postgres: store postgres
 	  $(PY) -m loaders build && $(VENV)/bin/streamlit run serve.py \
 	  --server.address 127.0.0.1 --server.port 8501'
 
+# Two test processes, each taking whole test files (--dist loadfile): a file's app
+# server, Chromium or store copy is then built once, not once per process that runs
+# one of its tests. The slowest 15 tests are listed at the end.
 test: store chromium node postgres
 	$(VENV)/bin/ruff check .
-	$(PY) -m deploy.pgcluster run -- $(PY) -m pytest -n 2 --dist loadgroup -q
+	$(PY) -m deploy.pgcluster run -- $(PY) -m pytest -n 2 --dist loadfile -q --durations=15
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -228,7 +228,15 @@ async def journey(base: str, role: str, i: int, rounds: int, times: dict[str, li
     s = Session(base)
     await s.open()
     try:
-        await s.sign_in(account(role, i))
+        if errors is not None:
+            s.errors = errors["sign in"]
+            try:
+                await s.sign_in(account(role, i))
+            except RuntimeError as err:  # counted: this person could not start
+                errors["sign in"].append(str(err))
+                return
+        else:
+            await s.sign_in(account(role, i))
         if moves is not None:
             await s.keep()
         for n in range(rounds):
@@ -247,11 +255,11 @@ async def load(base: str, k: int, rounds: int, think: float = 0.0,
                moves: list | None = None) -> dict[str, list[float]]:
     """K sessions at once, half councillors and half planners."""
     times: dict[str, list[float]] = {p: [] for p in PAGES}
-    errors: dict[str, list[str]] = {p: [] for p in PAGES}
+    errors: dict[str, list[str]] = {p: [] for p in ["sign in", *PAGES]}
     roles = ["councillor" if i % 2 == 0 else "planner" for i in range(k)]
     await asyncio.gather(*(journey(base, r, i // 2, rounds, times, think, moves, errors)
                            for i, r in enumerate(roles)))
-    times["errors"] = [f"{p}: {e}" for p in PAGES for e in errors[p]]
+    times["errors"] = [f"{p}: {e}" for p, errs in errors.items() for e in errs]
     return times
 
 
@@ -310,9 +318,11 @@ def show(label: str, res: dict, map_target: float = 1.5) -> None:
           + (str(max(within)) if within else f"none of {ks}"))
     for k in ks:
         if res[k]["errors"]:
-            first = res[k]["errors"][0]
-            print(f"K = {k}: {len(res[k]['errors'])} page runs showed an error, e.g. "
-                  f"{first[:160]}")
+            kinds = {}
+            for e in res[k]["errors"]:
+                kinds[e.split(":")[0]] = kinds.get(e.split(":")[0], 0) + 1
+            print(f"K = {k}: errors " + ", ".join(f"{p} {n}" for p, n in kinds.items())
+                  + f"; e.g. {res[k]['errors'][0][:160]}")
     for k in ks:
         if "moved" in res[k]:
             moved, kept, n = res[k]["moved"]

@@ -11,7 +11,7 @@ from tests.browser.conftest import SHOTS
 from tests.browser.test_map_in_chromium import serve
 from tests.conftest import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 CRAFTED = ("/map?region=avon_and_somerset&level=lsoa&indicator=test_in"
            "&period=2022-01:2022-03&measure=count")
 

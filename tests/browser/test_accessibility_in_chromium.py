@@ -13,7 +13,7 @@ from tests.browser.conftest import SHOTS
 from tests.browser.test_map_in_chromium import serve
 from tests.conftest import REPO
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import SHOTS
 from tests.browser.test_map_in_chromium import serve
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 FOCUSED = """() => {
   const e = document.activeElement;

@@ -28,7 +28,7 @@ from tests.conftest import PASSWORD, REPO
 HOTSPOTS = ("{server}/hotspots?region=avon_and_somerset&level=ward&indicator=crime_all"
             "&period=2022-01:2022-11&measure=count")
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 
 def _free_port() -> int:

@@ -16,7 +16,7 @@ from tests.browser.conftest import SHOTS
 from tests.browser.test_map_in_chromium import serve
 from tests.conftest import REPO
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 # Records every link the page ever shows, from before the app's first script runs.
 WATCH = """

@@ -17,7 +17,6 @@ from dashboard.geography.regions import get_region
 from dashboard.views import export
 from store import Store
 
-pytestmark = pytest.mark.xdist_group("hotspots")  # one worker compiles esda's kernels
 REGION = get_region("avon_and_somerset")
 INDICATORS = [("crime_all", "2022-01", "2022-11"),
               ("crime_violence_and_sexual_offences", "2022-06", "2022-08"),

@@ -4,14 +4,11 @@ when the id is close to a loaded one)."""
 
 from __future__ import annotations
 
-import pytest
-
 from dashboard import access
 from dashboard.access import Viewer, agreements
 from store import Store
 from tests.pages.conftest import app
 
-pytestmark = pytest.mark.xdist_group("apptest")
 ADMIN = Viewer("t_admin", "administrator")
 
 

@@ -9,7 +9,6 @@ import pytest
 
 from tests.pages.conftest import app
 
-pytestmark = pytest.mark.xdist_group("apptest")
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "partner"
 
 

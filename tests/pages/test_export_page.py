@@ -1,10 +1,7 @@
 """Export page: the current view in each format, its metadata, a share link, bad links."""
 
-import pytest
 
 from tests.pages.conftest import app
-
-pytestmark = pytest.mark.xdist_group("apptest")
 
 
 def test_default_export_is_the_current_view_as_csv_with_metadata():

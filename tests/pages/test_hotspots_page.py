@@ -2,12 +2,8 @@
 
 import json
 
-import pytest
-
 from tests.dashboard.analysis.test_backtest import markup_left
 from tests.pages.conftest import app
-
-pytestmark = pytest.mark.xdist_group("apptest")
 
 
 def deck(at):

@@ -2,11 +2,7 @@
 
 import json
 
-import pytest
-
 from tests.pages.conftest import app
-
-pytestmark = pytest.mark.xdist_group("apptest")
 
 
 def deck(at):

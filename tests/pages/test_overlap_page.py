@@ -2,11 +2,7 @@
 
 import json
 
-import pytest
-
 from tests.pages.conftest import app
-
-pytestmark = pytest.mark.xdist_group("apptest")
 
 
 def test_overlap_and_index_tabs_draw_with_legends_tables_and_a_chart():

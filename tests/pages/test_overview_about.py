@@ -1,10 +1,7 @@
 """Overview and About pages: headline figures, top areas, freshness, sources and attribution."""
 
-import pytest
 
 from tests.pages.conftest import app
-
-pytestmark = pytest.mark.xdist_group("apptest")
 
 
 def test_overview_shows_headlines_per_partner_top_ten_and_freshness(store, regions):

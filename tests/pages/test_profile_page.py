@@ -1,10 +1,7 @@
 """Ward profile page: find a ward by name, postcode or link; every indicator, ranked."""
 
-import pytest
 
 from tests.pages.conftest import app
-
-pytestmark = pytest.mark.xdist_group("apptest")
 
 
 def test_without_a_ward_the_page_says_how_to_choose_one():

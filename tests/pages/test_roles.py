@@ -8,7 +8,6 @@ import pytest
 
 from tests.pages.conftest import PAGES, app
 
-pytestmark = pytest.mark.xdist_group("apptest")
 TITLES = {"test_in": "Test: shared indicator", "test_out": "Test: unshared indicator",
           "test_gone": "Test: expired indicator"}
 # Which partner indicators each role sees anywhere (see tests/dashboard/access/test_access.py).

@@ -8,7 +8,6 @@ from tests.pages.conftest import PAGES
 FILES = ["streamlit_app.py"] + [f"pages/{p}" for p in PAGES]
 
 
-@pytest.mark.xdist_group("apptest")
 @pytest.mark.parametrize("region", list(load_regions()))
 @pytest.mark.parametrize("path", FILES)
 def test_page_runs_for_every_region(run_page, path, region):

@@ -14,7 +14,6 @@ from loaders.ingest import ingest
 from store import PARTNER_TABLES
 from tests.pages.conftest import app
 
-pytestmark = pytest.mark.xdist_group("apptest")
 YEARS = ["2019", "2020", "2021", "2022", "2023"]
 
 

@@ -73,7 +73,6 @@ def test_category_refuses_a_month_both_hot_and_cold():
         emerging.category(flags(3), flags(3), FLAT)
 
 
-@pytest.mark.xdist_group("hotspots")
 def test_emerging_cli_writes_a_category_per_ward(tmp_path, store, regions):
     out = tmp_path / "emerging.csv"
     done = run("emerging", "--region", "avon_and_somerset", "--level", "ward",

@@ -13,8 +13,7 @@ from dashboard.analysis.hotspots import COLD, HOT, LISA, NO_DATA, NO_NEIGHBOURS,
 from dashboard.filters import ViewFilter
 from dashboard.geography import weights
 
-pytestmark = [pytest.mark.xdist_group("hotspots"),  # one worker compiles esda's kernels
-              pytest.mark.backends]
+pytestmark = pytest.mark.backends
 
 
 def grid(rows: int, cols: int, *, gap: tuple[int, int] | None = None) -> gpd.GeoDataFrame:

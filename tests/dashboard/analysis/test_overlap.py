@@ -21,7 +21,6 @@ def avon(store, regions):
     return store, region, flt, weights.region_graph(store, region, "ward")
 
 
-@pytest.mark.xdist_group("hotspots")
 def test_overlap_counts_partners_whose_hot_spots_of_need_coincide(avon):
     store, region, flt, graph = avon
     ids = ["crime_all", "crime_burglary", "homelessness", "imd2019_rank"]

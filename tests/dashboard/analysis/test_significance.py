@@ -17,8 +17,6 @@ from dashboard.geography import weights
 from dashboard.views import contrast, maps
 from tests.dashboard.analysis.test_hotspots import textbook_gi_star
 
-pytestmark = pytest.mark.xdist_group("hotspots")  # one worker compiles esda's kernels
-
 P_GI, P_LISA, Q = "p_normal", "p_permutation", "q_fdr"
 HOTWELLS = "E05010905"  # Hotwells and Harbourside, Bristol
 

@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pandas as pd
-import pytest
 
 from dashboard import measures
 from dashboard.access import OPERATOR
@@ -49,7 +48,6 @@ def test_unknown_region_is_named(tmp_path):
     assert done.returncode == 2 and "'narnia' is not a region preset" in done.stderr
 
 
-@pytest.mark.xdist_group("hotspots")
 def test_hotspots_writes_one_row_per_area_as_the_model_does(tmp_path, store, regions):
     from dashboard.analysis import hotspot_views, hotspots
     out = tmp_path / "hot.csv"

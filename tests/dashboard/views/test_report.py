@@ -17,7 +17,6 @@ from dashboard.analysis import profile
 from dashboard.filters import ViewFilter
 from tests.conftest import REPO
 
-pytestmark = pytest.mark.xdist_group("browser")  # Chromium prints the PDF
 WARD = "E05010892"  # Central, Bristol
 
 
