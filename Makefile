@@ -75,10 +75,12 @@ run-postgres: store postgres
 
 # Two test processes, each taking whole test files (--dist loadfile): a file's app
 # server, Chromium or store copy is then built once, not once per process that runs
-# one of its tests. The slowest 15 tests are listed at the end.
+# one of its tests. Files go out in the order collected, the slowest first
+# (tests/conftest.py, SLOW_FILES). The slowest 15 tests are listed at the end.
 test: store chromium node postgres
 	$(VENV)/bin/ruff check .
-	$(PY) -m deploy.pgcluster run -- $(PY) -m pytest -n 2 --dist loadfile -q --durations=15
+	$(PY) -m deploy.pgcluster run -- $(PY) -m pytest -n 2 --dist loadfile \
+	  --no-loadscope-reorder -q --durations=15
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -50,6 +50,35 @@ def pytest_generate_tests(metafunc):
             metafunc.parametrize(name, BACKENDS, indirect=True, scope="session")
 
 
+# The test files that take longest (seconds in a full run, both processes together),
+# first: ``make test`` hands whole files to its two processes in the order collected
+# (--dist loadfile --no-loadscope-reorder), so a long file started last would leave
+# one process running it alone at the end.
+SLOW_FILES = (
+    "browser/test_accessibility_in_chromium.py",  # 190
+    "dashboard/measures/test_disclosure.py",  # 143
+    "loaders/test_postgres.py",  # 212; third, once the PostgreSQL template is published
+    "pages/test_smoke.py",  # 120
+    "dashboard/analysis/test_hotspots.py",  # 116
+    "dashboard/access/test_access.py",  # 91
+    "loaders/test_ingest.py",  # 90
+    "browser/test_map_in_chromium.py",  # 76
+    "browser/test_session_in_chromium.py",  # 62
+    "pages/test_roles.py",  # 62
+    "browser/test_menu_in_chromium.py",  # 59
+    "browser/test_keyboard_journey.py",  # 57
+    "dashboard/analysis/test_backtest.py",  # 56
+    "loaders/test_cross_classified.py",  # 52
+    "browser/test_access_in_chromium.py",  # 49
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The slowest files first (:data:`SLOW_FILES`), the rest as collected."""
+    first = {f"tests/{name}": i for i, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: first.get(item.nodeid.split("::")[0], len(first)))
+
+
 def pytest_sessionstart(session):
     """Publish the store into the throwaway PostgreSQL template in the background, in
     the main process, while the test processes start and run the DuckDB tests: a test
