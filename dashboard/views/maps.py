@@ -266,14 +266,7 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
                                         ranked=ranked)
     else:
         fields = fields.copy()
-    # Each area carries the index of its colour, not the colour: on a national map
-    # that is a digit instead of "[255,255,178]" for each of 35,000 areas.
-    palette = list(dict.fromkeys(classes.colours))
-    index = {colour: i for i, colour in enumerate(palette)}
-    fields["c"] = [index[c] for c in classes.colours]
-    # pydeck sends a string accessor as a deck.gl JSON expression ("@@=..."): here the
-    # palette indexed by the area's "c".
-    fill = f"{json.dumps([hex_to_rgb(c) for c in palette], separators=(',', ':'))}[c]"
+    fields["c"] = [hex_to_rgb(c) for c in classes.colours]
     merged = shapes[["code", "geometry"]].merge(fields, on="code", how="inner",
                                                 validate="one_to_one")
     view = view_state(tuple(lads.total_bounds), width=width)
@@ -301,7 +294,7 @@ def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Class
     records = merged.drop(columns="geometry").to_dict("records")
     data = [{**records[i], "p": ring} for ring, i in zip(rings, part_of, strict=True)]
     layers.append(pdk.Layer(
-        "PolygonLayer", data=data, id=AREA_LAYER, get_polygon="p", get_fill_color=fill,
+        "PolygonLayer", data=data, id=AREA_LAYER, get_polygon="p", get_fill_color="c",
         stroked=False,
         # Highlighting redraws the whole layer on every hover: cheap for a region,
         # not for 35,000 national polygons on a machine without a GPU.

@@ -174,17 +174,6 @@ def test_tooltip_shows_name_code_value_rate_and_rank(deck):
     assert all(k in d._tooltip["html"] for k in ("{name}", "{code}", "{v}", "{r}", "{k}"))
 
 
-def test_each_area_carries_its_colour_as_an_index_into_one_palette(deck):
-    d, view, classes = deck
-    areas = json.loads(d.to_json())["layers"][0]
-    expression = areas["getFillColor"]
-    assert expression.startswith("@@=[[") and expression.endswith("][c]")
-    palette = json.loads(expression[len("@@="):-len("[c]")])
-    colour = dict(zip(view["area_code"], classes.colours, strict=True))
-    assert all(palette[o["c"]] == classify.hex_to_rgb(colour[o["code"]]) for o in areas["data"])
-    assert len(palette) == len(set(classes.colours))
-
-
 def test_a_rate_no_area_has_is_left_out_of_the_tooltip(store, regions):
     imd, view, _ = map_of(store, regions["avon_and_somerset"], ViewFilter(
         "avon_and_somerset", "lsoa", "imd2019_rank", "2019", "2019", "count"))
