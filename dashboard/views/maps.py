@@ -147,9 +147,10 @@ def _fmt(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
-def _tooltip_fields(view: pd.DataFrame, unit: str) -> pd.DataFrame:
+def _tooltip_fields(view: pd.DataFrame, unit: str, ranked_of: int | None = None
+                    ) -> pd.DataFrame:
     digits = 0 if unit in ("count", "rank") else 2
-    n = int(view["rank"].notna().sum())
+    n = int(view["rank"].notna().sum()) if ranked_of is None else ranked_of
     out = pd.DataFrame({
         "code": view["area_code"].values,
         "name": view["area_name"].values,
@@ -214,9 +215,11 @@ def _default_tooltip(view: pd.DataFrame, unit: str, *, fine: bool, measure_label
 
 def area_figures(view: pd.DataFrame, code: str, unit: str) -> dict | None:
     """The tooltip figures of one area (``name, code, v, r, k``), or None if absent."""
-    fields = _tooltip_fields(view, unit)
-    match = fields[fields["code"] == code]
-    return None if match.empty else match.iloc[0].to_dict()
+    # Only the clicked area is formatted (a national view has 35,000), ranked among all.
+    row = view[view["area_code"] == code]
+    if row.empty:
+        return None
+    return _tooltip_fields(row, unit, int(view["rank"].notna().sum())).iloc[0].to_dict()
 
 
 def choropleth_deck(shapes: gpd.GeoDataFrame, view: pd.DataFrame, classes: Classification,
