@@ -15,6 +15,7 @@ def run() -> None:
         st.Page("pages/hotspots.py", title="Hotspots"),
         st.Page("pages/profile.py", title="Ward profile"),
         st.Page("pages/overlap.py", title="Multi-agency overlap"),
+        st.Page("pages/interventions.py", title="Interventions"),
         st.Page("pages/export.py", title="Export"),
         st.Page("pages/data.py", title="Partner data"),
         st.Page("pages/about.py", title="About the data"),

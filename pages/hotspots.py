@@ -3,9 +3,10 @@
 import streamlit as st
 
 from dashboard import LoaderError, measures
-from dashboard.analysis import backtest, emerging, hotspots
+from dashboard.analysis import backtest, coordination, emerging, hotspots
 from dashboard.measures import hexes
 from dashboard.ui import cached, controls, links, session, state, widgets
+from dashboard.ui import interventions as acting
 from dashboard.views import charts, export, maps
 
 widgets.page_setup()
@@ -94,6 +95,13 @@ for note in ("conversion", "partial"):
     if result.attrs.get(note):
         st.caption(result.attrs[note])
 
+live, covered = acting.live_in(view, v)
+show_acting = st.toggle(f"Show interventions live in these months ({len(live)})",
+                        value=bool(len(live)), disabled=not len(live), key="hot_acting",
+                        help="Outline the areas of the interventions shared with you that "
+                        "were live at any time in the period.")
+if show_acting:
+    deck = acting.overlay(deck, view, v, covered)
 left, right = st.columns([5, 1])
 with left:
     links.clickable_map(deck, "hot_deck", 600, view)
@@ -103,6 +111,8 @@ with right:
         st.caption("Hot spots only: cold spots are drawn as not significant.")
     st.caption(f"{len(result):,} {noun}. Black lines are district boundaries. "
                "Hover an area for its figures.")
+    if show_acting:
+        st.html(maps.FOOTPRINT_LEGEND)
 
 if mode == "emerging":
     table = emerging.with_pattern(shown).drop(columns=["lad_code"])
@@ -136,6 +146,24 @@ else:
         "significant": st.column_config.CheckboxColumn(
             "significant at 95 %", help="q (or p, uncorrected) at 0.05 or less."),
         "rate_per_1000": st.column_config.NumberColumn("rate per 1,000", format="%.2f")})
+if mode == "hotspots" and not resolution and not table.empty:
+    marked = coordination.served(result, live, acting.lookup(view.region, view.vintage, v),
+                                 view.level)
+    gaps = marked[marked["served_by"] == ""]
+    st.subheader("Unserved need")
+    if marked.empty:
+        st.caption("No significant hot spot to serve.")
+    elif gaps.empty:
+        st.success(f"Every one of the {len(marked)} significant hot spots has a live "
+                   "intervention shared with you.", icon=":material/check:")
+    else:
+        st.markdown(f"**{len(gaps)} of {len(marked)} significant hot spots have no live "
+                    "intervention shared with you in these months.**")
+        st.dataframe(marked.sort_values("served_by"), hide_index=True, width="stretch",
+                     column_config={"served_by": st.column_config.TextColumn(
+                         "live interventions", help="Blank: none covers any part of it.")})
+    if show_acting:
+        st.dataframe(acting.numbered_table(live), hide_index=True, width="stretch")
 level = f"h3r{resolution}" if resolution else view.level
 name = f"{mode}_{view.indicator}_{level}_{view.period}".replace(":", "_")
 st.download_button("Download every area (CSV)",

@@ -6,6 +6,7 @@ from dashboard import LoaderError, measures
 from dashboard.filters import search_areas
 from dashboard.measures import rates
 from dashboard.ui import cached, controls, links, session, state, widgets
+from dashboard.ui import interventions as acting
 from dashboard.views import charts, export, maps
 
 FIND_LIMIT = 5000
@@ -39,6 +40,13 @@ if covers:
     st.caption(covers)
 
 noun = "LSOAs" if view.level == "lsoa" else "wards"
+live, covered = acting.live_in(view, v)
+show_acting = st.toggle(f"Show interventions live in these months ({len(live)})",
+                        value=bool(len(live)), disabled=not len(live), key="map_acting",
+                        help="Outline the areas of the interventions shared with you that "
+                        "were live at any time in the period, over the need beneath them.")
+if show_acting:
+    deck = acting.overlay(deck, view, v, covered)
 
 
 @st.fragment
@@ -70,6 +78,8 @@ def map_and_selection() -> None:
                 "values). " if meta["polarity"] in rates.JUDGED else
                 "darker is higher; this indicator has no better or worse. ")
                 + "Black lines are district boundaries.")
+        if show_acting:
+            st.html(maps.FOOTPRINT_LEGEND)
 
     clicked = (event.selection.objects.get(maps.AREA_LAYER) or [None])[0] if event else None
     national = len(data) > FIND_LIMIT
@@ -110,6 +120,10 @@ def map_and_selection() -> None:
 
 
 map_and_selection()
+
+if show_acting:
+    st.subheader("Interventions on the map")
+    st.dataframe(acting.numbered_table(live), hide_index=True, width="stretch")
 
 st.subheader("Ranking")
 top = measures.most_need(data, 15)

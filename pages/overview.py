@@ -3,8 +3,11 @@
 import altair as alt
 import streamlit as st
 
+from dashboard import LoaderError
+from dashboard.analysis import coordination, hotspots
 from dashboard.measures.catalogue import MAPPABLE
 from dashboard.ui import cached, controls, session, state, widgets
+from dashboard.ui import interventions as acting
 from dashboard.views import charts
 
 widgets.page_setup()
@@ -38,6 +41,32 @@ for partner, group in summary.groupby("partner", sort=False):
                 f" Against the same months a year before: rate ratio {row['rate_ratio']:.2f} "
                 f"(95% CI {row['rate_ratio_lower_95']:.2f} to "
                 f"{row['rate_ratio_upper_95']:.2f})." if change else ""), border=True)
+
+st.subheader("Who is acting where")
+acting_now = acting.register(view.region)
+need = view.with_(indicator="crime_all", level="ward", period_start=start, period_end=end)
+try:
+    hot = cached.hotspot_result(need, hotspots.Settings(), v)
+except LoaderError:
+    hot = None
+card = coordination.summary(acting_now, hot, acting.lookup(view.region, view.vintage, v),
+                            "ward", start, end)
+cols = st.columns(4)
+cols[0].metric("Interventions live", f"{card['live']:,}", border=True,
+               help=f"Shared with you and live at any time from {start} to {end}.")
+cols[1].metric("Agencies acting", f"{card['agencies']:,}", border=True,
+               help=f"{card['lsoas']:,} LSOAs are covered by at least one.")
+if "unserved" in card:
+    cols[2].metric("Crime hot spots with none", f"{card['unserved']} of {card['hot_spots']}",
+                   border=True, help="Wards that are significant Gi* hot spots of all crime "
+                   "in these months (95 % or more, false discovery rate controlled) with no "
+                   "live intervention shared with you. The Hotspots page lists them.")
+cols[3].metric("Wards with two or more agencies", f"{card['overlap_areas']:,}", border=True,
+               help="Where agencies act in the same wards in the same months: the "
+               "Interventions page lists them.")
+if not card["live"]:
+    st.caption("No intervention shared with you is live in these months. Partners record "
+               "theirs on the Interventions page.")
 
 if not monthly.empty:
     st.subheader("Month by month")

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from dashboard import LoaderError
-from dashboard.analysis import profile
+from dashboard.analysis import coordination, profile
 from dashboard.ui import cached, controls, session, state, widgets
+from dashboard.ui import interventions as acting
 from dashboard.views import charts
 
 widgets.page_setup()
@@ -70,6 +71,23 @@ with left:
 with right:
     st.altair_chart(charts.profile_chart(table, name, profile.district_of(table)),
                     width="stretch")
+
+st.subheader("What is live in this ward")
+acting_here = coordination.in_ward(
+    coordination.live(acting.register(view.region), flt.period_start, flt.period_end),
+    chosen, acting.lookup(view.region, view.vintage, v))
+if acting_here.empty:
+    st.caption(f"No intervention shared with you was live in {name} between "
+               f"{flt.period_start} and {flt.period_end}. Partners record theirs on the "
+               "Interventions page.")
+else:
+    st.dataframe(acting_here.assign(
+        covers=[f"{n} of {w} LSOAs" for n, w in zip(acting_here["lsoas"],
+                                                    acting_here["ward_lsoas"], strict=True)],
+        to=acting_here["end_month"].fillna("open"))[
+        ["title", "agency", "kind", "start_month", "to", "covers", "contact"]],
+        hide_index=True, width="stretch", column_config={
+            "start_month": "from", "kind": "type"})
 
 st.subheader("Every indicator")
 shown = profile.display_table(table)

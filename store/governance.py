@@ -62,6 +62,16 @@ CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, name TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS sign_in_attempts (name TEXT NOT NULL, client TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0, locks INTEGER NOT NULL DEFAULT 0,
     locked_until TEXT, last_at TEXT, PRIMARY KEY (name, client));
+CREATE TABLE IF NOT EXISTS interventions (id TEXT PRIMARY KEY, title TEXT NOT NULL,
+    agency TEXT NOT NULL, region TEXT NOT NULL, kind TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    start_month TEXT NOT NULL, end_month TEXT, dose DOUBLE PRECISION, dose_unit TEXT,
+    indicators TEXT NOT NULL, problem TEXT NOT NULL DEFAULT '', cost DOUBLE PRECISION,
+    contact TEXT NOT NULL DEFAULT '', status TEXT NOT NULL,
+    visibility TEXT NOT NULL DEFAULT 'partners', agreement TEXT, areas_from TEXT,
+    created_at TEXT, created_by TEXT, updated_at TEXT, updated_by TEXT);
+CREATE TABLE IF NOT EXISTS intervention_areas (intervention TEXT NOT NULL,
+    geography TEXT NOT NULL, code TEXT NOT NULL, PRIMARY KEY (intervention, code));
 """
 DDL = "PRAGMA journal_mode = WAL;\n" + TABLES
 # PostgreSQL: the same tables in their own schema, and the roles the policies read.

@@ -56,6 +56,7 @@ def pytest_generate_tests(metafunc):
 # one process running it alone at the end.
 SLOW_FILES = (
     "browser/test_accessibility_in_chromium.py",  # 190
+    "dashboard/analysis/test_evaluation.py",  # 150
     "dashboard/measures/test_disclosure.py",  # 143
     "loaders/test_postgres.py",  # 212; third, once the PostgreSQL template is published
     "pages/test_smoke.py",  # 120
@@ -65,6 +66,7 @@ SLOW_FILES = (
     "browser/test_map_in_chromium.py",  # 76
     "browser/test_session_in_chromium.py",  # 62
     "pages/test_roles.py",  # 62
+    "pages/test_interventions_page.py",  # 75
     "browser/test_menu_in_chromium.py",  # 59
     "browser/test_keyboard_journey.py",  # 57
     "dashboard/analysis/test_backtest.py",  # 56

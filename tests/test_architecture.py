@@ -97,7 +97,7 @@ def test_imports_flow_one_way(path):
 # filter, geography, measures) know nothing of analyses, views or screens, and only
 # the Streamlit glue and the command line sit on top of everything.
 MODEL_LAYERS = {
-    "filters": 0, "access": 1, "geography": 1, "measures": 1, "partners": 1,
+    "filters": 0, "access": 1, "geography": 1, "measures": 1, "partners": 1, "register": 1,
     "analysis": 2, "views": 2, "ui": 3, "cli": 3,
 }
 
@@ -229,8 +229,8 @@ def door_readers():
     import inspect
 
     import dashboard.measures as measures
-    from dashboard.measures import catalogue, hexes
-    for module in (measures, catalogue, hexes):
+    from dashboard.measures import catalogue, hexes, interventions
+    for module in (measures, catalogue, hexes, interventions):
         for name, fn in vars(module).items():
             if inspect.isfunction(fn) and fn.__module__ == module.__name__ \
                     and not name.startswith("_") and "store" in inspect.signature(fn).parameters:

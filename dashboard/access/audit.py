@@ -15,7 +15,7 @@ from dashboard.access.policy import Viewer
 from store import governance
 
 EVENTS = ("sign-in", "sign-in failed", "sign-out", "view", "export", "upload",
-          "account", "agreement", "indicator", "command", "refused", "failed")
+          "account", "agreement", "indicator", "intervention", "command", "refused", "failed")
 
 
 def record(viewer: Viewer, event: str, path=None, **detail) -> int:

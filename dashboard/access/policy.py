@@ -191,3 +191,29 @@ def why_not_finer(viewer: Viewer, grant: Grant, title: str) -> str:
     return (f"{title} is available to you at {LEVEL_WORDS[grant.finest_level]} level and "
             f"above; {who} allows no finer.") + (
                 "" if viewer.signed_in else " Sign in for finer detail.")
+
+
+# -- the interventions register -------------------------------------------------------
+
+# Who sees a record: ``public`` (everyone), ``partners`` (the default: signed-in staff
+# of the partner organisations, that is accounts with an organisation), or
+# ``restricted`` (a police operation, say: only the roles and organisations its
+# agreement names, while the agreement is live, and the account that entered it).
+# Administrators see every record; an agency's own staff see its unrestricted ones.
+VISIBILITY = ("partners", "restricted", "public")
+
+
+def sees_intervention(viewer: Viewer, record: dict, agreements: dict[str, dict],
+                      today: dt.date | None = None) -> bool:
+    """Whether ``viewer`` may know that an intervention exists (``agreements`` by id)."""
+    if viewer.rules.partner_data == "all" or record["visibility"] == "public":
+        return True
+    if not viewer.signed_in:
+        return False
+    if record["visibility"] == "restricted":
+        if viewer.name and viewer.name == record.get("created_by"):
+            return True
+        ag = agreements.get(record.get("agreement") or "")
+        return ag is not None and live(ag, today or dt.date.today()) \
+            and (viewer.role in ag["roles"] or (bool(viewer.org) and viewer.org in ag["orgs"]))
+    return bool(viewer.org)

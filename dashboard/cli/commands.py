@@ -351,6 +351,76 @@ def _audit(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_file(path: str, noun: str) -> tuple[bytes, str]:
+    file = Path(path)
+    if not file.is_file():
+        raise FilterError(noun, f"{path!r} is not a file")
+    from dashboard.register import MAX_FILE_BYTES
+    if file.stat().st_size > MAX_FILE_BYTES:
+        raise FilterError(noun, f"{path!r} is larger than {MAX_FILE_BYTES // 2**20} MB")
+    return file.read_bytes(), file.name
+
+
+def _interventions(store: Store, args: argparse.Namespace) -> int:
+    from dashboard import register
+    from dashboard.measures import interventions as door
+    who = args.viewer
+    if args.action == "list":
+        frame = door.register(store, viewer=who, region=args.region).copy()
+        frame["areas"] = frame["areas"].map(",".join)
+        frame["indicators"] = frame["indicators"].map(",".join)
+        data = frame.drop(columns=["created_by", "updated_by"]).to_csv(index=False)
+        _write(frame, data.encode("utf-8"), args.out or "-", "interventions")
+        return 0
+    if args.action == "end":
+        if not args.target:
+            raise FilterError("interventions end", "give the ID: interventions end ID "
+                              "[--end YYYY-MM]")
+        rec = register.end(store, args.target, args.end, viewer=who)
+        print(f"{rec['id']}: ended {rec['end_month']}", file=sys.stderr)
+        return 0
+    if args.action == "import":
+        if not args.target:
+            raise FilterError("interventions import", "give the CSV file: interventions "
+                              "import FILE.csv")
+        data, name = _read_file(args.target, "interventions import")
+        added, refused = register.import_csv(store, data, name, viewer=who)
+        print(f"added {len(added)} interventions from {name}; refused {len(refused)} rows",
+              file=sys.stderr)
+        for row in refused.to_dict("records"):
+            print(f"  {name} row {row['row']} ({row['id'] or 'no id'}): {row['reason']}",
+                  file=sys.stderr)
+        if refused.attrs.get("ignored_columns"):
+            print(f"  ignored columns: {refused.attrs['ignored_columns']}", file=sys.stderr)
+        return 1 if len(refused) else 0
+    spec = {k: getattr(args, k) for k in ("id", "title", "agency", "areas", "start", "end",
+                                          "indicators", "description", "dose", "dose_unit",
+                                          "problem", "cost", "contact", "status",
+                                          "visibility", "agreement", "region")}
+    spec["kind"] = args.type
+    areas_file = _read_file(args.areas_file, "--areas-file") if args.areas_file else None
+    rec = register.add(store, {k: v for k, v in spec.items() if v is not None}, viewer=who,
+                       areas_file=areas_file)
+    print(f"added {rec['id']}: {len(rec['areas'])} areas, from {rec['start_month']}"
+          f"{' to ' + rec['end_month'] if rec['end_month'] else ''}; seen by "
+          f"{rec['visibility']}", file=sys.stderr)
+    return 0
+
+
+def _evaluate(store: Store, args: argparse.Namespace) -> int:
+    from dashboard.analysis import evaluation
+    methods = (args.method,) if args.method else evaluation.METHODS
+    ev, rec, meta = evaluation.evaluate_intervention(
+        store, args.intervention, args.indicator, viewer=args.viewer, before=args.before,
+        after=args.after, methods=methods, comparison=args.comparison)
+    frame = evaluation.table(ev, args.indicator)
+    _write(frame, frame.to_csv(index=False).encode("utf-8"), args.out, "methods")
+    print(evaluation.verdict(ev, meta["title"], meta["polarity"]), file=sys.stderr)
+    for method, why in ev.skipped.items():
+        print(f"{method}: not estimated: {why}", file=sys.stderr)
+    return 0
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", help="store file or PostgreSQL URL (default $ODA_DATABASE_URL, "
                    "else $ODA_STORE, else geodata/oda.duckdb)")
@@ -479,6 +549,57 @@ def _audit_options(p: argparse.ArgumentParser) -> None:
     p.set_defaults(run=_audit)
 
 
+def _interventions_options(p: argparse.ArgumentParser) -> None:
+    from dashboard import register
+    from dashboard.access.policy import VISIBILITY
+    p.add_argument("action", choices=["add", "list", "import", "end"])
+    p.add_argument("target", nargs="?", help="the CSV file (import) or the ID (end)")
+    p.add_argument("--id")
+    p.add_argument("--title")
+    p.add_argument("--agency", help="the organisation acting (default: your own)")
+    p.add_argument("--areas", help="LSOA or ward codes it covers, comma-separated")
+    p.add_argument("--areas-file", help="a GeoJSON file of polygons or points: the LSOAs "
+                   "they cover")
+    p.add_argument("--start", help="first month, YYYY-MM")
+    p.add_argument("--end", help="last month, YYYY-MM (open when not given; for end: "
+                   "default this month)")
+    p.add_argument("--indicators", help="the indicators it aims to change, comma-separated")
+    p.add_argument("--type", help=f"what it is, e.g. {', '.join(register.KINDS[:5])}")
+    p.add_argument("--description")
+    p.add_argument("--dose", help="how much, a number (with --dose-unit)")
+    p.add_argument("--dose-unit", help="e.g. 'hours a week'")
+    p.add_argument("--problem", help="the problem or project it serves")
+    p.add_argument("--cost", help="in pounds")
+    p.add_argument("--contact")
+    p.add_argument("--status", choices=list(register.STATUSES))
+    p.add_argument("--visibility", choices=list(VISIBILITY),
+                   help="partners (default: staff of partner organisations), restricted "
+                   "(the roles and organisations of --agreement), or public")
+    p.add_argument("--agreement", help="the agreement whose roles and organisations may see "
+                   "a restricted record")
+    p.add_argument("--region", help="region preset (default: the default region)")
+    p.add_argument("--out", help="list: CSV file, or - for standard output (default)")
+    _common(p)
+    p.set_defaults(run=_interventions)
+
+
+def _evaluate_options(p: argparse.ArgumentParser) -> None:
+    from dashboard.analysis import evaluation
+    p.add_argument("--intervention", required=True, help="the intervention's id")
+    p.add_argument("--indicator", required=True, help="a monthly count, e.g. burglary")
+    p.add_argument("--before", help="START:END months (default: the 24 months before the "
+                   "start)")
+    p.add_argument("--after", help="START:END months (default: every month since the start)")
+    p.add_argument("--method", choices=list(evaluation.METHODS),
+                   help="one method (default: both)")
+    p.add_argument("--comparison", choices=list(evaluation.COMPARISONS), default="region",
+                   help="region: the rest of the region; matched: the areas most like the "
+                   "treated ones before the start")
+    p.add_argument("--out", required=True, help="CSV file, or - for standard output")
+    _common(p)
+    p.set_defaults(run=_evaluate)
+
+
 # Each command, its help and its options (filled in for the command that runs).
 COMMANDS = {
     "export": ("write the data behind a map", _export_options),
@@ -494,6 +615,10 @@ COMMANDS = {
     "agreements": ("information-sharing agreements: add, list, expire, suspend, activate",
                    _agreements_options),
     "audit": ("write the audit log as CSV, or verify its chain", _audit_options),
+    "interventions": ("the register of who is doing what where: add, list, import a CSV, "
+                      "end", _interventions_options),
+    "evaluate": ("did an intervention work? difference-in-differences and synthetic control "
+                 "against comparison areas, one row per method", _evaluate_options),
 }
 
 

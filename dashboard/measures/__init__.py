@@ -1090,3 +1090,30 @@ def area_monthly_counts(store: Store, region: Region, indicator: str, codes: lis
         frame = _read.area_monthly(store, viewer, meta, region.lsoa_geography, codes, start,
                                    end, _standing(store, viewer, meta))
     return frame.set_index("month")["n"].where(frame.set_index("month")["withheld"] == 0)
+
+
+def lsoa_month_panel(store: Store, region: Region, indicator: str, months: list[str], *,
+                     viewer: Viewer, grants: dict | None = None) -> pd.DataFrame:
+    """Each LSOA's protected count in each month (rows: the region's LSOAs; columns: the
+    months), as every total is built: a hidden small count is its stand-in, never its
+    true value. A month hidden for another reason (a partner's "under 5", a cell hidden
+    so a district total cannot give one away) is NaN. ``attrs["stand_ins"]`` marks the
+    stand-ins (a frame of booleans like the panel).
+
+    Raises
+    ------
+    FilterError, AccessDenied
+        As :func:`indicator_view` at LSOA level (an evaluation reads LSOA figures).
+    """
+    grants = access.rules(store, viewer) if grants is None else grants
+    flt = ViewFilter(region.name, "lsoa", indicator, months[0], months[-1])
+    views = indicator_views(store, region, flt, months, viewer=viewer, grants=grants)
+    cols, marks = {}, {}
+    for month in months:
+        view = views[month].set_index("area_code")
+        stand_in = pd.Series(view.attrs.get("stand_in") or {}, dtype=float)
+        cols[month] = view["value"].fillna(stand_in.reindex(view.index))
+        marks[month] = view.index.isin(stand_in.index)
+    panel = pd.DataFrame(cols)
+    panel.attrs["stand_ins"] = pd.DataFrame(marks, index=panel.index)
+    return panel

@@ -411,3 +411,82 @@ def backtest_chart(results: pd.DataFrame, names: dict[str, str]) -> alt.Chart:
         height=34 * max(len(order), 1),
         title=alt.TitleParams("PAI in each test window (dots) and its median (bar)",
                               fontSize=12, anchor="start"))
+
+
+# -- interventions ----------------------------------------------------------------------
+
+AGENCY_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#a6761d",
+                  "#666666", "#1f78b4"]  # ColorBrewer Dark2 (+1): 3:1 on white
+
+
+@drawn
+def timeline_chart(bars: pd.DataFrame, start: str, end: str) -> alt.LayerChart:
+    """Which interventions are live when: one bar per record from its first month to its
+    last (an open one to this month, drawn with an arrow-head), coloured by agency,
+    with the months chosen shaded. The figures are in the register's table."""
+    data = bars.assign(
+        label=[f"{i + 1}. {t}"[:60] for i, t in enumerate(bars["title"])],
+        begin=pd.to_datetime(bars["from"] + "-01"),
+        finish=pd.to_datetime(bars["to"] + "-01") + pd.offsets.MonthEnd(0),
+        until=[("open" if o else t) for o, t in zip(bars["open"], bars["to"], strict=True)])
+    order = list(data["label"])
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    window = alt.Chart(pd.DataFrame({"a": [pd.Timestamp(start + "-01")],
+                                     "b": [pd.Timestamp(end + "-01") + pd.offsets.MonthEnd(0)]})
+                       ).mark_rect(color="#e8e8e8").encode(x="a:T", x2="b:T")
+    bar = alt.Chart(data).mark_bar(height=14, cornerRadius=2).encode(
+        x=alt.X("begin:T", title=None, axis=alt.Axis(format="%b %Y")), x2="finish:T", y=y,
+        color=alt.Color("agency:N", title="Agency",
+                        scale=alt.Scale(range=AGENCY_COLOURS)),
+        tooltip=[alt.Tooltip("title:N", title="Intervention"),
+                 alt.Tooltip("agency:N", title="Agency"), alt.Tooltip("kind:N", title="Type"),
+                 alt.Tooltip("from:N", title="From"), alt.Tooltip("until:N", title="To"),
+                 alt.Tooltip("areas:Q", title="Areas")])
+    arrow = alt.Chart(data[data["open"]]).mark_point(shape="triangle-right", size=90,
+                                                     filled=True, color="#333333").encode(
+        x="finish:T", y=y)
+    return alt.layer(window, bar, arrow).properties(
+        width="container", height=max(60, 24 * len(data)),
+        description=f"Timeline of {len(data)} interventions live between {start} and {end}, "
+        "one bar each from its start to its end, coloured by agency; the months chosen are "
+        "shaded. The same records are in the table below.")
+
+
+@drawn
+def evaluation_chart(paths: dict[str, pd.DataFrame], start: str, title: str) -> alt.LayerChart:
+    """The treated areas' monthly total against each method's counterfactual (what it
+    would have been with no effect), with the start marked."""
+    frames = []
+    first = next(iter(paths.values()))
+    frames.append(pd.DataFrame({"month": first["month"], "value": first["observed"],
+                                "series": "Treated areas, observed"}))
+    names = {"did": "Counterfactual: comparison areas' trend",
+             "synthetic": "Counterfactual: synthetic control"}
+    for method, path in paths.items():
+        frames.append(pd.DataFrame({"month": path["month"], "value": path["counterfactual"],
+                                    "series": names[method]}))
+    data = pd.concat(frames, ignore_index=True)
+    data["date"] = pd.to_datetime(data["month"] + "-01")
+    order = list(dict.fromkeys(data["series"]))
+    colours = ["#08306b", "#d95f02", "#7570b3"][:len(order)]
+    dashes = [[1, 0], [6, 3], [2, 2]][:len(order)]
+    lines = alt.Chart(data).mark_line(strokeWidth=2.2).encode(
+        x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y")),
+        y=alt.Y("value:Q", title=f"{title}, treated areas' total a month"),
+        color=alt.Color("series:N", title=None, sort=order,
+                        scale=alt.Scale(domain=order, range=colours),
+                        legend=alt.Legend(orient="bottom", direction="vertical")),
+        strokeDash=alt.StrokeDash("series:N", sort=order,
+                                  scale=alt.Scale(domain=order, range=dashes), legend=None),
+        tooltip=[alt.Tooltip("series:N", title=" "), alt.Tooltip("month:N", title="Month"),
+                 alt.Tooltip("value:Q", title="Count", format=",.1f")])
+    rule = alt.Chart(pd.DataFrame({"date": [pd.Timestamp(start + "-01")],
+                                   "text": ["Start"]})).mark_rule(
+        color="#333333", strokeDash=[3, 3]).encode(x="date:T")
+    label = rule.mark_text(align="left", dx=4, dy=-6, color="#333333").encode(
+        text="text:N", y=alt.value(0))
+    return alt.layer(lines, rule, label).properties(
+        width="container", height=300,
+        description=f"{title}: the treated areas' monthly total against what it would have "
+        "been with no effect, by each method, with the start marked. The figures are in "
+        "the table below the chart.")

@@ -564,3 +564,48 @@ def overlap_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, frame: pd.Data
                            outlines=level == "ward", fields=fields, tooltip_html=html,
                            edge_colour=(150, 150, 150))
     return deck, legend
+
+
+# -- interventions over need ------------------------------------------------------------
+
+FOOTPRINT_LINE = (0, 0, 0)  # black over a white casing: it reads on every fill colour
+FOOTPRINT_CASING = (255, 255, 255)
+FOOTPRINT_PX, CASING_PX = 2.2, 4.6
+FOOTPRINT_LEGEND = ("<div style='font-size:.9em;margin-top:.6em;display:flex;gap:.5em;"
+                    "align-items:center'><span aria-hidden='true' style='display:inline-block;"
+                    "width:22px;height:14px;flex:none;border:3px solid #000;outline:2px "
+                    "solid #fff;outline-offset:-5px'></span><span>An intervention's area "
+                    "(numbered as in the list below the map)</span></div>")
+
+
+def footprints(lsoas: gpd.GeoDataFrame, covered: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Each intervention's area as one shape: the union of its LSOAs (``covered``:
+    ``id, lsoa_code``; ``lsoas``: ``code`` and WGS84 geometry), numbered 1, 2, ... in
+    the order of ``covered``'s ids."""
+    ids = list(dict.fromkeys(covered["id"]))
+    merged = covered.merge(lsoas[["code", "geometry"]], left_on="lsoa_code", right_on="code")
+    shapes = gpd.GeoDataFrame(merged, geometry="geometry", crs=lsoas.crs).dissolve("id")
+    shapes = shapes.reindex([i for i in ids if i in shapes.index])
+    shapes["number"] = [ids.index(i) + 1 for i in shapes.index]
+    return shapes.reset_index()[["id", "number", "geometry"]]
+
+
+def with_footprints(deck: LeanDeck, shapes: gpd.GeoDataFrame) -> LeanDeck:
+    """A copy of a map with intervention areas outlined over it (a white casing and a
+    black line) and numbered, so the need beneath each stays in view."""
+    if shapes.empty:
+        return deck
+    zoom = deck.initial_view_state.zoom
+    decimals = linework.decimals_for(zoom)
+    edges = shapely.boundary(shapes.geometry.values)
+    points = shapes.geometry.representative_point()
+    glyphs, boxes = linework.label_polygons([str(n) for n in shapes["number"]],
+                                            points.x.values, points.y.values, size_px=12,
+                                            zoom=zoom)
+    layer = linework.polygons_layer("interventions", [
+        (linework.line_polygons(edges, CASING_PX, zoom), FOOTPRINT_CASING),
+        (linework.line_polygons(edges, FOOTPRINT_PX, zoom), FOOTPRINT_LINE),
+        (boxes, (255, 255, 255, 235)), (glyphs, FOOTPRINT_LINE)], decimals)
+    out = LeanDeck(layers=[*deck.layers, layer], initial_view_state=deck.initial_view_state,
+                   map_style=NO_BASEMAP, map_provider=None, tooltip=deck._tooltip, height=600)
+    return out
