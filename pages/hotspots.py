@@ -96,12 +96,9 @@ for note in ("conversion", "partial"):
         st.caption(result.attrs[note])
 
 live, covered = acting.live_in(view, v)
-show_acting = st.toggle(f"Show interventions live in these months ({len(live)})",
-                        value=bool(len(live)), disabled=not len(live), key="hot_acting",
-                        help="Outline the areas of the interventions shared with you that "
-                        "were live at any time in the period.")
+show_acting, zoom_acting = acting.toggles(live, "hot")
 if show_acting:
-    deck = acting.overlay(deck, view, v, covered)
+    deck = acting.overlay(deck, view, v, covered, zoom_acting)
 left, right = st.columns([5, 1])
 with left:
     links.clickable_map(deck, "hot_deck", 600, view)

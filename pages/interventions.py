@@ -68,7 +68,10 @@ with tab_register:
                 hide_index=True, width="stretch", column_config={
                     "n_agencies": st.column_config.NumberColumn("agencies (n)")})
         table = live.assign(areas=live["areas"].map(", ".join),
-                            indicators=live["indicators"].map(", ".join))
+                            indicators=live["indicators"].map(", ".join),
+                            end_month=live["end_month"].fillna("open"),
+                            dose_unit=live["dose_unit"].fillna(""),
+                            agreement=live["agreement"].fillna(""))
         st.dataframe(table[["id", "title", "agency", "kind", "start_month", "end_month",
                             "status", "dose", "dose_unit", "indicators", "problem", "cost",
                             "contact", "visibility", "areas"]], hide_index=True,
@@ -240,9 +243,9 @@ with tab_evaluate:
         st.warning(err.user_message, icon=":material/warning:")
         st.stop()
     st.subheader(f"{widgets.plain(rec_e['title'])}: {widgets.plain(meta['title'])}")
-    words = evaluation.verdict(ev, widgets.plain(meta["title"]), meta["polarity"])
+    words = evaluation.verdict_lines(ev, widgets.plain(meta["title"]), meta["polarity"])
     any_sig = any(e.significant for e in ev.estimates.values())
-    (st.success if any_sig else st.info)(words, icon=":material/insights:")
+    (st.success if any_sig else st.info)("\n\n".join(words), icon=":material/insights:")
     cols = st.columns(len(ev.estimates) + 1)
     for col, (method, est) in zip(cols, ev.estimates.items(), strict=False):
         col.metric(evaluation.METHOD_NAMES[method].capitalize(), f"{est.effect * 100:+.0f} %",

@@ -41,12 +41,9 @@ if covers:
 
 noun = "LSOAs" if view.level == "lsoa" else "wards"
 live, covered = acting.live_in(view, v)
-show_acting = st.toggle(f"Show interventions live in these months ({len(live)})",
-                        value=bool(len(live)), disabled=not len(live), key="map_acting",
-                        help="Outline the areas of the interventions shared with you that "
-                        "were live at any time in the period, over the need beneath them.")
+show_acting, zoom_acting = acting.toggles(live, "map")
 if show_acting:
-    deck = acting.overlay(deck, view, v, covered)
+    deck = acting.overlay(deck, view, v, covered, zoom_acting)
 
 
 @st.fragment

@@ -596,6 +596,11 @@ def _pct(x: float) -> str:
 def verdict(ev: Evaluation, title: str, polarity: str = "high_is_bad") -> str:
     """The evaluation in plain words: the effect, its interval, whether the data can
     tell, and whether the change moved to neighbouring areas."""
+    return " ".join(verdict_lines(ev, title, polarity))
+
+
+def verdict_lines(ev: Evaluation, title: str, polarity: str = "high_is_bad") -> list[str]:
+    """:func:`verdict`, a sentence or two a line: any caution, each method, displacement."""
     lines = []
     if ev.stand_in_share >= STAND_IN_CAUTION:
         lines.append(f"Caution: {ev.stand_in_share * 100:.0f} % of the treated areas' monthly "
@@ -624,7 +629,7 @@ def verdict(ev: Evaluation, title: str, polarity: str = "high_is_bad") -> str:
                          f"{est.p_value:.2f}); it could detect a change of {_pct(est.mde)} "
                          "or more.")
     lines.append(displacement_words(ev))
-    return " ".join(lines)
+    return lines
 
 
 def _signed(x: float) -> str:

@@ -45,13 +45,14 @@ def live_in(flt: ViewFilter, v: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
     return live, coordination.covered_lsoas(live, lookup(flt.region, flt.vintage, v))
 
 
-def overlay(deck: maps.LeanDeck, flt: ViewFilter, v: Context, covered: pd.DataFrame
-            ) -> maps.LeanDeck:
-    """The map with the live records' areas outlined over it."""
+def overlay(deck: maps.LeanDeck, flt: ViewFilter, v: Context, covered: pd.DataFrame,
+            zoom_to: bool = False) -> maps.LeanDeck:
+    """The map with the live records' areas outlined over it (opening on them, with
+    ``zoom_to``)."""
     if covered.empty:
         return deck
     key = tuple(zip(covered["id"], covered["lsoa_code"], strict=True))
-    return _overlay(deck, flt.region, flt.vintage, key, v)
+    return _overlay(deck, flt.region, flt.vintage, key, zoom_to, v)
 
 
 def _deck_key(deck: maps.LeanDeck) -> str:
@@ -61,13 +62,27 @@ def _deck_key(deck: maps.LeanDeck) -> str:
 
 @st.cache_resource(show_spinner="Drawing the interventions…", max_entries=16,
                    hash_funcs={**cached.KEYS, maps.LeanDeck: _deck_key})
-def _overlay(deck: maps.LeanDeck, region: str, vintage: int | None, key: tuple, v: Context
-             ) -> maps.LeanDeck:
+def _overlay(deck: maps.LeanDeck, region: str, vintage: int | None, key: tuple,
+             zoom_to: bool, v: Context) -> maps.LeanDeck:
     covered = pd.DataFrame(list(key), columns=["id", "lsoa_code"])
     shapes = maps.footprints(cached.shapes(region, "lsoa", vintage, v), covered)
-    out = maps.with_footprints(deck, shapes)
+    out = maps.with_footprints(deck, shapes, zoom_to,
+                               cached.lad_outlines(region, vintage, v))
     out.to_json()
     return out
+
+
+def toggles(live: pd.DataFrame, key: str) -> tuple[bool, bool]:
+    """Whether to outline the live interventions on a map, and to open on them."""
+    left, right = st.columns([3, 2])
+    show = left.toggle(f"Show interventions live in these months ({len(live)})",
+                       value=bool(len(live)), disabled=not len(live), key=f"{key}_acting",
+                       help="Outline the areas of the interventions shared with you that "
+                       "were live at any time in the period, over the need beneath them.")
+    zoom = right.toggle("Zoom to them", value=False, disabled=not show,
+                        key=f"{key}_acting_zoom",
+                        help="Open the map on the interventions' areas.")
+    return show, show and zoom
 
 
 def numbered_table(live: pd.DataFrame) -> pd.DataFrame:

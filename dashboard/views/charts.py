@@ -430,11 +430,12 @@ def timeline_chart(bars: pd.DataFrame, start: str, end: str) -> alt.LayerChart:
         finish=pd.to_datetime(bars["to"] + "-01") + pd.offsets.MonthEnd(0),
         until=[("open" if o else t) for o, t in zip(bars["open"], bars["to"], strict=True)])
     order = list(data["label"])
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    y = alt.Y("label:N", sort=order, title=None, scale=alt.Scale(paddingInner=0.35),
+              axis=alt.Axis(labelLimit=320, labelFontSize=12))
     window = alt.Chart(pd.DataFrame({"a": [pd.Timestamp(start + "-01")],
                                      "b": [pd.Timestamp(end + "-01") + pd.offsets.MonthEnd(0)]})
                        ).mark_rect(color="#e8e8e8").encode(x="a:T", x2="b:T")
-    bar = alt.Chart(data).mark_bar(height=14, cornerRadius=2).encode(
+    bar = alt.Chart(data).mark_bar(cornerRadius=2).encode(
         x=alt.X("begin:T", title=None, axis=alt.Axis(format="%b %Y")), x2="finish:T", y=y,
         color=alt.Color("agency:N", title="Agency",
                         scale=alt.Scale(range=AGENCY_COLOURS)),
@@ -446,7 +447,7 @@ def timeline_chart(bars: pd.DataFrame, start: str, end: str) -> alt.LayerChart:
                                                      filled=True, color="#333333").encode(
         x="finish:T", y=y)
     return alt.layer(window, bar, arrow).properties(
-        width="container", height=max(60, 24 * len(data)),
+        width="container", height=alt.Step(30),
         description=f"Timeline of {len(data)} interventions live between {start} and {end}, "
         "one bar each from its start to its end, coloured by agency; the months chosen are "
         "shaded. The same records are in the table below.")
@@ -472,10 +473,11 @@ def evaluation_chart(paths: dict[str, pd.DataFrame], start: str, title: str) -> 
     dashes = [[1, 0], [6, 3], [2, 2]][:len(order)]
     lines = alt.Chart(data).mark_line(strokeWidth=2.2).encode(
         x=alt.X("date:T", title=None, axis=alt.Axis(format="%b %Y")),
-        y=alt.Y("value:Q", title=f"{title}, treated areas' total a month"),
+        y=alt.Y("value:Q", title="Count a month, treated areas"),
         color=alt.Color("series:N", title=None, sort=order,
                         scale=alt.Scale(domain=order, range=colours),
-                        legend=alt.Legend(orient="bottom", direction="vertical")),
+                        legend=alt.Legend(orient="bottom", direction="vertical",
+                                          labelLimit=0, symbolStrokeWidth=3)),
         strokeDash=alt.StrokeDash("series:N", sort=order,
                                   scale=alt.Scale(domain=order, range=dashes), legend=None),
         tooltip=[alt.Tooltip("series:N", title=" "), alt.Tooltip("month:N", title="Month"),

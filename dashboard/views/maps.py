@@ -590,12 +590,26 @@ def footprints(lsoas: gpd.GeoDataFrame, covered: pd.DataFrame) -> gpd.GeoDataFra
     return shapes.reset_index()[["id", "number", "geometry"]]
 
 
-def with_footprints(deck: LeanDeck, shapes: gpd.GeoDataFrame) -> LeanDeck:
+OVERLAY_IDS = ("boundaries", "district-names")  # drawn for one zoom by overlay_layers
+
+
+def with_footprints(deck: LeanDeck, shapes: gpd.GeoDataFrame, zoom_to: bool = False,
+                    lads: gpd.GeoDataFrame | None = None) -> LeanDeck:
     """A copy of a map with intervention areas outlined over it (a white casing and a
-    black line) and numbered, so the need beneath each stays in view."""
+    black line) and numbered, so the need beneath each stays in view; with ``zoom_to``,
+    opening on them (with some of their surroundings), the district lines and names
+    drawn again for that zoom from ``lads``."""
     if shapes.empty:
         return deck
-    zoom = deck.initial_view_state.zoom
+    start, base = deck.initial_view_state, list(deck.layers)
+    if zoom_to:
+        minx, miny, maxx, maxy = shapes.total_bounds
+        pad = max(maxx - minx, maxy - miny, 0.01) * 0.3
+        start = view_state((minx - pad, miny - pad, maxx + pad, maxy + pad))
+        if lads is not None:
+            base = [layer for layer in base if layer.id not in OVERLAY_IDS]
+            base += overlay_layers(start.zoom, edges=None, lads=lads, names=True)
+    zoom = start.zoom
     decimals = linework.decimals_for(zoom)
     edges = shapely.boundary(shapes.geometry.values)
     points = shapes.geometry.representative_point()
@@ -606,6 +620,5 @@ def with_footprints(deck: LeanDeck, shapes: gpd.GeoDataFrame) -> LeanDeck:
         (linework.line_polygons(edges, CASING_PX, zoom), FOOTPRINT_CASING),
         (linework.line_polygons(edges, FOOTPRINT_PX, zoom), FOOTPRINT_LINE),
         (boxes, (255, 255, 255, 235)), (glyphs, FOOTPRINT_LINE)], decimals)
-    out = LeanDeck(layers=[*deck.layers, layer], initial_view_state=deck.initial_view_state,
-                   map_style=NO_BASEMAP, map_provider=None, tooltip=deck._tooltip, height=600)
-    return out
+    return LeanDeck(layers=[*base, layer], initial_view_state=start,
+                    map_style=NO_BASEMAP, map_provider=None, tooltip=deck._tooltip, height=600)
