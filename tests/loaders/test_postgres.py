@@ -140,6 +140,23 @@ def test_psql_as_a_partners_role_reads_only_what_its_agreements_allow(
                  "WHERE origin = 'partner'") == "test_in"
     assert _psql(url, "t_analyst", "SELECT count(*) FROM governance.accounts") \
         .startswith("ERROR")
+    # The interventions register lives there too: the app's door shows a restricted
+    # operation only to the roles its agreement names; no SQL login reads the table.
+    from dashboard import register
+    from dashboard.access import OPERATOR, Viewer, agreements
+    from dashboard.measures import interventions
+    agreements.add({"id": "ISA-OPS", "title": "Operations", "parties": "avon_police",
+                    "indicators": "", "roles": "police_planner", "level": "lsoa",
+                    "expires": "2099-01-01"}, set(), by=OPERATOR, path=url)
+    register.add(store, {"id": "op-pg", "title": "Covert operation", "agency": "avon_police",
+                         "areas": code, "start": "2022-01", "indicators": "test_in",
+                         "visibility": "restricted", "agreement": "ISA-OPS"}, viewer=OPERATOR)
+    seen = {who.role: set(interventions.register(store, viewer=who)["id"]) for who in (
+        Viewer("p", "police_planner", "avon_police"), Viewer("a", "analyst", "avon_police"))}
+    assert seen == {"police_planner": {"op-pg"}, "analyst": set()}
+    for name in ("t_analyst", "t_admin"):
+        assert _psql(url, name, "SELECT count(*) FROM governance.interventions") \
+            .startswith("ERROR")
     # A disabled account reads as the public: no partner data at all.
     from dashboard.access import OPERATOR, accounts
     accounts.set_active("t_analyst", False, by=OPERATOR, path=url)
