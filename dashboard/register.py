@@ -142,10 +142,16 @@ def known_areas(store: Store, region: Region) -> pd.DataFrame:
 
 
 def resolve_areas(
-    store: Store, region: Region, codes: list[str], problems: list[str]
+    store: Store,
+    region: Region,
+    codes: list[str],
+    problems: list[str],
+    known: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """``geography, code`` of the codes given: all LSOAs or all wards of the region."""
-    known = known_areas(store, region).drop_duplicates("code").set_index("code")
+    """``geography, code`` of the codes given: all LSOAs or all wards of the region
+    (``known``: the region's :func:`known_areas`, when already read)."""
+    known = known_areas(store, region) if known is None else known
+    known = known.drop_duplicates("code").set_index("code")
     wanted = list(dict.fromkeys(c.upper() for c in codes))
     unknown = [c for c in wanted if c not in known.index]
     if unknown:
@@ -220,8 +226,11 @@ def check(
     viewer: Viewer,
     new: bool,
     areas_file: tuple[bytes, str] | None = None,
+    known: dict | None = None,
 ) -> tuple[dict, pd.DataFrame, list[str]]:
-    """Validate and normalise a record; return it, its areas and any warnings.
+    """Validate and normalise a record; return it, its areas and any warnings
+    (``known``: each region's :func:`known_areas` by name, filled as they are read, so
+    an import reads each region's areas once).
 
     Raises
     ------
@@ -297,8 +306,10 @@ def check(
             rec["areas_from"] = Path(name).name[:200]
         except FilterError as err:
             problems.append(str(err))
+    if known is not None and region.name not in known:
+        known[region.name] = known_areas(store, region)
     areas = (
-        resolve_areas(store, region, codes, problems)
+        resolve_areas(store, region, codes, problems, (known or {}).get(region.name))
         if codes or areas_file is None
         else pd.DataFrame({"geography": [], "code": []})
     )
@@ -317,7 +328,12 @@ def _this_month() -> str:
 
 
 def add(
-    store: Store, spec: dict, *, viewer: Viewer, areas_file: tuple[bytes, str] | None = None
+    store: Store,
+    spec: dict,
+    *,
+    viewer: Viewer,
+    areas_file: tuple[bytes, str] | None = None,
+    known: dict | None = None,
 ) -> dict:
     """Enter a new record (audited); return it.
 
@@ -327,7 +343,9 @@ def add(
         If the viewer may not enter records, or the record has problems (all named).
     """
     _allowed(viewer)
-    rec, areas, _ = check(store, spec, viewer=viewer, new=True, areas_file=areas_file)
+    rec, areas, _ = check(
+        store, spec, viewer=viewer, new=True, areas_file=areas_file, known=known
+    )
     if not stored.save(rec, areas, viewer.name, new=True, path=store.governance):
         raise FilterError(f"intervention {rec['id']}", [f"id {rec['id']!r} is taken"])
     audit.record(
@@ -432,11 +450,11 @@ def import_csv(
     if len(frame) > MAX_IMPORT_ROWS:
         raise FilterError(name, f"has more than {MAX_IMPORT_ROWS} rows; split it")
     unknown = [c for c in frame if c not in IMPORT_COLUMNS]
-    added, refused = [], []
+    added, refused, known = [], [], {}
     for i, row in enumerate(frame.to_dict("records"), start=2):
         spec = {k: v for k, v in row.items() if k in IMPORT_COLUMNS and v != ""}
         try:
-            added.append(add(store, spec, viewer=viewer))
+            added.append(add(store, spec, viewer=viewer, known=known))
         except FilterError as err:
             refused.append({"row": i, "id": row.get("id", ""), "reason": "; ".join(err.problems)})
     out = pd.DataFrame(refused, columns=["row", "id", "reason"])

@@ -5,7 +5,10 @@ what the windows cannot detect is said up front."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import subprocess
+import sys
 
 import duckdb
 import numpy as np
@@ -17,7 +20,7 @@ from dashboard.access import OPERATOR
 from dashboard.analysis import evaluation as ev
 from loaders.ingest import ingest
 from store import PARTNER_TABLES, Store
-from tests.conftest import _add_people
+from tests.conftest import REPO, _add_people
 from tests.dashboard.conftest import SERIES
 
 ASB = "anti_social_behaviour"
@@ -94,13 +97,13 @@ def planted(store, data, setting, tmp_path_factory):
                  viewer=OPERATOR)
     result = ev.evaluate_intervention(local, "patch", ASB, viewer=OPERATOR,
                                       before="2020-01:2021-12", after="2022-01:2023-12")
-    yield result
+    yield (*result, local)
     local.close()
 
 
 @pytest.mark.parametrize("method", ev.METHODS)
 def test_a_planted_effect_is_found(planted, method):
-    result, _, _ = planted
+    result, *_ = planted
     est = result.estimates[method]
     assert est.lower <= KEEP - 1 <= est.upper, (method, est.effect, est.lower, est.upper)
     assert est.upper < 0 and est.p_value < 0.05
@@ -108,7 +111,7 @@ def test_a_planted_effect_is_found(planted, method):
 
 
 def test_a_planted_displacement_shows_in_the_ring(planted):
-    result, rec, meta = planted
+    result, rec, meta, _ = planted
     assert result.ring_change.significant and result.ring_change.effect > 0
     assert result.wdq is not None and result.wdq < 0  # displacement
     words = ev.verdict(result, meta["title"])
@@ -116,12 +119,41 @@ def test_a_planted_displacement_shows_in_the_ring(planted):
 
 
 def test_the_export_has_one_row_per_method(planted):
-    result, _, _ = planted
+    result, *_ = planted
     table = ev.table(result, ASB)
     assert list(table.columns) == ev.OUTPUT_COLUMNS
     assert list(table["method"]) == list(ev.METHODS)
     assert (table["treated_areas"] == len(result.treated)).all()
     assert (table["effect_lower_95"] <= table["effect"]).all()
+
+
+def test_matched_areas_are_like_the_treated_ones_and_find_the_effect_too(planted, setting):
+    *_, local = planted
+    matched, _, _ = ev.evaluate_intervention(local, "patch", ASB, viewer=OPERATOR,
+                                             before="2020-01:2021-12", after="2022-01:2023-12",
+                                             methods=("did",), comparison="matched")
+    _, panel, _, _ = setting
+    level = panel[BEFORE].mean(axis=1)
+    assert len(matched.comparison) <= ev.MATCHES * len(matched.treated)
+    # Matched to a hot spot: far busier than the region's typical area.
+    assert level[matched.comparison].median() > 3 * level.median()
+    est = matched.estimates["did"]
+    assert est.lower <= KEEP - 1 <= est.upper and est.upper < 0
+
+
+def test_the_command_line_writes_one_row_per_method(planted, tmp_path):
+    *_, local = planted
+    out = tmp_path / "evaluation.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard", "evaluate", "--intervention", "patch",
+         "--indicator", ASB, "--before", "2020-01:2021-12", "--after", "2022-01:2023-12",
+         "--out", str(out), "--store", str(local.path)], cwd=REPO, capture_output=True,
+        text=True, timeout=600, env={**os.environ, "ODA_GOVERNANCE": str(local.governance)})
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(out)
+    assert list(table.columns) == ev.OUTPUT_COLUMNS and list(table["method"]) == ["did",
+                                                                               "synthetic"]
+    assert (table["effect_upper_95"] < 0).all() and "fell" in done.stderr
 
 
 def test_the_area_model_and_the_group_totals_agree(setting):
