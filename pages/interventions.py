@@ -271,8 +271,12 @@ with tab_evaluate:
     for method, why in ev.skipped.items():
         st.caption(f"{evaluation.METHOD_NAMES.get(method, method).capitalize()} not "
                    f"estimated: {why}")
-    with st.expander("The comparison areas and the monthly figures"):
-        st.write(", ".join(ev.comparison))
+    with st.expander("The areas compared, and the monthly figures"):
+        areas = evaluation.areas_table(ev)
+        st.dataframe(areas, hide_index=True, width="stretch")
+        st.download_button("Download the areas (CSV)", areas.to_csv(index=False),
+                           file_name=f"evaluation_{asked[0]}_{asked[1]}_areas.csv",
+                           mime="text/csv", key="iv_eval_areas", on_click="ignore")
         first = next(iter(ev.estimates.values())).path
         st.dataframe(first, hide_index=True, width="stretch")
     st.download_button("Download the evaluation (CSV)", table.to_csv(index=False),

@@ -599,9 +599,19 @@ def verdict(ev: Evaluation, title: str, polarity: str = "high_is_bad") -> str:
     return " ".join(verdict_lines(ev, title, polarity))
 
 
+def power_words(ev: Evaluation) -> str:
+    """What the windows could detect, said before any result: the smallest change each
+    method would find four times in five (80 % power, 5 % two-sided)."""
+    parts = [f"{_pct(e.mde)} by {METHOD_NAMES[m]}" for m, e in ev.estimates.items()]
+    return (f"With {len(ev.treated)} treated areas, {len(ev.before)} months before and "
+            f"{len(ev.after)} after, these windows could detect a change of "
+            + " or ".join(parts) + " or more.")
+
+
 def verdict_lines(ev: Evaluation, title: str, polarity: str = "high_is_bad") -> list[str]:
-    """:func:`verdict`, a sentence or two a line: any caution, each method, displacement."""
-    lines = []
+    """:func:`verdict`, a sentence or two a line: what the windows could detect, any
+    caution, each method's result, displacement."""
+    lines = [power_words(ev)]
     if ev.stand_in_share >= STAND_IN_CAUTION:
         lines.append(f"Caution: {ev.stand_in_share * 100:.0f} % of the treated areas' monthly "
                      "counts are small counts hidden by disclosure control, each standing in "
@@ -611,8 +621,7 @@ def verdict_lines(ev: Evaluation, title: str, polarity: str = "high_is_bad") -> 
         name = METHOD_NAMES[method]
         where = "comparison areas" if method == "did" else "its synthetic control"
         if est.mde > CANNOT_TELL and not est.significant:
-            lines.append(f"The data cannot tell whether it worked ({name}): with "
-                         f"{len(ev.treated)} areas and these months only a change of "
+            lines.append(f"The data cannot tell whether it worked ({name}): only a change of "
                          f"{_pct(est.mde)} or more could be detected, and the estimate "
                          f"({_signed(est.effect)}, 95 % CI {_signed(est.lower)} to "
                          f"{_signed(est.upper)}) includes no change.")
@@ -626,10 +635,16 @@ def verdict_lines(ev: Evaluation, title: str, polarity: str = "high_is_bad") -> 
         else:
             lines.append(f"No clear change ({name}): {_signed(est.effect)} against {where} "
                          f"(95 % CI {_signed(est.lower)} to {_signed(est.upper)}, p = "
-                         f"{est.p_value:.2f}); it could detect a change of {_pct(est.mde)} "
-                         "or more.")
+                         f"{est.p_value:.2f}).")
     lines.append(displacement_words(ev))
     return lines
+
+
+def areas_table(ev: Evaluation) -> pd.DataFrame:
+    """``area_code, role``: the treated areas, the comparison areas and the ring."""
+    rows = [(c, "treated") for c in ev.treated] + [(c, "comparison") for c in ev.comparison] \
+        + [(c, "ring") for c in ev.ring] + [(c, "left out: a hidden month") for c in ev.left_out]
+    return pd.DataFrame(rows, columns=["area_code", "role"])
 
 
 def _signed(x: float) -> str:

@@ -415,6 +415,12 @@ def _evaluate(store: Store, args: argparse.Namespace) -> int:
         after=args.after, methods=methods, comparison=args.comparison)
     frame = evaluation.table(ev, args.indicator)
     _write(frame, frame.to_csv(index=False).encode("utf-8"), args.out, "methods")
+    if args.out != "-":  # which areas were treated, compared and in the ring, beside it
+        areas = evaluation.areas_table(ev)
+        side = _out_path(args.out).with_suffix(".areas.csv")
+        side.write_text(areas.to_csv(index=False), encoding="utf-8")
+        print(f"wrote the {len(areas)} areas (treated, comparison, ring) to {side}",
+              file=sys.stderr)
     print(evaluation.verdict(ev, meta["title"], meta["polarity"]), file=sys.stderr)
     for method, why in ev.skipped.items():
         print(f"{method}: not estimated: {why}", file=sys.stderr)
