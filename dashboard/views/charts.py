@@ -144,14 +144,27 @@ def ranking_html(top: pd.DataFrame, column: str = "rate_per_1000",
         f"</thead><tbody>{''.join(rows)}</tbody></table>")
 
 
+def panel_titles(indicators: pd.Series, titles: dict[str, str], short: bool = False
+                 ) -> dict[str, str]:
+    """A label for each indicator, one panel or row each: its title (shortened, with
+    ``short``), and its id beside it where two indicators would share one (a partner's
+    "Burglary" beside police.uk's "Police: Burglary"), so no two are drawn as one."""
+    ids = list(dict.fromkeys(indicators))
+    names = {i: titles.get(i) or i for i in ids}
+    if short:
+        names = {i: short_title(n) for i, n in names.items()}
+    seen = pd.Series(names).value_counts()
+    return {i: f"{n} ({i})" if seen[n] > 1 else n for i, n in names.items()}
+
+
 @drawn
 def monthly_trends(monthly: pd.DataFrame, titles: dict[str, str]) -> alt.Chart:
     """Small multiples of each monthly count's regional total, one panel per indicator
     on its own scale, with a description a screen reader announces (the figures
     themselves are in :func:`monthly_table`)."""
-    data = monthly.assign(title=monthly["indicator"].map(titles).fillna(monthly["indicator"])
-                          .map(short_title),
-                          month=pd.to_datetime(monthly["period_start"] + "-01"))
+    data = monthly.assign(title=monthly["indicator"].map(panel_titles(
+        monthly["indicator"], titles, short=True)),
+        month=pd.to_datetime(monthly["period_start"] + "-01"))
     first, last = data["period_start"].min(), data["period_start"].max()
     return alt.Chart(data).mark_area(line={"color": "#08519c"}, color="#c6dbef").encode(
         x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %Y", tickCount=3)),
@@ -172,8 +185,8 @@ def monthly_table(monthly: pd.DataFrame, titles: dict[str, str]) -> pd.DataFrame
     """The monthly totals as a table (indicators as rows, months as columns): the text
     alternative of :func:`monthly_trends`. A month whose total includes a cell the
     partner hid is blank, never a total without it."""
-    table = monthly.assign(Indicator=monthly["indicator"].map(titles)
-                           .fillna(monthly["indicator"])) \
+    table = monthly.assign(Indicator=monthly["indicator"].map(panel_titles(
+        monthly["indicator"], titles))) \
         .pivot(index="Indicator", columns="period_start", values="value")
     return table.rename_axis(columns=None).reset_index()
 

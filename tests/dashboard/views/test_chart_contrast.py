@@ -63,6 +63,17 @@ CHARTS = {
         "capture_rate": [0.3, 0.4, 0.1, 0.05], "window": ["a", "b", "a", "b"],
         "area_share": [0.1, 0.1, 0.05, 0.05], "areas_flagged": [10, 10, 5, 5]}),
         {"gi": "Gi* hot spots", "kde": "Last period's counts"}),
+    "timeline_chart": lambda: charts.timeline_chart(pd.DataFrame({
+        "id": ["a", "b"], "title": ["Patrols", "Outreach"], "agency": ["police", "council"],
+        "kind": ["patrol", "youth outreach"], "from": ["2022-01", "2022-03"],
+        "to": ["2022-06", "2022-12"], "open": [False, True], "areas": [3, 5],
+        "status": ["ended", "active"]}), "2022-01", "2022-12"),
+    "evaluation_chart": lambda: charts.evaluation_chart({
+        "did": pd.DataFrame({"month": MONTHS, "observed": np.arange(6.0),
+                             "counterfactual": np.arange(6.0) + 1}),
+        "synthetic": pd.DataFrame({"month": MONTHS, "observed": np.arange(6.0),
+                                   "counterfactual": np.arange(6.0) + 2})}, MONTHS[3],
+        "Burglary"),
     # The ward report's own charts, drawn as the report draws them.
     "report.ward_map_chart": lambda: report.ward_map_chart(_shapes(), _shapes().iloc[:1],
                                                            _shapes()),

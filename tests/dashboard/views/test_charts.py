@@ -1,5 +1,6 @@
 """Chart and headline text: any catalogue unit reads in words, never a crash."""
 
+import pandas as pd
 import pytest
 
 from dashboard.views import charts
@@ -43,3 +44,19 @@ def test_trend_figures_are_given_as_a_table_too():
     assert list(table.columns) == ["Month", "Central", "Region"]
     assert table.values.tolist() == [["2022-01", 1.0, 2.0], ["2022-02", 3.0, 4.0]]
     assert "table below" in trend_chart(trend, "Rate").to_dict()["description"]
+
+
+def test_two_indicators_with_the_same_short_title_get_a_panel_each():
+    """A partner's "Burglary" and police.uk's "Police: Burglary" both shorten to
+    "Burglary": drawn in one panel their months interleaved into a saw-tooth."""
+    monthly = pd.DataFrame({"indicator": ["burglary", "crime_burglary"] * 2,
+                            "period_start": ["2022-01", "2022-01", "2022-02", "2022-02"],
+                            "value": [500.0, 40.0, 520.0, 45.0]})
+    titles = {"burglary": "Burglary", "crime_burglary": "Police: Burglary"}
+    labels = charts.panel_titles(monthly["indicator"], titles, short=True)
+    assert labels == {"burglary": "Burglary (burglary)",
+                      "crime_burglary": "Burglary (crime_burglary)"}
+    spec = charts.monthly_trends(monthly, titles).to_dict()
+    drawn = {row["title"] for row in next(iter(spec["datasets"].values()))}
+    assert len(drawn) == 2
+    assert len(charts.monthly_table(monthly, titles)) == 2
