@@ -9,7 +9,7 @@ from dashboard.access.policy import VISIBILITY
 from dashboard.analysis import coordination, evaluation
 from dashboard.ui import cached, controls, session, state, widgets
 from dashboard.ui import interventions as ui
-from dashboard.views import charts
+from dashboard.views import charts, export
 
 widgets.page_setup()
 st.title("Interventions")
@@ -77,7 +77,8 @@ with tab_register:
                             "contact", "visibility", "areas"]], hide_index=True,
                      width="stretch", column_config={
                          "cost": st.column_config.NumberColumn("cost (£)", format="%,.0f")})
-        st.download_button("Download these records (CSV)", table.to_csv(index=False),
+        st.download_button("Download these records (CSV)",
+                           export.to_csv(table, list(table.columns)),
                            file_name=f"interventions_{view.region}_{start}_{end}.csv",
                            mime="text/csv", key="iv_download", on_click="ignore")
 
@@ -274,11 +275,13 @@ with tab_evaluate:
     with st.expander("The areas compared, and the monthly figures"):
         areas = evaluation.areas_table(ev)
         st.dataframe(areas, hide_index=True, width="stretch")
-        st.download_button("Download the areas (CSV)", areas.to_csv(index=False),
+        st.download_button("Download the areas (CSV)",
+                           export.to_csv(areas, list(areas.columns)),
                            file_name=f"evaluation_{asked[0]}_{asked[1]}_areas.csv",
                            mime="text/csv", key="iv_eval_areas", on_click="ignore")
         first = next(iter(ev.estimates.values())).path
         st.dataframe(first, hide_index=True, width="stretch")
-    st.download_button("Download the evaluation (CSV)", table.to_csv(index=False),
+    st.download_button("Download the evaluation (CSV)",
+                       export.to_csv(table, list(table.columns)),
                        file_name=f"evaluation_{asked[0]}_{asked[1]}.csv", mime="text/csv",
                        key="iv_eval_download", on_click="ignore")

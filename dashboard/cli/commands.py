@@ -369,8 +369,10 @@ def _interventions(store: Store, args: argparse.Namespace) -> int:
         frame = door.register(store, viewer=who, region=args.region).copy()
         frame["areas"] = frame["areas"].map(",".join)
         frame["indicators"] = frame["indicators"].map(",".join)
-        data = frame.drop(columns=["created_by", "updated_by"]).to_csv(index=False)
-        _write(frame, data.encode("utf-8"), args.out or "-", "interventions")
+        from dashboard.views import export
+        frame = frame.drop(columns=["created_by", "updated_by"])
+        _write(frame, export.to_csv(frame, list(frame.columns)), args.out or "-",
+               "interventions")
         return 0
     if args.action == "end":
         if not args.target:

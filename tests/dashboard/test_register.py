@@ -190,6 +190,15 @@ def test_the_command_line_lists_only_what_the_account_may_see(reg):
     assert seen["t_councillor"] == {"works"}
 
 
+def test_a_listed_title_cannot_run_as_a_spreadsheet_formula(reg):
+    register.add(reg, {"id": "formula", "title": "=HYPERLINK(\"http://x\",\"y\")",
+                       "areas": WARD, "start": "2023-01", "indicators": "burglary"},
+                 viewer=ANALYST)
+    done = run(reg, "interventions", "list", "--as", "t_analyst")
+    listed = pd.read_csv(io.StringIO(done.stdout)).set_index("id")
+    assert listed.loc["formula", "title"].startswith("'=")
+
+
 def test_the_command_line_adds_and_refuses_with_reasons(reg):
     done = run(reg, "interventions", "add", "--id", "cli-1", "--title", "Street lighting",
                "--areas", WARD, "--start", "2023-03", "--indicators", "burglary",
