@@ -56,7 +56,7 @@ def pytest_generate_tests(metafunc):
 # one process running it alone at the end.
 SLOW_FILES = (
     "browser/test_accessibility_in_chromium.py",  # 190
-    "dashboard/analysis/test_evaluation.py",  # 150
+    "dashboard/analysis/test_evaluation.py",  # 80
     "dashboard/measures/test_disclosure.py",  # 143
     "loaders/test_postgres.py",  # 212; third, once the PostgreSQL template is published
     "pages/test_smoke.py",  # 120

@@ -34,6 +34,7 @@ Every function here is plain Python on a panel (rows: LSOA codes, columns: month
 from __future__ import annotations
 
 import math
+import random
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -216,20 +217,22 @@ def placebo_groups(counts: pd.DataFrame, treated: list[str], pool: list[str],
     groups = []
     if neighbours is not None:
         at = {code: i for i, code in enumerate(pool)}
-        near = [sorted(at[c] for c in neighbours.get(code, ()) if c in at) for code in pool]
+        near = [[at[c] for c in neighbours.get(code, ()) if c in at] for code in pool]
+        picks = random.Random(int(rng.integers(2**62)))  # small draws: Python's is faster
+        seeds = [m.tolist() or list(range(len(pool))) for m in members]
+        strata = treated_strata.tolist()
         for _ in range(n):
-            stratum = members[rng.choice(treated_strata)]
-            start = rng.choice(stratum if len(stratum) else np.arange(len(pool)))
-            group, frontier = [int(start)], set(near[start])
+            start = picks.choice(seeds[picks.choice(strata)])
+            group, taken, frontier = [start], {start}, set(near[start])
             while len(group) < min(size, len(pool)):
-                frontier -= set(group)
+                frontier -= taken
                 if frontier:
-                    nxt = int(rng.choice(sorted(frontier)))
+                    nxt = picks.choice(sorted(frontier))
                 else:  # the patch is hemmed in: carry on from another seed
-                    rest = np.setdiff1d(np.arange(len(pool)), group)
-                    nxt = int(rng.choice(rest))
+                    nxt = picks.choice([i for i in range(len(pool)) if i not in taken])
                 group.append(nxt)
-                frontier |= set(near[nxt])
+                taken.add(nxt)
+                frontier.update(near[nxt])
             groups.append(np.array(group))
         return groups
     want = np.bincount(treated_strata, minlength=STRATA)

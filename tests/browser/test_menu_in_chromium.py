@@ -30,8 +30,8 @@ new MutationObserver(() => {
   }
 }).observe(document, {subtree: true, childList: true, characterData: true});
 """
-MENU = ["Overview", "Map", "Hotspots", "Ward profile", "Multi-agency overlap", "Export",
-        "Partner data", "About the data", "Accessibility", "Sign in"]
+MENU = ["Overview", "Map", "Hotspots", "Ward profile", "Multi-agency overlap", "Interventions",
+        "Export", "Partner data", "About the data", "Accessibility", "Sign in"]
 
 
 @pytest.fixture()

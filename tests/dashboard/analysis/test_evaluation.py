@@ -203,10 +203,11 @@ def test_placebo_groups_are_rarely_significant(setting):
 
 
 def test_synthetic_control_placebos_are_rarely_significant(setting):
-    """The same for synthetic control, on fewer patches and placebo groups (the full
-    100 are in benchmarks/evaluation.py)."""
-    rates, _ = placebo_rates(setting, ("synthetic",), 20, synth_placebos=40)
-    assert rates["synthetic"] <= 0.15, rates
+    """The same for synthetic control, on 10 patches and 30 placebo groups each, as a
+    guard against gross miscalibration (plain errors would call four in ten
+    significant); the full 100 patches are in benchmarks/evaluation.py."""
+    rates, _ = placebo_rates(setting, ("synthetic",), 10, synth_placebos=30)
+    assert rates["synthetic"] <= 0.2, rates
 
 
 def test_what_cannot_be_detected_is_said(setting):
