@@ -14,11 +14,12 @@ evaluation depends on no hidden value, like every other view.
   the comparison areas'. Its 95 % interval and p-value come from **placebo groups**:
   :data:`PLACEBOS` contiguous patches of untreated areas of the same size and level,
   each evaluated as if treated, each effect divided by its own noise before the start
-  (studentised, so a steady busy patch is not judged by the spread of jumpy quiet ones). Plain Poisson standard errors assume counts vary only by
-  chance, but areas differ from month to month far more than that (12-LSOA placebo
-  groups of anti-social behaviour in Avon and Somerset spread with a standard
-  deviation of about 15 %, against a plain standard error of about 6 %), so their
-  intervals would exclude zero for four placebos in ten.
+  (studentised, so a steady busy patch is not judged by the spread of jumpy quiet
+  ones). Plain Poisson standard errors assume counts vary only by chance, but areas
+  differ from month to month far more than that (12-LSOA placebo groups of anti-social
+  behaviour in Avon and Somerset spread with a standard deviation of about 15 %,
+  against a plain standard error of about 6 %), so their intervals would exclude zero
+  for about half of placebo patches.
 * **Synthetic control** (``synthetic``, pysyncon): a weighted mix of comparison wards
   (the treated areas' share left out), each as an index of its own level before the
   start, chosen to follow the treated areas' path before the start; after the start
