@@ -28,45 +28,30 @@ significant. Acceptance: 2 % to 8 %.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import duckdb  # noqa: E402
 import numpy as np  # noqa: E402
 
+from benchmarks import emerging  # noqa: E402
 from dashboard import geography, measures, register  # noqa: E402
 from dashboard.access import OPERATOR  # noqa: E402
 from dashboard.analysis import evaluation as ev  # noqa: E402
 from dashboard.geography.regions import get_region  # noqa: E402
-from loaders import data_dir  # noqa: E402
-from loaders.ingest import ingest  # noqa: E402
-from store import PARTNER_TABLES, Store  # noqa: E402
+from store import Store  # noqa: E402
 
-SERIES = "policeuk_lsoa_monthly_avon_and_somerset_2018-01_2025-08.csv.gz"
 BEFORE, AFTER = "2020-01:2021-12", "2022-01:2023-12"
 
 
 def series_store() -> Store:
-    """A copy of the store with the series loaded, and a register of its own."""
-    folder = Path(tempfile.mkdtemp(prefix="oda-bench-"))
-    copy = folder / "store.duckdb"
-    shutil.copy(Store().path, copy)
-    with duckdb.connect(str(copy)) as con:
-        for table in PARTNER_TABLES:
-            con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
-    meta = folder / "meta.toml"
-    meta.write_text('coverage = "avon_and_somerset"\npolarity = "high_is_bad"\n')
-    report = ingest(data_dir() / "partners" / SERIES, store=copy, partner="police_bench",
-                    meta=meta, today=dt.date(2026, 12, 1))
-    assert not report.refused, report.reason
-    return Store(copy, governance=folder / "gov.sqlite")
+    """The emerging benchmark's copy of the store with the series loaded, with a
+    register of its own."""
+    loaded = emerging.series_store(Store())
+    return Store(loaded.path, governance=Path(loaded.path).parent / "gov.sqlite")
 
 
 def hot_patch(panel, near, size: int = 9) -> list[str]:

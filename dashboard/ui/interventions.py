@@ -7,8 +7,6 @@ record depends on the account, not only the role), through the door as everywher
 
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
 import streamlit as st
 
@@ -55,9 +53,10 @@ def overlay(deck: maps.LeanDeck, flt: ViewFilter, v: Context, covered: pd.DataFr
     return _overlay(deck, flt.region, flt.vintage, key, zoom_to, v)
 
 
-def _deck_key(deck: maps.LeanDeck) -> str:
-    # The deck's own JSON (made once, kept in the deck), so two maps never share an entry.
-    return hashlib.sha1(deck.to_json().encode()).hexdigest()
+def _deck_key(deck: maps.LeanDeck) -> int:
+    # The deck's own JSON, made once and kept in the deck: a string keeps its hash, so
+    # a rerun does not hash megabytes again, and two maps never share an entry.
+    return hash(deck.to_json())
 
 
 @st.cache_resource(show_spinner="Drawing the interventions…", max_entries=16,

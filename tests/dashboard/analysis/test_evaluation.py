@@ -4,13 +4,10 @@ what the windows cannot detect is said up front."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,10 +15,9 @@ import pytest
 from dashboard import geography, measures, register
 from dashboard.access import OPERATOR
 from dashboard.analysis import evaluation as ev
-from loaders.ingest import ingest
-from store import PARTNER_TABLES, Store
+from store import Store
 from tests.conftest import REPO, _add_people
-from tests.dashboard.conftest import SERIES
+from tests.dashboard.conftest import SERIES, series_copy
 
 ASB = "anti_social_behaviour"
 BEFORE = ev.month_range("2020-01", "2021-12")
@@ -79,16 +75,7 @@ def planted(store, data, setting, tmp_path_factory):
     folder = tmp_path_factory.mktemp("planted")
     file = folder / "police_planted.csv"
     raw.to_csv(file, index=False)
-    copy = folder / "store.duckdb"
-    shutil.copy(store.path, copy)
-    with duckdb.connect(str(copy)) as con:
-        for table in PARTNER_TABLES:
-            con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
-    meta = folder / "meta.toml"
-    meta.write_text('coverage = "avon_and_somerset"\npolarity = "high_is_bad"\n')
-    report = ingest(file, store=copy, partner="police_test", meta=meta,
-                    today=dt.date(2026, 12, 1))
-    assert not report.refused, report.reason
+    copy = series_copy(store, file, folder)
     gov = folder / "gov.sqlite"
     _add_people(gov)
     local = Store(copy, governance=gov)
