@@ -70,6 +70,7 @@ SLOW_FILES = (
     "browser/test_menu_in_chromium.py",  # 59
     "browser/test_keyboard_journey.py",  # 57
     "dashboard/analysis/test_backtest.py",  # 56
+    "dashboard/analysis/test_forecast.py",  # 45
     "loaders/test_cross_classified.py",  # 52
     "browser/test_access_in_chromium.py",  # 49
 )

@@ -207,6 +207,56 @@ def _backtest(store: Store, args: argparse.Namespace) -> int:
     return 0
 
 
+def _months_arg(store: Store, args: argparse.Namespace, text: str, name: str
+                ) -> tuple[str, str]:
+    from dashboard.measures import catalogue
+    try:
+        return parse_period(text, catalogue.months(store, args.indicator, viewer=args.viewer))
+    except FilterError as err:
+        raise FilterError(name, err.user_message.split(": ", 1)[-1]) from err
+
+
+def _forecast(store: Store, args: argparse.Namespace) -> int:
+    from dashboard.analysis import forecast
+    from dashboard.geography.regions import get_region
+    from dashboard.views import export
+
+    train = _months_arg(store, args, args.train, "--train") if args.train else None
+    result = forecast.forecast_areas(store, get_region(args.region), args.indicator,
+                                     args.level, viewer=args.viewer, train=train,
+                                     horizon=args.horizon)
+    _write(result, export.to_csv(result, forecast.COLUMNS), args.out, "area-months")
+    fits = result.attrs["fits"]
+    print(f"trained on {result.attrs['trained']}; {forecast.METHOD}; spread "
+          + ", ".join(f"{h} month{'s' if h > 1 else ''} ahead: variance mu + "
+                      f"{f.dispersion:.3g} mu^{f.power:.2f}" for h, f in fits.items()),
+          file=sys.stderr)
+    return 0
+
+
+def _exceptions(store: Store, args: argparse.Namespace) -> int:
+    from dashboard.analysis import forecast
+    from dashboard.geography.regions import get_region
+    from dashboard.views import export
+
+    period = _months_arg(store, args, f"{args.period}:{args.period}", "--period")[0] \
+        if ":" not in str(args.period) else None
+    if period is None:
+        raise FilterError("--period", f"{args.period!r} is one month, such as 2022-11")
+    result = forecast.exceptions(store, get_region(args.region), args.indicator, args.level,
+                                 period, viewer=args.viewer, every=args.all)
+    _write(result, export.to_csv(result, list(result.columns)), args.out, "areas")
+    a = result.attrs
+    flagged = result[result["flagged"]] if args.all else result
+    print(f"{len(flagged)} of {a['tested']} areas unusual in {period}: outside the "
+          f"{a['level']:.0%} interval of the forecast from the months before (about "
+          f"{(1 - a['level']) * a['tested']:.0f} would be by chance); "
+          f"{int((flagged['q_value'] <= a['fdr']).sum())} also pass false discovery rate "
+          f"control at {a['fdr']:.0%} (q_value); {a['untested']} not tested (hidden, or "
+          "small counts)", file=sys.stderr)
+    return 0
+
+
 def _report(store: Store, args: argparse.Namespace) -> int:
     from dashboard.geography.regions import get_region
     from dashboard.measures import catalogue
@@ -507,6 +557,34 @@ def _backtest_options(p: argparse.ArgumentParser) -> None:
     p.set_defaults(run=_backtest)
 
 
+def _forecast_options(p: argparse.ArgumentParser) -> None:
+    from dashboard.analysis import forecast
+    p.add_argument("--region", required=True, help="region preset (config/regions.toml)")
+    p.add_argument("--level", choices=LEVELS, default="lsoa")
+    p.add_argument("--indicator", required=True, help="a count indicator with at least "
+                   f"{forecast.MIN_MONTHS} months, e.g. monthly_crime_count")
+    p.add_argument("--train", help="training months START:END (default: all); the forecast "
+                   "is for the months after END")
+    p.add_argument("--horizon", type=int, default=forecast.HORIZON,
+                   help=f"months ahead, 1 to {forecast.MAX_HORIZON} (default "
+                   f"{forecast.HORIZON})")
+    p.add_argument("--out", required=True, help="output CSV, or - for standard output")
+    _common(p)
+    p.set_defaults(run=_forecast)
+
+
+def _exceptions_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--region", required=True, help="region preset (config/regions.toml)")
+    p.add_argument("--level", choices=LEVELS, default="lsoa")
+    p.add_argument("--indicator", required=True, help="a count indicator, e.g. burglary")
+    p.add_argument("--period", required=True, help="the month to test, e.g. 2022-11; the "
+                   "forecast is made from the months before it")
+    p.add_argument("--all", action="store_true", help="every tested area, flagged or not")
+    p.add_argument("--out", required=True, help="output CSV, or - for standard output")
+    _common(p)
+    p.set_defaults(run=_exceptions)
+
+
 def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--region", required=True, help="region preset (config/regions.toml)")
     p.add_argument("--ward", required=True, help="ward code, e.g. E05010892")
@@ -615,6 +693,10 @@ COMMANDS = {
     "emerging": ("emerging hot spot category per area over the months", _emerging_options),
     "backtest": ("how well each hot spot method's areas from a training window caught the "
                  "test window's demand (capture rate, PAI)", _backtest_options),
+    "forecast": ("each area's forecast for the next months with 80% and 95% prediction "
+                 "intervals (negative binomial regression)", _forecast_options),
+    "exceptions": ("the areas whose month was unusual against their forecast (outside the "
+                   "99% interval), with p- and q-values", _exceptions_options),
     "report": ("a ward's printable report (PDF): map, every indicator with its rank and "
                "comparison, trends, summary and sources", _report_options),
     "users": ("accounts: add (password on standard input), list, disable, enable; "

@@ -1092,21 +1092,22 @@ def area_monthly_counts(store: Store, region: Region, indicator: str, codes: lis
     return frame.set_index("month")["n"].where(frame.set_index("month")["withheld"] == 0)
 
 
-def lsoa_month_panel(store: Store, region: Region, indicator: str, months: list[str], *,
-                     viewer: Viewer, grants: dict | None = None) -> pd.DataFrame:
-    """Each LSOA's protected count in each month (rows: the region's LSOAs; columns: the
-    months), as every total is built: a hidden small count is its stand-in, never its
-    true value. A month hidden for another reason (a partner's "under 5", a cell hidden
-    so a district total cannot give one away) is NaN. ``attrs["stand_ins"]`` marks the
-    stand-ins (a frame of booleans like the panel).
+def month_panel(store: Store, region: Region, indicator: str, months: list[str], *,
+                level: str = "lsoa", viewer: Viewer, grants: dict | None = None
+                ) -> pd.DataFrame:
+    """Each area's protected count in each month (rows: the region's areas at ``level``;
+    columns: the months), as every total is built: a hidden small count is its
+    stand-in, never its true value. A month hidden for another reason (a partner's
+    "under 5", a cell hidden so a district total cannot give one away) is NaN.
+    ``attrs["stand_ins"]`` marks the stand-ins (a frame of booleans like the panel).
 
     Raises
     ------
     FilterError, AccessDenied
-        As :func:`indicator_view` at LSOA level (an evaluation reads LSOA figures).
+        As :func:`indicator_view` at ``level``.
     """
     grants = access.rules(store, viewer) if grants is None else grants
-    flt = ViewFilter(region.name, "lsoa", indicator, months[0], months[-1])
+    flt = ViewFilter(region.name, level, indicator, months[0], months[-1])
     views = indicator_views(store, region, flt, months, viewer=viewer, grants=grants)
     cols, marks = {}, {}
     for month in months:
@@ -1117,3 +1118,10 @@ def lsoa_month_panel(store: Store, region: Region, indicator: str, months: list[
     panel = pd.DataFrame(cols)
     panel.attrs["stand_ins"] = pd.DataFrame(marks, index=panel.index)
     return panel
+
+
+def lsoa_month_panel(store: Store, region: Region, indicator: str, months: list[str], *,
+                     viewer: Viewer, grants: dict | None = None) -> pd.DataFrame:
+    """:func:`month_panel` at LSOA level (an evaluation reads LSOA figures)."""
+    return month_panel(store, region, indicator, months, level="lsoa", viewer=viewer,
+                       grants=grants)
