@@ -76,9 +76,13 @@ run-postgres: store postgres
 # Two test processes, each taking whole test files (--dist loadfile): a file's app
 # server, Chromium or store copy is then built once, not once per process that runs
 # one of its tests. Files go out in the order collected, the slowest first
-# (tests/conftest.py, SLOW_FILES). The slowest 15 tests are listed at the end.
+# (tests/conftest.py, SLOW_FILES). The slowest 15 tests are listed at the end. Each
+# process keeps the linear algebra library to one thread: two processes on two cores
+# with two threads each only wait on each other (a small least-squares solve took 7
+# times as long).
 test: store chromium node postgres
 	$(VENV)/bin/ruff check .
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
 	$(PY) -m deploy.pgcluster run -- $(PY) -m pytest -n 2 --dist loadfile \
 	  --no-loadscope-reorder -q --durations=15
 

@@ -3,10 +3,11 @@
 import streamlit as st
 
 from dashboard import LoaderError, measures
-from dashboard.analysis import backtest, coordination, emerging, hotspots
+from dashboard.analysis import backtest, coordination, emerging, forecast, hotspots
 from dashboard.measures import hexes
 from dashboard.ui import cached, controls, links, session, state, widgets
 from dashboard.ui import interventions as acting
+from dashboard.ui.early_warning import forecast_columns
 from dashboard.views import charts, export, maps
 
 widgets.page_setup()
@@ -169,6 +170,45 @@ st.download_button("Download every area (CSV)",
                    file_name=f"{name}.csv", mime="text/csv", key="hot_download",
                    on_click="ignore")
 
+if not resolution and mode == "hotspots":
+    st.subheader("Expected next month")
+    title = widgets.plain(meta["title"])
+    if view.indicator not in cached.forecastable(v):
+        st.info(f"A forecast needs a count with at least {forecast.MIN_MONTHS} months; "
+                f"{title} is not one. Choose a monthly count with a longer history.",
+                icon=":material/info:")
+    elif st.toggle("Show the expected next month", key="hot_fc",
+                   help="Forecasts every area's count for the month after the period's last "
+                   "month, from the months up to it: a few seconds."):
+        try:
+            fc = cached.forecast_result(view, v)
+            fc_deck, fc_legend = cached.forecast_map(view, v)
+        except LoaderError as err:
+            st.warning(err.user_message, icon=":material/warning:")
+        else:
+            ahead = fc["period"].iat[0]
+            st.markdown(f"**Expected {title} in {ahead}, from the months to "
+                        f"{view.period_end}.**")
+            left, right = st.columns([5, 1])
+            with left:
+                st.pydeck_chart(fc_deck, height=600, key="hot_fc_deck")
+            with right:
+                st.html(maps.legend_html(f"Expected count, {ahead}", fc_legend))
+                st.caption(f"{len(fc):,} {noun}, in fifths by expected count. Hover an "
+                           "area for its 80 % and 95 % ranges.")
+            st.caption(forecast.EXPLAINED)
+            top = fc.nlargest(15, "predicted")
+            st.dataframe(top[["area_name", "area_code", "predicted", "predicted_lower_80",
+                              "predicted_upper_80", "predicted_lower_95",
+                              "predicted_upper_95"]], hide_index=True, width="stretch",
+                         column_config=forecast_columns())
+            st.download_button(
+                "Download every area's forecast (CSV)",
+                cached.audited_download(view, (view.indicator,), "csv", len(fc),
+                                        lambda: export.to_csv(fc, forecast.COLUMNS)),
+                file_name=f"forecast_{view.indicator}_{view.level}_{ahead}.csv",
+                mime="text/csv", key="hot_fc_download", on_click="ignore")
+
 if not resolution:
     st.subheader("How well does this predict?")
     months = [m for m in cached.months(view.indicator, v)
@@ -181,7 +221,8 @@ if not resolution:
                    "after say how much of the indicator fell in them. Capture rate: the "
                    "share of the test total in the flagged areas. PAI (Chainey's Predictive "
                    "Accuracy Index): capture rate / the flagged areas' share of the land. "
-                   "The windows roll on a month at a time.")
+                   "PEI* (Hunt's): capture rate / the most that as many areas could have "
+                   "caught. The windows roll on a month at a time.")
         c1, c2, c3 = st.columns(3)
         train = c1.slider("Training months", 2, len(months) - 1,
                           min(6, len(months) - 1), key="hot_bt_train")
@@ -191,10 +232,15 @@ if not resolution:
                                  0.1, 0.2], 0.05, format_func="{:.0%}".format,
                                  key="hot_bt_share")
         methods = [m for m in backtest.METHODS
-                   if m != "emerging" or train >= emerging.MIN_PERIODS]
+                   if (m != "emerging" or train >= emerging.MIN_PERIODS)
+                   and (m != "forecast" or (train >= forecast.MIN_MONTHS
+                                            and view.indicator in cached.forecastable(v)))]
         if "emerging" not in methods:
             st.caption(f"Emerging hot spots need {emerging.MIN_PERIODS} training months; "
                        "they are left out here.")
+        if "forecast" not in methods:
+            st.caption(f"The forecast needs a count and {forecast.MIN_MONTHS} training "
+                       "months; it is left out here.")
         if st.toggle("Run the backtest", key="hot_bt_run",
                       help="Tests every method on every window: a few seconds to a minute."):
             try:
@@ -220,6 +266,10 @@ if not resolution:
                         "area_share_median": st.column_config.NumberColumn(
                             "median land share", format="percent",
                             help="The flagged areas' share of the region's land"),
+                        "pei_median": st.column_config.NumberColumn(
+                            "median PEI*", format="%.2f",
+                            help="Hunt's PEI*: the capture rate over the most that as many "
+                            "areas could have caught (1 is a perfect pick)"),
                         "best_in": st.column_config.NumberColumn(
                             "best in", help="Windows in which it did best by the rule "
                             "above (ties count for each)")})

@@ -6,7 +6,7 @@ import streamlit as st
 from dashboard import LoaderError
 from dashboard.analysis import coordination, hotspots
 from dashboard.measures.catalogue import MAPPABLE
-from dashboard.ui import cached, controls, session, state, widgets
+from dashboard.ui import cached, controls, early_warning, session, state, widgets
 from dashboard.ui import interventions as acting
 from dashboard.views import charts
 
@@ -102,6 +102,22 @@ flt = view.with_(indicator=indicator, level=level, measure="rate",
 top = cached.view(flt, v).nsmallest(10, "rank")
 st.html(charts.ranking_html(top, caption=f"The {len(top)} areas with the highest rate, "
                                          "highest first."))
+
+st.subheader("Unusual this month")
+picked = early_warning.indicator_picker("overview")
+if picked is None:
+    st.caption(early_warning.NONE_YET)
+else:
+    month = early_warning.month_to(picked, end, v)
+    ew = view.with_(indicator=picked, level="ward", period_start=month, period_end=month)
+    every = early_warning.unusual_areas(ew, v, "wards")
+    flagged = every[every["flagged"]] if every is not None else None
+    if flagged is not None and not flagged.empty:
+        names = dict(zip(flagged["area_code"], flagged["area_name"], strict=True))
+        area = st.selectbox("Process control chart of", list(names), format_func=names.get,
+                            key="overview_ew_area", help="The unusual wards, the most "
+                            "significant first.")
+        early_warning.control_chart(ew, area, names[area], v)
 
 st.subheader("How fresh is each source")
 st.dataframe(charts.freshness(cat[cat["geography"].isin(MAPPABLE)]), hide_index=True,

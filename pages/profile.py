@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import LoaderError
 from dashboard.analysis import coordination, profile
-from dashboard.ui import cached, controls, session, state, widgets
+from dashboard.ui import cached, controls, early_warning, session, state, widgets
 from dashboard.ui import interventions as acting
 from dashboard.views import charts
 
@@ -116,3 +116,12 @@ else:
     st.altair_chart(charts.trend_chart(trend, label), width="stretch")
     with st.expander("The figures by period, as a table"):
         st.dataframe(charts.trend_table(trend), hide_index=True, width="stretch")
+
+st.subheader("Is this month unusual?")
+picked = early_warning.indicator_picker("pro", among=table["indicator"].tolist())
+if picked is None:
+    st.caption(early_warning.NONE_YET)
+else:
+    month = early_warning.month_to(picked, flt.period_end, v)
+    early_warning.control_chart(flt.with_(indicator=picked, period_start=month,
+                                          period_end=month), chosen, name, v)

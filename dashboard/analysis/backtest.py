@@ -16,7 +16,16 @@ Methods (``METHODS``):
 * ``gi``: Gi* hot spots at 95 % or more after false-discovery-rate control;
 * ``lisa``: Local Moran's I high-high clusters;
 * ``emerging``: new, intensifying, persistent and consecutive hot spots over
-  the training months.
+  the training months;
+* ``forecast``: the areas with the highest expected count over the test months,
+  from the count regression of :mod:`dashboard.analysis.forecast` trained on the
+  training months (it needs :data:`~dashboard.analysis.forecast.MIN_MONTHS` of them,
+  and a test window ending within :data:`~dashboard.analysis.forecast.MAX_HORIZON`
+  months of training; otherwise it flags nothing).
+
+Besides capture rate and PAI, each row has Hunt's PEI* (``pei``): the capture rate
+over the most that as many areas could have caught in the test months, so 1 is a
+perfect pick of that many areas.
 
 Land area is measured in EPSG:27700 on the LSOA boundaries (clipped to the
 coastline), a ward's as the sum of its best-fit LSOAs'.
@@ -34,7 +43,7 @@ from libpysal.graph import Graph
 
 from dashboard import access, geography, measures
 from dashboard.access import Viewer
-from dashboard.analysis import emerging, hotspot_views, hotspots
+from dashboard.analysis import emerging, forecast, hotspot_views, hotspots
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.geography import weights
 from dashboard.measures import catalogue
@@ -47,10 +56,11 @@ METHODS = {
     "gi": "Gi* hot spots (95%, FDR)",
     "lisa": "LISA high-high clusters",
     "emerging": "Emerging hot spots",
+    "forecast": "Forecast (count regression)",
 }
 SHARE = 0.05
 COLUMNS = ["method", "share", "areas_flagged", "area_share", "captured", "test_total",
-           "capture_rate", "pai"]
+           "capture_rate", "pai", "pei"]
 EMERGING_HOT = {f"{p} hot spot" for p in ("New", "Intensifying", "Persistent", "Consecutive")}
 GI_HOT = {hotspots.HOT[99], hotspots.HOT[95]}
 
@@ -93,25 +103,29 @@ def top_share(figures: pd.Series, share: float) -> list[str]:
 
 
 def score(flagged: list[str], test: pd.Series, area: pd.Series) -> dict:
-    """Capture rate, area share and PAI of ``flagged`` areas on the test figures."""
+    """Capture rate, area share, PAI and PEI* of ``flagged`` areas on the test figures."""
     total = float(test.sum(min_count=1)) if test.notna().any() else np.nan
     captured = float(test.reindex(flagged).sum())
+    best = float(test.dropna().nlargest(len(flagged)).sum()) if flagged else 0.0
     land = float(area.sum())
     share = float(area.reindex(flagged).sum()) / land if land else np.nan
     capture = captured / total if total else np.nan
     pai = capture / share if share else np.nan
     return {"areas_flagged": len(flagged), "area_share": share, "captured": captured,
-            "test_total": total, "capture_rate": capture, "pai": pai}
+            "test_total": total, "capture_rate": capture, "pai": pai,
+            "pei": captured / best if best else np.nan}
 
 
 def flag(method: str, train: pd.DataFrame, graph: Graph, share: float,
          settings: hotspots.Settings, emerging_view: pd.DataFrame | None = None,
-         by_code: pd.DataFrame | None = None, tested: pd.DataFrame | None = None
-         ) -> list[str]:
+         by_code: pd.DataFrame | None = None, tested: pd.DataFrame | None = None,
+         expected: pd.Series | None = None) -> list[str]:
     """The areas a method flags from the training window's view (one row per area:
     ``area_code, value, rate_per_1000, denominator``...); ``by_code`` is the view
     indexed by area code, and ``tested`` the Gi* or LISA result of the view
-    (``hotspots.hotspots`` with :func:`_test_settings`), when already made."""
+    (``hotspots.hotspots`` with :func:`_test_settings`), when already made;
+    ``expected`` the forecast's expected test total by area (None: it could not be
+    made, and the method flags nothing)."""
     by_code = train.set_index("area_code") if by_code is None else by_code
     if method == "counts":
         return top_share(by_code["value"], share)
@@ -128,6 +142,8 @@ def flag(method: str, train: pd.DataFrame, graph: Graph, share: float,
             return []
         return sorted(emerging_view.loc[emerging_view["category"].isin(EMERGING_HOT),
                                         "area_code"])
+    if method == "forecast":
+        return [] if expected is None else top_share(expected, share)
     raise FilterError("method", f"{method!r} is not a backtest method; choose from "
                       f"{list(METHODS)}")
 
@@ -165,14 +181,14 @@ def _check_window(window: Window, months: list[str], indicator: str) -> None:
 
 def _scores(methods: list[str], train: pd.DataFrame, test: pd.Series, graph: Graph,
             area: pd.Series, share: float, settings: hotspots.Settings,
-            trend: pd.DataFrame | None, tested: dict[str, pd.DataFrame] | None = None
-            ) -> pd.DataFrame:
+            trend: pd.DataFrame | None, tested: dict[str, pd.DataFrame] | None = None,
+            expected: pd.Series | None = None) -> pd.DataFrame:
     area = area.reindex(train["area_code"])
     by_code = train.set_index("area_code")
     rows = []
     for method in methods:
         flagged = flag(method, train, graph, share, settings, trend, by_code,
-                       (tested or {}).get(method))
+                       (tested or {}).get(method), expected)
         rows.append({"method": method, "share": share, **score(flagged, test, area)})
     return pd.DataFrame(rows, columns=COLUMNS)
 
@@ -217,7 +233,28 @@ def backtest(store: Store, region: Region, flt: ViewFilter, window: Window, *,
                 graph, viewer=viewer)
         except FilterError:
             trend = None  # too few training months: the method flags nothing
-    return _scores(methods, train, test, graph, area, share, settings, trend)
+    expected = None
+    if "forecast" in methods:
+        try:
+            panel = forecast.read_panel(store, region, flt.indicator, flt.level,
+                                        viewer=viewer, start=window.train_start,
+                                        end=window.train_end, graph=graph)
+        except FilterError:
+            panel = None  # too few training months: the method flags nothing
+        expected = _expected(panel, window) if panel is not None else None
+    return _scores(methods, train, test, graph, area, share, settings, trend,
+                   expected=expected)
+
+
+def _expected(panel: forecast.Panel, window: Window) -> pd.Series | None:
+    """The forecast's expected total over the test window, by area, from ``panel``
+    (the training months); None if the window ends too far ahead."""
+    ahead = pd.period_range(window.train_end, window.test_end, freq="M").size - 1
+    if ahead > forecast.MAX_HORIZON:
+        return None
+    got = forecast.predict(panel, ahead)
+    test = got[got["period"] >= window.test_start]
+    return test.groupby("area_code")["predicted"].sum()
 
 
 def rolling_windows(months: list[str], train: int, test: int, step: int = 1) -> list[Window]:
@@ -285,16 +322,26 @@ def rolling(store: Store, region: Region, flt: ViewFilter, windows: list[Window]
         {(w.train_start, w.train_end): totals[(w.train_start, w.train_end)]
          for w in windows}, graph, measure="count", settings=_test_settings("gi", settings)) \
         if "gi" in methods else {}
+    panel = None
+    if "forecast" in methods:
+        spans = [trained[w] for w in windows if len(trained[w]) >= forecast.MIN_MONTHS]
+        if spans:
+            panel = forecast.read_panel(store, region, flt.indicator, flt.level,
+                                        viewer=viewer, start=min(s[0] for s in spans),
+                                        end=max(s[-1] for s in spans), graph=graph)
     parts = []
     for i, w in enumerate(windows):
         train = totals[(w.train_start, w.train_end)]
+        expected = None
+        if panel is not None and len(trained[w]) >= forecast.MIN_MONTHS:
+            expected = _expected(panel.between(w.train_start, w.train_end), w)
         test = monthly[w.test_start] if w.test_start == w.test_end else \
             totals[(w.test_start, w.test_end)]
         trend = hotspot_views.emerging_classes(train, {m: tested[m] for m in trained[w]}) \
             if trends and len(trained[w]) >= emerging.MIN_PERIODS else None
         one = _scores(methods, train, test.set_index("area_code")["value"], graph, area,
                       share, settings, trend,
-                      {"gi": gi[(w.train_start, w.train_end)]} if gi else None)
+                      {"gi": gi[(w.train_start, w.train_end)]} if gi else None, expected)
         parts.append(one.assign(window=w.label, test_start=w.test_start))
         if progress:
             progress(i + 1, len(windows))
@@ -344,7 +391,8 @@ def spread(results: pd.DataFrame) -> pd.DataFrame:
         windows=("pai", "size"), pai_median=("pai", "median"), pai_low=("pai", "min"),
         pai_high=("pai", "max"), capture_median=("capture_rate", "median"),
         area_share_median=("area_share", "median"),
-        areas_flagged=("areas_flagged", "median"))
+        areas_flagged=("areas_flagged", "median"),
+        **({"pei_median": ("pei", "median")} if "pei" in ok else {}))
     out["best_in"] = best.reindex(out.index).fillna(0).astype(int)
     return out.reset_index()
 

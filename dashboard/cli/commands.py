@@ -200,10 +200,12 @@ def _backtest(store: Store, args: argparse.Namespace) -> int:
     methods = [m.strip() for m in args.method.split(",") if m.strip()]
     settings = hotspots.Settings(permutations=args.permutations, seed=args.seed,
                                  correction=args.correction)
-    result = backtest.backtest(store, region, flt, backtest.Window(*train, *test),
-                               methods=methods, share=args.share, settings=settings,
-                               viewer=args.viewer)
-    _write(result, export.to_csv(result, list(result.columns)), args.out, "methods")
+    shares = _shares(args.share)
+    result = pd.concat([backtest.backtest(store, region, flt, backtest.Window(*train, *test),
+                                          methods=methods, share=share, settings=settings,
+                                          viewer=args.viewer) for share in shares],
+                       ignore_index=True)
+    _write(result, export.to_csv(result, list(result.columns)), args.out, "rows")
     return 0
 
 
@@ -226,10 +228,9 @@ def _forecast(store: Store, args: argparse.Namespace) -> int:
                                      args.level, viewer=args.viewer, train=train,
                                      horizon=args.horizon)
     _write(result, export.to_csv(result, forecast.COLUMNS), args.out, "area-months")
-    fits = result.attrs["fits"]
     print(f"trained on {result.attrs['trained']}; {forecast.METHOD}; spread "
           + ", ".join(f"{h} month{'s' if h > 1 else ''} ahead: variance mu + "
-                      f"{f.dispersion:.3g} mu^{f.power:.2f}" for h, f in fits.items()),
+                      f"{a:.3g} mu^{p:.2f}" for h, (a, p) in result.attrs["spread"].items()),
           file=sys.stderr)
     return 0
 
@@ -255,6 +256,18 @@ def _exceptions(store: Store, args: argparse.Namespace) -> int:
           f"control at {a['fdr']:.0%} (q_value); {a['untested']} not tested (hidden, or "
           "small counts)", file=sys.stderr)
     return 0
+
+
+def _shares(text: str) -> list[float]:
+    """``--share``: one share or several, comma-separated (0.05, or 0.01,0.02,0.05,0.1)."""
+    try:
+        shares = [float(part) for part in str(text).split(",") if part.strip()]
+    except ValueError:
+        shares = []
+    if not shares:
+        raise FilterError("--share", f"{text!r} is not a share or a comma-separated list of "
+                          "them, such as 0.05 or 0.01,0.02,0.05,0.1")
+    return shares
 
 
 def _report(store: Store, args: argparse.Namespace) -> int:
@@ -549,8 +562,9 @@ def _backtest_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--test", required=True, help="test months START:END, after --train")
     p.add_argument("--method", default=",".join(backtest.METHODS),
                    help=f"comma-separated, from {','.join(backtest.METHODS)} (default: all)")
-    p.add_argument("--share", type=float, default=backtest.SHARE,
-                   help="share of areas the counts and rates methods flag (default 0.05)")
+    p.add_argument("--share", default=str(backtest.SHARE),
+                   help="share of areas the counts, rates and forecast methods flag, or "
+                   "several, comma-separated, e.g. 0.01,0.02,0.05,0.1 (default 0.05)")
     p.add_argument("--out", required=True, help="output CSV, or - for standard output")
     _test_options(p)
     _common(p)
@@ -692,7 +706,7 @@ COMMANDS = {
     "hotspots": ("Gi* or Local Moran hot spots, one row per area", _hotspots_options),
     "emerging": ("emerging hot spot category per area over the months", _emerging_options),
     "backtest": ("how well each hot spot method's areas from a training window caught the "
-                 "test window's demand (capture rate, PAI)", _backtest_options),
+                 "test window's demand (capture rate, PAI, PEI*)", _backtest_options),
     "forecast": ("each area's forecast for the next months with 80% and 95% prediction "
                  "intervals (negative binomial regression)", _forecast_options),
     "exceptions": ("the areas whose month was unusual against their forecast (outside the "

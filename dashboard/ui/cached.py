@@ -22,7 +22,7 @@ import streamlit as st
 
 from dashboard import access, geography, measures
 from dashboard.access import Viewer, audit
-from dashboard.analysis import backtest, hotspot_views, hotspots, overlap, profile
+from dashboard.analysis import backtest, forecast, hotspot_views, hotspots, overlap, profile
 from dashboard.filters import FilterError, ViewFilter
 from dashboard.geography import weights
 from dashboard.geography.regions import get_region, load_regions, view_region
@@ -457,3 +457,71 @@ def _ward_of(region: str, vintage: int | None, store_version: int) -> dict[str, 
     out = dict(zip(lookup["lsoa_code"], lookup["ward_code"], strict=True))
     out.update({w: w for w in lookup["ward_code"].unique()})
     return out
+
+
+# -- forecasts and early warning -----------------------------------------------------------
+
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=KEYS)
+def forecastable(v: Context) -> list[str]:
+    """The count indicators the viewer may see with enough months for a forecast."""
+    return forecast.forecastable(store(), viewer=v.viewer)
+
+
+def forecast_result(flt: ViewFilter, v: Context) -> pd.DataFrame:
+    """Each area's forecast for the month after the filter's last month, trained on
+    the months up to it (``forecast.forecast_areas``); audited."""
+    out = _forecast_result(flt, v)
+    audit_view("forecast", flt)
+    return out
+
+
+@st.cache_data(show_spinner="Forecasting every area (a count regression over the months "
+               "so far)…", max_entries=16, hash_funcs=KEYS)
+def _forecast_result(flt: ViewFilter, v: Context) -> pd.DataFrame:
+    return forecast.forecast_areas(store(), view_region(flt.region, flt.vintage), flt.indicator,
+                                   flt.level, viewer=v.viewer, train=(None, flt.period_end),
+                                   horizon=1, graph=graph(flt.region, flt.level, flt.vintage, v))
+
+
+@st.cache_resource(show_spinner="Drawing the map…", max_entries=16, hash_funcs=KEYS)
+def forecast_map(flt: ViewFilter, v: Context):
+    """The expected-next-month map and its legend."""
+    meta = catalogue(v).set_index("indicator").loc[flt.indicator]
+    deck, legend = maps.forecast_map(shapes(flt.region, flt.level, flt.vintage, v),
+                                     lad_outlines(flt.region, flt.vintage, v),
+                                     _forecast_result(flt, v), polarity=meta["polarity"],
+                                     detail=view_region(flt.region, flt.vintage).map_detail,
+                                     level=flt.level)
+    deck.to_json()
+    return deck, legend
+
+
+def exceptions_result(flt: ViewFilter, v: Context) -> pd.DataFrame:
+    """Every area's month ``flt.period_end`` against its forecast, flagged or not
+    (``forecast.exceptions``); audited."""
+    out = _exceptions_result(flt, v)
+    audit_view("exceptions", flt)
+    return out
+
+
+@st.cache_data(show_spinner="Setting each area's month against its forecast…", max_entries=16,
+               hash_funcs=KEYS)
+def _exceptions_result(flt: ViewFilter, v: Context) -> pd.DataFrame:
+    return forecast.exceptions(store(), view_region(flt.region, flt.vintage), flt.indicator,
+                               flt.level, flt.period_end, viewer=v.viewer, every=True,
+                               graph=graph(flt.region, flt.level, flt.vintage, v))
+
+
+def control_chart(flt: ViewFilter, area: str, v: Context) -> pd.DataFrame:
+    """One area's process control chart to ``flt.period_end``; audited."""
+    out = _control_chart(flt, area, v)
+    audit_view("control chart", flt, area=area)
+    return out
+
+
+@st.cache_data(show_spinner="Drawing the process control chart (a forecast for each "
+               "month)…", max_entries=32, hash_funcs=KEYS)
+def _control_chart(flt: ViewFilter, area: str, v: Context) -> pd.DataFrame:
+    return forecast.control_chart(store(), view_region(flt.region, flt.vintage), flt.indicator,
+                                  flt.level, area, viewer=v.viewer, end=flt.period_end,
+                                  graph=graph(flt.region, flt.level, flt.vintage, v))

@@ -505,3 +505,63 @@ def evaluation_chart(paths: dict[str, pd.DataFrame], start: str, title: str) -> 
         description=f"{title}: the treated areas' monthly total against what it would have "
         "been with no effect, by each method, with the start marked. The figures are in "
         "the table below the chart.")
+
+
+# -- process control (Making Data Count) -------------------------------------------------
+# Special cause concern in orange, improvement in blue, common cause in grey, as NHS
+# England's Making Data Count charts colour them, darkened to 3:1 or more on white.
+SIGNAL_COLOURS = {"concern": "#c55a11", "improvement": "#1f5fa8", "higher": "#5e3c99",
+                  "lower": "#5e3c99", "common": "#6b6b6b"}
+SIGNAL_WORDS = {"concern": "special cause: concern", "improvement": "special cause: "
+                "improvement", "higher": "special cause: higher", "lower": "special cause: "
+                "lower", "common": "common cause"}
+SIGNAL_SHAPES = {"concern": "diamond", "improvement": "circle", "higher": "triangle-up",
+                 "lower": "triangle-down", "common": "circle"}
+
+
+@drawn
+def control_chart(chart: pd.DataFrame, title: str) -> alt.LayerChart:
+    """A process control chart: each month's count against the count expected from the
+    months before it, inside its 99 % limits (a band); each month's point coloured
+    and shaped by its signal (:data:`SIGNAL_WORDS`)."""
+    data = chart.assign(signal_words=chart["signal"].map(SIGNAL_WORDS),
+                        why=chart["rule"].replace("", "within the limits"))
+    x = alt.X("period:O", title="Month", axis=alt.Axis(labelAngle=-45))
+    band = alt.Chart(data).mark_area(color="#d9d9d9", opacity=0.7).encode(
+        x=x, y=alt.Y("lower_99:Q", title=title, scale=alt.Scale(zero=False)), y2="upper_99:Q")
+    expected = alt.Chart(data).mark_line(color="#595959", strokeDash=[5, 3]).encode(
+        x=x, y="expected:Q")
+    line = alt.Chart(data).mark_line(color="#333333").encode(x=x, y="observed:Q")
+    kinds = [k for k in SIGNAL_WORDS if k in set(data["signal"])]
+    points = alt.Chart(data).mark_point(filled=True, size=70, opacity=1).encode(
+        x=x, y="observed:Q",
+        color=alt.Color("signal_words:N", title=None, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=[SIGNAL_WORDS[k] for k in kinds],
+                                        range=[SIGNAL_COLOURS[k] for k in kinds])),
+        shape=alt.Shape("signal_words:N", scale=alt.Scale(
+            domain=[SIGNAL_WORDS[k] for k in kinds], range=[SIGNAL_SHAPES[k] for k in kinds])),
+        tooltip=[alt.Tooltip("period:O", title="Month"),
+                 alt.Tooltip("observed:Q", title="Count", format=",.0f"),
+                 alt.Tooltip("expected:Q", title="Expected", format=",.1f"),
+                 alt.Tooltip("lower_99:Q", title="99% lower limit", format=",.0f"),
+                 alt.Tooltip("upper_99:Q", title="99% upper limit", format=",.0f"),
+                 alt.Tooltip("signal_words:N", title="Signal"),
+                 alt.Tooltip("why:N", title="Why")])
+    return alt.layer(band, expected, line, points).properties(
+        height=260, description=f"Process control chart: {title} by month against the "
+        "count expected from the months before (dashed) and its 99 % limits (grey band); "
+        "points are coloured and shaped by signal. The same figures are in the table "
+        "below the chart.")
+
+
+def variation_icon(signal: str, higher: bool, label: str) -> str:
+    """A Making Data Count style variation icon (HTML): a ring in the signal's colour
+    with H (special cause, higher than expected), L (lower) or a dash (common cause),
+    and the label in words beside it."""
+    letter = "–" if signal == "common" else ("H" if higher else "L")
+    colour = SIGNAL_COLOURS[signal]
+    return (f"<span style='display:inline-flex;align-items:center;gap:.4em'>"
+            f"<span aria-hidden='true' style='display:inline-flex;align-items:center;"
+            f"justify-content:center;width:1.8em;height:1.8em;border-radius:50%;"
+            f"border:3px solid {colour};color:{colour};font-weight:700'>{letter}</span>"
+            f"<span>{html.escape(label)}</span></span>")

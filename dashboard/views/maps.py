@@ -566,6 +566,27 @@ def overlap_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, frame: pd.Data
     return deck, legend
 
 
+def forecast_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, frame: pd.DataFrame, *,
+                 polarity: str, detail: str, level: str) -> tuple[LeanDeck, list[LegendEntry]]:
+    """A map of each area's expected count next month (``forecast.forecast_areas``, one
+    month), in quintiles on the polarity's ramp, its intervals in the tooltip."""
+    classes = classify(frame["predicted"], "quantiles", 5, polarity)
+    span = lambda lo, hi: f"{int(lo):,} to {int(hi):,}"  # noqa: E731
+    fields = pd.DataFrame({
+        "code": frame["area_code"].values, "name": frame["area_name"].fillna("").values,
+        "v": [_fmt(v, 1) for v in frame["predicted"]],
+        "a": [span(lo, hi) for lo, hi in zip(frame["predicted_lower_80"],
+                                             frame["predicted_upper_80"], strict=True)],
+        "b": [span(lo, hi) for lo, hi in zip(frame["predicted_lower_95"],
+                                             frame["predicted_upper_95"], strict=True)]})
+    html = ("<b>{name}</b> <span style='opacity:.7'>{code}</span><br/>Expected: {v}<br/>"
+            "80% likely: {a}<br/>95% likely: {b}")
+    deck = choropleth_deck(shapes, frame, classes, lads, unit="count", detail=detail,
+                           measure_label="", outlines=level == "ward", fields=fields,
+                           tooltip_html=html)
+    return deck, classes.legend
+
+
 # -- interventions over need ------------------------------------------------------------
 
 FOOTPRINT_LINE = (0, 0, 0)  # black over a white casing: it reads on every fill colour

@@ -74,6 +74,13 @@ CHARTS = {
         "synthetic": pd.DataFrame({"month": MONTHS, "observed": np.arange(6.0),
                                    "counterfactual": np.arange(6.0) + 2})}, MONTHS[3],
         "Burglary"),
+    "control_chart": lambda: charts.control_chart(pd.DataFrame({
+        "period": MONTHS, "observed": [10.0, 12, 30, 11, 2, 9],
+        "expected": [10.0, 11, 11, 12, 11, 10], "lower_99": [3.0, 4, 4, 4, 4, 3],
+        "upper_99": [19.0, 20, 20, 21, 20, 19],
+        "signal": ["common", "common", "concern", "common", "improvement", "common"],
+        "rule": ["", "", "outside the 99% limits", "", "outside the 99% limits", ""]}),
+        "Burglary"),
     # The ward report's own charts, drawn as the report draws them.
     "report.ward_map_chart": lambda: report.ward_map_chart(_shapes(), _shapes().iloc[:1],
                                                            _shapes()),
