@@ -127,9 +127,9 @@ def timed(fn, repeats: int = 1) -> tuple[float, object]:
     return float(np.median(took)), out
 
 
-def scores(store: Store, region, indicator: str, shares) -> tuple[forecast.Panel,
-                                                                   pd.DataFrame]:
-    panel = forecast.read_panel(store, region, indicator, "lsoa", viewer=OPERATOR,
+def scores(store: Store, region, indicator: str, shares, level: str = "lsoa"
+           ) -> tuple[forecast.Panel, pd.DataFrame]:
+    panel = forecast.read_panel(store, region, indicator, level, viewer=OPERATOR,
                                 end=TEST[-1])
     return panel, forecast.rolling_scores(panel, TEST, shares=shares)
 
@@ -287,8 +287,11 @@ def main() -> None:
     calib = {key: calibration(runs[key]) for key in stores}
     calib["k5 vs true"] = {ind: calibration_vs_true(runs["k5"][ind][0], runs["raw"][ind][0])
                            for ind in INDICATORS}
+    wards = {ind: scores(stores["raw"], region, ind, (0.05,), "ward") for ind in INDICATORS}
+    calib["raw by ward"] = calibration(wards)
     print("  raw, k5: scored as rolling_scores scores them (months shown as counts only); "
-          "k5 vs true: the k5 forecasts against the raw counts of every LSOA-month")
+          "k5 vs true: the k5 forecasts against the raw counts of every LSOA-month; raw by "
+          "ward: the same forecasts made for wards (raw counts)")
     print(f"  {'indicator':<30}" + "".join(f"{k:>22}{'':>6}" for k in calib))
     print(f"  {'':<30}" + f"{'80 %':>11}{'95 %':>11}{'':>6}" * len(calib))
     for ind in INDICATORS:

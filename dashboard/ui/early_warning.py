@@ -48,7 +48,8 @@ def unusual_areas(flt: ViewFilter, v: Context, noun: str) -> pd.DataFrame | None
     else:
         worse = (flagged["judgement"] == "worse").sum()
         better = (flagged["judgement"] == "better").sum()
-        st.markdown(f"**{len(flagged)} of {tested:,} {noun} were unusual in "
+        st.markdown(f"**{len(flagged)} of {tested:,} {noun} "
+                    f"{'was' if len(flagged) == 1 else 'were'} unusual in "
                     f"{flt.period_end}**: " + ", ".join(
                         f"{n} {w}" for n, w in ((worse, "worse than expected"),
                                                 (better, "better than expected")) if n)
@@ -57,9 +58,13 @@ def unusual_areas(flt: ViewFilter, v: Context, noun: str) -> pd.DataFrame | None
                     + ".")
         shown = flagged.assign(signal=[charts.SIGNAL_WORDS[_signal(j)]
                                        for j in flagged["judgement"]])
-        st.dataframe(shown[["area_name", "area_code", "observed", "expected",
-                            "expected_lower_99", "expected_upper_99", "signal", "p_value",
-                            "q_value"]], hide_index=True, width="stretch", column_config={
+        columns = ["area_name", "area_code", "observed", "expected", "expected_lower_99",
+                   "expected_upper_99", "signal", "p_value", "q_value"]
+        styled = shown[columns].style.map(charts.signal_style, subset=["signal"]).format(
+            {"observed": "{:,.0f}", "expected": "{:,.1f}", "expected_lower_99": "{:,.0f}",
+             "expected_upper_99": "{:,.0f}", "p_value": "{:.1e}", "q_value": "{:.1e}"})
+        st.dataframe(styled,
+                     hide_index=True, width="stretch", column_config={
             "area_name": st.column_config.TextColumn("area"),
             "area_code": st.column_config.TextColumn("code"),
             "observed": st.column_config.NumberColumn("count", format="%d"),

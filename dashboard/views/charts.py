@@ -509,14 +509,21 @@ def evaluation_chart(paths: dict[str, pd.DataFrame], start: str, title: str) -> 
 
 # -- process control (Making Data Count) -------------------------------------------------
 # Special cause concern in orange, improvement in blue, common cause in grey, as NHS
-# England's Making Data Count charts colour them, darkened to 3:1 or more on white.
-SIGNAL_COLOURS = {"concern": "#c55a11", "improvement": "#1f5fa8", "higher": "#5e3c99",
+# England's Making Data Count charts colour them, darkened to 4.5:1 or more with white.
+SIGNAL_COLOURS = {"concern": "#b04a0b", "improvement": "#1f5fa8", "higher": "#5e3c99",
                   "lower": "#5e3c99", "common": "#6b6b6b"}
 SIGNAL_WORDS = {"concern": "special cause: concern", "improvement": "special cause: "
                 "improvement", "higher": "special cause: higher", "lower": "special cause: "
                 "lower", "common": "common cause"}
 SIGNAL_SHAPES = {"concern": "diamond", "improvement": "circle", "higher": "triangle-up",
                  "lower": "triangle-down", "common": "circle"}
+
+
+def signal_style(words: str) -> str:
+    """CSS for a table cell holding a signal's words (:data:`SIGNAL_WORDS`): its
+    colour behind white text (4.5:1 or more)."""
+    kind = next((k for k, w in SIGNAL_WORDS.items() if w == words), None)
+    return f"background-color:{SIGNAL_COLOURS[kind]};color:#ffffff" if kind else ""
 
 
 @drawn

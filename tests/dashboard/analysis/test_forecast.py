@@ -156,6 +156,11 @@ def test_the_command_line_writes_forecasts_and_exceptions(series, tmp_path):
     assert done.returncode == 0, done.stderr
     assert list(pd.read_csv(out).columns) == forecast.EXCEPTION_COLUMNS
     assert "would be by chance" in done.stderr and "q_value" in done.stderr
+    # A councillor with no agreement for the partner's series is refused, on the record.
+    refused = run("forecast", "--region", "avon_and_somerset", "--level", "ward",
+                  "--indicator", ALL, "--out", str(out), "--as", "t_councillor",
+                  store=series.path)
+    assert refused.returncode == 2 and "not in the catalogue" in refused.stderr
     bad = run("forecast", "--region", "avon_and_somerset", "--indicator", ALL, "--train",
               "2018-01:2030-01", "--out", str(out), store=series.path)
     assert bad.returncode == 2 and "--train" in bad.stderr and "Traceback" not in bad.stderr

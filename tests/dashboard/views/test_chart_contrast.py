@@ -151,3 +151,12 @@ def test_contrast_ratios_match_wcag():
     assert contrast.text_on(rates.COMPARISON_COLOURS["better"]) == "#000000"
     with pytest.raises(ValueError, match="#rrggbb"):
         contrast.luminance("red")
+
+
+def test_signal_colours_carry_white_text():
+    """The unusual areas' table writes each signal in white on its colour."""
+    for kind, colour in charts.SIGNAL_COLOURS.items():
+        assert contrast.ratio("#ffffff", colour) >= contrast.AA_TEXT, kind
+        assert charts.signal_style(charts.SIGNAL_WORDS[kind]).startswith(
+            f"background-color:{colour}")
+    assert charts.signal_style("") == ""
