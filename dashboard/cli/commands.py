@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -212,8 +213,9 @@ def _backtest(store: Store, args: argparse.Namespace) -> int:
 def _months_arg(store: Store, args: argparse.Namespace, text: str, name: str
                 ) -> tuple[str, str]:
     from dashboard.measures import catalogue
+    months = catalogue.months(store, args.indicator, viewer=args.viewer)
     try:
-        return parse_period(text, catalogue.months(store, args.indicator, viewer=args.viewer))
+        return parse_period(text, months)
     except FilterError as err:
         raise FilterError(name, err.user_message.split(": ", 1)[-1]) from err
 
@@ -240,10 +242,14 @@ def _exceptions(store: Store, args: argparse.Namespace) -> int:
     from dashboard.geography.regions import get_region
     from dashboard.views import export
 
-    period = _months_arg(store, args, f"{args.period}:{args.period}", "--period")[0] \
-        if ":" not in str(args.period) else None
-    if period is None:
-        raise FilterError("--period", f"{args.period!r} is one month, such as 2022-11")
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(args.period)):
+        raise FilterError("--period", f"{args.period!r} is not one month, such as 2022-11")
+    from dashboard.measures import catalogue
+    months = catalogue.months(store, args.indicator, viewer=args.viewer)
+    period = str(args.period)
+    if period not in months:
+        raise FilterError("--period", f"{period} is not a month of {args.indicator} (it has "
+                          f"{months[0] + ' to ' + months[-1] if months else 'none'})")
     result = forecast.exceptions(store, get_region(args.region), args.indicator, args.level,
                                  period, viewer=args.viewer, every=args.all)
     _write(result, export.to_csv(result, list(result.columns)), args.out, "areas")

@@ -164,3 +164,6 @@ def test_the_command_line_writes_forecasts_and_exceptions(series, tmp_path):
     bad = run("forecast", "--region", "avon_and_somerset", "--indicator", ALL, "--train",
               "2018-01:2030-01", "--out", str(out), store=series.path)
     assert bad.returncode == 2 and "--train" in bad.stderr and "Traceback" not in bad.stderr
+    late = run("exceptions", "--region", "avon_and_somerset", "--indicator", ALL, "--period",
+               "2031-01", "--out", str(out), store=series.path)
+    assert late.returncode == 2 and "2031-01 is not a month of" in late.stderr
