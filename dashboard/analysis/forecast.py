@@ -329,24 +329,30 @@ def predict(panel: Panel, horizon: int = HORIZON, end: int | None = None,
     """Each area's forecast for the ``horizon`` months after month index ``end - 1``
     (default: the panel's last month), trained on the months up to it.
 
-    Returns :data:`COLUMNS` (``period`` is the forecast month) plus ``horizon``;
-    ``attrs["spread"]`` holds each horizon's dispersion and power.
+    Returns :data:`COLUMNS` (``period`` is the forecast month) plus ``horizon``; an area
+    with no known month has blank figures. ``attrs["spread"]`` holds each horizon's
+    dispersion and power.
     """
     end = len(panel.months) if end is None else end
     features = _Features(panel.upto(end))
     ahead = next_months(panel.months[end - 1], horizon)
+    # An area with no known month (a ward no LSOA is best-fitted to, or hidden
+    # throughout) gets no forecast: blank, not the quietest.
+    seen = ~np.isnan(panel.counts[:, :end]).all(axis=1)
     parts, fitted = [], {}
     for h in range(1, horizon + 1):
         one = (fits or {}).get(h) or fit(features, end, h)
         fitted[h] = one
         mu = one.mean(features.rows(end - 1, month_index([ahead[h - 1]])[0], None))
         dist = one.distribution(mu)
-        part = {"area_code": panel.codes, "period": ahead[h - 1], "predicted": mu}
+        part = {"area_code": panel.codes, "period": ahead[h - 1],
+                "predicted": np.where(seen, mu, np.nan)}
         for level in sorted(LEVELS, reverse=True):
             lo, hi = interval(dist, level)
             pct = round(level * 100)
-            part[f"predicted_lower_{pct}"] = lo.astype(int)
-            part[f"predicted_upper_{pct}"] = hi.astype(int)
+            for side, bound in (("lower", lo), ("upper", hi)):
+                part[f"predicted_{side}_{pct}"] = pd.array(
+                    np.where(seen, bound, np.nan), dtype="Float64").astype("Int64")
         parts.append(pd.DataFrame(part).assign(method=METHOD, horizon=h))
     out = pd.concat(parts, ignore_index=True)
     # plain numbers only: pandas compares attrs when frames combine

@@ -571,10 +571,13 @@ def forecast_map(shapes: gpd.GeoDataFrame, lads: gpd.GeoDataFrame, frame: pd.Dat
     """A map of each area's expected count next month (``forecast.forecast_areas``, one
     month), in quintiles on the polarity's ramp, its intervals in the tooltip."""
     classes = classify(frame["predicted"], "quantiles", 5, polarity)
-    span = lambda lo, hi: f"{int(lo):,} to {int(hi):,}"  # noqa: E731
+    def span(lo, hi) -> str:
+        return "no forecast" if pd.isna(lo) or pd.isna(hi) else f"{int(lo):,} to {int(hi):,}"
+
     fields = pd.DataFrame({
         "code": frame["area_code"].values, "name": frame["area_name"].fillna("").values,
-        "v": [_fmt(v, 1) for v in frame["predicted"]],
+        "v": ["no forecast (no month known)" if pd.isna(v) else _fmt(v, 1)
+              for v in frame["predicted"]],
         "a": [span(lo, hi) for lo, hi in zip(frame["predicted_lower_80"],
                                              frame["predicted_upper_80"], strict=True)],
         "b": [span(lo, hi) for lo, hi in zip(frame["predicted_lower_95"],

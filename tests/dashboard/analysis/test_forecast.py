@@ -167,3 +167,34 @@ def test_the_command_line_writes_forecasts_and_exceptions(series, tmp_path):
     late = run("exceptions", "--region", "avon_and_somerset", "--indicator", ALL, "--period",
                "2031-01", "--out", str(out), store=series.path)
     assert late.returncode == 2 and "2031-01 is not a month of" in late.stderr
+
+
+def synthetic_panel(areas: int = 300, months: int = 40, seed: int = 3) -> forecast.Panel:
+    """Counts with known spread: each area's level drawn once, each month a negative
+    binomial with variance mu + 0.3 mu^1.5 around it; no neighbours."""
+    rng = np.random.default_rng(seed)
+    level = rng.gamma(2.0, 4.0, areas)
+    size = level ** 0.5 / 0.3
+    counts = rng.negative_binomial(size[:, None], (size / (size + level))[:, None],
+                                   (areas, months)).astype(float)
+    codes = np.array([f"A{i:04d}" for i in range(areas)], dtype=object)
+    return forecast.Panel(counts, codes, evaluation.month_range("2020-01", "2023-04"),
+                          forecast.sparse.csr_array((areas, areas)),
+                          np.zeros((areas, months), bool))
+
+
+def test_the_spread_is_recovered_and_an_unknown_area_gets_no_forecast():
+    panel = synthetic_panel()
+    panel.counts[0] = np.nan  # an area with no known month
+    got = forecast.predict(panel, 1)
+    assert got["predicted"].isna().iat[0] and got["predicted_upper_95"].isna().iat[0]
+    assert got["predicted"].iloc[1:].notna().all()
+    dispersion, power = got.attrs["spread"][1]
+    assert 1.2 <= power <= 1.8 and 0.15 <= dispersion <= 0.6
+    inside = []
+    for t in range(30, 40):
+        mu, fitted = forecast.one_step(panel, t)
+        y, ok = panel.counts[:, t], ~np.isnan(panel.counts[:, t])
+        lo, hi = forecast.interval(fitted.distribution(mu[ok]), 0.8)
+        inside.append(((y[ok] >= lo) & (y[ok] <= hi)).mean())
+    assert 0.76 <= np.mean(inside) <= 0.86
