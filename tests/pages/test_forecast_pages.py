@@ -81,3 +81,16 @@ def test_the_public_sees_no_forecast_of_partner_data(world, page, params):
     text = page_text(at)
     assert "Monthly crime count" not in text
     assert "Expected Monthly" not in text and "unusual in" not in text
+
+
+def test_the_backtest_panel_scores_the_forecast_with_two_years_of_training(world):
+    at = app("pages/hotspots.py", region="avon_and_somerset",
+             indicator="monthly_crime_count", period="2019-01:2021-03", level="ward").run()
+    at.slider(key="hot_bt_train").set_value(24).run()
+    at.toggle(key="hot_bt_run").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = next(d.value for d in at.dataframe if "pei_median" in d.value).set_index("method")
+    fc = table.loc["Forecast (count regression)"]
+    assert fc["windows"] == 3 and 0.8 < fc["pei_median"] <= 1
+    assert fc["capture_median"] >= table["capture_median"].drop(fc.name).min()
+    assert not any("forecast needs" in c.value for c in at.caption)
