@@ -109,8 +109,9 @@ def one_pass(store: Store, flt: ViewFilter, graph) -> dict:
             "test": test, "categories": result.set_index("area_code")["category"]}
 
 
-def series_store(store: Store) -> Store:
-    """A copy of the store with the 92-month partner series loaded."""
+def series_store(store: Store, details: str = "") -> Store:
+    """A copy of the store with the 92-month partner series loaded; ``details`` are
+    catalogue lines added to its coverage (``suppression_k = 0`` loads raw counts)."""
     folder = Path(tempfile.mkdtemp(prefix="oda-bench-"))
     copy = folder / "store.duckdb"
     shutil.copy(store.path, copy)
@@ -118,7 +119,7 @@ def series_store(store: Store) -> Store:
         for table in PARTNER_TABLES:
             con.execute(f"DELETE FROM {table} WHERE origin = 'partner'")
     meta = folder / "meta.toml"
-    meta.write_text('coverage = "avon_and_somerset"\n')
+    meta.write_text('coverage = "avon_and_somerset"\n' + details)
     report = ingest(data_dir() / "partners" / SERIES, store=copy, partner="police_bench",
                     meta=meta, today=dt.date.today())
     assert not report.refused, report.reason

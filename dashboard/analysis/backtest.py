@@ -195,16 +195,20 @@ def _scores(methods: list[str], train: pd.DataFrame, test: pd.Series, graph: Gra
 
 def backtest(store: Store, region: Region, flt: ViewFilter, window: Window, *,
              methods: list[str] | None = None, share: float = SHARE,
+             shares: list[float] | None = None,
              settings: hotspots.Settings = hotspots.DEFAULT, graph: Graph | None = None,
              area: pd.Series | None = None, viewer: Viewer) -> pd.DataFrame:
-    """Each method's capture rate and PAI for one training and test window.
+    """Each method's capture rate, PAI and PEI* for one training and test window.
 
-    ``flt`` gives the region, level and indicator; its period is ignored.
+    ``flt`` gives the region, level and indicator; its period is ignored. ``shares``
+    scores each share in turn (instead of ``share``) on views read, and hot spots
+    tested, once.
 
     Returns
     -------
     DataFrame
-        :data:`COLUMNS`, one row per method, in the order asked.
+        :data:`COLUMNS`, one row per method (per share, in the order given), in the
+        order asked.
 
     Raises
     ------
@@ -212,7 +216,9 @@ def backtest(store: Store, region: Region, flt: ViewFilter, window: Window, *,
         For an unknown method, a share outside (0, 1], or windows the indicator
         does not have (or that overlap).
     """
-    methods = _checked(methods, share)
+    shares = [share] if shares is None else list(shares)
+    for one in shares:
+        methods = _checked(methods, one)
     months = catalogue.months(store, flt.indicator, viewer=viewer)
     _check_window(window, months, flt.indicator)
     grants = access.rules(store, viewer)
@@ -242,8 +248,11 @@ def backtest(store: Store, region: Region, flt: ViewFilter, window: Window, *,
         except FilterError:
             panel = None  # too few training months: the method flags nothing
         expected = _expected(panel, window) if panel is not None else None
-    return _scores(methods, train, test, graph, area, share, settings, trend,
-                   expected=expected)
+    tested = {m: hotspots.hotspots(train, graph, measure="count",
+                                   settings=_test_settings(m, settings))
+              for m in ("gi", "lisa") if m in methods}
+    return pd.concat([_scores(methods, train, test, graph, area, one, settings, trend,
+                              tested, expected) for one in shares], ignore_index=True)
 
 
 def _expected(panel: forecast.Panel, window: Window) -> pd.Series | None:

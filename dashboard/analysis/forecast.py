@@ -63,11 +63,11 @@ from scipy import sparse, stats
 from statsmodels.stats.multitest import multipletests
 from threadpoolctl import threadpool_limits
 
-from dashboard import measures
+from dashboard import geography, measures
 from dashboard.access import Viewer
 from dashboard.filters import FilterError
 from dashboard.geography import weights
-from dashboard.measures import catalogue
+from dashboard.measures import catalogue, rates
 from loaders import Region
 from store import Store
 
@@ -107,6 +107,11 @@ _FLOOR = 1e-3  # the least expected count
 def month_index(months: list[str]) -> np.ndarray:
     """Calendar month (0 for January) of each ``YYYY-MM``."""
     return np.array([int(m[5:7]) - 1 for m in months])
+
+
+def only_months(periods: list[str]) -> list[str]:
+    """The periods that are months (``YYYY-MM``), not years or spans."""
+    return [p for p in periods if len(p) == 7 and p[4] == "-"]
 
 
 def next_months(last: str, n: int) -> list[str]:
@@ -191,7 +196,6 @@ class _Features:
             self.mean12, self.mean24 = ((csum[:, t + 1] - csum[:, np.maximum(t + 1 - n, 0)])
                                         / (cn[:, t + 1] - cn[:, np.maximum(t + 1 - n, 0)])
                                         for n in (12, 24))
-        self.fill = 0.0  # a row with nothing known yet: as quiet as can be
 
     def rows(self, base: int, target_calendar: int, target: int | None) -> np.ndarray:
         """Design rows for a month ``target_calendar`` (0-11) predicted from what was
@@ -204,8 +208,9 @@ class _Features:
         year_before = c[:, back] if 0 <= back <= base else f.mean12[:, base]
         cols.append(np.where(np.isnan(year_before), f.mean12[:, base], year_before))
         cols.append(self.panel.neighbours @ np.nan_to_num(
-            self.smooth[NAIVE_HALF_LIFE][:, base], nan=f.fill))
-        x = np.log(np.maximum(np.nan_to_num(np.column_stack(cols), nan=f.fill), 0) + _SMALL)
+            self.smooth[NAIVE_HALF_LIFE][:, base], nan=0.0))
+        # a row with nothing known yet is as quiet as can be
+        x = np.log(np.maximum(np.nan_to_num(np.column_stack(cols), nan=0.0), 0) + _SMALL)
         season = np.zeros((c.shape[0], 11))
         if target_calendar > 0:
             season[:, target_calendar - 1] = 1
@@ -371,9 +376,11 @@ def one_step(panel: Panel, month: int, features: _Features | None = None
     return fitted.mean(features.rows(month - 1, features.calendar[month], month)), fitted
 
 
-def naive(panel: Panel, end: int, horizon: int = 1) -> dict[str, np.ndarray]:
+def naive(panel: Panel, end: int, horizon: int = 1, features: _Features | None = None
+          ) -> dict[str, np.ndarray]:
     """The naive forecasts (:data:`NAIVE`) of month index ``end + horizon - 1`` from
-    the months up to ``end - 1``."""
+    the months up to ``end - 1`` (``features``: the panel's, whose weighted means
+    are already made)."""
     c = panel.counts[:, :end]
     target = end + horizon - 1
     year = target - 12
@@ -382,7 +389,8 @@ def naive(panel: Panel, end: int, horizon: int = 1) -> dict[str, np.ndarray]:
         return {"last": c[:, -1],
                 "mean12": np.nanmean(c[:, -12:], axis=1),
                 "last_year": c[:, year] if 0 <= year < end else np.full(len(c), np.nan),
-                "ewma": _ewma(c, NAIVE_HALF_LIFE)[:, -1]}
+                "ewma": (features.smooth[NAIVE_HALF_LIFE][:, end - 1] if features
+                         else _ewma(c, NAIVE_HALF_LIFE)[:, -1])}
 
 
 def unusual(observed: np.ndarray, expected: np.ndarray, fitted: Fitted,
@@ -398,8 +406,7 @@ def unusual(observed: np.ndarray, expected: np.ndarray, fitted: Fitted,
     ok = ~np.isnan(y) if testable is None else (np.asarray(testable, bool) & ~np.isnan(y))
     dist = fitted.distribution(expected)
     lo, hi = dist.ppf((1 - WARNING) / 2), dist.ppf((1 + WARNING) / 2)
-    p = np.full(len(y), np.nan)
-    p[ok] = p_values(fitted.distribution(expected[ok]), y[ok])
+    p = np.where(ok, p_values(dist, np.where(ok, y, 0)), np.nan)
     q = np.full(len(y), np.nan)
     if ok.any():
         q[ok] = multipletests(p[ok], alpha=FDR, method="fdr_bh")[1]
@@ -427,7 +434,7 @@ def read_panel(store: Store, region: Region, indicator: str, level: str, *,
         to ``end``; AccessDenied as ``measures.indicator_view``.
     """
     months = catalogue.months(store, indicator, viewer=viewer)
-    monthly = [m for m in months if len(m) == 7 and m[4] == "-"]
+    monthly = only_months(months)
     if end is not None and end not in monthly:
         raise FilterError("period", f"{end} is not a month of {indicator} "
                           f"(it has {_span(monthly)})")
@@ -452,8 +459,7 @@ def forecastable(store: Store, *, viewer: Viewer) -> list[str]:
     cat = catalogue.catalogue(store, viewer=viewer)
     counts = cat[(cat["unit"] == "count") & cat["additive"].astype(bool)]
     return [i for i in counts["indicator"]
-            if sum(len(m) == 7 for m in catalogue.months(store, i, viewer=viewer))
-            >= MIN_MONTHS]
+            if len(only_months(catalogue.months(store, i, viewer=viewer))) >= MIN_MONTHS]
 
 
 def _count_indicator(store: Store, indicator: str, viewer: Viewer) -> dict:
@@ -495,7 +501,6 @@ def forecast_areas(store: Store, region: Region, indicator: str, level: str, *,
 
 
 def _names(store: Store, region: Region, level: str) -> pd.Series:
-    from dashboard import geography
     areas = geography.region_areas(store, region, level)
     return areas.set_index("code")["name"]
 
@@ -537,7 +542,6 @@ def exceptions(store: Store, region: Region, indicator: str, level: str, period:
 def judgement(direction, polarity: str) -> np.ndarray:
     """``higher``/``lower`` as ``worse``/``better`` by polarity (kept as higher and
     lower where the indicator makes no judgement); blank stays blank."""
-    from dashboard.measures import rates
     return rates.judged(np.asarray(direction, dtype=object), polarity)
 
 
@@ -654,7 +658,7 @@ def rolling_scores(panel: Panel, test_months: list[str], shares=SHARES) -> pd.Da
             cover[f"inside_{round(level * 100)}"] = float(((y[known] >= lo)
                                                           & (y[known] <= hi)).mean())
         flags = unusual(y, mu, fitted, ~panel.fixed[:, t])["flagged"].mean()
-        methods = {"forecast": mu, **naive(panel, t)}
+        methods = {"forecast": mu, **naive(panel, t, features=features)}
         for share in shares:
             for name, figure in methods.items():
                 cap, pei = capture(figure, y, panel.codes, share)

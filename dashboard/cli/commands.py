@@ -202,10 +202,9 @@ def _backtest(store: Store, args: argparse.Namespace) -> int:
     settings = hotspots.Settings(permutations=args.permutations, seed=args.seed,
                                  correction=args.correction)
     shares = _shares(args.share)
-    result = pd.concat([backtest.backtest(store, region, flt, backtest.Window(*train, *test),
-                                          methods=methods, share=share, settings=settings,
-                                          viewer=args.viewer) for share in shares],
-                       ignore_index=True)
+    result = backtest.backtest(store, region, flt, backtest.Window(*train, *test),
+                               methods=methods, shares=shares, settings=settings,
+                               viewer=args.viewer)
     _write(result, export.to_csv(result, list(result.columns)), args.out, "rows")
     return 0
 
@@ -559,11 +558,17 @@ def _emerging_options(p: argparse.ArgumentParser) -> None:
     p.set_defaults(run=_emerging)
 
 
-def _backtest_options(p: argparse.ArgumentParser) -> None:
-    from dashboard.analysis import backtest
+def _area_options(p: argparse.ArgumentParser, indicator: str) -> None:
+    """``--region``, ``--level`` (LSOA or ward) and ``--indicator`` (``indicator``: its
+    help) of a command on one indicator over its months."""
     p.add_argument("--region", required=True, help="region preset (config/regions.toml)")
     p.add_argument("--level", choices=LEVELS, default="lsoa")
-    p.add_argument("--indicator", required=True, help="indicator id, e.g. crime_all")
+    p.add_argument("--indicator", required=True, help=indicator)
+
+
+def _backtest_options(p: argparse.ArgumentParser) -> None:
+    from dashboard.analysis import backtest
+    _area_options(p, "indicator id, e.g. crime_all")
     p.add_argument("--train", required=True, help="training months START:END")
     p.add_argument("--test", required=True, help="test months START:END, after --train")
     p.add_argument("--method", default=",".join(backtest.METHODS),
@@ -579,10 +584,8 @@ def _backtest_options(p: argparse.ArgumentParser) -> None:
 
 def _forecast_options(p: argparse.ArgumentParser) -> None:
     from dashboard.analysis import forecast
-    p.add_argument("--region", required=True, help="region preset (config/regions.toml)")
-    p.add_argument("--level", choices=LEVELS, default="lsoa")
-    p.add_argument("--indicator", required=True, help="a count indicator with at least "
-                   f"{forecast.MIN_MONTHS} months, e.g. monthly_crime_count")
+    _area_options(p, f"a count indicator with at least {forecast.MIN_MONTHS} months, e.g. "
+                  "monthly_crime_count")
     p.add_argument("--train", help="training months START:END (default: all); the forecast "
                    "is for the months after END")
     p.add_argument("--horizon", type=int, default=forecast.HORIZON,
@@ -594,9 +597,7 @@ def _forecast_options(p: argparse.ArgumentParser) -> None:
 
 
 def _exceptions_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--region", required=True, help="region preset (config/regions.toml)")
-    p.add_argument("--level", choices=LEVELS, default="lsoa")
-    p.add_argument("--indicator", required=True, help="a count indicator, e.g. burglary")
+    _area_options(p, "a count indicator, e.g. burglary")
     p.add_argument("--period", required=True, help="the month to test, e.g. 2022-11; the "
                    "forecast is made from the months before it")
     p.add_argument("--all", action="store_true", help="every tested area, flagged or not")

@@ -133,7 +133,7 @@ def indicator_picker(key: str, among: list[str] | None = None) -> str | None:
 
 def month_to(indicator: str, end: str, v: Context) -> str:
     """The indicator's latest month up to ``end`` (its first month if none is)."""
-    months = [m for m in cached.months(indicator, v) if len(m) == 7]
+    months = forecast.only_months(cached.months(indicator, v))
     earlier = [m for m in months if m <= end]
     return earlier[-1] if earlier else months[0]
 
