@@ -224,10 +224,18 @@ if not resolution:
                    "PEI* (Hunt's): capture rate / the most that as many areas could have "
                    "caught. The windows roll on a month at a time.")
         c1, c2, c3 = st.columns(3)
-        train = c1.slider("Training months", 2, len(months) - 1,
-                          min(6, len(months) - 1), key="hot_bt_train")
-        test = c2.slider("Test months", 1, max(1, len(months) - train), 1,
-                         key="hot_bt_test")
+        # A slider needs a range: where only one value fits, it is stated instead.
+        most = len(months) - 1
+        if most > 2:
+            train = c1.slider("Training months", 2, most, min(6, most), key="hot_bt_train")
+        else:
+            train = 2
+            c1.caption("Training months: 2")
+        if len(months) - train > 1:
+            test = c2.slider("Test months", 1, len(months) - train, 1, key="hot_bt_test")
+        else:
+            test = 1
+            c2.caption("Test months: 1")
         share = c3.select_slider("Share flagged by counts and rates", [0.01, 0.02, 0.05,
                                  0.1, 0.2], 0.05, format_func="{:.0%}".format,
                                  key="hot_bt_share")

@@ -178,3 +178,13 @@ def test_local_moran_says_how_many_areas_reached_the_permutation_floor():
     captions = " ".join(c.value for c in at.caption)
     assert "pseudo p from conditional permutations" in captions
     assert "LSOAs reached the permutation floor (p = 1/1,000)" in captions
+
+
+def test_a_backtest_with_one_possible_window_states_its_months_instead_of_sliders():
+    """Three months leave one training and one test length: a slider with no range
+    stopped the page; the lengths are stated instead."""
+    at = app("pages/hotspots.py", region="avon_and_somerset", level="ward",
+             indicator="crime_all", period="2022-01:2022-03").run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = [c.value for c in at.caption]
+    assert "Training months: 2" in said and "Test months: 1" in said
